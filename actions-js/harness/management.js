@@ -1,0 +1,341 @@
+'use strict';
+// An emulated Auth0 Management API on 127.0.0.1, serving a tenant fixture
+// (design.md section 5) on the real paths, so shims and tests use the real
+// `auth0` SDK against it. It keeps Auth0's rules that matter to callers:
+// pages of at most 50, offset (`page`/`per_page`) and checkpoint (`from`/`take`)
+// pagination, 10 members per add, bearer tokens from /oauth/token, and 429s
+// with `x-ratelimit-reset` (or 5xx) injected on demand for fault tests.
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+
+const MAX_PAGE = 50;
+const MAX_MEMBERS_PER_ADD = 10;
+
+class HttpError extends Error {
+  constructor(status, message, errorCode) {
+    super(message);
+    this.status = status;
+    this.errorCode = errorCode;
+  }
+}
+
+function clone(v) {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+function redact(body) {
+  if (!body || typeof body !== 'object') return body;
+  const out = { ...body };
+  for (const key of ['client_secret', 'client_assertion', 'password']) {
+    if (key in out) out[key] = '[redacted]';
+  }
+  return out;
+}
+
+function intParam(query, name, fallback, { min = 0, max = Infinity } = {}) {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new HttpError(400, `Query validation error: '${name}' must be an integer between ${min} and ${max}`, 'invalid_query_string');
+  }
+  return n;
+}
+
+/** Offset or checkpoint pagination over `items`, shaped like Auth0's answers. */
+function paginate(items, query, key) {
+  if (query.has('from') || query.has('take')) {
+    const take = intParam(query, 'take', MAX_PAGE, { min: 1, max: MAX_PAGE });
+    let start = 0;
+    if (query.get('from')) {
+      start = Number(Buffer.from(query.get('from'), 'base64url').toString('utf8'));
+      if (!Number.isInteger(start) || start < 0) throw new HttpError(400, "Query validation error: invalid 'from'", 'invalid_query_string');
+    }
+    const slice = items.slice(start, start + take);
+    const body = { [key]: slice };
+    if (start + take < items.length) body.next = Buffer.from(String(start + take)).toString('base64url');
+    return body;
+  }
+  const perPage = intParam(query, 'per_page', MAX_PAGE, { min: 1, max: MAX_PAGE });
+  const page = intParam(query, 'page', 0, { min: 0 });
+  const slice = items.slice(page * perPage, (page + 1) * perPage);
+  if (query.get('include_totals') === 'true') {
+    return { [key]: slice, start: page * perPage, limit: perPage, total: items.length };
+  }
+  return slice;
+}
+
+class ManagementEmulator {
+  constructor(tenant = {}, { domain = 'tenant.auth0.test', clientId, clientSecret } = {}) {
+    this.domain = domain;
+    this.clientId = clientId;
+    this.clientSecret = clientSecret;
+    this.orgs = clone(tenant.organizations || []);
+    this.roles = clone(tenant.roles || []);
+    this.users = clone(tenant.users || []);
+    this.invitations = [];
+    this.faults = clone(tenant.faults || []);
+    this.calls = [];
+    this.tokens = new Set();
+    this.server = null;
+    this.port = null;
+    this.clock = () => Date.now();
+    for (const org of this.orgs) {
+      org.members = org.members || [];
+      org.discovery_domains = (org.discovery_domains || []).map((d, i) => ({
+        id: d.id || `dd_${org.id}_${i}`,
+        verification_txt: d.verification_txt || `auth0-domain-verification=${i}`,
+        verification_host: d.verification_host || `_auth0-challenge.${d.domain}`,
+        ...d,
+      }));
+    }
+  }
+
+  /** Answer the next `times` requests matching method and path with `status`. */
+  injectFault({ method = '*', path = '', status = 429, times = 1, reset_in_s = 1, delay_ms = 0 }) {
+    this.faults.push({ method, path, status, times, reset_in_s, delay_ms });
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => this.#handle(req, res));
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = this.server.address().port;
+    return this;
+  }
+
+  async stop() {
+    if (!this.server) return;
+    this.server.closeAllConnections?.();
+    await new Promise((resolve) => this.server.close(resolve));
+    this.server = null;
+  }
+
+  get origin() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async #handle(req, res) {
+    const url = new URL(req.url, this.origin);
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    let body;
+    if (raw) {
+      const type = req.headers['content-type'] || '';
+      body = type.includes('application/x-www-form-urlencoded')
+        ? Object.fromEntries(new URLSearchParams(raw))
+        : safeJson(raw);
+    }
+    const call = { method: req.method, path: url.pathname + url.search };
+    if (body !== undefined) call.body = redact(body);
+    this.calls.push(call);
+
+    const send = (status, payload, headers = {}) => {
+      call.status = status;
+      const text = payload === undefined ? '' : JSON.stringify(payload);
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(text);
+    };
+
+    const fault = this.faults.find(
+      (f) => f.times > 0 && (f.method === '*' || f.method === req.method) && url.pathname.startsWith(f.path),
+    );
+    if (fault) {
+      fault.times -= 1;
+      if (fault.delay_ms) await new Promise((r) => setTimeout(r, fault.delay_ms));
+      const headers = {};
+      if (fault.status === 429) {
+        headers['x-ratelimit-limit'] = '10';
+        headers['x-ratelimit-remaining'] = '0';
+        headers['x-ratelimit-reset'] = String(Math.ceil(this.clock() / 1000) + fault.reset_in_s);
+      }
+      return send(fault.status, { statusCode: fault.status, error: http.STATUS_CODES[fault.status], message: 'injected fault', errorCode: fault.status === 429 ? 'too_many_requests' : 'server_error' }, headers);
+    }
+
+    try {
+      if (body === SYNTAX_ERROR) throw new HttpError(400, 'Payload validation error: invalid JSON', 'invalid_body');
+      const result = this.#route(req.method, url, body, req.headers.authorization);
+      send(result.status, result.body);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      send(status, { statusCode: status, error: http.STATUS_CODES[status], message: err.message, errorCode: err.errorCode || 'internal' });
+    }
+  }
+
+  #route(method, url, body, authorization) {
+    const p = url.pathname;
+    const q = url.searchParams;
+    if (p === '/oauth/token' && method === 'POST') return this.#token(body || {});
+
+    if (!p.startsWith('/api/v2/')) throw new HttpError(404, 'Not Found', 'not_found');
+    const token = (authorization || '').replace(/^Bearer /, '');
+    if (!this.tokens.has(token)) throw new HttpError(401, 'Missing or invalid bearer token', 'invalid_token');
+
+    const parts = p.slice('/api/v2/'.length).split('/').map(decodeURIComponent);
+    const [resource, id, sub, subId, subSub] = parts;
+    const ok = (b, status = 200) => ({ status, body: b });
+
+    if (resource === 'organizations') {
+      if (!id) {
+        if (method === 'GET') return ok(paginate(this.orgs.map(publicOrg), q, 'organizations'));
+        if (method === 'POST') return ok(this.#createOrg(body || {}), 201);
+      }
+      if (id === 'name' && sub && method === 'GET') return ok(publicOrg(this.#org((o) => o.name === sub)));
+      const org = this.#org((o) => o.id === id);
+      if (!sub) {
+        if (method === 'GET') return ok(publicOrg(org));
+        if (method === 'PATCH') {
+          Object.assign(org, pick(body || {}, ['name', 'display_name', 'metadata', 'branding']));
+          return ok(publicOrg(org));
+        }
+      }
+      if (sub === 'discovery-domains' && !subId && method === 'GET') {
+        return ok(paginate(org.discovery_domains, q, 'domains'));
+      }
+      if (sub === 'members' && !subId) {
+        if (method === 'GET') {
+          return ok(paginate(org.members.map((m) => this.#memberView(m)), q, 'members'));
+        }
+        if (method === 'POST') return ok(this.#addMembers(org, body), 204);
+        if (method === 'DELETE') {
+          const ids = (body && body.members) || [];
+          org.members = org.members.filter((m) => !ids.includes(m.user_id));
+          return ok(undefined, 204);
+        }
+      }
+      if (sub === 'members' && subId && subSub === 'roles') {
+        const member = org.members.find((m) => m.user_id === subId);
+        if (!member) throw new HttpError(404, 'The user is not a member of the organization', 'not_found');
+        if (method === 'GET') {
+          return ok(paginate((member.roles || []).map((r) => this.#role(r)), q, 'roles'));
+        }
+        if (method === 'POST') {
+          const roles = (body && body.roles) || [];
+          if (!Array.isArray(roles) || roles.length === 0) throw new HttpError(400, 'Payload validation error: roles must be a non-empty array', 'invalid_body');
+          for (const r of roles) this.#role(r);
+          member.roles = [...new Set([...(member.roles || []), ...roles])];
+          return ok(undefined, 204);
+        }
+      }
+      if (sub === 'invitations') {
+        if (method === 'GET') return ok(paginate(this.invitations.filter((i) => i.organization_id === org.id), q, 'invitations'));
+        if (method === 'POST') {
+          const b = body || {};
+          if (!b.invitee || !b.invitee.email || !b.inviter || !b.inviter.name || !b.client_id) {
+            throw new HttpError(400, 'Payload validation error: invitee.email, inviter.name and client_id are required', 'invalid_body');
+          }
+          const inv = { id: `uinv_${crypto.randomBytes(8).toString('hex')}`, organization_id: org.id, created_at: new Date(this.clock()).toISOString(), ...b };
+          this.invitations.push(inv);
+          return ok(inv, 201);
+        }
+      }
+    }
+
+    if (resource === 'users' && id) {
+      const user = this.users.find((u) => u.user_id === id);
+      if (!user) throw new HttpError(404, 'The user does not exist.', 'inexistent_user');
+      if (!sub && method === 'GET') return ok(user);
+      if (!sub && method === 'PATCH') {
+        if (body && body.app_metadata) user.app_metadata = { ...(user.app_metadata || {}), ...body.app_metadata };
+        if (body && body.user_metadata) user.user_metadata = { ...(user.user_metadata || {}), ...body.user_metadata };
+        return ok(user);
+      }
+      if (sub === 'organizations' && method === 'GET') {
+        const orgs = this.orgs.filter((o) => o.members.some((m) => m.user_id === id)).map(publicOrg);
+        return ok(paginate(orgs, q, 'organizations'));
+      }
+    }
+
+    if (resource === 'roles' && !id && method === 'GET') return ok(paginate(this.roles, q, 'roles'));
+
+    throw new HttpError(404, `No emulated route for ${method} ${p}`, 'not_found');
+  }
+
+  #token(body) {
+    if (body.grant_type !== 'client_credentials') throw new HttpError(400, 'Unsupported grant type', 'unsupported_grant_type');
+    const idOk = !this.clientId || body.client_id === this.clientId;
+    const secretOk = !this.clientSecret || body.client_secret === this.clientSecret;
+    if (!idOk || !secretOk) throw new HttpError(401, 'Unauthorized', 'access_denied');
+    const token = `emu_${crypto.randomBytes(16).toString('hex')}`;
+    this.tokens.add(token);
+    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: 86400, scope: 'read:organizations create:organization_members' } };
+  }
+
+  #org(pred) {
+    const org = this.orgs.find(pred);
+    if (!org) throw new HttpError(404, 'No organization found by that id or name', 'not_found');
+    return org;
+  }
+
+  #role(id) {
+    const role = this.roles.find((r) => r.id === id);
+    if (!role) throw new HttpError(404, `The role \`${id}\` does not exist`, 'not_found');
+    return role;
+  }
+
+  #memberView(m) {
+    const u = this.users.find((x) => x.user_id === m.user_id) || {};
+    return { user_id: m.user_id, email: u.email, name: u.name || u.email, picture: u.picture };
+  }
+
+  #addMembers(org, body) {
+    const ids = body && body.members;
+    if (!Array.isArray(ids) || ids.length === 0) throw new HttpError(400, 'Payload validation error: members must be a non-empty array', 'invalid_body');
+    if (ids.length > MAX_MEMBERS_PER_ADD) throw new HttpError(400, `Payload validation error: at most ${MAX_MEMBERS_PER_ADD} members per request`, 'invalid_body');
+    for (const id of ids) {
+      if (!this.users.some((u) => u.user_id === id)) throw new HttpError(400, `The user \`${id}\` does not exist`, 'invalid_body');
+      // Adding an existing member is a no-op, as on Auth0.
+      if (!org.members.some((m) => m.user_id === id)) org.members.push({ user_id: id, roles: [] });
+    }
+    return undefined;
+  }
+
+  #createOrg(body) {
+    if (typeof body.name !== 'string' || !/^[a-z0-9_-]{1,50}$/.test(body.name)) {
+      throw new HttpError(400, 'Payload validation error: name must match ^[a-z0-9_-]{1,50}$', 'invalid_body');
+    }
+    if (this.orgs.some((o) => o.name === body.name)) throw new HttpError(409, 'An organization with this name already exists', 'conflict');
+    const org = { id: `org_${crypto.randomBytes(8).toString('hex')}`, members: [], discovery_domains: [], ...pick(body, ['name', 'display_name', 'metadata', 'branding']) };
+    this.orgs.push(org);
+    return publicOrg(org);
+  }
+}
+
+const SYNTAX_ERROR = Symbol('syntax error');
+function safeJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return SYNTAX_ERROR;
+  }
+}
+
+function pick(obj, keys) {
+  return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
+}
+
+function publicOrg(o) {
+  return pick(o, ['id', 'name', 'display_name', 'metadata', 'branding']);
+}
+
+/**
+ * Routes `https://<domain>/...` requests made with the global `fetch` (which
+ * the `auth0` SDK resolves per request) to the emulator. Returns an undo function.
+ */
+function routeDomainTo(domain, emulator) {
+  const realFetch = globalThis.fetch;
+  const prefix = `https://${domain}/`;
+  globalThis.fetch = function fetchThroughEmulator(input, init) {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (href.startsWith(prefix)) {
+      const target = emulator.origin + '/' + href.slice(prefix.length);
+      return realFetch(typeof input === 'string' || input instanceof URL ? target : new Request(target, input), init);
+    }
+    return realFetch(input, init);
+  };
+  return () => {
+    globalThis.fetch = realFetch;
+  };
+}
+
+module.exports = { ManagementEmulator, routeDomainTo, MAX_PAGE };

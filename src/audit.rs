@@ -1,0 +1,90 @@
+//! The audit record every decision carries: enough to explain and replay the
+//! decision, nothing that identifies a person without the tenant's own data.
+//!
+//! Pseudonymized: the user id becomes `u_` + 24 hex digits of
+//! SHA-256("actionguard/user/v1" NUL tenant NUL user_id). Left out entirely:
+//! email, name, IP address, user agent, secrets. Tenant and organization ids
+//! are the customer's own identifiers, not personal data, and are kept.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::decision::{Outcome, Reason};
+use crate::policy::PolicySource;
+
+pub const AUDIT_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    /// Schema version; also the marker log pipelines filter on.
+    pub actionguard_audit: u32,
+    pub trigger: &'static str,
+    pub tenant: Option<String>,
+    pub organization: Option<String>,
+    pub user: Option<String>,
+    pub outcome: Outcome,
+    pub score: f64,
+    pub reasons: Vec<AuditReason>,
+    pub policy: AuditPolicy,
+    /// Version of the embedded risk model, once there is one.
+    pub model: Option<String>,
+    pub llm: AuditLlm,
+    /// Codes of warnings raised on the way (ignored fields, a rejected policy).
+    pub warnings: Vec<&'static str>,
+    pub ts_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditReason {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<&Reason> for AuditReason {
+    fn from(r: &Reason) -> Self {
+        AuditReason {
+            code: r.code,
+            message: r.message.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditPolicy {
+    pub source: PolicySource,
+    pub version: u32,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditLlm {
+    pub asked: bool,
+}
+
+pub fn pseudonymize_user(tenant: Option<&str>, user_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"actionguard/user/v1\0");
+    h.update(tenant.unwrap_or("").as_bytes());
+    h.update(b"\0");
+    h.update(user_id.as_bytes());
+    let digest = h.finalize();
+    let mut out = String::from("u_");
+    for byte in digest.iter().take(12) {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_are_stable_per_tenant_and_hide_the_id() {
+        let a = pseudonymize_user(Some("t1"), "auth0|abc");
+        assert_eq!(a, pseudonymize_user(Some("t1"), "auth0|abc"));
+        assert_ne!(a, pseudonymize_user(Some("t2"), "auth0|abc"));
+        assert_ne!(a, pseudonymize_user(Some("t1"), "auth0|abd"));
+        assert!(!a.contains("abc") && a.len() == 26);
+    }
+}

@@ -1,0 +1,218 @@
+//! From a risk score and a policy to what the Action must do, with reasons.
+
+use serde::Serialize;
+
+use crate::audit::AuditRecord;
+use crate::context::LoginContext;
+use crate::policy::{BandFallback, MfaMode, Policy, Unenrolled};
+use crate::risk::RiskAssessment;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Allow,
+    Challenge,
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+}
+
+/// Why: a stable machine code and a sentence for a security team. `weight` is
+/// the signal's own strength when the reason is evidence, absent for policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+impl Reason {
+    fn policy(code: &'static str, message: impl Into<String>) -> Self {
+        Reason {
+            code,
+            message: message.into(),
+            weight: None,
+        }
+    }
+}
+
+/// How a challenge is carried out, so the shim only translates it to `api`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mfa {
+    /// `api.authentication.challengeWithAny` with these factor types.
+    Challenge { factors: Vec<&'static str> },
+    /// No usable factor enrolled: `api.multifactor.enable('any')` enrols one.
+    Enroll,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoginDecision {
+    pub outcome: Outcome,
+    pub score: f64,
+    pub risk_level: RiskLevel,
+    /// The score fell in the policy's ambiguous band; `outcome` is the band's fallback.
+    pub ambiguous: bool,
+    pub reasons: Vec<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<Mfa>,
+    /// For `api.access.deny`: `<stable code>: <text>`, no user data in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_reason: Option<String>,
+    pub claims: Vec<Claim>,
+    pub audit: AuditRecord,
+}
+
+/// What the policy says for this score, before MFA details are worked out.
+pub(crate) struct Verdict {
+    pub outcome: Outcome,
+    pub risk_level: RiskLevel,
+    pub ambiguous: bool,
+    pub reasons: Vec<Reason>,
+    pub mfa: Option<Mfa>,
+    pub deny_code: Option<&'static str>,
+}
+
+pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext) -> Verdict {
+    let t = &policy.thresholds;
+    let band = &policy.ambiguous;
+    let score = risk.score;
+
+    let mut reasons: Vec<Reason> = risk
+        .signals
+        .iter()
+        .map(|s| Reason {
+            code: s.code,
+            message: s.message.to_string(),
+            weight: Some(s.weight),
+        })
+        .collect();
+
+    let risk_level = if score >= t.challenge {
+        RiskLevel::High
+    } else if score >= band.from {
+        RiskLevel::Medium
+    } else {
+        RiskLevel::Low
+    };
+
+    let ambiguous = score < t.deny && score >= band.from && score < band.to;
+    let mut deny_code = None;
+    let mut outcome = if score >= t.deny {
+        deny_code = Some("risk_too_high");
+        reasons.push(Reason::policy(
+            "risk_score_deny",
+            format!("risk score {score} is at or above the deny threshold {}", t.deny),
+        ));
+        Outcome::Deny
+    } else if ambiguous {
+        reasons.push(Reason::policy(
+            "risk_score_ambiguous",
+            format!(
+                "risk score {score} is in the ambiguous band [{}, {}); the policy falls back to {}",
+                band.from,
+                band.to,
+                match band.fallback {
+                    BandFallback::Allow => "allow",
+                    BandFallback::Challenge => "challenge",
+                }
+            ),
+        ));
+        match band.fallback {
+            BandFallback::Allow => Outcome::Allow,
+            BandFallback::Challenge => Outcome::Challenge,
+        }
+    } else if score >= t.challenge {
+        reasons.push(Reason::policy(
+            "risk_score_challenge",
+            format!("risk score {score} is at or above the challenge threshold {}", t.challenge),
+        ));
+        Outcome::Challenge
+    } else {
+        Outcome::Allow
+    };
+
+    match (policy.mfa.mode, outcome) {
+        (MfaMode::Always, Outcome::Allow) => {
+            reasons.push(Reason::policy("mfa_required_by_policy", "the policy requires MFA on every login"));
+            outcome = Outcome::Challenge;
+        }
+        (MfaMode::Never, Outcome::Challenge) => {
+            reasons.push(Reason::policy(
+                "mfa_disabled_by_policy",
+                "a challenge was due but the policy never asks for MFA",
+            ));
+            outcome = Outcome::Allow;
+        }
+        _ => {}
+    }
+
+    let mut mfa = None;
+    if outcome == Outcome::Challenge {
+        let enrolled: Vec<&str> = ctx.enrolled_factors().collect();
+        let factors: Vec<&'static str> = policy
+            .mfa
+            .factors
+            .iter()
+            .map(|f| f.as_str())
+            .filter(|f| enrolled.contains(f))
+            .collect();
+        if !factors.is_empty() {
+            mfa = Some(Mfa::Challenge { factors });
+        } else {
+            match policy.mfa.unenrolled {
+                Unenrolled::Enroll => {
+                    reasons.push(Reason::policy(
+                        "mfa_enrolment_required",
+                        "no factor allowed by the policy is enrolled; the user must enrol one",
+                    ));
+                    mfa = Some(Mfa::Enroll);
+                }
+                Unenrolled::Deny => {
+                    reasons.push(Reason::policy(
+                        "mfa_unavailable",
+                        "a challenge was due, no allowed factor is enrolled and the policy denies instead of enrolling",
+                    ));
+                    outcome = Outcome::Deny;
+                    deny_code = Some("mfa_unavailable");
+                }
+            }
+        }
+    }
+
+    Verdict {
+        outcome,
+        risk_level,
+        ambiguous,
+        reasons,
+        mfa,
+        deny_code,
+    }
+}
+
+pub(crate) fn deny_reason(code: &str) -> String {
+    format!("{code}: access denied by security policy")
+}

@@ -1,0 +1,182 @@
+//! The only JavaScript-facing code: converts values in and out and re-exports
+//! the core. Inputs cross as JSON text (one `JSON.stringify` call from here is
+//! cheaper than walking an object field by field through the boundary), and
+//! answers come back as plain objects.
+//!
+//! Domain failures are returned as `{ type: "failure", errors }`. Only misuse
+//! throws, and then always a real `Error` with a stable `code`.
+
+use wasm_bindgen::prelude::*;
+
+use crate::Answer;
+
+#[wasm_bindgen(start)]
+fn start() {
+    // Anything missed by the no-panic lints is at least readable in the logs.
+    console_error_panic_hook::set_once();
+}
+
+/// Builds a JavaScript `Error` carrying a stable `code` property.
+fn into_error(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    // Setting a property on a fresh Error cannot fail; ignore the Result anyway.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
+    err.into()
+}
+
+/// JSON text for a JS value: strings pass as they are, objects are stringified.
+/// `Err` carries a failure answer for values JSON cannot represent.
+fn to_json(value: &JsValue, what: &str) -> Result<Option<String>, String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Some(s));
+    }
+    match js_sys::JSON::stringify(value) {
+        Ok(s) => match s.as_string() {
+            Some(s) => Ok(Some(s)),
+            // JSON.stringify returns undefined for functions and symbols.
+            None => Err(format!("{what} is not representable as JSON")),
+        },
+        Err(_) => Err(format!("{what} is not representable as JSON (a cycle or a BigInt)")),
+    }
+}
+
+fn answer_to_js<T: serde::Serialize>(answer: &Answer<T>) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(answer).map_err(|e| into_error("internal", &e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "answer is not valid JSON"))
+}
+
+fn failure_to_js(code: &'static str, message: String) -> Result<JsValue, JsValue> {
+    answer_to_js::<()>(&Answer::failure(crate::Issue::new(code, None, message)))
+}
+
+/// A loaded policy. Create one per Action instance (module scope) and reuse it.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: crate::Engine,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `policy`: undefined/null for the embedded default, or a policy document
+    /// as JSON text or object. An invalid document never throws: it is
+    /// reported by `policyErrors` and in every answer's warnings, and the
+    /// embedded default is enforced.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy: JsValue) -> Result<Engine, JsValue> {
+        let json = to_json(&policy, "the policy").map_err(|m| into_error("invalid_argument", &m))?;
+        Ok(Engine {
+            inner: crate::Engine::new(json.as_deref()),
+        })
+    }
+
+    /// The post-login decision: `{ type: "success", outcome, score, ... } | { type: "failure", errors }`.
+    #[wasm_bindgen(js_name = decideLogin)]
+    pub fn decide_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
+        match to_json(&context, "the context") {
+            Ok(Some(json)) => answer_to_js(&self.inner.decide_login_json(&json)),
+            Ok(None) => failure_to_js("invalid_context", "the context is missing".to_string()),
+            Err(message) => failure_to_js("invalid_context", message),
+        }
+    }
+
+    /// Errors of a rejected policy document (empty when it was accepted).
+    #[wasm_bindgen(getter, js_name = policyErrors)]
+    pub fn policy_errors(&self) -> Result<JsValue, JsValue> {
+        let text = serde_json::to_string(self.inner.policy_errors()).map_err(|e| into_error("internal", &e.to_string()))?;
+        js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "errors are not valid JSON"))
+    }
+
+    /// What to do when a decision cannot be made: "challenge" | "allow" | "deny".
+    #[wasm_bindgen(getter, js_name = failMode)]
+    pub fn fail_mode(&self) -> String {
+        match self.inner.fail_mode() {
+            crate::FailMode::Challenge => "challenge",
+            crate::FailMode::Allow => "allow",
+            crate::FailMode::Deny => "deny",
+        }
+        .to_string()
+    }
+}
+
+/// Lints a policy document: `{ type: "success", digest, policy } | { type: "failure", errors }`.
+#[wasm_bindgen(js_name = validatePolicy)]
+pub fn validate_policy(policy: JsValue) -> Result<JsValue, JsValue> {
+    match to_json(&policy, "the policy") {
+        Ok(Some(json)) => answer_to_js(&crate::validate_policy_json(&json)),
+        Ok(None) => failure_to_js("invalid_policy", "the policy is missing".to_string()),
+        Err(message) => failure_to_js("invalid_policy", message),
+    }
+}
+
+/// The crate version, for audit records and support.
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    fn get(v: &JsValue, key: &str) -> JsValue {
+        js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn objects_and_strings_are_both_accepted() {
+        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let obj = js_sys::JSON::parse(r#"{"authentication":{"riskAssessment":{"assessments":{"ImpossibleTravel":{"code":"impossible_travel_from_last_login"}}}}}"#).unwrap();
+        let a = engine.decide_login(obj).unwrap();
+        assert_eq!(get(&a, "type").as_string().unwrap(), "success");
+        assert_eq!(get(&a, "outcome").as_string().unwrap(), "challenge");
+        assert_eq!(get(&a, "score").as_f64().unwrap(), 0.8);
+        let b = engine.decide_login(JsValue::from_str("{}")).unwrap();
+        assert_eq!(get(&b, "outcome").as_string().unwrap(), "allow");
+    }
+
+    #[wasm_bindgen_test]
+    fn unrepresentable_inputs_are_failures_not_throws() {
+        let engine = Engine::new(JsValue::NULL).unwrap();
+        // A cycle makes JSON.stringify throw.
+        let cyclic = js_sys::Object::new();
+        js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+        let a = engine.decide_login(cyclic.into()).unwrap();
+        assert_eq!(get(&a, "type").as_string().unwrap(), "failure");
+        let errors: js_sys::Array = get(&a, "errors").into();
+        assert_eq!(get(&errors.get(0), "code").as_string().unwrap(), "invalid_context");
+        // A BigInt too.
+        let big = js_sys::BigInt::from(7u64);
+        let obj = js_sys::Object::new();
+        js_sys::Reflect::set(&obj, &"n".into(), &big).unwrap();
+        assert_eq!(get(&engine.decide_login(obj.into()).unwrap(), "type").as_string().unwrap(), "failure");
+        // undefined.
+        assert_eq!(get(&engine.decide_login(JsValue::UNDEFINED).unwrap(), "type").as_string().unwrap(), "failure");
+    }
+
+    #[wasm_bindgen_test]
+    fn misuse_throws_a_real_error_with_a_code() {
+        let cyclic = js_sys::Object::new();
+        js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+        let err = Engine::new(cyclic.into()).err().unwrap();
+        assert!(err.is_instance_of::<js_sys::Error>());
+        assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_argument");
+    }
+
+    #[wasm_bindgen_test]
+    fn bad_policy_falls_back_and_reports() {
+        let engine = Engine::new(JsValue::from_str(r#"{"version":1,"fail_mode":"panic"}"#)).unwrap();
+        let errors: js_sys::Array = engine.policy_errors().unwrap().into();
+        assert_eq!(errors.length(), 1);
+        assert_eq!(
+            get(&errors.get(0), "message").as_string().unwrap(),
+            "`fail_mode`: unknown variant `panic`, expected one of `challenge`, `allow`, `deny`"
+        );
+        assert_eq!(engine.fail_mode(), "challenge");
+        let v = validate_policy(JsValue::from_str(r#"{"version":1}"#)).unwrap();
+        assert_eq!(get(&v, "type").as_string().unwrap(), "success");
+    }
+}
