@@ -318,24 +318,4 @@ function publicOrg(o) {
   return pick(o, ['id', 'name', 'display_name', 'metadata', 'branding']);
 }
 
-/**
- * Routes `https://<domain>/...` requests made with the global `fetch` (which
- * the `auth0` SDK resolves per request) to the emulator. Returns an undo function.
- */
-function routeDomainTo(domain, emulator) {
-  const realFetch = globalThis.fetch;
-  const prefix = `https://${domain}/`;
-  globalThis.fetch = function fetchThroughEmulator(input, init) {
-    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (href.startsWith(prefix)) {
-      const target = emulator.origin + '/' + href.slice(prefix.length);
-      return realFetch(typeof input === 'string' || input instanceof URL ? target : new Request(target, input), init);
-    }
-    return realFetch(input, init);
-  };
-  return () => {
-    globalThis.fetch = realFetch;
-  };
-}
-
-module.exports = { ManagementEmulator, routeDomainTo, MAX_PAGE };
+module.exports = { ManagementEmulator, MAX_PAGE };

@@ -1,0 +1,196 @@
+'use strict';
+// Recording `api` objects that behave like Auth0's: every call is kept in
+// order with a JSON copy of its arguments; methods return what Auth0's return
+// (the api itself where Auth0 allows chaining); the cache enforces Auth0's
+// limits and answers in its shapes; metadata writes are batched and applied
+// after the execution, as Auth0 applies them at the end of the flow.
+
+// Auth0 api.cache limits (from its own implementation).
+const MAX_KEY_BYTES = 64;
+const MAX_VALUE_BYTES = 4096;
+const MAX_TOTAL_CACHE_BYTES = 16 * 1024 + 256;
+const DEFAULT_CACHE_TTL_MS = 15 * 60 * 1000;
+
+// Claims Auth0 refuses to let an Action overwrite.
+const RESERVED_CLAIMS = new Set([
+  'acr', 'amr', 'aud', 'auth_time', 'azp', 'cnf', 'exp', 'gty', 'iat', 'iss', 'jti', 'nbf', 'nonce', 'org_id', 'org_name',
+  'permissions', 'scope', 'sid', 'sub',
+]);
+
+const MFA_FACTORS = new Set(['otp', 'webauthn-platform', 'webauthn-roaming', 'push-notification', 'phone', 'email', 'recovery-code']);
+
+function jsonCopy(args) {
+  try {
+    return JSON.parse(JSON.stringify(args, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+  } catch {
+    return args.map((a) => `[unserializable ${typeof a}]`);
+  }
+}
+
+class Cache {
+  constructor(initial = {}, clock = () => Date.now()) {
+    this.clock = clock;
+    this.data = new Map();
+    for (const [k, v] of Object.entries(initial)) {
+      this.data.set(k, typeof v === 'object' && v !== null ? v : { value: String(v), expires_at: clock() + DEFAULT_CACHE_TTL_MS });
+    }
+  }
+
+  size() {
+    let chars = '';
+    for (const [k, v] of this.data) chars += k + v.value;
+    return Buffer.byteLength(chars, 'utf8');
+  }
+
+  get(key) {
+    const record = this.data.get(key);
+    if (!record || record.expires_at < this.clock()) return undefined;
+    return record;
+  }
+
+  set(key, value, options) {
+    if (typeof key !== 'string' || typeof value !== 'string') return { type: 'error', code: 'InvalidArgument' };
+    const keySize = Buffer.byteLength(key, 'utf8');
+    const valueSize = Buffer.byteLength(value, 'utf8');
+    if (keySize > MAX_KEY_BYTES) return { type: 'error', code: 'CacheKeySizeExceeded' };
+    if (valueSize > MAX_VALUE_BYTES) return { type: 'error', code: 'CacheValueSizeExceeded' };
+    const existing = this.data.get(key);
+    const current = this.size() - (existing ? Buffer.byteLength(key + existing.value, 'utf8') : 0);
+    if (current + keySize + valueSize > MAX_TOTAL_CACHE_BYTES) return { type: 'error', code: 'CacheSizeExceeded' };
+    const now = this.clock();
+    let expiresAt;
+    if (options?.ttl !== undefined) {
+      if (typeof options.ttl !== 'number' || !Number.isFinite(options.ttl)) return { type: 'error', code: 'InvalidExpiry' };
+      expiresAt = now + Math.floor(options.ttl);
+    }
+    if (options?.expires_at !== undefined) {
+      if (typeof options.expires_at !== 'number' || !Number.isFinite(options.expires_at)) return { type: 'error', code: 'InvalidExpiry' };
+      expiresAt = expiresAt === undefined ? Math.floor(options.expires_at) : Math.min(expiresAt, Math.floor(options.expires_at));
+    }
+    if (expiresAt === undefined) expiresAt = now + DEFAULT_CACHE_TTL_MS;
+    if (expiresAt <= now) return { type: 'error', code: 'ItemAlreadyExpired' };
+    if (!Number.isSafeInteger(expiresAt)) return { type: 'error', code: 'InvalidExpiry' };
+    const record = { value, expires_at: expiresAt };
+    this.data.set(key, record);
+    return { type: 'success', record };
+  }
+
+  delete(key) {
+    if (!this.data.has(key)) return { type: 'error', code: 'CacheKeyDoesNotExist' };
+    this.data.delete(key);
+    return { type: 'success' };
+  }
+
+  toJSON() {
+    return Object.fromEntries(this.data);
+  }
+}
+
+/**
+ * Builds the api for one execution. Returns `{ api, calls, cache, metadata }`:
+ * `metadata` holds the batched `setAppMetadata` / `setUserMetadata` writes.
+ */
+function createApi(trigger, { cache = new Cache() } = {}) {
+  const calls = [];
+  const metadata = { app_metadata: {}, user_metadata: {} };
+  const api = {};
+
+  // Records the call, runs `check` (which may throw like Auth0 does), returns `ret`.
+  const method = (name, check, ret = () => api) =>
+    function recorded(...args) {
+      calls.push({ method: name, args: jsonCopy(args) });
+      if (check) check(...args);
+      return ret(...args);
+    };
+  const none = () => undefined;
+
+  const claim = (key) => {
+    if (typeof key !== 'string' || key.length === 0) throw new Error('The custom claim key must be a non-empty string');
+    if (RESERVED_CLAIMS.has(key)) throw new Error(`The custom claim "${key}" is reserved and cannot be set`);
+  };
+  const metadataWriter = (bucket) => (key, value) => {
+    if (typeof key !== 'string' || key.length === 0) throw new Error('Metadata key must be a non-empty string');
+    if (value === undefined) throw new Error('Metadata value must not be undefined (use null to remove a key)');
+    metadata[bucket][key] = jsonCopy([value])[0];
+  };
+  const factors = (list) => {
+    if (!Array.isArray(list) || list.length === 0) throw new Error('factors must be a non-empty array');
+    for (const f of list) {
+      if (!f || !MFA_FACTORS.has(f.type)) throw new Error(`Unsupported factor ${JSON.stringify(f)}`);
+    }
+  };
+  const factor = (f) => {
+    if (!MFA_FACTORS.has(f)) throw new Error(`Unsupported factor ${JSON.stringify(f)}`);
+  };
+
+  api.cache = {
+    get: method('cache.get', null, (key) => cache.get(key)),
+    set: method('cache.set', null, (key, value, options) => cache.set(key, value, options)),
+    delete: method('cache.delete', null, (key) => cache.delete(key)),
+  };
+
+  if (trigger === 'post-login') {
+    api.access = { deny: method('access.deny', (reason) => {
+      if (typeof reason !== 'string') throw new Error('The deny reason must be a string');
+    }) };
+    api.authentication = {
+      challengeWith: method('authentication.challengeWith', factor, none),
+      challengeWithAny: method('authentication.challengeWithAny', factors, none),
+      enrollWith: method('authentication.enrollWith', factor, none),
+      enrollWithAny: method('authentication.enrollWithAny', factors, none),
+      recordMethod: method('authentication.recordMethod'),
+    };
+    api.multifactor = { enable: method('multifactor.enable', (provider) => {
+      if (typeof provider !== 'string') throw new Error('The multifactor provider must be a string');
+    }) };
+    api.idToken = { setCustomClaim: method('idToken.setCustomClaim', claim) };
+    api.accessToken = {
+      setCustomClaim: method('accessToken.setCustomClaim', claim),
+      addScope: method('accessToken.addScope', null, none),
+      removeScope: method('accessToken.removeScope', null, none),
+    };
+    api.user = {
+      setAppMetadata: method('user.setAppMetadata', metadataWriter('app_metadata')),
+      setUserMetadata: method('user.setUserMetadata', metadataWriter('user_metadata')),
+    };
+    api.redirect = {
+      sendUserTo: method('redirect.sendUserTo'),
+      encodeToken: method('redirect.encodeToken', null, () => 'harness.token'),
+      validateToken: method('redirect.validateToken', null, () => ({})),
+    };
+    api.session = { revoke: method('session.revoke', null, none) };
+  } else if (trigger === 'pre-user-registration') {
+    api.access = { deny: method('access.deny', (reason) => {
+      if (typeof reason !== 'string') throw new Error('The deny reason must be a string');
+    }) };
+    api.validation = { error: method('validation.error') };
+    api.user = {
+      setAppMetadata: method('user.setAppMetadata', metadataWriter('app_metadata')),
+      setUserMetadata: method('user.setUserMetadata', metadataWriter('user_metadata')),
+    };
+  } else if (trigger === 'credentials-exchange') {
+    api.access = { deny: method('access.deny', (code) => {
+      if (!['invalid_scope', 'invalid_request', 'server_error'].includes(code)) {
+        throw new Error(`The deny code must be invalid_scope, invalid_request or server_error, got ${JSON.stringify(code)}`);
+      }
+    }) };
+    api.accessToken = { setCustomClaim: method('accessToken.setCustomClaim', claim) };
+  }
+  // post-user-registration is non-blocking: the cache is all it gets.
+
+  return { api, calls, cache, metadata };
+}
+
+/** The contract's outcome, from the calls an execution made. */
+function outcomeOf(calls, error) {
+  if (error) return 'error';
+  const names = new Set(calls.map((c) => c.method));
+  if (names.has('access.deny') || names.has('validation.error')) return 'deny';
+  for (const n of ['authentication.challengeWith', 'authentication.challengeWithAny', 'authentication.enrollWith',
+    'authentication.enrollWithAny', 'multifactor.enable']) {
+    if (names.has(n)) return 'challenge';
+  }
+  return 'allow';
+}
+
+module.exports = { createApi, outcomeOf, Cache, MAX_KEY_BYTES, MAX_VALUE_BYTES };

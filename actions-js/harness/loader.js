@@ -1,0 +1,106 @@
+'use strict';
+// Loads an Action file the way Auth0's runtime (and its `@auth0/actions` test
+// loader, which is not on the npm registry reachable here) does:
+// - the source is wrapped as `module.exports = function(module, exports, console){...}`
+//   and compiled with `vm.compileFunction` in this realm, with a `require` made by
+//   `module.createRequire(filename)`;
+// - the module body runs lazily on the first execution, with a console whose output
+//   is attributed to the running execution; a module that throws at load throws the
+//   same error on every later execution;
+// - the handler must be a real `async function` (constructor name `AsyncFunction`),
+//   else the execution fails with Auth0's own message.
+
+const fs = require('node:fs/promises');
+const vm = require('node:vm');
+const nodeModule = require('node:module');
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { Console } = require('node:console');
+const { Writable } = require('node:stream');
+
+const ENTRYPOINTS = {
+  'post-login': ['onExecutePostLogin', 'onContinuePostLogin'],
+  'pre-user-registration': ['onExecutePreUserRegistration'],
+  'post-user-registration': ['onExecutePostUserRegistration'],
+  'credentials-exchange': ['onExecuteCredentialsExchange'],
+};
+
+// Auth0 keeps at most 256 kB of logs per execution.
+const LOG_LIMIT = 256 * 1024;
+
+function isAction(fn) {
+  return !!fn && typeof fn === 'function' && !!fn.constructor && fn.constructor.name === 'AsyncFunction';
+}
+
+function toError(obj) {
+  if (!obj) return new Error('Unknown error');
+  return obj instanceof Error ? obj : new Error(String(obj));
+}
+
+/** A console whose output lands in the log buffer of the execution it runs in. */
+function executionConsole(als) {
+  const sink = () =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        const store = als.getStore();
+        if (store && store.bytes < LOG_LIMIT) {
+          const text = chunk.toString('utf8').slice(0, LOG_LIMIT - store.bytes);
+          store.bytes += Buffer.byteLength(text);
+          store.logs.push(text);
+        }
+        cb();
+      },
+    });
+  return new Console({ stdout: sink(), stderr: sink() });
+}
+
+async function loadAction(filename, trigger) {
+  const entrypoints = ENTRYPOINTS[trigger];
+  if (!entrypoints) throw new Error(`Unknown trigger ${JSON.stringify(trigger)}`);
+  const code = await fs.readFile(filename, 'utf8');
+  const requireFn = nodeModule.createRequire(filename);
+  const wrapped = `module.exports = function(module, exports, console){\n${code}\n};`;
+  const outer = { exports: {} };
+  vm.compileFunction(wrapped, ['module', 'exports', 'require'], { filename })(outer, outer.exports, requireFn);
+  const initializer = outer.exports;
+
+  const als = new AsyncLocalStorage();
+  const console = executionConsole(als);
+  const mod = { exports: {} };
+  let initialized = false;
+  let modError;
+
+  return {
+    /** Runs one execution; resolves to `{ logs }`, rejects with what the handler threw. */
+    async execute(args, { entrypoint = entrypoints[0] } = {}) {
+      const store = { logs: [], bytes: 0 };
+      try {
+        await als.run(store, async () => {
+          if (!initialized) {
+            initialized = true;
+            try {
+              initializer(mod, mod.exports, console);
+            } catch (err) {
+              modError = toError(err);
+            }
+          }
+          if (modError) throw modError;
+          if (typeof mod.exports !== 'object' || mod.exports === null) throw new Error('The Action must export an object.');
+          if (!entrypoints.includes(entrypoint)) throw new Error('The Action can only be called with valid methods.');
+          const fn = mod.exports[entrypoint];
+          if (!isAction(fn)) {
+            throw new Error(
+              `Invalid function signature for the ${JSON.stringify(entrypoint)} handler. Use "exports.${entrypoint} = async function(event, api) { }" as the signature.`,
+            );
+          }
+          return fn(...args);
+        });
+      } catch (err) {
+        err.logs = store.logs.join('');
+        throw err;
+      }
+      return { logs: store.logs.join('') };
+    },
+  };
+}
+
+module.exports = { loadAction, ENTRYPOINTS, isAction };

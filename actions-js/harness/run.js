@@ -1,0 +1,149 @@
+'use strict';
+// One Action execution, observed: the result object is exactly the `--json`
+// contract of design.md section 5.
+
+const path = require('node:path');
+const { loadAction } = require('./loader');
+const { createApi, outcomeOf, Cache } = require('./api');
+const { defaultEvent, fillDefaults } = require('./events');
+const { ManagementEmulator } = require('./management');
+
+const ACTIONS_DIR = path.resolve(__dirname, '..');
+// Auth0 gives a whole flow 20 seconds.
+const FLOW_BUDGET_MS = 20_000;
+
+/**
+ * Makes the Action see `nowIso` as the current time, advancing in real time
+ * from there, so a recorded stream can be replayed with its own timing.
+ */
+function installClock(nowIso) {
+  if (nowIso === undefined || nowIso === null) return () => {};
+  const RealDate = globalThis.Date;
+  const base = RealDate.parse(nowIso);
+  if (Number.isNaN(base)) throw new Error(`--now is not an ISO-8601 date: ${JSON.stringify(nowIso)}`);
+  const t0 = performance.now();
+  const now = () => base + Math.floor(performance.now() - t0);
+  function HarnessDate(...args) {
+    if (!new.target) return new RealDate(now()).toString();
+    return args.length === 0 ? new RealDate(now()) : new RealDate(...args);
+  }
+  HarnessDate.prototype = RealDate.prototype;
+  HarnessDate.now = now;
+  HarnessDate.parse = RealDate.parse;
+  HarnessDate.UTC = RealDate.UTC;
+  globalThis.Date = HarnessDate;
+  return () => {
+    globalThis.Date = RealDate;
+  };
+}
+
+/**
+ * Routes the Action's `fetch` calls: `https://<AUTH0_DOMAIN>/...` goes to the
+ * emulator (the `auth0` SDK resolves the global fetch per request), and
+ * requests under `LLM_BASE_URL` are counted.
+ */
+function installFetch({ domain, emulator, llmBaseUrl, counters }) {
+  const realFetch = globalThis.fetch;
+  const auth0Prefix = domain ? `https://${domain}/` : null;
+  globalThis.fetch = function harnessFetch(input, init) {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (llmBaseUrl && href.startsWith(llmBaseUrl)) counters.llm += 1;
+    if (auth0Prefix && emulator && href.startsWith(auth0Prefix)) {
+      const target = `${emulator.origin}/${href.slice(auth0Prefix.length)}`;
+      return realFetch(typeof input === 'string' || input instanceof URL ? target : new Request(target, input), init);
+    }
+    return realFetch(input, init);
+  };
+  return () => {
+    globalThis.fetch = realFetch;
+  };
+}
+
+function auditRecords(logs) {
+  const out = [];
+  for (const line of logs.split('\n')) {
+    const text = line.trim();
+    if (!text.startsWith('{')) continue;
+    try {
+      const record = JSON.parse(text);
+      if (record && typeof record === 'object' && 'actionguard_audit' in record) out.push(record);
+    } catch {
+      // Not JSON: an ordinary log line.
+    }
+  }
+  return out;
+}
+
+function withBudget(promise, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the Action did not finish within ${ms} ms (Auth0 flow budget)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const loaded = new Map();
+
+/**
+ * Runs one execution. Options:
+ *   trigger, event, tenant, secrets, now (ISO string), fillDefaults (default true),
+ *   actionFile (default actions-js/<trigger>.js), cache (a harness Cache to share
+ *   between runs), emulator (a started ManagementEmulator to reuse),
+ *   budgetMs, freshModule (load the Action file anew instead of reusing the instance).
+ * Resolves to `{ result, logs, metadata, cache }`; `result` is the contract object.
+ */
+async function runAction(opts) {
+  const trigger = opts.trigger;
+  const secrets = opts.secrets || {};
+  let event = opts.fillDefaults === false ? opts.event : fillDefaults(defaultEvent(trigger), opts.event || {});
+  if (event && typeof event === 'object' && opts.secrets) event = { ...event, secrets };
+
+  const counters = { llm: 0 };
+  const domain = typeof secrets.AUTH0_DOMAIN === 'string' ? secrets.AUTH0_DOMAIN : null;
+  let emulator = opts.emulator;
+  const ownEmulator = !emulator && (opts.tenant || domain);
+  if (ownEmulator) {
+    emulator = await new ManagementEmulator(opts.tenant || {}, {
+      domain: domain || undefined,
+      clientId: secrets.AUTH0_CLIENT_ID,
+      clientSecret: secrets.AUTH0_CLIENT_SECRET,
+    }).start();
+  }
+  const callsBefore = emulator ? emulator.calls.length : 0;
+  const cache = opts.cache || new Cache(opts.cacheSeed || {});
+  const { api, calls, metadata } = createApi(trigger, { cache });
+
+  const file = opts.actionFile || path.join(ACTIONS_DIR, `${trigger}.js`);
+  let logs = '';
+  let error;
+  const restoreClock = installClock(opts.now);
+  const restoreFetch = installFetch({ domain, emulator, llmBaseUrl: secrets.LLM_BASE_URL, counters });
+  try {
+    let action = opts.freshModule ? undefined : loaded.get(`${trigger}\0${file}`);
+    if (!action) {
+      action = await loadAction(file, trigger);
+      if (!opts.freshModule) loaded.set(`${trigger}\0${file}`, action);
+    }
+    ({ logs } = await withBudget(action.execute([event, api]), opts.budgetMs || FLOW_BUDGET_MS));
+  } catch (err) {
+    error = err instanceof Error ? err : new Error(String(err));
+    logs = error.logs || logs;
+  } finally {
+    restoreFetch();
+    restoreClock();
+    if (ownEmulator) await emulator.stop();
+  }
+
+  const result = {
+    trigger,
+    outcome: outcomeOf(calls, error),
+    api_calls: calls,
+    management_calls: emulator ? emulator.calls.slice(callsBefore) : [],
+    llm_calls: counters.llm,
+    audit: auditRecords(logs),
+  };
+  if (error) result.error = error.message;
+  return { result, logs, metadata, cache };
+}
+
+module.exports = { runAction, installClock, installFetch, auditRecords, ACTIONS_DIR };

@@ -1,0 +1,156 @@
+'use strict';
+// Scenario files: an event, a tenant, secrets and what must happen. Each file
+// is documentation as much as a test; `scenarios <dir>` runs them all.
+//
+// {
+//   "name": "...", "description": "...", "trigger": "post-login",
+//   "event": {...}, "fill_defaults": true, "secrets": {...}, "now": "ISO-8601",
+//   "tenant": {...} | "tenant_file": "relative/path.json", "action_file": "relative/path.js",
+//   "expect": {
+//     "outcome": "challenge",                      exact
+//     "api_methods": ["idToken.setCustomClaim"],   exact list of api methods, in call order
+//     "api_calls": [{ "method": "...", "args": [...] }],  appear in this order (others may interleave)
+//     "absent_methods": ["access.deny"],           never called
+//     "reasons": ["auth0_new_device"],             exact reason codes of the audit record
+//     "audit": [{ "outcome": "allow" }],           one partial object per audit record
+//     "management_calls": [{ "method": "GET", "path": "/api/v2/..." }],  in order, partial
+//     "llm_calls": 0,
+//     "error_contains": "..."
+//   }
+// }
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { runAction } = require('./run');
+
+/** `expected` is a partial description of `actual`: objects by key, arrays element-wise. */
+function matches(expected, actual) {
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matches(e, actual[i]));
+  }
+  if (expected && typeof expected === 'object') {
+    return !!actual && typeof actual === 'object' && Object.entries(expected).every(([k, v]) => matches(v, actual[k]));
+  }
+  return Object.is(expected, actual);
+}
+
+function inOrder(expectedList, actualList) {
+  let i = 0;
+  for (const item of actualList) {
+    if (i < expectedList.length && matches(expectedList[i], item)) i += 1;
+  }
+  return i === expectedList.length ? null : expectedList[i];
+}
+
+function check(expect, result) {
+  const failures = [];
+  const show = (v) => JSON.stringify(v);
+  const methods = result.api_calls.map((c) => c.method);
+  const decision = result.audit.find((a) => !a.fail_mode) || result.audit[0];
+
+  if ('outcome' in expect && expect.outcome !== result.outcome) {
+    failures.push(`outcome: expected ${expect.outcome}, got ${result.outcome}${result.error ? ` (${result.error})` : ''}`);
+  }
+  if (expect.api_methods && !matches(expect.api_methods, methods)) {
+    failures.push(`api_methods: expected ${show(expect.api_methods)}, got ${show(methods)}`);
+  }
+  if (expect.api_calls) {
+    const missing = inOrder(expect.api_calls, result.api_calls);
+    if (missing) failures.push(`api_calls: no call matching ${show(missing)} in order; got ${show(result.api_calls)}`);
+  }
+  for (const m of expect.absent_methods || []) {
+    if (methods.includes(m)) failures.push(`absent_methods: ${m} was called`);
+  }
+  if (expect.reasons) {
+    const codes = decision ? (decision.reasons || []).map((r) => r.code) : null;
+    if (!matches(expect.reasons, codes)) failures.push(`reasons: expected ${show(expect.reasons)}, got ${show(codes)}`);
+  }
+  if (expect.audit && !matches(expect.audit, result.audit)) {
+    failures.push(`audit: expected ${show(expect.audit)}, got ${show(result.audit)}`);
+  }
+  if (expect.management_calls) {
+    const missing = inOrder(expect.management_calls, result.management_calls);
+    if (missing) failures.push(`management_calls: no request matching ${show(missing)} in order`);
+  }
+  if ('llm_calls' in expect && expect.llm_calls !== result.llm_calls) {
+    failures.push(`llm_calls: expected ${expect.llm_calls}, got ${result.llm_calls}`);
+  }
+  if (expect.error_contains && !(result.error || '').includes(expect.error_contains)) {
+    failures.push(`error: expected it to contain ${show(expect.error_contains)}, got ${show(result.error)}`);
+  }
+  return failures;
+}
+
+function loadScenario(file) {
+  const dir = path.dirname(file);
+  const scenario = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (scenario.tenant_file) scenario.tenant = JSON.parse(fs.readFileSync(path.resolve(dir, scenario.tenant_file), 'utf8'));
+  if (scenario.action_file) scenario.action_file = path.resolve(dir, scenario.action_file);
+  if (!scenario.name) scenario.name = path.basename(file, '.json');
+  if (!scenario.trigger) throw new Error(`${file}: no "trigger"`);
+  if (!scenario.expect || typeof scenario.expect !== 'object') throw new Error(`${file}: no "expect" object`);
+  return scenario;
+}
+
+function scenarioFiles(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    // Tenant fixtures and helper files live in subfolders starting with "_".
+    if (entry.isDirectory() && !entry.name.startsWith('_')) out.push(...scenarioFiles(full));
+    else if (entry.isFile() && entry.name.endsWith('.json')) out.push(full);
+  }
+  return out.sort();
+}
+
+async function runScenario(scenario) {
+  const { result } = await runAction({
+    trigger: scenario.trigger,
+    event: scenario.event,
+    fillDefaults: scenario.fill_defaults !== false,
+    tenant: scenario.tenant,
+    secrets: scenario.secrets,
+    now: scenario.now,
+    actionFile: scenario.action_file,
+    freshModule: !!scenario.fresh_module,
+  });
+  return { result, failures: check(scenario.expect, result) };
+}
+
+/** Runs every scenario under `dir`; prints a report; resolves to the failure count. */
+async function runScenarios(dir, { verbose = false, out = process.stdout } = {}) {
+  const files = scenarioFiles(dir);
+  let passed = 0;
+  let failed = 0;
+  for (const file of files) {
+    const rel = path.relative(dir, file);
+    let scenario;
+    let outcome;
+    try {
+      scenario = loadScenario(file);
+      outcome = await runScenario(scenario);
+    } catch (err) {
+      failed += 1;
+      out.write(`FAIL  ${rel}\n      could not run: ${err.message}\n`);
+      continue;
+    }
+    const { result, failures } = outcome;
+    const decision = result.audit.find((a) => !a.fail_mode) || result.audit[0] || {};
+    const score = decision.score === undefined ? '-' : String(decision.score);
+    const codes = (decision.reasons || []).map((r) => r.code).join(', ') || (decision.fail_mode ? `fail mode (${decision.error?.code})` : '-');
+    const status = failures.length === 0 ? 'PASS' : 'FAIL';
+    if (failures.length === 0) passed += 1;
+    else failed += 1;
+    out.write(`${status}  ${rel.padEnd(44)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}\n`);
+    if (verbose) {
+      out.write(`      ${scenario.name}\n`);
+      for (const r of decision.reasons || []) out.write(`        - ${r.code}: ${r.message}\n`);
+      out.write(`        api: ${result.api_calls.map((c) => c.method).join(', ') || '(none)'}\n`);
+    }
+    for (const f of failures) out.write(`      ${f}\n`);
+  }
+  out.write(`\n${passed} passed, ${failed} failed\n`);
+  return failed;
+}
+
+module.exports = { runScenarios, runScenario, loadScenario, check, matches };

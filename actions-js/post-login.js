@@ -1,0 +1,64 @@
+/**
+ * ActionGuard post-login Action: allow, ask for MFA, or deny each login, with reasons.
+ *
+ * The decision is made by the ActionGuard core (WebAssembly); this file only builds
+ * its input from `event` and applies its answer through `api`.
+ *
+ * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
+ * embedded default applies). Fail mode: if ActionGuard cannot decide (it failed to load,
+ * or the event is malformed), the policy's `fail_mode` applies, `challenge` by default.
+ */
+
+// One WebAssembly instance per Action instance: Auth0 reuses module scope.
+let actionguard;
+let loadError;
+try {
+  actionguard = require('actionguard');
+} catch (err) {
+  loadError = err;
+}
+
+// Secrets only arrive with the event, so the engine is built on first use and
+// rebuilt only when the POLICY secret changes.
+let engine;
+let engineFor;
+function getEngine(policy) {
+  if (!engine || engineFor !== policy) {
+    engine = new actionguard.Engine(policy);
+    engineFor = policy;
+  }
+  return engine;
+}
+
+exports.onExecutePostLogin = async (event, api) => {
+  let failMode = 'challenge';
+  try {
+    if (loadError) throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed', cause: loadError });
+    const guard = getEngine(event.secrets?.POLICY);
+    failMode = guard.failMode;
+    const answer = guard.decideLogin({
+      tenant: event.tenant,
+      organization: event.organization,
+      stats: event.stats,
+      user: { user_id: event.user?.user_id, enrolledFactors: event.user?.enrolledFactors },
+      request: { ip: event.request?.ip, asn: event.request?.asn, user_agent: event.request?.user_agent, geoip: event.request?.geoip },
+      authentication: { riskAssessment: event.authentication?.riskAssessment },
+      now_ms: Date.now(),
+    });
+    if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
+
+    console.log(JSON.stringify(answer.audit));
+    if (answer.outcome === 'deny') return api.access.deny(answer.deny_reason);
+    if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
+    if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
+    for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
+  } catch (err) {
+    // Only the code and field path are logged: error messages may quote event values.
+    console.log(JSON.stringify({
+      actionguard_audit: 1, trigger: 'post-login', tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null,
+      outcome: failMode, fail_mode: true, error: { code: err?.code || 'internal', path: err?.path || null },
+    }));
+    if (failMode === 'deny') return api.access.deny('actionguard_unavailable: access denied by security policy');
+    if (failMode === 'challenge') api.multifactor.enable('any', { allowRememberBrowser: false });
+  }
+};
