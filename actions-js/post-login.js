@@ -47,7 +47,7 @@ exports.onExecutePostLogin = async (event, api) => {
     });
     if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
 
-    console.log(JSON.stringify(answer.audit));
+    console.log(answer.audit);
     if (answer.outcome === 'deny') return api.access.deny(answer.deny_reason);
     if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
     if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });

@@ -52,8 +52,13 @@ impl Issue {
 /// serde's own messages mention Rust types (`u64`, `struct LoginContext`); the
 /// path and our wording are what reach an operator, so both are rewritten.
 pub fn parse_json<'a, T: serde::Deserialize<'a>>(json: &'a str, code: &'static str) -> Result<T, Issue> {
+    // Path tracking costs on every field; inputs are almost always valid, so
+    // only a failed parse is repeated with tracking to locate the problem.
+    if let Ok(value) = serde_json::from_str(json) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_str(json);
-    match serde_path_to_error::deserialize(de) {
+    match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(value) => Ok(value),
         Err(err) => {
             let path = err.path().to_string();

@@ -61,6 +61,12 @@ pub struct AuditLlm {
     pub asked: bool,
 }
 
+/// Serializes a record as a string holding its own JSON, one line.
+pub fn as_json_line<S: serde::Serializer>(record: &AuditRecord, s: S) -> Result<S::Ok, S::Error> {
+    let line = serde_json::to_string(record).map_err(serde::ser::Error::custom)?;
+    s.serialize_str(&line)
+}
+
 pub fn pseudonymize_user(tenant: Option<&str>, user_id: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"actionguard/user/v1\0");

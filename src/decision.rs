@@ -35,9 +35,12 @@ impl RiskLevel {
 
 /// Why: a stable machine code and a sentence for a security team. `weight` is
 /// the signal's own strength when the reason is evidence, absent for policy.
+/// The decision carries codes and weights; the sentences go to the audit line,
+/// so they cross the WebAssembly boundary once.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
     pub code: &'static str,
+    #[serde(skip)]
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
@@ -69,8 +72,9 @@ pub struct Claim {
     pub value: String,
 }
 
+/// The decision proper: what the Action must do, and why (codes and weights).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoginDecision {
+pub struct Decision {
     pub outcome: Outcome,
     pub score: f64,
     pub risk_level: RiskLevel,
@@ -83,6 +87,16 @@ pub struct LoginDecision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_reason: Option<String>,
     pub claims: Vec<Claim>,
+}
+
+/// A decision and its audit record. In JSON the record is one string holding
+/// the JSON line to log as it is (`audit`), so it is serialized once and
+/// never parsed again on its way to the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoginDecision {
+    #[serde(flatten)]
+    pub decision: Decision,
+    #[serde(serialize_with = "crate::audit::as_json_line")]
     pub audit: AuditRecord,
 }
 

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use answer::{Answer, Issue};
 pub use context::LoginContext;
-pub use decision::{LoginDecision, Outcome};
+pub use decision::{Decision, LoginDecision, Outcome};
 pub use policy::{FailMode, Policy, PolicySource};
 
 use audit::{AuditLlm, AuditPolicy, AuditReason, AuditRecord, AUDIT_SCHEMA};
@@ -140,14 +140,16 @@ impl Engine {
 
         Answer::success(
             LoginDecision {
-                outcome: verdict.outcome,
-                score: risk.score,
-                risk_level: verdict.risk_level,
-                ambiguous: verdict.ambiguous,
-                reasons: verdict.reasons,
-                mfa: verdict.mfa,
-                deny_reason: verdict.deny_code.map(decision::deny_reason),
-                claims,
+                decision: Decision {
+                    outcome: verdict.outcome,
+                    score: risk.score,
+                    risk_level: verdict.risk_level,
+                    ambiguous: verdict.ambiguous,
+                    reasons: verdict.reasons,
+                    mfa: verdict.mfa,
+                    deny_reason: verdict.deny_code.map(decision::deny_reason),
+                    claims,
+                },
                 audit,
             },
             warnings,

@@ -72,13 +72,25 @@ impl Engine {
         })
     }
 
-    /// The post-login decision: `{ type: "success", outcome, score, ... } | { type: "failure", errors }`.
+    /// The post-login decision: `{ type: "success", outcome, score, ..., audit } | { type: "failure", errors }`,
+    /// `audit` being the JSON line to log.
     #[wasm_bindgen(js_name = decideLogin)]
     pub fn decide_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        match to_json(&context, "the context") {
-            Ok(Some(json)) => answer_to_js(&self.inner.decide_login_json(&json)),
-            Ok(None) => failure_to_js("invalid_context", "the context is missing".to_string()),
-            Err(message) => failure_to_js("invalid_context", message),
+        let json = match to_json(&context, "the context") {
+            Ok(Some(json)) => json,
+            Ok(None) => return failure_to_js("invalid_context", "the context is missing".to_string()),
+            Err(message) => return failure_to_js("invalid_context", message),
+        };
+        match self.inner.decide_login_json(&json) {
+            // Same shape as the JSON twin, but the audit line is handed over as
+            // its own string instead of being escaped into the answer and parsed back.
+            Answer::Success { payload, warnings } => {
+                let line = serde_json::to_string(&payload.audit).map_err(|e| into_error("internal", &e.to_string()))?;
+                let answer = answer_to_js(&Answer::success(&payload.decision, warnings))?;
+                js_sys::Reflect::set(&answer, &JsValue::from_str("audit"), &JsValue::from_str(&line))?;
+                Ok(answer)
+            }
+            Answer::Failure { errors } => answer_to_js::<()>(&Answer::Failure { errors }),
         }
     }
 
