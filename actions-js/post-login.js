@@ -5,7 +5,7 @@
  * its input from `event` and applies its answer through `api`.
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
- * embedded default applies). Fail mode: if ActionGuard cannot decide (it failed to load,
+ * embedded default applies). State: the user's login history, in app_metadata.actionguard. Fail mode: if ActionGuard cannot decide (it failed to load,
  * or the event is malformed), the policy's `fail_mode` applies, `challenge` by default.
  */
 
@@ -41,13 +41,15 @@ exports.onExecutePostLogin = async (event, api) => {
       organization: event.organization,
       stats: event.stats,
       user: { user_id: event.user?.user_id, enrolledFactors: event.user?.enrolledFactors },
-      request: { ip: event.request?.ip, asn: event.request?.asn, user_agent: event.request?.user_agent, geoip: event.request?.geoip },
-      authentication: { riskAssessment: event.authentication?.riskAssessment },
+      request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
+      authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
+      history: event.user?.app_metadata?.actionguard,
       now_ms: Date.now(),
     });
     if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
 
     console.log(answer.audit);
+    if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
     if (answer.outcome === 'deny') return api.access.deny(answer.deny_reason);
     if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
     if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });

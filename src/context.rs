@@ -23,6 +23,9 @@ pub struct LoginContext {
     pub request: Option<Request>,
     pub authentication: Option<Authentication>,
     pub organization: Option<Organization>,
+    /// `event.user.app_metadata.actionguard`, as found: others may have written
+    /// anything there, so it is parsed leniently by the history module, not here.
+    pub history: Option<serde_json::Value>,
     /// The Action's clock (`Date.now()`), so replays keep their own timing.
     pub now_ms: Option<f64>,
 }
@@ -77,6 +80,16 @@ pub struct GeoIp {
 pub struct Authentication {
     #[serde(rename = "riskAssessment")]
     pub risk_assessment: Option<RiskAssessment>,
+    /// Methods completed in this session; an `mfa` entry confirms what a
+    /// previous challenge was about.
+    pub methods: Option<Vec<AuthMethod>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AuthMethod {
+    pub name: Option<String>,
+    pub timestamp: Option<String>,
 }
 
 /// `event.authentication.riskAssessment`, Auth0's own adaptive-MFA signals.
@@ -134,6 +147,26 @@ impl LoginContext {
 
     pub fn risk_assessment(&self) -> Option<&RiskAssessment> {
         self.authentication.as_ref()?.risk_assessment.as_ref()
+    }
+
+    pub fn request(&self) -> Option<&Request> {
+        self.request.as_ref()
+    }
+
+    pub fn geo(&self) -> Option<&GeoIp> {
+        self.request.as_ref()?.geoip.as_ref()
+    }
+
+    /// When this session last completed MFA, in seconds since the epoch.
+    pub fn mfa_completed_at(&self) -> Option<i64> {
+        self.authentication
+            .as_ref()?
+            .methods
+            .iter()
+            .flatten()
+            .filter(|m| m.name.as_deref() == Some("mfa"))
+            .filter_map(|m| m.timestamp.as_deref().and_then(crate::clock::parse_rfc3339))
+            .max()
     }
 
     /// Factor names the user has enrolled, as Auth0 spells them.
@@ -201,6 +234,13 @@ impl LoginContext {
                         drop_if_longer(&mut item.confidence, MAX_CODE, name, &mut warnings);
                     }
                 }
+            }
+        }
+        if let Some(methods) = self.authentication.as_mut().and_then(|a| a.methods.as_mut()) {
+            methods.truncate(32);
+            for m in methods.iter_mut() {
+                drop_if_longer(&mut m.name, MAX_CODE, "authentication.methods.name", &mut warnings);
+                drop_if_longer(&mut m.timestamp, MAX_CODE, "authentication.methods.timestamp", &mut warnings);
             }
         }
         if self.now_ms.is_some_and(|t| !(0.0..=1.0e14).contains(&t)) {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::audit::AuditRecord;
 use crate::context::LoginContext;
 use crate::policy::{BandFallback, MfaMode, Policy, Unenrolled};
-use crate::risk::RiskAssessment;
+use crate::risk::{Floor, RiskAssessment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +87,10 @@ pub struct Decision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_reason: Option<String>,
     pub claims: Vec<Claim>,
+    /// The user's updated history, for `api.user.setAppMetadata("actionguard", history)`;
+    /// absent when there is nothing to write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::risk::History>,
 }
 
 /// A decision and its audit record. In JSON the record is one string holding
@@ -111,6 +115,7 @@ pub(crate) struct Verdict {
 }
 
 pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext) -> Verdict {
+    // (`risk.floor` applies after the score: see below.)
     let t = &policy.thresholds;
     let band = &policy.ambiguous;
     let score = risk.score;
@@ -168,6 +173,20 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext)
     } else {
         Outcome::Allow
     };
+
+    // Hard evidence sets a floor that neither the score nor an escalation lowers.
+    match risk.floor {
+        Some(Floor::Deny) if outcome != Outcome::Deny => {
+            reasons.push(Reason::policy("floor_deny", "hard evidence requires a deny whatever the score"));
+            deny_code = Some("denied_by_policy");
+            outcome = Outcome::Deny;
+        }
+        Some(Floor::Challenge) if outcome == Outcome::Allow => {
+            reasons.push(Reason::policy("floor_challenge", "hard evidence requires MFA whatever the score"));
+            outcome = Outcome::Challenge;
+        }
+        _ => {}
+    }
 
     match (policy.mfa.mode, outcome) {
         (MfaMode::Always, Outcome::Allow) => {

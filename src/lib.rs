@@ -16,6 +16,7 @@ pub mod context;
 pub mod decision;
 pub mod policy;
 pub mod risk;
+pub mod clock;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -43,6 +44,9 @@ pub struct Engine {
     source: PolicySource,
     digest: String,
     policy_errors: Vec<Issue>,
+    hosting_asns: std::collections::HashSet<u32>,
+    deny_networks: Vec<ipnet::IpNet>,
+    allow_networks: Vec<ipnet::IpNet>,
 }
 
 /// What validating a policy document tells its author.
@@ -65,7 +69,11 @@ impl Engine {
             },
         };
         let digest = policy::digest(&policy);
+        let cidrs = |list: &[String]| list.iter().filter_map(|c| risk::network::parse_cidr(c)).collect();
         Engine {
+            deny_networks: cidrs(&policy.networks.deny),
+            allow_networks: cidrs(&policy.networks.allow),
+            hosting_asns: risk::network::hosting_asns(),
             policy,
             source,
             digest,
@@ -105,8 +113,34 @@ impl Engine {
             message: format!("policy rejected, embedded default enforced: {}", e.message),
         }));
 
-        let risk = risk::assess(ctx);
+        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
+        warnings.extend(history_warning);
+        let confirmed = history.confirm_pending(ctx.mfa_completed_at());
+        let env = risk::Environment {
+            hosting_asns: &self.hosting_asns,
+            deny_networks: &self.deny_networks,
+            allow_networks: &self.allow_networks,
+            deny_countries: &self.policy.countries.deny,
+        };
+        let risk = risk::assess(ctx, &history, &env, risk::model::embedded());
         let verdict = decision::decide(&self.policy, &risk, ctx);
+
+        // Learn from allowed logins; keep a challenged one pending until an MFA
+        // confirms it; never learn from a denied one.
+        let mut history_changed = confirmed || history_warning_pending(&warnings);
+        if let Some(observation) = risk.features.observation.clone() {
+            match verdict.outcome {
+                Outcome::Allow => {
+                    history.learn(&observation);
+                    history_changed = true;
+                }
+                Outcome::Challenge => {
+                    history.pending = Some(observation);
+                    history_changed = true;
+                }
+                Outcome::Deny => {}
+            }
+        }
 
         let mut claims = Vec::new();
         if self.policy.claims.risk_level {
@@ -132,7 +166,7 @@ impl Engine {
                 version: self.policy.version,
                 digest: self.digest.clone(),
             },
-            model: None,
+            model: risk::model::embedded().map(|_| risk::model::MODEL_VERSION.to_string()),
             llm: AuditLlm { asked: false },
             warnings: warnings.iter().map(|w| w.code).collect(),
             ts_ms: ctx.now_ms,
@@ -149,12 +183,65 @@ impl Engine {
                     mfa: verdict.mfa,
                     deny_reason: verdict.deny_code.map(decision::deny_reason),
                     claims,
+                    history: history_changed.then_some(history),
                 },
                 audit,
             },
             warnings,
         )
     }
+}
+
+/// What the risk engine saw in a login: for training, evaluation and support.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub features: std::collections::BTreeMap<&'static str, f32>,
+    pub vector: Vec<f32>,
+    pub rule_score: f64,
+    pub model_score: Option<f64>,
+    pub floor: Option<&'static str>,
+    pub signals: Vec<&'static str>,
+}
+
+impl Engine {
+    /// The features, scores and signals of a login, without deciding it.
+    pub fn explain_login_json(&self, context_json: &str) -> Answer<Explanation> {
+        let (ctx, mut warnings) = match LoginContext::from_json(context_json) {
+            Ok(parsed) => parsed,
+            Err(err) => return Answer::failure(err),
+        };
+        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
+        warnings.extend(history_warning);
+        history.confirm_pending(ctx.mfa_completed_at());
+        let env = risk::Environment {
+            hosting_asns: &self.hosting_asns,
+            deny_networks: &self.deny_networks,
+            allow_networks: &self.allow_networks,
+            deny_countries: &self.policy.countries.deny,
+        };
+        let risk = risk::assess(&ctx, &history, &env, risk::model::embedded());
+        let vector = risk.features.vector();
+        Answer::success(
+            Explanation {
+                features: risk::features::FEATURE_NAMES.iter().copied().zip(vector).collect(),
+                vector: vector.to_vec(),
+                rule_score: risk.rule_score,
+                model_score: risk.model_score,
+                floor: risk.floor.map(|f| match f {
+                    risk::Floor::Challenge => "challenge",
+                    risk::Floor::Deny => "deny",
+                }),
+                signals: risk.signals.iter().map(|s| s.code).collect(),
+            },
+            warnings,
+        )
+    }
+}
+
+/// A reset history is rewritten even when nothing new was learned, so the
+/// garbage does not stay.
+fn history_warning_pending(warnings: &[Issue]) -> bool {
+    warnings.iter().any(|w| w.code == "history_reset")
 }
 
 /// Lints a policy document: its effective form and digest, or every error.

@@ -27,6 +27,27 @@ pub struct Policy {
     pub fail_mode: FailMode,
     #[serde(default)]
     pub claims: Claims,
+    #[serde(default)]
+    pub networks: Networks,
+    #[serde(default)]
+    pub countries: Countries,
+}
+
+/// Tenant network lists, as CIDRs or single addresses. `deny` is a floor no
+/// score can lower; `allow` marks trusted networks (offices, VPN egress of the
+/// customer), where network and location novelty are not held against a login.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Networks {
+    pub deny: Vec<String>,
+    pub allow: Vec<String>,
+}
+
+/// ISO 3166-1 alpha-2 country codes logins are refused from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Countries {
+    pub deny: Vec<String>,
 }
 
 impl Default for Policy {
@@ -38,6 +59,8 @@ impl Default for Policy {
             mfa: Mfa::default(),
             fail_mode: FailMode::default(),
             claims: Claims::default(),
+            networks: Networks::default(),
+            countries: Countries::default(),
         }
     }
 }
@@ -305,6 +328,24 @@ fn validate(p: &Policy) -> Vec<Issue> {
             format!("`{ns}` uses a domain Auth0 reserves for its own claims"),
         );
     }
+    for (list, name) in [(&p.networks.deny, "networks.deny"), (&p.networks.allow, "networks.allow")] {
+        for (i, cidr) in list.iter().enumerate() {
+            if crate::risk::network::parse_cidr(cidr).is_none() {
+                fail(
+                    &format!("{name}.{i}"),
+                    format!("`{}` is not an IP address or CIDR range", truncate_for_message(cidr)),
+                );
+            }
+        }
+    }
+    for (i, cc) in p.countries.deny.iter().enumerate() {
+        if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_uppercase()) {
+            fail(
+                &format!("countries.deny.{i}"),
+                format!("`{}` is not an upper-case two-letter country code", truncate_for_message(cc)),
+            );
+        }
+    }
     errors
 }
 
@@ -376,6 +417,18 @@ mod tests {
         assert_eq!(
             messages(r#"{"version":1,"claims":{"namespace":"risk"}}"#),
             vec!["`claims.namespace`: `risk` must be an http(s) URL ending in `/`"]
+        );
+    }
+
+    #[test]
+    fn network_and_country_lists_are_checked() {
+        assert_eq!(
+            messages(r#"{"version":1,"networks":{"deny":["10.0.0.0/8","10.0.0.0/40"],"allow":["corp"]},"countries":{"deny":["KP","nk"]}}"#),
+            vec![
+                "`networks.deny.1`: `10.0.0.0/40` is not an IP address or CIDR range",
+                "`networks.allow.0`: `corp` is not an IP address or CIDR range",
+                "`countries.deny.1`: `nk` is not an upper-case two-letter country code",
+            ]
         );
     }
 

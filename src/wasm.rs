@@ -94,6 +94,16 @@ impl Engine {
         }
     }
 
+    /// What the risk engine saw: `{ type: "success", features, vector, rule_score, model_score, floor, signals }`.
+    #[wasm_bindgen(js_name = explainLogin)]
+    pub fn explain_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
+        match to_json(&context, "the context") {
+            Ok(Some(json)) => answer_to_js(&self.inner.explain_login_json(&json)),
+            Ok(None) => failure_to_js("invalid_context", "the context is missing".to_string()),
+            Err(message) => failure_to_js("invalid_context", message),
+        }
+    }
+
     /// Errors of a rejected policy document (empty when it was accepted).
     #[wasm_bindgen(getter, js_name = policyErrors)]
     pub fn policy_errors(&self) -> Result<JsValue, JsValue> {

@@ -48,7 +48,7 @@ test('run --now sets the Action clock; --secrets reach event.secrets; --tenant s
     '--tenant', file('t.json', { organizations: [] }), '--json');
   const out = JSON.parse(r.stdout);
   assert.ok(Math.abs(out.audit[0].ts_ms - Date.parse('2031-05-06T07:08:09Z')) < 5000);
-  assert.deepEqual(out.api_calls[0].args, ['https://x.test/risk_level', 'low']);
+  assert.deepEqual(out.api_calls.find((c) => c.method === 'idToken.setCustomClaim').args, ['https://x.test/risk_level', 'low']);
   assert.deepEqual(out.management_calls, []);
 });
 

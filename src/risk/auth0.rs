@@ -4,9 +4,10 @@
 //! deny 0.9), impossible travel or a deny-listed IP alone asks for MFA, both
 //! together deny, and a new device alone does not bother the user. Codes that
 //! mean "no evidence" (`initial_login`, `assessment_not_available`, ...) add
-//! nothing: on rollout day a clean first login is not risky.
+//! nothing: on rollout day a clean first login is not risky. Impossible travel
+//! and a deny-listed IP also set a challenge floor: no model score lowers them.
 
-use super::Signal;
+use super::{Floor, Signal};
 use crate::context::RiskAssessment;
 
 /// (assessment, code) -> signal. Unknown codes add nothing: Auth0 may add
@@ -14,41 +15,57 @@ use crate::context::RiskAssessment;
 const TABLE: &[(&str, &str, Signal)] = &[
     ("ImpossibleTravel", "impossible_travel_from_last_login", Signal {
         code: "auth0_impossible_travel",
+        group: "travel",
+        floor: Some(Floor::Challenge),
         weight: 0.8,
         message: "Auth0 reports travel from the last login that is physically impossible",
     }),
     ("ImpossibleTravel", "substantial_travel_from_last_login", Signal {
         code: "auth0_substantial_travel",
+        group: "travel",
+        floor: None,
         weight: 0.25,
         message: "Auth0 reports substantial travel since the last login",
     }),
     ("ImpossibleTravel", "anonymous_proxy", Signal {
         code: "auth0_anonymous_proxy",
+        group: "network",
+        floor: None,
         weight: 0.4,
         message: "Auth0 reports the login comes through an anonymous proxy",
     }),
     ("ImpossibleTravel", "invalid_travel", Signal {
         code: "auth0_invalid_travel",
+        group: "travel",
+        floor: None,
         weight: 0.2,
         message: "Auth0 could not make sense of the travel since the last login",
     }),
     ("NewDevice", "no_match", Signal {
         code: "auth0_new_device",
+        group: "device",
+        floor: None,
         weight: 0.3,
         message: "Auth0 has not seen this device for this user",
     }),
     ("NewDevice", "partial_match", Signal {
         code: "auth0_device_partial_match",
+        group: "device",
+        floor: None,
         weight: 0.1,
         message: "Auth0 only partly recognises this device",
     }),
     ("UntrustedIP", "found_on_deny_list", Signal {
         code: "auth0_ip_on_deny_list",
+        group: "reputation",
+        floor: Some(Floor::Challenge),
         weight: 0.85,
         message: "Auth0 lists this IP address as low-reputation",
     }),
     ("UntrustedIP", "invalid_ip_address", Signal {
         code: "auth0_invalid_ip",
+        group: "reputation",
+        floor: None,
         weight: 0.2,
         message: "Auth0 could not read the IP address of the request",
     }),
@@ -59,11 +76,15 @@ const TABLE: &[(&str, &str, Signal)] = &[
 const CONFIDENCE: &[(&str, Signal)] = &[
     ("low", Signal {
         code: "auth0_confidence_low",
+        group: "confidence",
+        floor: None,
         weight: 0.25,
         message: "Auth0's overall confidence that this is the user is low",
     }),
     ("medium", Signal {
         code: "auth0_confidence_medium",
+        group: "confidence",
+        floor: None,
         weight: 0.1,
         message: "Auth0's overall confidence that this is the user is medium",
     }),

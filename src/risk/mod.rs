@@ -1,52 +1,91 @@
-//! How risky a login is: independent signal sources, each producing weighted,
-//! explained [`Signal`]s, combined into one score in [0, 1].
+//! How risky a login is: facts about it ([`features`]), evidence weighed by
+//! rules ([`rules`], [`auth0`]) and by the embedded model ([`model`]), combined
+//! into one score in [0, 1], plus floors that no score can lower.
 //!
-//! Today the only source is Auth0's own `riskAssessment`. The feature-based
-//! rules (geo velocity, novelty against per-user history, IP reputation, user
-//! agent) and the embedded model are further sources added beside it; nothing
-//! downstream of [`assess`] changes when they arrive.
+//! Evidence comes in groups of correlated signals (two detectors of travel are
+//! one piece of evidence, not two): within a group the strongest signal
+//! counts, across groups signals combine by noisy-OR.
 
 mod auth0;
+pub mod agent;
+pub mod features;
+pub mod history;
+pub mod model;
+pub mod network;
+mod rules;
+
+pub use features::{Environment, Features};
+pub use history::History;
 
 use crate::context::LoginContext;
 
-/// One piece of evidence: a stable code, its weight in [0, 1] (the
-/// probability-like strength of this evidence alone) and text for people.
+/// The least a login gets, whatever its score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Floor {
+    Challenge,
+    Deny,
+}
+
+/// One piece of evidence: a stable code, its group, its weight in [0, 1] (the
+/// strength of this evidence alone), an optional floor, and text for people.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Signal {
     pub code: &'static str,
+    pub group: &'static str,
     pub weight: f64,
+    pub floor: Option<Floor>,
     pub message: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskAssessment {
+    /// The score the decision uses: the model's when it is loaded, else the rules'.
     pub score: f64,
+    pub rule_score: f64,
+    pub model_score: Option<f64>,
+    pub floor: Option<Floor>,
     pub signals: Vec<Signal>,
+    pub features: Features,
 }
 
-pub fn assess(ctx: &LoginContext) -> RiskAssessment {
-    let mut signals = Vec::new();
+pub fn assess(ctx: &LoginContext, history: &History, env: &Environment, model: Option<&model::Model>) -> RiskAssessment {
+    let features = features::extract(ctx, history, env);
+    let mut signals = rules::signals(&features);
     if let Some(ra) = ctx.risk_assessment() {
         signals.extend(auth0::signals(ra));
     }
+    if features.network_allowed {
+        // A network the tenant trusts: where it is and whose it is are not evidence.
+        signals.retain(|s| s.group != "network" && s.group != "location");
+        signals.push(rules::NETWORK_ALLOWED);
+    }
     // Strongest evidence first: reasons read in order of importance.
     signals.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    let rule_score = combine(&signals);
+    let model_score = model.map(|m| round4(m.score(&features.vector())));
     RiskAssessment {
-        score: combine(&signals),
+        score: model_score.unwrap_or(rule_score),
+        rule_score,
+        model_score,
+        floor: signals.iter().filter_map(|s| s.floor).max(),
         signals,
+        features,
     }
 }
 
-/// Noisy-OR: independent pieces of evidence each get a chance to be right, so
-/// two medium signals outweigh either alone, and no pile of weak ones reaches 1.
+/// Max within each group, then noisy-OR across groups: independent pieces of
+/// evidence each get a chance to be right, and no pile of weak ones reaches 1.
 pub fn combine(signals: &[Signal]) -> f64 {
-    let clean = signals
-        .iter()
-        // A NaN weight (a broken model output, later) counts as certain risk: fail closed.
-        .map(|s| if s.weight.is_nan() { 0.0 } else { 1.0 - s.weight.clamp(0.0, 1.0) })
-        .product::<f64>();
-    round4(1.0 - clean)
+    let mut groups: Vec<(&str, f64)> = Vec::new();
+    for s in signals {
+        // A NaN weight (a broken input, later a broken model) counts as certain risk: fail closed.
+        let w = if s.weight.is_nan() { 1.0 } else { s.weight.clamp(0.0, 1.0) };
+        match groups.iter_mut().find(|(g, _)| *g == s.group) {
+            Some((_, best)) => *best = best.max(w),
+            None => groups.push((s.group, w)),
+        }
+    }
+    round4(1.0 - groups.iter().map(|(_, w)| 1.0 - w).product::<f64>())
 }
 
 /// Scores are reported to 4 decimals so golden files and audit lines are stable.
@@ -58,18 +97,19 @@ pub fn round4(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn sig(weight: f64) -> Signal {
-        Signal { code: "t", weight, message: "t" }
+    fn sig(group: &'static str, weight: f64) -> Signal {
+        Signal { code: "t", group, weight, floor: None, message: "t" }
     }
 
     #[test]
-    fn noisy_or_combines_and_stays_in_range() {
+    fn groups_count_once_and_combine_by_noisy_or() {
         assert_eq!(combine(&[]), 0.0);
-        assert_eq!(combine(&[sig(0.3)]), 0.3);
-        assert_eq!(combine(&[sig(0.5), sig(0.5)]), 0.75);
-        assert_eq!(combine(&[sig(1.7), sig(-3.0)]), 1.0);
-        assert_eq!(combine(&[sig(f64::NAN)]), 1.0);
-        let many: Vec<_> = (0..50).map(|_| sig(0.01)).collect();
+        assert_eq!(combine(&[sig("a", 0.3)]), 0.3);
+        assert_eq!(combine(&[sig("a", 0.5), sig("b", 0.5)]), 0.75);
+        assert_eq!(combine(&[sig("a", 0.5), sig("a", 0.8)]), 0.8, "same group: the strongest only");
+        assert_eq!(combine(&[sig("a", 1.7), sig("b", -3.0)]), 1.0);
+        assert_eq!(combine(&[sig("a", f64::NAN)]), 1.0);
+        let many: Vec<_> = (0..50).map(|_| sig("a", 0.01)).collect();
         assert!(combine(&many) < 0.5);
     }
 }

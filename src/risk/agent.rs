@@ -1,0 +1,62 @@
+//! What the user agent says about the client: a coarse device fingerprint
+//! (browser, OS, device class, by the woothee parser) and whether it is an
+//! automation client or a headless browser, which people logging in are not.
+
+/// Substrings (lowercase) of HTTP libraries and tools, not browsers.
+const AUTOMATION: &[&str] = &[
+    "curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "httpx", "go-http-client", "okhttp",
+    "java/", "apache-httpclient", "postmanruntime", "node-fetch", "axios/", "undici", "libwww-perl",
+    "scrapy", "powershell", "httpie",
+];
+/// Substrings (lowercase) of browsers driven by programs.
+const HEADLESS: &[&str] = &["headlesschrome", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Agent {
+    /// `browser/os/category`, stable across browser updates.
+    pub fingerprint: Option<String>,
+    pub automation: bool,
+    pub headless: bool,
+    pub missing: bool,
+}
+
+pub fn classify(user_agent: Option<&str>) -> Agent {
+    let Some(ua) = user_agent.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Agent { missing: true, ..Agent::default() };
+    };
+    let lower = ua.to_ascii_lowercase();
+    let headless = HEADLESS.iter().any(|t| lower.contains(t));
+    let mut automation = AUTOMATION.iter().any(|t| lower.contains(t));
+    let fingerprint = woothee::parser::Parser::new().parse(ua).map(|r| {
+        if r.category == "crawler" {
+            automation = true;
+        }
+        format!("{}/{}/{}", r.name, r.os, r.category)
+    });
+    Agent {
+        fingerprint: fingerprint.or_else(|| Some(format!("unknown/{}", lower.split('/').next().unwrap_or("")))),
+        automation,
+        headless,
+        missing: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_tools_and_headless() {
+        let safari = classify(Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15"));
+        assert_eq!(safari.fingerprint.as_deref(), Some("Safari/Mac OSX/pc"));
+        assert!(!safari.automation && !safari.headless);
+        let newer = classify(Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"));
+        assert_eq!(newer.fingerprint, safari.fingerprint, "a browser update is the same device");
+        assert!(classify(Some("python-requests/2.31.0")).automation);
+        assert!(classify(Some("curl/8.4.0")).automation);
+        assert!(classify(Some("Googlebot/2.1 (+http://www.google.com/bot.html)")).automation);
+        let headless = classify(Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"));
+        assert!(headless.headless);
+        assert!(classify(None).missing && classify(Some("  ")).missing);
+    }
+}
