@@ -24,6 +24,8 @@ pub struct AuditRecord {
     pub user: Option<String>,
     pub outcome: Outcome,
     pub score: f64,
+    pub rule_score: f64,
+    pub model_score: Option<f64>,
     pub reasons: Vec<AuditReason>,
     pub policy: AuditPolicy,
     /// Version of the embedded risk model, once there is one.

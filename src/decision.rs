@@ -76,7 +76,10 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub outcome: Outcome,
+    /// The score the policy was applied to: the model's, or the rules' without a model.
     pub score: f64,
+    pub rule_score: f64,
+    pub model_score: Option<f64>,
     pub risk_level: RiskLevel,
     /// The score fell in the policy's ambiguous band; `outcome` is the band's fallback.
     pub ambiguous: bool,
@@ -129,6 +132,13 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext)
             weight: Some(s.weight),
         })
         .collect();
+    if let Some(p) = risk.model_score {
+        reasons.push(Reason {
+            code: "risk_model",
+            message: format!("the risk model rates this login {p} (rules alone: {})", risk.rule_score),
+            weight: Some(p),
+        });
+    }
 
     let risk_level = if score >= t.challenge {
         RiskLevel::High

@@ -184,6 +184,15 @@ pub fn extract(ctx: &LoginContext, history: &History, env: &Environment) -> Feat
         f.new_device = dev_key.as_deref().is_some_and(|d| !History::knows(&history.dev, d));
     }
 
+    if f.network_allowed {
+        // A network the tenant trusts: whose it is and where it is are not
+        // evidence, for the rules and the model alike.
+        f.hosting_network = false;
+        f.new_asn = false;
+        f.new_network = false;
+        f.new_country = false;
+    }
+
     let now = ctx.now_ms.map(|ms| (ms / 1000.0).floor() as i64);
     if let Some(now) = now {
         if let (Some(last), Some((lat, lon))) = (&history.last, coords) {

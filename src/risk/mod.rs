@@ -2,6 +2,9 @@
 //! rules ([`rules`], [`auth0`]) and by the embedded model ([`model`]), combined
 //! into one score in [0, 1], plus floors that no score can lower.
 //!
+//! The score is the higher of the rules' and the model's: the model adds
+//! detection, it never lowers what the rules found.
+//!
 //! Evidence comes in groups of correlated signals (two detectors of travel are
 //! one piece of evidence, not two): within a group the strongest signal
 //! counts, across groups signals combine by noisy-OR.
@@ -39,7 +42,7 @@ pub struct Signal {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskAssessment {
-    /// The score the decision uses: the model's when it is loaded, else the rules'.
+    /// The score the decision uses: the higher of the model's and the rules'.
     pub score: f64,
     pub rule_score: f64,
     pub model_score: Option<f64>,
@@ -55,16 +58,19 @@ pub fn assess(ctx: &LoginContext, history: &History, env: &Environment, model: O
         signals.extend(auth0::signals(ra));
     }
     if features.network_allowed {
-        // A network the tenant trusts: where it is and whose it is are not evidence.
+        // The features already set network facts aside; Auth0's proxy verdict too.
         signals.retain(|s| s.group != "network" && s.group != "location");
         signals.push(rules::NETWORK_ALLOWED);
     }
     // Strongest evidence first: reasons read in order of importance.
     signals.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     let rule_score = combine(&signals);
-    let model_score = model.map(|m| round4(m.score(&features.vector())));
+    let model_score = model.and_then(|m| m.score(&features.vector())).map(round4);
     RiskAssessment {
-        score: model_score.unwrap_or(rule_score),
+        // The model adds what the rules miss; it never cancels their evidence.
+        // Outside its training data (no history, no request) it can be
+        // confidently wrong: it rated Auth0's own deny-listed sample login 0.0001.
+        score: model_score.map_or(rule_score, |m| m.max(rule_score)),
         rule_score,
         model_score,
         floor: signals.iter().filter_map(|s| s.floor).max(),

@@ -20,7 +20,7 @@ const NEW_ASN: Signal = s("new_asn", "network", 0.15, None,
     "first login from this network operator");
 const NEW_NETWORK: Signal = s("new_network", "network", 0.1, None,
     "first login from this network");
-const HOSTING_NETWORK: Signal = s("hosting_network", "network", 0.4, None,
+const HOSTING_NETWORK: Signal = s("hosting_network", "network", 0.35, None,
     "the login comes from a hosting or VPN provider's network");
 const NEW_DEVICE: Signal = s("new_device", "device", 0.25, None,
     "first login with this browser and operating system");
