@@ -98,6 +98,23 @@ impl Engine {
         self.policy.fail_mode
     }
 
+    /// The user's history as this login finds it (a pending observation
+    /// confirmed by a later MFA is learned first), and the login's risk.
+    /// Returns whether the pending observation was confirmed.
+    fn assess(&self, ctx: &LoginContext, warnings: &mut Vec<Issue>) -> (risk::History, bool, risk::RiskAssessment) {
+        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
+        warnings.extend(history_warning);
+        let confirmed = history.confirm_pending(ctx.mfa_completed_at());
+        let env = risk::Environment {
+            hosting_asns: &self.hosting_asns,
+            deny_networks: &self.deny_networks,
+            allow_networks: &self.allow_networks,
+            deny_countries: &self.policy.countries.deny,
+        };
+        let risk = risk::assess(ctx, &history, &env, risk::model::embedded());
+        (history, confirmed, risk)
+    }
+
     /// The post-login decision for a context given as JSON text.
     pub fn decide_login_json(&self, context_json: &str) -> Answer<LoginDecision> {
         match LoginContext::from_json(context_json) {
@@ -113,16 +130,7 @@ impl Engine {
             message: format!("policy rejected, embedded default enforced: {}", e.message),
         }));
 
-        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
-        warnings.extend(history_warning);
-        let confirmed = history.confirm_pending(ctx.mfa_completed_at());
-        let env = risk::Environment {
-            hosting_asns: &self.hosting_asns,
-            deny_networks: &self.deny_networks,
-            allow_networks: &self.allow_networks,
-            deny_countries: &self.policy.countries.deny,
-        };
-        let risk = risk::assess(ctx, &history, &env, risk::model::embedded());
+        let (mut history, confirmed, risk) = self.assess(ctx, &mut warnings);
         let verdict = decision::decide(&self.policy, &risk, ctx);
 
         // Learn from allowed logins; keep a challenged one pending until an MFA
@@ -214,16 +222,7 @@ impl Engine {
             Ok(parsed) => parsed,
             Err(err) => return Answer::failure(err),
         };
-        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
-        warnings.extend(history_warning);
-        history.confirm_pending(ctx.mfa_completed_at());
-        let env = risk::Environment {
-            hosting_asns: &self.hosting_asns,
-            deny_networks: &self.deny_networks,
-            allow_networks: &self.allow_networks,
-            deny_countries: &self.policy.countries.deny,
-        };
-        let risk = risk::assess(&ctx, &history, &env, risk::model::embedded());
+        let (_, _, risk) = self.assess(&ctx, &mut warnings);
         let vector = risk.features.vector();
         Answer::success(
             Explanation {
