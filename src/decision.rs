@@ -118,7 +118,6 @@ pub(crate) struct Verdict {
 }
 
 pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext) -> Verdict {
-    // (`risk.floor` applies after the score: see below.)
     let t = &policy.thresholds;
     let band = &policy.ambiguous;
     let score = risk.score;

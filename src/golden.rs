@@ -79,30 +79,3 @@ fn golden_cases() {
     assert!(failures.is_empty(), "{} golden case(s) failed:\n{}", failures.len(), failures.join("\n\n"));
 }
 
-#[test]
-#[ignore = "timing probe, run by hand with --release --ignored --nocapture"]
-fn timing_probe() {
-    let engine = Engine::new(None);
-    let ctx = r#"{"tenant":{"id":"t"},"user":{"user_id":"auth0|3","enrolledFactors":[{"type":"otp"}]},"authentication":{"riskAssessment":{"confidence":"low","assessments":{"ImpossibleTravel":{"code":"impossible_travel_from_last_login"}}}}}"#;
-    let n = 100_000;
-    let t0 = std::time::Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(engine.decide_login_json(std::hint::black_box(ctx)));
-    }
-    let parse = std::time::Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(crate::LoginContext::from_json(std::hint::black_box(ctx)).unwrap());
-    }
-    let a = engine.decide_login_json(ctx);
-    let ser = std::time::Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(serde_json::to_string(&a).unwrap());
-    }
-    let end = std::time::Instant::now();
-    println!(
-        "decide {:?}/call, parse {:?}/call, serialize {:?}/call",
-        (parse - t0) / n,
-        (ser - parse) / n,
-        (end - ser) / n
-    );
-}

@@ -11,8 +11,8 @@
 //! parse is dropped with a warning and rebuilt, never a failure.
 //!
 //! What gets recorded: an allowed login is learned at once. A challenged one
-//! is kept as `pending` and learned only once a later login shows an MFA
-//! completed after it; a denied one is never learned. So an attacker who is
+//! is kept as `pending` and learned only once a later login shows the MFA it
+//! asked for completed (within 15 minutes of it); a denied one is never learned. So an attacker who is
 //! challenged cannot teach the history their country or device.
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,10 @@ pub const HISTORY_VERSION: u32 = 1;
 const MAX_ITEMS: usize = 8;
 const MAX_RECENT: usize = 12;
 const MAX_KEY: usize = 16;
+/// How soon after a challenged login its MFA must complete to vouch for it.
+/// Any later MFA proves the user, not that the pending login was theirs: an
+/// attacker's challenged login would otherwise be learned at the user's next MFA.
+const CONFIRM_WINDOW_S: i64 = 15 * 60;
 
 /// `[key, times seen, last seen (s)]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,10 +196,11 @@ impl History {
         }
     }
 
-    /// Learns the pending observation when an MFA completed after it.
+    /// Learns the pending observation when the MFA it asked for completed,
+    /// that is, within minutes after it.
     pub fn confirm_pending(&mut self, mfa_at: Option<i64>) -> bool {
         match (&self.pending, mfa_at) {
-            (Some(p), Some(at)) if at >= p.t => {
+            (Some(p), Some(at)) if at >= p.t && at - p.t <= CONFIRM_WINDOW_S => {
                 let p = p.clone();
                 self.pending = None;
                 self.learn(&p);
@@ -296,6 +301,10 @@ mod tests {
         };
         assert!(!h.confirm_pending(None));
         assert!(!h.confirm_pending(Some(99)), "an MFA from before the challenge proves nothing");
+        assert!(
+            !h.confirm_pending(Some(100 + 86_400)),
+            "an MFA a day later proves the user, not the pending login"
+        );
         assert!(h.confirm_pending(Some(130)));
         assert!(History::knows(&h.cc, "BR") && h.pending.is_none());
     }
