@@ -5,8 +5,9 @@
  * its input from `event` and applies its answer through `api`.
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
- * embedded default applies). State: the user's login history, in app_metadata.actionguard. Fail mode: if ActionGuard cannot decide (it failed to load,
- * or the event is malformed), the policy's `fail_mode` applies, `challenge` by default.
+ * embedded default applies). State: the user's login history, in app_metadata.actionguard.
+ * Fail mode: if ActionGuard cannot decide (it failed to load, or the event is malformed),
+ * the policy's `fail_mode` applies, `challenge` by default.
  */
 
 // One WebAssembly instance per Action instance: Auth0 reuses module scope.
