@@ -120,6 +120,7 @@ async function runScenario(scenario) {
 /** Runs every scenario under `dir`; prints a report; resolves to the failure count. */
 async function runScenarios(dir, { verbose = false, out = process.stdout } = {}) {
   const files = scenarioFiles(dir);
+  const width = Math.max(0, ...files.map((f) => path.relative(dir, f).length)) + 1;
   let passed = 0;
   let failed = 0;
   for (const file of files) {
@@ -141,7 +142,7 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
     const status = failures.length === 0 ? 'PASS' : 'FAIL';
     if (failures.length === 0) passed += 1;
     else failed += 1;
-    out.write(`${status}  ${rel.padEnd(44)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}\n`);
+    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}\n`);
     if (verbose) {
       out.write(`      ${scenario.name}\n`);
       for (const r of decision.reasons || []) out.write(`        - ${r.code}: ${r.message}\n`);
