@@ -76,7 +76,7 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub outcome: Outcome,
-    /// The score the policy was applied to: the model's, or the rules' without a model.
+    /// The score the policy was applied to: the higher of the rules' and the model's.
     pub score: f64,
     pub rule_score: f64,
     pub model_score: Option<f64>,

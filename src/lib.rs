@@ -99,12 +99,14 @@ impl Engine {
     }
 
     /// The user's history as this login finds it (a pending observation
-    /// confirmed by a later MFA is learned first), and the login's risk.
-    /// Returns whether the pending observation was confirmed.
+    /// confirmed by its MFA is learned first), and the login's risk. The flag
+    /// says the history already differs from what is stored (confirmed, or
+    /// rebuilt from garbage, which must not stay) and must be written back.
     fn assess(&self, ctx: &LoginContext, warnings: &mut Vec<Issue>) -> (risk::History, bool, risk::RiskAssessment) {
         let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
+        let reset = history_warning.is_some();
         warnings.extend(history_warning);
-        let confirmed = history.confirm_pending(ctx.mfa_completed_at());
+        let changed = history.confirm_pending(ctx.mfa_completed_at()) || reset;
         let env = risk::Environment {
             hosting_asns: &self.hosting_asns,
             deny_networks: &self.deny_networks,
@@ -112,7 +114,7 @@ impl Engine {
             deny_countries: &self.policy.countries.deny,
         };
         let risk = risk::assess(ctx, &history, &env, risk::model::embedded());
-        (history, confirmed, risk)
+        (history, changed, risk)
     }
 
     /// The post-login decision for a context given as JSON text.
@@ -130,12 +132,11 @@ impl Engine {
             message: format!("policy rejected, embedded default enforced: {}", e.message),
         }));
 
-        let (mut history, confirmed, risk) = self.assess(ctx, &mut warnings);
+        let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
         let verdict = decision::decide(&self.policy, &risk, ctx);
 
         // Learn from allowed logins; keep a challenged one pending until an MFA
         // confirms it; never learn from a denied one.
-        let mut history_changed = confirmed || history_warning_pending(&warnings);
         if let Some(observation) = risk.features.observation.clone() {
             match verdict.outcome {
                 Outcome::Allow => {
@@ -239,12 +240,6 @@ impl Engine {
             warnings,
         )
     }
-}
-
-/// A reset history is rewritten even when nothing new was learned, so the
-/// garbage does not stay.
-fn history_warning_pending(warnings: &[Issue]) -> bool {
-    warnings.iter().any(|w| w.code == "history_reset")
 }
 
 /// Lints a policy document: its effective form and digest, or every error.

@@ -62,6 +62,21 @@ fn failure_to_js(code: &'static str, message: String) -> Result<JsValue, JsValue
     answer_to_js::<()>(&Answer::failure(crate::Issue::new(code, None, message)))
 }
 
+/// Runs `f` on the JSON text of a required input; a missing or unrepresentable
+/// input is a failure answer with `code`, never a throw.
+fn with_json(
+    value: &JsValue,
+    what: &str,
+    code: &'static str,
+    f: impl FnOnce(&str) -> Result<JsValue, JsValue>,
+) -> Result<JsValue, JsValue> {
+    match to_json(value, what) {
+        Ok(Some(json)) => f(&json),
+        Ok(None) => failure_to_js(code, format!("{what} is missing")),
+        Err(message) => failure_to_js(code, message),
+    }
+}
+
 /// A loaded policy. Create one per Action instance (module scope) and reuse it.
 #[wasm_bindgen]
 pub struct Engine {
@@ -86,12 +101,7 @@ impl Engine {
     /// `audit` being the JSON line to log.
     #[wasm_bindgen(js_name = decideLogin)]
     pub fn decide_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        let json = match to_json(&context, "the context") {
-            Ok(Some(json)) => json,
-            Ok(None) => return failure_to_js("invalid_context", "the context is missing".to_string()),
-            Err(message) => return failure_to_js("invalid_context", message),
-        };
-        match self.inner.decide_login_json(&json) {
+        with_json(&context, "the context", "invalid_context", |json| match self.inner.decide_login_json(json) {
             // Same shape as the JSON twin, but the audit line is handed over as
             // its own string instead of being escaped into the answer and parsed back.
             Answer::Success { payload, warnings } => {
@@ -101,17 +111,15 @@ impl Engine {
                 Ok(answer)
             }
             Answer::Failure { errors } => answer_to_js::<()>(&Answer::Failure { errors }),
-        }
+        })
     }
 
     /// What the risk engine saw: `{ type: "success", features, vector, rule_score, model_score, floor, signals }`.
     #[wasm_bindgen(js_name = explainLogin)]
     pub fn explain_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        match to_json(&context, "the context") {
-            Ok(Some(json)) => answer_to_js(&self.inner.explain_login_json(&json)),
-            Ok(None) => failure_to_js("invalid_context", "the context is missing".to_string()),
-            Err(message) => failure_to_js("invalid_context", message),
-        }
+        with_json(&context, "the context", "invalid_context", |json| {
+            answer_to_js(&self.inner.explain_login_json(json))
+        })
     }
 
     /// Errors of a rejected policy document (empty when it was accepted).
@@ -136,11 +144,7 @@ impl Engine {
 /// Lints a policy document: `{ type: "success", digest, policy } | { type: "failure", errors }`.
 #[wasm_bindgen(js_name = validatePolicy)]
 pub fn validate_policy(policy: JsValue) -> Result<JsValue, JsValue> {
-    match to_json(&policy, "the policy") {
-        Ok(Some(json)) => answer_to_js(&crate::validate_policy_json(&json)),
-        Ok(None) => failure_to_js("invalid_policy", "the policy is missing".to_string()),
-        Err(message) => failure_to_js("invalid_policy", message),
-    }
+    with_json(&policy, "the policy", "invalid_policy", |json| answer_to_js(&crate::validate_policy_json(json)))
 }
 
 /// The crate version, for audit records and support.
