@@ -2,8 +2,11 @@
 //! decision, nothing that identifies a person without the tenant's own data.
 //!
 //! Pseudonymized: the user id becomes `u_` + 24 hex digits of
-//! SHA-256("actionguard/user/v1" NUL tenant NUL user_id). Left out entirely:
-//! email, name, IP address, user agent, secrets. Tenant and organization ids
+//! SHA-256("actionguard/user/v1" NUL tenant NUL user_id); a sign-up's address
+//! `e_` + 24 hex digits of SHA-256("actionguard/email/v1" NUL tenant NUL
+//! base-local@domain). Unsalted hashes of guessable values are not anonymous:
+//! they let the tenant correlate records, not hide a known address from it.
+//! Left out entirely: email, name, IP address, user agent, secrets. Tenant and organization ids
 //! are the customer's own identifiers, not personal data, and are kept.
 
 use serde::Serialize;
@@ -21,7 +24,14 @@ pub struct AuditRecord {
     pub trigger: &'static str,
     pub tenant: Option<String>,
     pub organization: Option<String>,
+    /// Pseudonymous: `u_` for a user id, `e_` for an email address (sign-ups).
     pub user: Option<String>,
+    /// The Auth0 client (application) id, for machine-to-machine decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// `disposable`, `free_mail` or `other`: the kind of mail domain, never the domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_class: Option<&'static str>,
     pub outcome: Outcome,
     pub score: f64,
     pub rule_score: f64,
@@ -70,13 +80,23 @@ pub fn as_json_line<S: serde::Serializer>(record: &AuditRecord, s: S) -> Result<
 }
 
 pub fn pseudonymize_user(tenant: Option<&str>, user_id: &str) -> String {
+    pseudonym("u_", b"actionguard/user/v1\0", tenant, user_id)
+}
+
+/// An address as `local@domain`, the local part already without its `+tag`
+/// and lowercased, so retries with tags correlate.
+pub fn pseudonymize_email(tenant: Option<&str>, base_local: &str, domain: &str) -> String {
+    pseudonym("e_", b"actionguard/email/v1\0", tenant, &format!("{base_local}@{domain}"))
+}
+
+fn pseudonym(prefix: &str, purpose: &[u8], tenant: Option<&str>, value: &str) -> String {
     let mut h = Sha256::new();
-    h.update(b"actionguard/user/v1\0");
+    h.update(purpose);
     h.update(tenant.unwrap_or("").as_bytes());
     h.update(b"\0");
-    h.update(user_id.as_bytes());
+    h.update(value.as_bytes());
     let digest = h.finalize();
-    let mut out = String::from("u_");
+    let mut out = String::from(prefix);
     for byte in digest.iter().take(12) {
         out.push_str(&format!("{byte:02x}"));
     }
@@ -94,5 +114,8 @@ mod tests {
         assert_ne!(a, pseudonymize_user(Some("t2"), "auth0|abc"));
         assert_ne!(a, pseudonymize_user(Some("t1"), "auth0|abd"));
         assert!(!a.contains("abc") && a.len() == 26);
+        let e = pseudonymize_email(Some("t1"), "sam", "example.com");
+        assert!(e.starts_with("e_") && e.len() == 26 && !e.contains("sam"));
+        assert_ne!(e, pseudonymize_user(Some("t1"), "sam@example.com"));
     }
 }

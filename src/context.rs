@@ -10,9 +10,9 @@ use serde::Deserialize;
 use crate::answer::{parse_json, Issue};
 
 const MAX_USER_AGENT: usize = 512;
-const MAX_ID: usize = 256;
+pub(crate) const MAX_ID: usize = 256;
 const MAX_IP: usize = 64;
-const MAX_CODE: usize = 64;
+pub(crate) const MAX_CODE: usize = 64;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -197,25 +197,7 @@ impl LoginContext {
             drop_if_longer(&mut o.name, MAX_ID, "organization.name", &mut warnings);
         }
         if let Some(r) = &mut self.request {
-            drop_if_longer(&mut r.ip, MAX_IP, "request.ip", &mut warnings);
-            drop_if_longer(&mut r.asn, MAX_CODE, "request.asn", &mut warnings);
-            if let Some(ua) = &mut r.user_agent {
-                truncate_chars(ua, MAX_USER_AGENT);
-            }
-            if let Some(g) = &mut r.geoip {
-                if g.country_code.as_deref().is_some_and(|c| !is_country_code(c)) {
-                    g.country_code = None;
-                    warnings.push(ignored("request.geoip.countryCode", "not a two-letter country code"));
-                }
-                if g.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
-                    g.latitude = None;
-                    warnings.push(ignored("request.geoip.latitude", "outside -90..90"));
-                }
-                if g.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
-                    g.longitude = None;
-                    warnings.push(ignored("request.geoip.longitude", "outside -180..180"));
-                }
-            }
+            r.bound(&mut warnings);
         }
         if let Some(a) = self
             .authentication
@@ -251,23 +233,48 @@ impl LoginContext {
     }
 }
 
+impl Request {
+    /// Drops what is too long to be real and what is out of range.
+    pub(crate) fn bound(&mut self, warnings: &mut Vec<Issue>) {
+        drop_if_longer(&mut self.ip, MAX_IP, "request.ip", warnings);
+        drop_if_longer(&mut self.asn, MAX_CODE, "request.asn", warnings);
+        if let Some(ua) = &mut self.user_agent {
+            truncate_chars(ua, MAX_USER_AGENT);
+        }
+        if let Some(g) = &mut self.geoip {
+            if g.country_code.as_deref().is_some_and(|c| !is_country_code(c)) {
+                g.country_code = None;
+                warnings.push(ignored("request.geoip.countryCode", "not a two-letter country code"));
+            }
+            if g.latitude.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+                g.latitude = None;
+                warnings.push(ignored("request.geoip.latitude", "outside -90..90"));
+            }
+            if g.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+                g.longitude = None;
+                warnings.push(ignored("request.geoip.longitude", "outside -180..180"));
+            }
+        }
+    }
+}
+
 fn is_country_code(c: &str) -> bool {
     c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
-fn ignored(path: &str, why: &str) -> Issue {
+pub(crate) fn ignored(path: &str, why: &str) -> Issue {
     Issue::new("ignored_field", Some(path.to_string()), format!("`{path}` ignored: {why}"))
 }
 
 /// Identifiers are compared, so a truncated one would be a different one: drop it.
-fn drop_if_longer(field: &mut Option<String>, max: usize, path: &str, warnings: &mut Vec<Issue>) {
+pub(crate) fn drop_if_longer(field: &mut Option<String>, max: usize, path: &str, warnings: &mut Vec<Issue>) {
     if field.as_ref().is_some_and(|s| s.len() > max) {
         *field = None;
         warnings.push(ignored(path, &format!("longer than {max} bytes")));
     }
 }
 
-fn truncate_chars(s: &mut String, max_bytes: usize) {
+pub(crate) fn truncate_chars(s: &mut String, max_bytes: usize) {
     if s.len() > max_bytes {
         let mut end = max_bytes;
         while !s.is_char_boundary(end) {

@@ -47,7 +47,7 @@ pub struct Reason {
 }
 
 impl Reason {
-    fn policy(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn policy(code: &'static str, message: impl Into<String>) -> Self {
         Reason {
             code,
             message: message.into(),

@@ -1,5 +1,6 @@
 //! Data-driven golden tests: every `tests/golden/*.json` file is a context, an
-//! optional policy and the answer expected, so the cases double as documentation.
+//! optional policy, the trigger (post-login unless it says otherwise) and the
+//! answer expected, so the cases double as documentation.
 //!
 //! A case's `expect` is compared against the answer's JSON: each key present in
 //! `expect` must match exactly; `reasons` and `warnings` compare as code lists.
@@ -32,7 +33,13 @@ fn run_case(path: &Path) -> Result<(), String> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let answer = serde_json::to_value(engine.decide_login_json(&context_text)).map_err(|e| e.to_string())?;
+    let answer = match case.get("trigger").and_then(Value::as_str).unwrap_or("post-login") {
+        "post-login" => serde_json::to_value(engine.decide_login_json(&context_text)),
+        "pre-user-registration" => serde_json::to_value(engine.decide_signup_json(&context_text)),
+        "credentials-exchange" => serde_json::to_value(engine.decide_credentials_json(&context_text)),
+        other => return Err(format!("{}: unknown trigger {other:?}", path.display())),
+    }
+    .map_err(|e| e.to_string())?;
 
     let expect = case.get("expect").and_then(Value::as_object).ok_or("case has no `expect` object")?;
     let mut failures = Vec::new();

@@ -12,11 +12,15 @@
 
 pub mod answer;
 pub mod audit;
+pub mod clock;
 pub mod context;
+pub mod credentials;
 pub mod decision;
+pub mod domains;
+pub mod email;
 pub mod policy;
 pub mod risk;
-pub mod clock;
+pub mod signup;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -47,6 +51,10 @@ pub struct Engine {
     hosting_asns: std::collections::HashSet<u32>,
     deny_networks: Vec<ipnet::IpNet>,
     allow_networks: Vec<ipnet::IpNet>,
+    /// Normalized once here: policy documents spell domains any way.
+    signup_blocked_domains: Vec<String>,
+    signup_allowed_domains: Vec<String>,
+    m2m_networks: std::collections::BTreeMap<String, Vec<ipnet::IpNet>>,
 }
 
 /// What validating a policy document tells its author.
@@ -70,9 +78,13 @@ impl Engine {
         };
         let digest = policy::digest(&policy);
         let cidrs = |list: &[String]| list.iter().filter_map(|c| risk::network::parse_cidr(c)).collect();
+        let domains = |list: &[String]| list.iter().filter_map(|d| email::normalize_domain(d).ok()).collect();
         Engine {
             deny_networks: cidrs(&policy.networks.deny),
             allow_networks: cidrs(&policy.networks.allow),
+            signup_blocked_domains: domains(&policy.signup.blocked_domains),
+            signup_allowed_domains: domains(&policy.signup.allowed_domains),
+            m2m_networks: policy.m2m.clients.iter().map(|(id, rule)| (id.clone(), cidrs(&rule.networks))).collect(),
             hosting_asns: risk::network::hosting_asns(),
             policy,
             source,
@@ -125,12 +137,44 @@ impl Engine {
         }
     }
 
-    pub fn decide_login(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
-        warnings.extend(self.policy_errors.iter().map(|e| Issue {
+    /// A rejected policy, as a warning on every answer until it is fixed.
+    fn policy_warnings(&self) -> impl Iterator<Item = Issue> + '_ {
+        self.policy_errors.iter().map(|e| Issue {
             code: "policy_rejected",
             path: e.path.clone(),
             message: format!("policy rejected, embedded default enforced: {}", e.message),
-        }));
+        })
+    }
+
+    /// An audit record with what every trigger shares filled in.
+    fn audit_record(&self, trigger: &'static str, tenant: Option<&str>, now_ms: Option<f64>) -> AuditRecord {
+        AuditRecord {
+            actionguard_audit: AUDIT_SCHEMA,
+            trigger,
+            tenant: tenant.map(str::to_string),
+            organization: None,
+            user: None,
+            client: None,
+            domain_class: None,
+            outcome: Outcome::Allow,
+            score: 0.0,
+            rule_score: 0.0,
+            model_score: None,
+            reasons: Vec::new(),
+            policy: AuditPolicy {
+                source: self.source,
+                version: self.policy.version,
+                digest: self.digest.clone(),
+            },
+            model: None,
+            llm: AuditLlm { asked: false },
+            warnings: Vec::new(),
+            ts_ms: now_ms,
+        }
+    }
+
+    pub fn decide_login(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
+        warnings.extend(self.policy_warnings());
 
         let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
         let verdict = decision::decide(&self.policy, &risk, ctx);
@@ -159,29 +203,16 @@ impl Engine {
             });
         }
 
-        let audit = AuditRecord {
-            actionguard_audit: AUDIT_SCHEMA,
-            trigger: "post-login",
-            tenant: ctx.tenant_id().map(str::to_string),
-            organization: ctx.organization_id().map(str::to_string),
-            user: ctx
-                .user_id()
-                .map(|id| audit::pseudonymize_user(ctx.tenant_id(), id)),
-            outcome: verdict.outcome,
-            score: risk.score,
-            rule_score: risk.rule_score,
-            model_score: risk.model_score,
-            reasons: verdict.reasons.iter().map(AuditReason::from).collect(),
-            policy: AuditPolicy {
-                source: self.source,
-                version: self.policy.version,
-                digest: self.digest.clone(),
-            },
-            model: risk.model_score.map(|_| risk::model::MODEL_VERSION.to_string()),
-            llm: AuditLlm { asked: false },
-            warnings: warnings.iter().map(|w| w.code).collect(),
-            ts_ms: ctx.now_ms,
-        };
+        let mut audit = self.audit_record("post-login", ctx.tenant_id(), ctx.now_ms);
+        audit.organization = ctx.organization_id().map(str::to_string);
+        audit.user = ctx.user_id().map(|id| audit::pseudonymize_user(ctx.tenant_id(), id));
+        audit.outcome = verdict.outcome;
+        audit.score = risk.score;
+        audit.rule_score = risk.rule_score;
+        audit.model_score = risk.model_score;
+        audit.reasons = verdict.reasons.iter().map(AuditReason::from).collect();
+        audit.model = risk.model_score.map(|_| risk::model::MODEL_VERSION.to_string());
+        audit.warnings = warnings.iter().map(|w| w.code).collect();
 
         Answer::success(
             LoginDecision {

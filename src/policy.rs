@@ -31,6 +31,10 @@ pub struct Policy {
     pub networks: Networks,
     #[serde(default)]
     pub countries: Countries,
+    #[serde(default)]
+    pub signup: Signup,
+    #[serde(default)]
+    pub m2m: M2m,
 }
 
 /// Tenant network lists, as CIDRs or single addresses. `deny` is a floor no
@@ -50,6 +54,84 @@ pub struct Countries {
     pub deny: Vec<String>,
 }
 
+/// Sign-up rules (pre-user-registration). Domains are compared after IDNA
+/// normalization, and a listed domain covers its subdomains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Signup {
+    /// Refuse addresses at disposable (throwaway) mail services.
+    pub block_disposable: bool,
+    /// Refuse addresses at free webmail services (work email only).
+    pub block_free_mail: bool,
+    pub blocked_domains: Vec<String>,
+    /// When not empty, only these domains may sign up.
+    pub allowed_domains: Vec<String>,
+    pub velocity: Velocity,
+    /// Soft evidence (hosting network, automation client, headless browser)
+    /// combined at or above this refuses the sign-up; no single such signal does.
+    pub deny_score: f64,
+}
+
+impl Default for Signup {
+    fn default() -> Self {
+        Signup {
+            block_disposable: true,
+            block_free_mail: false,
+            blocked_domains: Vec::new(),
+            allowed_domains: Vec::new(),
+            velocity: Velocity::default(),
+            deny_score: 0.7,
+        }
+    }
+}
+
+/// Sign-up attempts allowed per sliding window, per source; 0 turns a limit
+/// off. Addresses in `networks.allow` (a backend that proxies sign-ups) are
+/// not counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Velocity {
+    pub window_minutes: u32,
+    /// Per IPv4 address or IPv6 /64.
+    pub per_ip: u32,
+    /// Per IPv4 /24 or IPv6 /48.
+    pub per_network: u32,
+    /// Per email domain (not counted for free-mail domains, shared by millions).
+    pub per_domain: u32,
+}
+
+impl Default for Velocity {
+    fn default() -> Self {
+        Velocity {
+            window_minutes: 10,
+            per_ip: 5,
+            per_network: 20,
+            per_domain: 0,
+        }
+    }
+}
+
+/// Machine-to-machine tokens (credentials-exchange).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct M2m {
+    /// Refuse tokens to clients not listed in `clients`.
+    pub require_listed: bool,
+    /// Rules per Auth0 client id.
+    pub clients: std::collections::BTreeMap<String, ClientRule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientRule {
+    /// Addresses the client may ask from (CIDRs); empty: anywhere.
+    pub networks: Vec<String>,
+    /// The most a token may carry; a token with any other scope is refused.
+    pub scopes: Option<Vec<String>>,
+    /// APIs (audiences) the client may get tokens for.
+    pub audiences: Option<Vec<String>>,
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
@@ -61,6 +143,8 @@ impl Default for Policy {
             claims: Claims::default(),
             networks: Networks::default(),
             countries: Countries::default(),
+            signup: Signup::default(),
+            m2m: M2m::default(),
         }
     }
 }
@@ -346,7 +430,56 @@ fn validate(p: &Policy) -> Vec<Issue> {
             );
         }
     }
+    validate_signup(&p.signup, &mut fail);
+    validate_m2m(&p.m2m, &mut fail);
     errors
+}
+
+fn validate_signup(s: &Signup, fail: &mut impl FnMut(&str, String)) {
+    for (list, name) in [(&s.blocked_domains, "signup.blocked_domains"), (&s.allowed_domains, "signup.allowed_domains")] {
+        for (i, domain) in list.iter().enumerate() {
+            if let Err(why) = crate::email::normalize_domain(domain) {
+                fail(&format!("{name}.{i}"), format!("`{}` is not a domain: {}", truncate_for_message(domain), why.message()));
+            }
+        }
+    }
+    let v = &s.velocity;
+    if !(1..=1440).contains(&v.window_minutes) {
+        fail("signup.velocity.window_minutes", format!("`{}` must be between 1 and 1440 (a day)", v.window_minutes));
+    }
+    for (path, limit) in [
+        ("signup.velocity.per_ip", v.per_ip),
+        ("signup.velocity.per_network", v.per_network),
+        ("signup.velocity.per_domain", v.per_domain),
+    ] {
+        if limit > 100_000 {
+            fail(path, format!("`{limit}` must be at most 100000 (0 turns the limit off)"));
+        }
+    }
+    if !(0.0..=1.0).contains(&s.deny_score) {
+        fail("signup.deny_score", format!("`{}` must be between 0 and 1", s.deny_score));
+    }
+}
+
+fn validate_m2m(m: &M2m, fail: &mut impl FnMut(&str, String)) {
+    for (id, rule) in &m.clients {
+        let at = format!("m2m.clients.{}", truncate_for_message(id));
+        if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            fail(&at, "a client id must be 1 to 128 characters without spaces".to_string());
+        }
+        for (i, cidr) in rule.networks.iter().enumerate() {
+            if crate::risk::network::parse_cidr(cidr).is_none() {
+                fail(&format!("{at}.networks.{i}"), format!("`{}` is not an IP address or CIDR range", truncate_for_message(cidr)));
+            }
+        }
+        for (list, name) in [(&rule.scopes, "scopes"), (&rule.audiences, "audiences")] {
+            for (i, item) in list.iter().flatten().enumerate() {
+                if item.is_empty() || item.len() > 280 || item.chars().any(char::is_whitespace) {
+                    fail(&format!("{at}.{name}.{i}"), format!("`{}` must be non-empty, without spaces", truncate_for_message(item)));
+                }
+            }
+        }
+    }
 }
 
 fn host_of(url: &str) -> Option<&str> {
@@ -429,6 +562,28 @@ mod tests {
                 "`networks.allow.0`: `corp` is not an IP address or CIDR range",
                 "`countries.deny.1`: `nk` is not an upper-case two-letter country code",
             ]
+        );
+    }
+
+    #[test]
+    fn signup_and_m2m_sections_are_checked() {
+        assert_eq!(
+            messages(
+                r#"{"version":1,"signup":{"blocked_domains":["ok.example","not a domain"],"velocity":{"window_minutes":0,"per_ip":1000000},"deny_score":2},
+                    "m2m":{"clients":{"svc":{"networks":["10.0.0.0/33"],"scopes":["read:x",""]}}}}"#
+            ),
+            vec![
+                "`signup.blocked_domains.1`: `not a domain` is not a domain: the domain is not a valid internationalized domain name",
+                "`signup.velocity.window_minutes`: `0` must be between 1 and 1440 (a day)",
+                "`signup.velocity.per_ip`: `1000000` must be at most 100000 (0 turns the limit off)",
+                "`signup.deny_score`: `2` must be between 0 and 1",
+                "`m2m.clients.svc.networks.0`: `10.0.0.0/33` is not an IP address or CIDR range",
+                "`m2m.clients.svc.scopes.1`: `` must be non-empty, without spaces",
+            ]
+        );
+        assert_eq!(
+            messages(r#"{"version":1,"signup":{"velocty":{}}}"#),
+            vec!["`signup.velocty`: unknown field `velocty`, expected one of `block_disposable`, `block_free_mail`, `blocked_domains`, `allowed_domains`, `velocity`, `deny_score`"]
         );
     }
 

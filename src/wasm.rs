@@ -114,6 +114,24 @@ impl Engine {
         })
     }
 
+    /// The pre-user-registration decision: `{ type: "success", outcome, score, reasons, deny_reason?,
+    /// user_message?, domain_class?, counters?: { value, ttl_ms }, audit } | { type: "failure", errors }`.
+    #[wasm_bindgen(js_name = decideSignup)]
+    pub fn decide_signup(&self, context: JsValue) -> Result<JsValue, JsValue> {
+        with_json(&context, "the context", "invalid_context", |json| {
+            answer_to_js(&self.inner.decide_signup_json(json))
+        })
+    }
+
+    /// The credentials-exchange decision: `{ type: "success", outcome, reasons, deny_code?,
+    /// deny_reason?, audit } | { type: "failure", errors }`.
+    #[wasm_bindgen(js_name = decideCredentials)]
+    pub fn decide_credentials(&self, context: JsValue) -> Result<JsValue, JsValue> {
+        with_json(&context, "the context", "invalid_context", |json| {
+            answer_to_js(&self.inner.decide_credentials_json(json))
+        })
+    }
+
     /// What the risk engine saw: `{ type: "success", features, vector, rule_score, model_score, floor, signals }`.
     #[wasm_bindgen(js_name = explainLogin)]
     pub fn explain_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
@@ -191,6 +209,19 @@ mod tests {
         assert_eq!(get(&engine.decide_login(obj.into()).unwrap(), "type").as_string().unwrap(), "failure");
         // undefined.
         assert_eq!(get(&engine.decide_login(JsValue::UNDEFINED).unwrap(), "type").as_string().unwrap(), "failure");
+    }
+
+    #[wasm_bindgen_test]
+    fn signup_and_credentials_answer_with_the_audit_as_a_line() {
+        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let ctx = js_sys::JSON::parse(r#"{"user":{"email":"x@mailinator.com"}}"#).unwrap();
+        let a = engine.decide_signup(ctx).unwrap();
+        assert_eq!(get(&a, "deny_reason").as_string().unwrap(), "disposable_email");
+        assert!(get(&a, "audit").as_string().unwrap().starts_with("{\"actionguard_audit\":1,\"trigger\":\"pre-user-registration\""));
+        let b = engine.decide_credentials(JsValue::from_str("{}")).unwrap();
+        assert_eq!(get(&b, "outcome").as_string().unwrap(), "allow");
+        let c = engine.decide_credentials(JsValue::from_str("[")).unwrap();
+        assert_eq!(get(&c, "type").as_string().unwrap(), "failure");
     }
 
     #[wasm_bindgen_test]

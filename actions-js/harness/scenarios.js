@@ -6,6 +6,8 @@
 //   "name": "...", "description": "...", "trigger": "post-login",
 //   "event": {...}, "fill_defaults": true, "secrets": {...}, "now": "ISO-8601",
 //   "tenant": {...} | "tenant_file": "relative/path.json", "action_file": "relative/path.js",
+//   "preceded_by": [{ "event": {...}, "times": 5 }],   earlier executions of the same Action,
+//                                                       sharing its cache (bursts); not checked
 //   "expect": {
 //     "outcome": "challenge",                      exact
 //     "api_methods": ["idToken.setCustomClaim"],   exact list of api methods, in call order
@@ -22,6 +24,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { runAction } = require('./run');
+const { Cache } = require('./api');
 
 /** `expected` is a partial description of `actual`: objects by key, arrays element-wise. */
 function matches(expected, actual) {
@@ -104,7 +107,22 @@ function scenarioFiles(dir) {
 }
 
 async function runScenario(scenario) {
+  const cache = new Cache();
+  for (const prior of scenario.preceded_by || []) {
+    for (let i = 0; i < (prior.times ?? 1); i += 1) {
+      await runAction({
+        trigger: scenario.trigger,
+        event: prior.event,
+        fillDefaults: scenario.fill_defaults !== false,
+        secrets: scenario.secrets,
+        now: scenario.now,
+        actionFile: scenario.action_file,
+        cache,
+      });
+    }
+  }
   const { result } = await runAction({
+    cache,
     trigger: scenario.trigger,
     event: scenario.event,
     fillDefaults: scenario.fill_defaults !== false,

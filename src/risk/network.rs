@@ -38,6 +38,14 @@ pub fn home_prefix(ip: IpAddr) -> Option<IpNet> {
     IpNet::new(ip, len).ok().map(|n| n.trunc())
 }
 
+/// What one subscriber gets: an IPv4 address, or an IPv6 /64.
+pub fn subscriber(ip: IpAddr) -> IpNet {
+    match ip {
+        IpAddr::V4(_) => IpNet::from(ip),
+        IpAddr::V6(_) => IpNet::new(ip, 64).map_or_else(|_| IpNet::from(ip), |n| n.trunc()),
+    }
+}
+
 /// A CIDR (`10.0.0.0/8`) or a single address (as /32 or /128).
 pub fn parse_cidr(s: &str) -> Option<IpNet> {
     let s = s.trim();
@@ -67,6 +75,8 @@ mod tests {
         assert_eq!(home_prefix(v4).unwrap().to_string(), "203.0.113.0/24");
         let v6 = parse_ip("2001:db8:abcd:12::1").unwrap();
         assert_eq!(home_prefix(v6).unwrap().to_string(), "2001:db8:abcd::/48");
+        assert_eq!(subscriber(v6).to_string(), "2001:db8:abcd:12::/64");
+        assert_eq!(subscriber(v4).to_string(), "203.0.113.77/32");
         let set = vec![parse_cidr("10.0.0.0/8").unwrap(), parse_cidr("192.0.2.1").unwrap()];
         assert!(contains(&set, parse_ip("10.2.3.4").unwrap()));
         assert!(contains(&set, parse_ip("192.0.2.1").unwrap()));

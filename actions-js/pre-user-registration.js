@@ -1,0 +1,60 @@
+/**
+ * ActionGuard pre-user-registration Action: refuse sign-ups that break the tenant's
+ * rules (disposable, free-mail or blocked domains, denied networks or countries)
+ * or look like bots (bursts per address, network or domain; automation from hosting
+ * networks), with a message the person understands.
+ *
+ * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON).
+ * State: sign-up counters, one api.cache value (Auth0 keeps it per trigger, best effort).
+ * Fail mode: a sign-up has no MFA to fall back on, so fail_mode `allow` lets it through
+ * and `challenge` or `deny` refuses it with a "try again later" message.
+ */
+
+let actionguard;
+let loadError;
+try {
+  actionguard = require('actionguard');
+} catch (err) {
+  loadError = err;
+}
+
+const COUNTERS_KEY = 'actionguard:signup:v1';
+
+let engine;
+let engineFor;
+function getEngine(policy) {
+  if (!engine || engineFor !== policy) {
+    engine = new actionguard.Engine(policy);
+    engineFor = policy;
+  }
+  return engine;
+}
+
+exports.onExecutePreUserRegistration = async (event, api) => {
+  let failMode = 'challenge';
+  try {
+    if (loadError) throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed', cause: loadError });
+    const guard = getEngine(event.secrets?.POLICY);
+    failMode = guard.failMode;
+    const answer = guard.decideSignup({
+      tenant: event.tenant,
+      user: { email: event.user?.email },
+      connection: { name: event.connection?.name },
+      request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
+      counters: api.cache.get(COUNTERS_KEY)?.value,
+      now_ms: Date.now(),
+    });
+    if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
+
+    console.log(answer.audit);
+    // Best effort: a failed write only makes the next count low.
+    if (answer.counters) api.cache.set(COUNTERS_KEY, answer.counters.value, { ttl: answer.counters.ttl_ms });
+    if (answer.outcome === 'deny') api.access.deny(answer.deny_reason, answer.user_message);
+  } catch (err) {
+    console.log(JSON.stringify({
+      actionguard_audit: 1, trigger: 'pre-user-registration', tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null,
+      outcome: failMode === 'allow' ? 'allow' : 'deny', fail_mode: true, error: { code: err?.code || 'internal', path: err?.path || null },
+    }));
+    if (failMode !== 'allow') api.access.deny('actionguard_unavailable', 'We could not complete your sign-up right now. Please try again in a few minutes.');
+  }
+};

@@ -1,0 +1,472 @@
+//! Whether a sign-up may go ahead (pre-user-registration): the tenant's
+//! domain rules, vendored disposable and free-mail lists, network and
+//! country lists, sign-up bursts per address, network and domain, and soft
+//! evidence of a bot (hosting network, automation client, headless browser)
+//! that refuses only in combination.
+//!
+//! A sign-up has no second factor to fall back on, so the answer is allow or
+//! deny; a deny carries a code for the logs and a sentence for the person.
+
+pub mod velocity;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{parse_json, Answer, Issue};
+use crate::audit::{self, AuditRecord};
+use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
+use crate::decision::{Outcome, Reason};
+use crate::domains::{self, DomainClass};
+use crate::email;
+use crate::risk::{self, agent, network, Signal};
+use crate::Engine;
+
+use velocity::Counters;
+
+/// `event` of pre-user-registration, the parts we use, plus the counters the
+/// shim read from `api.cache` and the Action's clock.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SignupContext {
+    pub tenant: Option<Tenant>,
+    pub user: Option<SignupUser>,
+    pub connection: Option<Connection>,
+    pub request: Option<Request>,
+    /// The value the shim keeps under its cache key, as read.
+    pub counters: Option<String>,
+    pub now_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SignupUser {
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Connection {
+    pub name: Option<String>,
+}
+
+impl SignupContext {
+    pub fn from_json(json: &str) -> Result<(SignupContext, Vec<Issue>), Issue> {
+        let mut ctx: SignupContext = parse_json(json, "invalid_context")?;
+        let mut warnings = Vec::new();
+        if let Some(t) = &mut ctx.tenant {
+            drop_if_longer(&mut t.id, MAX_ID, "tenant.id", &mut warnings);
+        }
+        if let Some(u) = &mut ctx.user {
+            // Longer than any valid address: refused below as malformed, not truncated.
+            if u.email.as_ref().is_some_and(|e| e.len() > 1024) {
+                u.email = Some("x".repeat(255));
+            }
+        }
+        if let Some(c) = &mut ctx.connection {
+            drop_if_longer(&mut c.name, MAX_ID, "connection.name", &mut warnings);
+        }
+        if let Some(r) = &mut ctx.request {
+            r.bound(&mut warnings);
+        }
+        // Our own cache value is at most 4 kB; anything bigger is not ours.
+        drop_if_longer(&mut ctx.counters, 4096, "counters", &mut warnings);
+        if ctx.now_ms.is_some_and(|t| !(0.0..=1.0e14).contains(&t)) {
+            ctx.now_ms = None;
+            warnings.push(crate::context::ignored("now_ms", "not a plausible timestamp"));
+        }
+        Ok((ctx, warnings))
+    }
+}
+
+/// What the shim writes back to `api.cache` (under its own key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheWrite {
+    pub value: String,
+    pub ttl_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignupDecision {
+    pub outcome: Outcome,
+    /// Combined soft evidence in [0, 1] (hard rules deny whatever it is).
+    pub score: f64,
+    pub reasons: Vec<Reason>,
+    /// For `api.access.deny(reason, userMessage)`: a stable code, no user data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny_reason: Option<&'static str>,
+    /// The sentence the person signing up sees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_message: Option<&'static str>,
+    /// `disposable`, `free_mail` or `other`; absent without a valid address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_class: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counters: Option<CacheWrite>,
+    #[serde(serialize_with = "crate::audit::as_json_line")]
+    pub audit: AuditRecord,
+}
+
+/// Hard rules, in the order their deny wins: (reason code, deny code, text, user message).
+struct Rule {
+    code: &'static str,
+    message: &'static str,
+    user_message: &'static str,
+}
+
+const EMAIL_INVALID: Rule = Rule {
+    code: "email_invalid",
+    message: "the email address is malformed",
+    user_message: "Please check your email address: it does not look valid.",
+};
+const DOMAIN_NOT_ALLOWED: Rule = Rule {
+    code: "domain_not_allowed",
+    message: "the email domain is not on the tenant's list of allowed sign-up domains",
+    user_message: "Sign-up is limited to approved organizations. Please use your work email address or contact your administrator.",
+};
+const DOMAIN_BLOCKED: Rule = Rule {
+    code: "domain_blocked",
+    message: "the email domain is on the tenant's list of blocked domains",
+    user_message: "Sign-ups with this email domain are not accepted. Please use a different email address.",
+};
+const DISPOSABLE: Rule = Rule {
+    code: "disposable_email",
+    message: "the email domain is a disposable (throwaway) mail service",
+    user_message: "Temporary email addresses are not accepted. Please sign up with an address you keep.",
+};
+const FREE_MAIL: Rule = Rule {
+    code: "free_mail_not_allowed",
+    message: "the email domain is a free webmail service and the policy requires a work address",
+    user_message: "Please sign up with your work email address.",
+};
+const NETWORK_DENIED: Rule = Rule {
+    code: "network_denied_by_policy",
+    message: "the IP address is on the tenant's deny list",
+    user_message: "Sign-ups from your network are not accepted. Please contact support if you think this is a mistake.",
+};
+const COUNTRY_DENIED: Rule = Rule {
+    code: "country_denied_by_policy",
+    message: "the country is on the tenant's deny list",
+    user_message: "Sign-ups from your location are not accepted. Please contact support if you think this is a mistake.",
+};
+const BURST_IP: Rule = Rule {
+    code: "signup_burst_ip",
+    message: "too many sign-up attempts from this IP address in the policy's window",
+    user_message: "Too many sign-ups from your network in the last few minutes. Please try again later.",
+};
+const BURST_NETWORK: Rule = Rule {
+    code: "signup_burst_network",
+    message: "too many sign-up attempts from this network (/24 or /48) in the policy's window",
+    user_message: "Too many sign-ups from your network in the last few minutes. Please try again later.",
+};
+const BURST_DOMAIN: Rule = Rule {
+    code: "signup_burst_domain",
+    message: "too many sign-up attempts with this email domain in the policy's window",
+    user_message: "Too many sign-ups with this email domain in the last few minutes. Please try again later.",
+};
+const RISK: Rule = Rule {
+    code: "risk_too_high",
+    message: "the sign-up looks automated (evidence combined at or above signup.deny_score)",
+    user_message: "We could not complete this sign-up. Please try again from a regular browser, or contact support.",
+};
+
+const HOSTING: Signal = Signal {
+    code: "hosting_network",
+    group: "network",
+    weight: 0.35,
+    floor: None,
+    message: "the sign-up comes from a hosting or VPN provider's network",
+};
+const AUTOMATION: Signal = Signal {
+    code: "automated_client",
+    group: "agent",
+    weight: 0.6,
+    floor: None,
+    message: "the user agent is an HTTP library or tool, not a browser",
+};
+const HEADLESS: Signal = Signal {
+    code: "headless_browser",
+    group: "agent",
+    weight: 0.6,
+    floor: None,
+    message: "the user agent is a browser driven by a program",
+};
+const NO_AGENT: Signal = Signal {
+    code: "missing_user_agent",
+    group: "agent",
+    weight: 0.3,
+    floor: None,
+    message: "the request has no user agent",
+};
+
+impl Engine {
+    pub fn decide_signup_json(&self, context_json: &str) -> Answer<SignupDecision> {
+        match SignupContext::from_json(context_json) {
+            Ok((ctx, warnings)) => self.decide_signup(&ctx, warnings),
+            Err(err) => Answer::failure(err),
+        }
+    }
+
+    pub fn decide_signup(&self, ctx: &SignupContext, mut warnings: Vec<Issue>) -> Answer<SignupDecision> {
+        warnings.extend(self.policy_warnings());
+        let policy = &self.policy.signup;
+        let mut hard: Vec<&Rule> = Vec::new();
+
+        let address = ctx.user.as_ref().and_then(|u| u.email.as_deref()).map(email::parse);
+        let (domain, class) = match &address {
+            Some(Ok(a)) => (Some(a.domain.as_str()), Some(domains::classify(&a.domain))),
+            Some(Err(_)) => {
+                hard.push(&EMAIL_INVALID);
+                (None, None)
+            }
+            None => (None, None),
+        };
+        if !self.signup_allowed_domains.is_empty() && !domain.is_some_and(|d| self.signup_allowed_domains.iter().any(|a| email::within(d, a))) {
+            hard.push(&DOMAIN_NOT_ALLOWED);
+        }
+        if domain.is_some_and(|d| self.signup_blocked_domains.iter().any(|b| email::within(d, b))) {
+            hard.push(&DOMAIN_BLOCKED);
+        }
+        if class == Some(DomainClass::Disposable) && policy.block_disposable {
+            hard.push(&DISPOSABLE);
+        }
+        if class == Some(DomainClass::FreeMail) && policy.block_free_mail {
+            hard.push(&FREE_MAIL);
+        }
+
+        let request = ctx.request.as_ref();
+        let ip = request.and_then(|r| r.ip.as_deref()).and_then(network::parse_ip);
+        let trusted = ip.is_some_and(|ip| network::contains(&self.allow_networks, ip));
+        if ip.is_some_and(|ip| network::contains(&self.deny_networks, ip)) {
+            hard.push(&NETWORK_DENIED);
+        }
+        let country = request.and_then(|r| r.geoip.as_ref()).and_then(|g| g.country_code.as_deref());
+        if country.is_some_and(|c| self.policy.countries.deny.iter().any(|d| d.eq_ignore_ascii_case(c))) {
+            hard.push(&COUNTRY_DENIED);
+        }
+
+        // Count every attempt, refused ones too: a bot that keeps trying stays refused.
+        let now_s = ctx.now_ms.map(|ms| (ms / 1000.0) as i64);
+        let mut counters_write = None;
+        if let (Some(now_s), false) = (now_s, trusted) {
+            let v = &policy.velocity;
+            let (mut counters, unreadable) =
+                Counters::load(ctx.counters.as_deref(), now_s, i64::from(v.window_minutes) * 60);
+            if unreadable {
+                warnings.push(Issue::new("counters_reset", Some("counters".into()), "unreadable sign-up counters were reset"));
+            }
+            if let Some(ip) = ip {
+                let single = network::subscriber(ip).to_string();
+                let n = counters.hit(velocity::key('i', &single), now_s);
+                if v.per_ip > 0 && n > f64::from(v.per_ip) {
+                    hard.push(&BURST_IP);
+                }
+                if let Some(net) = network::home_prefix(ip) {
+                    let n = counters.hit(velocity::key('n', &net.to_string()), now_s);
+                    if v.per_network > 0 && n > f64::from(v.per_network) {
+                        hard.push(&BURST_NETWORK);
+                    }
+                }
+            }
+            // Free-mail domains are shared by millions: counting them says nothing.
+            if let (Some(d), Some(DomainClass::Other | DomainClass::Disposable)) = (domain, class) {
+                let n = counters.hit(velocity::key('d', d), now_s);
+                if v.per_domain > 0 && n > f64::from(v.per_domain) {
+                    hard.push(&BURST_DOMAIN);
+                }
+            }
+            counters_write = Some(CacheWrite {
+                value: counters.store(),
+                ttl_ms: counters.ttl_ms(),
+            });
+        }
+
+        let mut soft: Vec<Signal> = Vec::new();
+        let asn = request.and_then(|r| r.asn.as_deref()).and_then(network::parse_asn);
+        if !trusted && asn.is_some_and(|a| self.hosting_asns.contains(&a)) {
+            soft.push(HOSTING);
+        }
+        if request.is_some() {
+            let agent = agent::classify(request.and_then(|r| r.user_agent.as_deref()));
+            for (hit, signal) in [(agent.automation, AUTOMATION), (agent.headless, HEADLESS), (agent.missing, NO_AGENT)] {
+                if hit {
+                    soft.push(signal);
+                }
+            }
+        }
+        let score = risk::combine(&soft);
+        if score >= policy.deny_score && !soft.is_empty() {
+            hard.push(&RISK);
+        }
+
+        let mut reasons: Vec<Reason> = hard
+            .iter()
+            .map(|r| Reason::policy(r.code, r.message))
+            .collect();
+        reasons.extend(soft.iter().map(|s| Reason {
+            code: s.code,
+            message: s.message.to_string(),
+            weight: Some(s.weight),
+        }));
+        let first = hard.first();
+        let outcome = if first.is_some() { Outcome::Deny } else { Outcome::Allow };
+
+        let mut record = self.audit_record("pre-user-registration", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
+        record.outcome = outcome;
+        record.score = score;
+        record.rule_score = score;
+        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
+        // The address pseudonymized without its +tag, so retries correlate.
+        record.user = match &address {
+            Some(Ok(a)) => Some(audit::pseudonymize_email(record.tenant.as_deref(), &a.base_local(), &a.domain)),
+            _ => None,
+        };
+        record.domain_class = class.map(DomainClass::as_str);
+        record.warnings = warnings.iter().map(|w| w.code).collect();
+
+        Answer::success(
+            SignupDecision {
+                outcome,
+                score,
+                reasons,
+                deny_reason: first.map(|r| match r.code {
+                    c if c.starts_with("signup_burst") => "signup_burst",
+                    c => c,
+                }),
+                user_message: first.map(|r| r.user_message),
+                domain_class: class.map(DomainClass::as_str),
+                counters: counters_write,
+                audit: record,
+            },
+            warnings,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn decide(engine: &Engine, ctx: Value) -> Value {
+        serde_json::to_value(engine.decide_signup_json(&ctx.to_string())).unwrap()
+    }
+
+    fn codes(answer: &Value) -> Vec<String> {
+        answer["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()).collect()
+    }
+
+    const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+    fn signup(email: &str, ip: &str, now_ms: f64, counters: Option<&str>) -> Value {
+        json!({
+            "tenant": {"id": "acme-prod"},
+            "user": {"email": email},
+            "request": {"ip": ip, "user_agent": BROWSER, "geoip": {"countryCode": "US"}},
+            "counters": counters,
+            "now_ms": now_ms,
+        })
+    }
+
+    #[test]
+    fn a_burst_from_one_address_is_refused_after_the_limit() {
+        let engine = Engine::new(None);
+        let mut stored: Option<String> = None;
+        let t = 1_800_000_000_000.0;
+        let mut outcomes = Vec::new();
+        for i in 0..7 {
+            let a = decide(&engine, signup(&format!("user{i}@gmail.com"), "198.51.100.7", t + f64::from(i) * 1000.0, stored.as_deref()));
+            stored = a["counters"]["value"].as_str().map(str::to_string);
+            outcomes.push(a["outcome"].as_str().unwrap().to_string());
+            if i == 6 {
+                assert_eq!(codes(&a), ["signup_burst_ip"]);
+                assert_eq!(a["deny_reason"], "signup_burst");
+                assert!(a["user_message"].as_str().unwrap().starts_with("Too many sign-ups"));
+                assert_eq!(a["counters"]["ttl_ms"], 1_200_000.0);
+            }
+        }
+        assert_eq!(outcomes, ["allow", "allow", "allow", "allow", "allow", "deny", "deny"]);
+        // Twenty minutes later the window has passed.
+        let later = decide(&engine, signup("late@gmail.com", "198.51.100.7", t + 1_200_000.0, stored.as_deref()));
+        assert_eq!(later["outcome"], "allow");
+    }
+
+    #[test]
+    fn domain_rules_deny_with_a_message_for_the_person() {
+        let engine = Engine::new(Some(
+            r#"{"version":1,"signup":{"blocked_domains":["Rival.example"],"block_free_mail":true}}"#,
+        ));
+        let t = 1_800_000_000_000.0;
+        for (email, code) in [
+            ("x@mailinator.com", "disposable_email"),
+            ("x@inbox.mailinator.com", "disposable_email"),
+            ("x@eu.rival.example", "domain_blocked"),
+            ("x@gmail.com", "free_mail_not_allowed"),
+            ("not-an-address", "email_invalid"),
+        ] {
+            let a = decide(&engine, signup(email, "203.0.113.9", t, None));
+            assert_eq!(a["outcome"], "deny", "{email}");
+            assert_eq!(a["deny_reason"], code, "{email}");
+            assert!(!a["user_message"].as_str().unwrap().contains(email));
+            let line = a["audit"].as_str().unwrap();
+            assert!(!line.contains(email) && !line.contains("203.0.113.9"), "{line}");
+        }
+        let ok = decide(&engine, signup("sam@acme-industries.com", "203.0.113.9", t, None));
+        assert_eq!(ok["outcome"], "allow");
+        assert_eq!(ok["domain_class"], "other");
+    }
+
+    #[test]
+    fn allow_list_admits_subdomains_only_of_listed_domains() {
+        let engine = Engine::new(Some(r#"{"version":1,"signup":{"allowed_domains":["acme-industries.com"]}}"#));
+        let t = 1_800_000_000_000.0;
+        assert_eq!(decide(&engine, signup("a@eu.acme-industries.com", "203.0.113.9", t, None))["outcome"], "allow");
+        let other = decide(&engine, signup("a@acme-industries.co", "203.0.113.9", t, None));
+        assert_eq!(other["deny_reason"], "domain_not_allowed");
+        let phone_only = decide(&engine, json!({"request": {"ip": "203.0.113.9", "user_agent": BROWSER}}));
+        assert_eq!(phone_only["deny_reason"], "domain_not_allowed");
+    }
+
+    #[test]
+    fn soft_evidence_refuses_only_in_combination() {
+        let engine = Engine::new(None);
+        let ctx = |ua: &str, asn: &str| {
+            json!({"user": {"email": "x@acme-industries.com"}, "request": {"ip": "52.1.2.3", "asn": asn, "user_agent": ua}})
+        };
+        let vpn = decide(&engine, ctx(BROWSER, "AS16509"));
+        assert_eq!((vpn["outcome"].as_str(), codes(&vpn)), (Some("allow"), vec!["hosting_network".to_string()]));
+        let script = decide(&engine, ctx("python-requests/2.31.0", "AS64500"));
+        assert_eq!(script["outcome"], "allow");
+        let bot = decide(&engine, ctx("python-requests/2.31.0", "AS16509"));
+        assert_eq!(bot["outcome"], "deny");
+        assert_eq!(bot["score"], 0.74);
+        assert_eq!(codes(&bot), ["risk_too_high", "hosting_network", "automated_client"]);
+    }
+
+    #[test]
+    fn trusted_networks_are_not_counted_and_denied_ones_are_refused() {
+        let engine = Engine::new(Some(
+            r#"{"version":1,"networks":{"allow":["10.0.0.0/8"],"deny":["192.0.2.0/24"]},"countries":{"deny":["KP"]}}"#,
+        ));
+        let t = 1_800_000_000_000.0;
+        let proxied = decide(&engine, signup("a@acme-industries.com", "10.1.2.3", t, None));
+        assert_eq!(proxied["outcome"], "allow");
+        assert!(proxied.get("counters").is_none(), "a proxying backend is not counted");
+        assert_eq!(decide(&engine, signup("a@acme-industries.com", "192.0.2.4", t, None))["deny_reason"], "network_denied_by_policy");
+        let mut kp = signup("a@acme-industries.com", "203.0.113.9", t, None);
+        kp["request"]["geoip"]["countryCode"] = json!("KP");
+        assert_eq!(decide(&engine, kp)["deny_reason"], "country_denied_by_policy");
+    }
+
+    #[test]
+    fn malformed_contexts_fail_or_are_bounded_never_panic() {
+        let engine = Engine::new(None);
+        let a = decide(&engine, json!({"user": {"email": 42}}));
+        assert_eq!(a["type"], "failure");
+        assert_eq!(a["errors"][0]["path"], "user.email");
+        let huge = "a".repeat(100_000);
+        let b = decide(&engine, json!({"user": {"email": huge}, "counters": huge, "request": {"ip": huge}, "now_ms": 1.0e300}));
+        assert_eq!(b["deny_reason"], "email_invalid");
+        let c = decide(&engine, json!({"counters": "v1 garbage", "now_ms": 1.8e12}));
+        assert_eq!(c["outcome"], "allow");
+        assert_eq!(c["warnings"][0]["code"], "counters_reset");
+    }
+}
