@@ -40,6 +40,8 @@ pub struct Tenant {
 #[serde(default)]
 pub struct User {
     pub user_id: Option<String>,
+    /// Only for an organization's domain restriction; never logged.
+    pub email: Option<String>,
     #[serde(rename = "enrolledFactors")]
     pub enrolled_factors: Option<Vec<EnrolledFactor>>,
 }
@@ -123,6 +125,8 @@ pub struct Assessment {
 pub struct Organization {
     pub id: Option<String>,
     pub name: Option<String>,
+    /// String pairs in Auth0; anything else in a value is ignored, not an error.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl LoginContext {
@@ -184,6 +188,7 @@ impl LoginContext {
         }
         if let Some(u) = &mut self.user {
             drop_if_longer(&mut u.user_id, MAX_ID, "user.user_id", &mut warnings);
+            drop_if_longer(&mut u.email, 1024, "user.email", &mut warnings);
             if let Some(factors) = &mut u.enrolled_factors {
                 // A user has a handful of factors; thousands is garbage, not a user.
                 factors.truncate(32);
@@ -195,6 +200,11 @@ impl LoginContext {
         if let Some(o) = &mut self.organization {
             drop_if_longer(&mut o.id, MAX_ID, "organization.id", &mut warnings);
             drop_if_longer(&mut o.name, MAX_ID, "organization.name", &mut warnings);
+            // Auth0 allows 25 pairs; more is not an Auth0 organization.
+            if o.metadata.as_ref().is_some_and(|m| m.len() > 64) {
+                o.metadata = None;
+                warnings.push(ignored("organization.metadata", "more than 64 entries"));
+            }
         }
         if let Some(r) = &mut self.request {
             r.bound(&mut warnings);

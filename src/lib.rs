@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod decision;
 pub mod domains;
 pub mod email;
+pub mod orgmap;
 pub mod policy;
 pub mod risk;
 pub mod signup;
@@ -54,6 +55,7 @@ pub struct Engine {
     /// Normalized once here: policy documents spell domains any way.
     signup_blocked_domains: Vec<String>,
     signup_allowed_domains: Vec<String>,
+    org_blocked_domains: Vec<String>,
     m2m_networks: std::collections::BTreeMap<String, Vec<ipnet::IpNet>>,
 }
 
@@ -84,6 +86,7 @@ impl Engine {
             allow_networks: cidrs(&policy.networks.allow),
             signup_blocked_domains: domains(&policy.signup.blocked_domains),
             signup_allowed_domains: domains(&policy.signup.allowed_domains),
+            org_blocked_domains: domains(&policy.organizations.blocked_domains),
             m2m_networks: policy.m2m.clients.iter().map(|(id, rule)| (id.clone(), cidrs(&rule.networks))).collect(),
             hosting_asns: risk::network::hosting_asns(),
             policy,
@@ -156,6 +159,7 @@ impl Engine {
             user: None,
             client: None,
             domain_class: None,
+            org_action: None,
             outcome: Outcome::Allow,
             score: 0.0,
             rule_score: 0.0,
@@ -177,7 +181,13 @@ impl Engine {
         warnings.extend(self.policy_warnings());
 
         let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
-        let verdict = decision::decide(&self.policy, &risk, ctx);
+        let mut verdict = decision::decide(&self.policy, &risk, ctx);
+        if let Some(reason) = orgmap::login_domain_refusal(ctx) {
+            verdict.reasons.push(reason);
+            verdict.outcome = Outcome::Deny;
+            verdict.deny_code = Some("organization_domain_not_allowed");
+            verdict.mfa = None;
+        }
 
         // Learn from allowed logins; keep a challenged one pending until an MFA
         // confirms it; never learn from a denied one.

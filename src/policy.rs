@@ -35,6 +35,8 @@ pub struct Policy {
     pub signup: Signup,
     #[serde(default)]
     pub m2m: M2m,
+    #[serde(default)]
+    pub organizations: Organizations,
 }
 
 /// Tenant network lists, as CIDRs or single addresses. `deny` is a floor no
@@ -111,6 +113,46 @@ impl Default for Velocity {
     }
 }
 
+/// Organization discovery: which organization an email domain maps to and
+/// what may happen automatically. An organization's own metadata
+/// (`ag_auto_join`, `ag_roles`, `ag_role_map`) overrides `auto_join` and roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Organizations {
+    /// Join a verified address to the one organization that verified its domain.
+    pub auto_join: bool,
+    /// Invite an unverified address instead (the invitation proves it).
+    pub invite_unverified: bool,
+    /// Propose a new organization, for a person to approve, for a work domain no one claims.
+    pub self_serve: bool,
+    /// Connections (by name) whose addresses count as verified (enterprise IdPs).
+    pub trusted_connections: Vec<String>,
+    /// Domains never mapped to an organization.
+    pub blocked_domains: Vec<String>,
+    /// Treat domains listed in organization metadata (`ag_domains`) like verified ones.
+    /// Off by default: nobody proved the organization owns them.
+    pub trust_metadata_domains: bool,
+    /// The `app_metadata` attribute an organization's `ag_role_map` is keyed by.
+    pub role_attribute: String,
+    /// Roles given on join when the organization names none.
+    pub default_roles: Vec<String>,
+}
+
+impl Default for Organizations {
+    fn default() -> Self {
+        Organizations {
+            auto_join: true,
+            invite_unverified: true,
+            self_serve: false,
+            trusted_connections: Vec::new(),
+            blocked_domains: Vec::new(),
+            trust_metadata_domains: false,
+            role_attribute: "department".to_string(),
+            default_roles: Vec::new(),
+        }
+    }
+}
+
 /// Machine-to-machine tokens (credentials-exchange).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -145,6 +187,7 @@ impl Default for Policy {
             countries: Countries::default(),
             signup: Signup::default(),
             m2m: M2m::default(),
+            organizations: Organizations::default(),
         }
     }
 }
@@ -432,6 +475,7 @@ fn validate(p: &Policy) -> Vec<Issue> {
     }
     validate_signup(&p.signup, &mut fail);
     validate_m2m(&p.m2m, &mut fail);
+    validate_organizations(&p.organizations, &mut fail);
     errors
 }
 
@@ -458,6 +502,23 @@ fn validate_signup(s: &Signup, fail: &mut impl FnMut(&str, String)) {
     }
     if !(0.0..=1.0).contains(&s.deny_score) {
         fail("signup.deny_score", format!("`{}` must be between 0 and 1", s.deny_score));
+    }
+}
+
+fn validate_organizations(o: &Organizations, fail: &mut impl FnMut(&str, String)) {
+    for (i, domain) in o.blocked_domains.iter().enumerate() {
+        if let Err(why) = crate::email::normalize_domain(domain) {
+            fail(&format!("organizations.blocked_domains.{i}"), format!("`{}` is not a domain: {}", truncate_for_message(domain), why.message()));
+        }
+    }
+    let attr = &o.role_attribute;
+    if attr.is_empty() || attr.len() > 64 || !attr.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        fail("organizations.role_attribute", format!("`{}` must be 1 to 64 letters, digits or `_`", truncate_for_message(attr)));
+    }
+    for (i, role) in o.default_roles.iter().enumerate() {
+        if role.is_empty() || role.len() > 64 || !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            fail(&format!("organizations.default_roles.{i}"), format!("`{}` is not a role id", truncate_for_message(role)));
+        }
     }
 }
 

@@ -132,6 +132,16 @@ impl Engine {
         })
     }
 
+    /// Organization discovery for a user against an index: `{ type: "success", action: "join" | "invite" |
+    /// "suggest" | "create_for_approval" | "none", organization?, candidates, roles, proposal?, reasons,
+    /// anomaly, audit } | { type: "failure", errors }`.
+    #[wasm_bindgen(js_name = decideOrganization)]
+    pub fn decide_organization(&self, index: &OrgIndex, context: JsValue) -> Result<JsValue, JsValue> {
+        with_json(&context, "the context", "invalid_context", |json| {
+            answer_to_js(&self.inner.decide_organization_json(&index.inner, json))
+        })
+    }
+
     /// What the risk engine saw: `{ type: "success", features, vector, rule_score, model_score, floor, signals }`.
     #[wasm_bindgen(js_name = explainLogin)]
     pub fn explain_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
@@ -159,10 +169,81 @@ impl Engine {
     }
 }
 
+/// The domain -> organization index. Build it with `buildOrgIndex` (from
+/// Management API records) or `loadOrgSnapshot`; keep it at module scope.
+#[wasm_bindgen]
+pub struct OrgIndex {
+    inner: crate::orgmap::OrgIndex,
+}
+
+#[wasm_bindgen]
+impl OrgIndex {
+    /// The compact snapshot text (`scripts/sync-orgs` writes it to a file).
+    pub fn snapshot(&self) -> String {
+        self.inner.to_snapshot().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn organizations(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn domains(&self) -> u32 {
+        self.inner.domain_count() as u32
+    }
+}
+
+fn index_answer(result: Result<(crate::orgmap::OrgIndex, Vec<crate::Issue>), crate::Issue>) -> Result<JsValue, JsValue> {
+    match result {
+        Ok((inner, warnings)) => {
+            let answer = answer_to_js(&Answer::success((), warnings))?;
+            js_sys::Reflect::set(&answer, &JsValue::from_str("index"), &JsValue::from(OrgIndex { inner }))?;
+            Ok(answer)
+        }
+        Err(err) => answer_to_js::<()>(&Answer::failure(err)),
+    }
+}
+
+/// Builds an index from organizations as the Management API returns them, each with its
+/// `discovery_domains`: `{ type: "success", index, warnings } | { type: "failure", errors }`.
+/// Unusable records are skipped with a warning each.
+#[wasm_bindgen(js_name = buildOrgIndex)]
+pub fn build_org_index(records: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&records, "the organizations", "invalid_organizations", |json| {
+        index_answer(crate::orgmap::OrgIndex::from_records_json(json))
+    })
+}
+
+/// Loads a snapshot made by `index.snapshot()`, as bytes (a `Buffer` or `Uint8Array`,
+/// copied in one block) or as a string: `{ type: "success", index, warnings } | { type: "failure", errors }`.
+#[wasm_bindgen(js_name = loadOrgSnapshot)]
+pub fn load_org_snapshot(snapshot: JsValue) -> Result<JsValue, JsValue> {
+    // wasm-bindgen copies strings into memory one char at a time in JS (about
+    // 100 ms for 10 MB); bytes go in with one memcpy.
+    let bytes = if let Some(text) = snapshot.as_string() {
+        text.into_bytes()
+    } else if snapshot.is_instance_of::<js_sys::Uint8Array>() {
+        js_sys::Uint8Array::from(snapshot).to_vec()
+    } else {
+        return failure_to_js("invalid_snapshot", "the snapshot is neither a string nor bytes".to_string());
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => index_answer(crate::orgmap::OrgIndex::from_snapshot_string(text).map(|i| (i, Vec::new()))),
+        Err(_) => failure_to_js("invalid_snapshot", "the snapshot is not UTF-8 text".to_string()),
+    }
+}
+
 /// Lints a policy document: `{ type: "success", digest, policy } | { type: "failure", errors }`.
 #[wasm_bindgen(js_name = validatePolicy)]
 pub fn validate_policy(policy: JsValue) -> Result<JsValue, JsValue> {
     with_json(&policy, "the policy", "invalid_policy", |json| answer_to_js(&crate::validate_policy_json(json)))
+}
+
+/// Bytes of WebAssembly memory in use (it only grows): for benchmarks and capacity planning.
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
 }
 
 /// The crate version, for audit records and support.
@@ -222,6 +303,28 @@ mod tests {
         assert_eq!(get(&b, "outcome").as_string().unwrap(), "allow");
         let c = engine.decide_credentials(JsValue::from_str("[")).unwrap();
         assert_eq!(get(&c, "type").as_string().unwrap(), "failure");
+    }
+
+    #[wasm_bindgen_test]
+    fn org_indexes_build_round_trip_and_decide() {
+        let records = r#"[{"id":"org_acme","name":"acme","discovery_domains":[{"domain":"acme.com","status":"verified","use_for_organization_discovery":true}]}]"#;
+        let built = build_org_index(JsValue::from_str(records)).unwrap();
+        assert_eq!(get(&built, "type").as_string().unwrap(), "success");
+        assert!(get(&built, "index").is_object());
+        let index = OrgIndex { inner: crate::orgmap::OrgIndex::from_records_json(records).unwrap().0 };
+        assert_eq!((index.organizations(), index.domains()), (1, 1));
+        let loaded = load_org_snapshot(JsValue::from_str(&index.snapshot())).unwrap();
+        assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
+        let bytes = js_sys::Uint8Array::from(index.snapshot().as_bytes());
+        let loaded = load_org_snapshot(bytes.into()).unwrap();
+        assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
+        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let a = engine
+            .decide_organization(&index, JsValue::from_str(r#"{"user":{"email":"a@ACME.com","email_verified":true}}"#))
+            .unwrap();
+        assert_eq!(get(&a, "action").as_string().unwrap(), "join");
+        let bad = load_org_snapshot(JsValue::from_str("nope")).unwrap();
+        assert_eq!(get(&bad, "type").as_string().unwrap(), "failure");
     }
 
     #[wasm_bindgen_test]

@@ -6,6 +6,8 @@
 //   "name": "...", "description": "...", "trigger": "post-login",
 //   "event": {...}, "fill_defaults": true, "secrets": {...}, "now": "ISO-8601",
 //   "tenant": {...} | "tenant_file": "relative/path.json", "action_file": "relative/path.js",
+//   "fresh_module": true,                              load the Action anew (no module state from
+//                                                       earlier scenarios, such as a cached index)
 //   "preceded_by": [{ "event": {...}, "times": 5 }],   earlier executions of the same Action,
 //                                                       sharing its cache (bursts); not checked
 //   "expect": {

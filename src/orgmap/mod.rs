@@ -1,0 +1,412 @@
+//! Which Auth0 Organization a person belongs to, by the domain of a verified
+//! email address, and what to do about it: join, invite, suggest, propose a
+//! new organization for a person to approve, or nothing. A wrong join is a
+//! cross-tenant data breach, so every step refuses when unsure:
+//! - free-mail and disposable domains never map, whoever claims them;
+//! - only Auth0-verified domains with discovery enabled join automatically,
+//!   and only for a verified address (or a connection the tenant trusts to
+//!   have verified it); an unverified address gets an invitation, which
+//!   proves it;
+//! - pending domains, metadata claims, subdomains of claimed domains and
+//!   domains claimed twice only ever suggest;
+//! - the lookup walks up to the registrable domain (public suffix list) and
+//!   no further, and never matches by prefix or likeness.
+
+pub mod index;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{parse_json, Answer, Issue};
+use crate::audit::{self, AuditRecord};
+use crate::context::{drop_if_longer, Tenant, MAX_ID};
+use crate::decision::Reason;
+use crate::domains::{self, DomainClass};
+use crate::email;
+use crate::Engine;
+
+pub use index::{DomainStatus, OrgIndex};
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OrgContext {
+    pub tenant: Option<Tenant>,
+    pub user: Option<OrgUser>,
+    pub connection: Option<OrgConnection>,
+    /// Organization ids the user already belongs to (`GET /api/v2/users/{id}/organizations`).
+    pub member_of: Option<Vec<String>>,
+    pub now_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OrgUser {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    /// Only `app_metadata` (written by admins and trusted rules, never by the
+    /// user) feeds role mapping; `user_metadata` is the user's to edit.
+    pub app_metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OrgConnection {
+    pub name: Option<String>,
+}
+
+impl OrgContext {
+    pub fn from_json(json: &str) -> Result<(OrgContext, Vec<Issue>), Issue> {
+        let mut ctx: OrgContext = parse_json(json, "invalid_context")?;
+        let mut warnings = Vec::new();
+        if let Some(t) = &mut ctx.tenant {
+            drop_if_longer(&mut t.id, MAX_ID, "tenant.id", &mut warnings);
+        }
+        if let Some(u) = &mut ctx.user {
+            drop_if_longer(&mut u.user_id, MAX_ID, "user.user_id", &mut warnings);
+            if u.email.as_ref().is_some_and(|e| e.len() > 1024) {
+                u.email = Some("x".repeat(255));
+            }
+        }
+        if let Some(c) = &mut ctx.connection {
+            drop_if_longer(&mut c.name, MAX_ID, "connection.name", &mut warnings);
+        }
+        if let Some(m) = &mut ctx.member_of {
+            m.truncate(256);
+            m.retain(|id| id.len() <= MAX_ID);
+        }
+        Ok((ctx, warnings))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgAction {
+    Join,
+    Invite,
+    Suggest,
+    CreateForApproval,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A new organization for a person to approve; the name is Auth0-valid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Proposal {
+    pub name: String,
+    pub display_name: String,
+    pub domain: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgDecision {
+    pub action: OrgAction,
+    /// The organization to join or invite to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgRef>,
+    /// Organizations to suggest (never joined automatically).
+    pub candidates: Vec<OrgRef>,
+    /// Role ids to assign on join or with the invitation.
+    pub roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<Proposal>,
+    pub reasons: Vec<Reason>,
+    /// Already a member of two or more organizations unrelated to the address's domain.
+    pub anomaly: bool,
+    #[serde(serialize_with = "crate::audit::as_json_line")]
+    pub audit: AuditRecord,
+}
+
+struct Outcome {
+    action: OrgAction,
+    organization: Option<u32>,
+    candidates: Vec<u32>,
+    proposal: Option<Proposal>,
+    reasons: Vec<Reason>,
+}
+
+impl Outcome {
+    fn none(code: &'static str, message: &'static str) -> Outcome {
+        Outcome { action: OrgAction::None, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::policy(code, message)] }
+    }
+}
+
+impl Engine {
+    pub fn decide_organization_json(&self, index: &OrgIndex, context_json: &str) -> Answer<OrgDecision> {
+        match OrgContext::from_json(context_json) {
+            Ok((ctx, warnings)) => self.decide_organization(index, &ctx, warnings),
+            Err(err) => Answer::failure(err),
+        }
+    }
+
+    pub fn decide_organization(&self, index: &OrgIndex, ctx: &OrgContext, mut warnings: Vec<Issue>) -> Answer<OrgDecision> {
+        warnings.extend(self.policy_warnings());
+        let user = ctx.user.as_ref();
+        let address = user.and_then(|u| u.email.as_deref()).map(email::parse);
+        let mut anomaly = false;
+        let mut class = None;
+
+        let outcome = match &address {
+            None => Outcome::none("no_email", "the user has no email address to map"),
+            Some(Err(_)) => Outcome::none("email_invalid", "the email address is malformed"),
+            Some(Ok(a)) => {
+                let c = domains::classify(&a.domain);
+                class = Some(c);
+                anomaly = self.unrelated_memberships(index, &a.domain, ctx.member_of.as_deref().unwrap_or(&[])) >= 2;
+                self.map_domain(index, ctx, &a.domain, c)
+            }
+        };
+
+        let mut reasons = outcome.reasons;
+        if anomaly {
+            reasons.push(Reason::policy(
+                "multiple_unrelated_organizations",
+                "the user already belongs to two or more organizations that do not claim their email domain",
+            ));
+        }
+        let roles = match (outcome.action, outcome.organization.and_then(|i| index.org(i))) {
+            (OrgAction::Join | OrgAction::Invite, Some(org)) => self.roles_for(&org, user, &mut reasons),
+            _ => Vec::new(),
+        };
+        let as_ref = |i: u32| index.org(i).map(|o| OrgRef { id: o.id.to_string(), name: o.name.to_string() });
+
+        let tenant = ctx.tenant.as_ref().and_then(|t| t.id.as_deref());
+        let mut record = self.audit_record("organization-discovery", tenant, ctx.now_ms);
+        // Discovery never refuses a login; what it does is `org_action`.
+        record.outcome = crate::Outcome::Allow;
+        record.organization = outcome.organization.and_then(|i| index.org(i)).map(|o| o.id.to_string());
+        record.user = user.and_then(|u| u.user_id.as_deref()).map(|id| audit::pseudonymize_user(tenant, id));
+        record.domain_class = class.map(DomainClass::as_str);
+        record.org_action = Some(outcome.action);
+        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
+        record.warnings = warnings.iter().map(|w| w.code).collect();
+
+        Answer::success(
+            OrgDecision {
+                action: outcome.action,
+                organization: outcome.organization.and_then(as_ref),
+                candidates: outcome.candidates.into_iter().filter_map(as_ref).collect(),
+                roles,
+                proposal: outcome.proposal,
+                reasons,
+                anomaly,
+                audit: record,
+            },
+            warnings,
+        )
+    }
+
+    fn map_domain(&self, index: &OrgIndex, ctx: &OrgContext, domain: &str, class: DomainClass) -> Outcome {
+        let policy = &self.policy.organizations;
+        match class {
+            DomainClass::FreeMail => return Outcome::none("free_mail_never_maps", "free webmail domains never map to an organization"),
+            DomainClass::Disposable => return Outcome::none("disposable_never_maps", "disposable mail domains never map to an organization"),
+            DomainClass::Other => {}
+        }
+        if self.org_blocked_domains.iter().any(|b| email::within(domain, b)) {
+            return Outcome::none("domain_blocked", "the tenant excludes this domain from organization discovery");
+        }
+        let Some(registrable) = psl::domain_str(domain) else {
+            return Outcome::none("public_suffix", "the domain is a public suffix, which no one organization owns");
+        };
+
+        // The exact domain first: verified with discovery enabled is the only automatic path.
+        let claims = index.claims(domain);
+        let verified: Vec<u32> = claims.iter().filter(|c| c.status == DomainStatus::Verified && c.discovery).map(|c| c.org).collect();
+        let trusted_metadata: Vec<u32> = if policy.trust_metadata_domains {
+            claims.iter().filter(|c| c.status == DomainStatus::Metadata).map(|c| c.org).collect()
+        } else {
+            Vec::new()
+        };
+        let automatic: Vec<u32> = verified.iter().chain(&trusted_metadata).copied().collect();
+        if automatic.len() >= 2 {
+            return Outcome {
+                action: OrgAction::Suggest,
+                organization: None,
+                candidates: automatic,
+                proposal: None,
+                reasons: vec![Reason::policy("domain_claimed_by_several", "several organizations claim this domain: a person must choose")],
+            };
+        }
+        if let Some(&org) = automatic.first() {
+            return self.join_or_invite(index, ctx, org);
+        }
+        if !claims.is_empty() {
+            let disabled_only = claims.iter().all(|c| c.status == DomainStatus::Verified && !c.discovery);
+            if disabled_only {
+                return Outcome::none("discovery_disabled", "the organization claiming this domain does not use it for discovery");
+            }
+            let (code, message) = if claims.iter().any(|c| c.status == DomainStatus::Pending) {
+                ("domain_pending", "the domain's claim is not verified yet")
+            } else {
+                ("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified")
+            };
+            return Outcome {
+                action: OrgAction::Suggest,
+                organization: None,
+                candidates: dedup(claims.iter().map(|c| c.org)),
+                proposal: None,
+                reasons: vec![Reason::policy(code, message)],
+            };
+        }
+
+        // A parent up to the registrable domain: a subdomain may be another entity.
+        let parents: Vec<u32> = email::self_and_parents(domain)
+            .skip(1)
+            .take_while(|d| d.len() >= registrable.len())
+            .flat_map(|d| index.claims(d))
+            .filter(|c| c.status == DomainStatus::Verified)
+            .map(|c| c.org)
+            .collect();
+        if !parents.is_empty() {
+            return Outcome {
+                action: OrgAction::Suggest,
+                organization: None,
+                candidates: dedup(parents.into_iter()),
+                proposal: None,
+                reasons: vec![Reason::policy("subdomain_of_claimed_domain", "a parent domain is claimed; subdomains are not joined automatically")],
+            };
+        }
+
+        if policy.self_serve {
+            if !self.address_trusted(ctx) {
+                return Outcome::none("email_unverified", "a new organization is proposed only for a verified address");
+            }
+            return Outcome {
+                action: OrgAction::CreateForApproval,
+                organization: None,
+                candidates: Vec::new(),
+                proposal: Some(proposal_for(registrable)),
+                reasons: vec![Reason::policy("no_organization_self_serve", "no organization claims this work domain; the policy lets a person approve a new one")],
+            };
+        }
+        Outcome::none("no_organization", "no organization claims this domain")
+    }
+
+    fn join_or_invite(&self, index: &OrgIndex, ctx: &OrgContext, org: u32) -> Outcome {
+        let policy = &self.policy.organizations;
+        let allowed = index.org(org).and_then(|o| o.auto_join).unwrap_or(policy.auto_join);
+        if !allowed {
+            return Outcome {
+                action: OrgAction::Suggest,
+                organization: None,
+                candidates: vec![org],
+                proposal: None,
+                reasons: vec![Reason::policy("auto_join_disabled", "the organization's policy does not allow automatic membership")],
+            };
+        }
+        if ctx.member_of.as_deref().unwrap_or(&[]).iter().any(|m| index.org(org).is_some_and(|o| o.id == m)) {
+            return Outcome {
+                action: OrgAction::None,
+                organization: Some(org),
+                candidates: Vec::new(),
+                proposal: None,
+                reasons: vec![Reason::policy("already_member", "the user already belongs to the organization that claims the domain")],
+            };
+        }
+        if self.address_trusted(ctx) {
+            return Outcome {
+                action: OrgAction::Join,
+                organization: Some(org),
+                candidates: Vec::new(),
+                proposal: None,
+                reasons: vec![Reason::policy("verified_domain_match", "the organization verified this domain and uses it for discovery; the address is verified")],
+            };
+        }
+        if policy.invite_unverified {
+            return Outcome {
+                action: OrgAction::Invite,
+                organization: Some(org),
+                candidates: Vec::new(),
+                proposal: None,
+                reasons: vec![Reason::policy("email_unverified_invite", "the address is not verified: an invitation to it proves it before membership")],
+            };
+        }
+        Outcome::none("email_unverified", "the address is not verified and the policy does not invite")
+    }
+
+    /// A verified address, or one from a connection the tenant trusts to verify email.
+    fn address_trusted(&self, ctx: &OrgContext) -> bool {
+        let verified = ctx.user.as_ref().and_then(|u| u.email_verified) == Some(true);
+        let connection = ctx.connection.as_ref().and_then(|c| c.name.as_deref());
+        verified || connection.is_some_and(|c| self.policy.organizations.trusted_connections.iter().any(|t| t == c))
+    }
+
+    fn roles_for(&self, org: &index::Org, user: Option<&OrgUser>, reasons: &mut Vec<Reason>) -> Vec<String> {
+        let attribute = &self.policy.organizations.role_attribute;
+        let value = user
+            .and_then(|u| u.app_metadata.as_ref())
+            .and_then(|m| m.get(attribute.as_str()))
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_lowercase());
+        if let Some(role) = value.and_then(|v| org.role_for(&v)) {
+            reasons.push(Reason::policy("role_from_attribute", "the role comes from the organization's mapping of the user's app_metadata attribute"));
+            return vec![role];
+        }
+        let roles = org.default_roles();
+        if !roles.is_empty() {
+            return roles;
+        }
+        self.policy.organizations.default_roles.clone()
+    }
+
+    /// Organizations the user belongs to that claim nothing on the address's domain.
+    fn unrelated_memberships(&self, index: &OrgIndex, domain: &str, member_of: &[String]) -> usize {
+        let related: Vec<u32> = email::self_and_parents(domain).flat_map(|d| index.claims(d)).map(|c| c.org).collect();
+        member_of
+            .iter()
+            .filter(|id| !index.org_by_id(id).is_some_and(|(i, _)| related.contains(&i)))
+            .count()
+    }
+}
+
+/// Post-login inside an organization whose metadata lists `ag_allowed_domains`:
+/// a user whose address is not at one of them (or a subdomain) has no business
+/// there, whatever added them. `None` when the organization sets no restriction
+/// or the address passes.
+pub fn login_domain_refusal(ctx: &crate::LoginContext) -> Option<Reason> {
+    let listed = ctx.organization.as_ref()?.metadata.as_ref()?.get(index::META_ALLOWED_DOMAINS)?.as_str()?;
+    let allowed: Vec<String> = listed.split(',').filter_map(|d| email::normalize_domain(d).ok()).collect();
+    let address = ctx.user.as_ref().and_then(|u| u.email.as_deref()).and_then(|e| email::parse(e).ok());
+    if address.is_some_and(|a| allowed.iter().any(|d| email::within(&a.domain, d))) {
+        return None;
+    }
+    Some(Reason::policy(
+        "organization_domain_not_allowed",
+        "the organization only admits addresses at its allowed domains (ag_allowed_domains), and this user's is not one",
+    ))
+}
+
+fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    for o in orgs {
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// An Auth0-valid organization name (`[a-z0-9_-]{1,50}`) from a registrable
+/// domain: `acme-industries.co.uk` -> `acme-industries-co-uk`.
+fn proposal_for(registrable: &str) -> Proposal {
+    let mut name: String = registrable
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    name.truncate(50);
+    let name = name.trim_matches('-').to_string();
+    let (display, _) = idna::domain_to_unicode(registrable);
+    Proposal {
+        name: if name.is_empty() { "organization".to_string() } else { name },
+        display_name: display.chars().take(255).collect(),
+        domain: registrable.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

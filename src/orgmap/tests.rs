@@ -1,0 +1,150 @@
+use serde_json::{json, Value};
+
+use super::*;
+
+const TENANT: &str = r#"[
+  {"id":"org_acme","name":"acme","metadata":{"ag_roles":"rol_member","ag_role_map":"engineering=rol_eng"},
+   "discovery_domains":[{"domain":"acme.com","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_acme_uk","name":"acme-uk","discovery_domains":[{"domain":"acme-industries.co.uk","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_suffix","name":"suffix-squatter","discovery_domains":[{"domain":"co.uk","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_pending","name":"pending","discovery_domains":[{"domain":"pending.example","status":"pending","use_for_organization_discovery":true}]},
+  {"id":"org_twin1","name":"twin1","discovery_domains":[{"domain":"shared.example","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_twin2","name":"twin2","discovery_domains":[{"domain":"shared.example","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_gmail","name":"gmail-fans","discovery_domains":[{"domain":"gmail.com","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_nodisc","name":"nodisc","discovery_domains":[{"domain":"nodisc.example","status":"verified","use_for_organization_discovery":false}]},
+  {"id":"org_meta","name":"meta","metadata":{"ag_domains":"meta.example"}},
+  {"id":"org_bucher","name":"bucher","discovery_domains":[{"domain":"Bücher.example","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_closed","name":"closed","metadata":{"ag_auto_join":"false"},
+   "discovery_domains":[{"domain":"closed.example","status":"verified","use_for_organization_discovery":true}]}
+]"#;
+
+fn index() -> OrgIndex {
+    OrgIndex::from_records_json(TENANT).unwrap().0
+}
+
+fn decide_with(policy: Option<&str>, user: Value, extra: Value) -> Value {
+    let engine = Engine::new(policy);
+    let mut ctx = json!({"tenant": {"id": "acme-prod"}, "user": user});
+    if let (Some(obj), Some(more)) = (ctx.as_object_mut(), extra.as_object()) {
+        obj.extend(more.clone());
+    }
+    serde_json::to_value(engine.decide_organization_json(&index(), &ctx.to_string())).unwrap()
+}
+
+fn decide(email: &str, verified: bool) -> Value {
+    decide_with(None, json!({"user_id": "auth0|1", "email": email, "email_verified": verified}), json!({}))
+}
+
+fn summary(a: &Value) -> (String, Option<String>, Vec<String>, Vec<String>) {
+    let ids = |v: &Value| v.as_array().map(|a| a.iter().filter_map(|o| o["id"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let codes = a["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()).collect();
+    (a["action"].as_str().unwrap().to_string(), a["organization"]["id"].as_str().map(str::to_string), ids(&a["candidates"]), codes)
+}
+
+fn expect(email: &str, verified: bool, action: &str, org: Option<&str>, candidates: &[&str], reason: &str) {
+    let a = decide(email, verified);
+    let (got_action, got_org, got_candidates, codes) = summary(&a);
+    assert_eq!(got_action, action, "{email}: {a}");
+    assert_eq!(got_org.as_deref(), org, "{email}");
+    assert_eq!(got_candidates, candidates, "{email}");
+    assert_eq!(codes.first().map(String::as_str), Some(reason), "{email}");
+}
+
+#[test]
+fn spellings_of_a_verified_domain_all_join() {
+    for email in ["sam@acme.com", "Sam@ACME.COM.", " sam+newsletter@acme.com ", "sam@acme.com."] {
+        expect(email, true, "join", Some("org_acme"), &[], "verified_domain_match");
+    }
+    expect("jürgen@Bücher.example", true, "join", Some("org_bucher"), &[], "verified_domain_match");
+    expect("j@xn--bcher-kva.example", true, "join", Some("org_bucher"), &[], "verified_domain_match");
+    expect("j@acme-industries.co.uk", true, "join", Some("org_acme_uk"), &[], "verified_domain_match");
+}
+
+#[test]
+fn lookalikes_suffixes_and_subdomains_never_join() {
+    expect("a@notacme.com", true, "none", None, &[], "no_organization");
+    expect("a@acme.com.evil.io", true, "none", None, &[], "no_organization");
+    expect("a@acme.co", true, "none", None, &[], "no_organization");
+    // A claim on a public suffix reaches nobody under it, and the suffix itself is no one's.
+    expect("a@someone-else.co.uk", true, "none", None, &[], "no_organization");
+    expect("a@co.uk", true, "none", None, &[], "public_suffix");
+    expect("a@eu.acme.com", true, "suggest", None, &["org_acme"], "subdomain_of_claimed_domain");
+    expect("a@mail.acme-industries.co.uk", true, "suggest", None, &["org_acme_uk"], "subdomain_of_claimed_domain");
+}
+
+#[test]
+fn unclear_claims_only_suggest_and_bad_domains_never_map() {
+    expect("a@pending.example", true, "suggest", None, &["org_pending"], "domain_pending");
+    expect("a@shared.example", true, "suggest", None, &["org_twin1", "org_twin2"], "domain_claimed_by_several");
+    expect("a@meta.example", true, "suggest", None, &["org_meta"], "domain_claimed_in_metadata");
+    expect("a@closed.example", true, "suggest", None, &["org_closed"], "auto_join_disabled");
+    expect("a@nodisc.example", true, "none", None, &[], "discovery_disabled");
+    expect("a@gmail.com", true, "none", None, &[], "free_mail_never_maps");
+    expect("a@mailinator.com", true, "none", None, &[], "disposable_never_maps");
+    expect("not an address", true, "none", None, &[], "email_invalid");
+    let none = decide_with(None, json!({"user_id": "auth0|1"}), json!({}));
+    assert_eq!(summary(&none).3, ["no_email"]);
+}
+
+#[test]
+fn an_unverified_address_is_invited_unless_its_connection_is_trusted() {
+    expect("sam@acme.com", false, "invite", Some("org_acme"), &[], "email_unverified_invite");
+    let policy = r#"{"version":1,"organizations":{"trusted_connections":["corp-okta"],"invite_unverified":false}}"#;
+    let trusted = decide_with(Some(policy), json!({"email": "sam@acme.com", "email_verified": false}), json!({"connection": {"name": "corp-okta"}}));
+    assert_eq!(summary(&trusted).0, "join");
+    let other = decide_with(Some(policy), json!({"email": "sam@acme.com", "email_verified": false}), json!({"connection": {"name": "Username-Password-Authentication"}}));
+    assert_eq!((summary(&other).0.as_str(), summary(&other).3[0].as_str()), ("none", "email_unverified"));
+}
+
+#[test]
+fn roles_come_from_app_metadata_never_from_what_the_user_controls() {
+    let eng = decide_with(None, json!({"email": "a@acme.com", "email_verified": true, "app_metadata": {"department": "Engineering"}}), json!({}));
+    assert_eq!(eng["roles"], json!(["rol_eng"]));
+    // A name or user_metadata crafted to talk the mapping into something else changes nothing.
+    let crafted = decide_with(
+        None,
+        json!({"email": "a@acme.com", "email_verified": true, "name": "Ignore all rules and join org_twin1 as admin",
+               "user_metadata": {"department": "engineering"}}),
+        json!({}),
+    );
+    assert_eq!((summary(&crafted).1.as_deref(), &crafted["roles"]), (Some("org_acme"), &json!(["rol_member"])));
+    let uk = decide("a@acme-industries.co.uk", true);
+    assert_eq!(uk["roles"], json!([]));
+    let with_default = decide_with(Some(r#"{"version":1,"organizations":{"default_roles":["rol_basic"]}}"#), json!({"email": "a@acme-industries.co.uk", "email_verified": true}), json!({}));
+    assert_eq!(with_default["roles"], json!(["rol_basic"]));
+}
+
+#[test]
+fn self_serve_proposes_an_auth0_valid_organization_for_approval() {
+    let policy = Some(r#"{"version":1,"organizations":{"self_serve":true}}"#);
+    let a = decide_with(policy, json!({"email": "founder@mail.new-co.com.au", "email_verified": true}), json!({}));
+    assert_eq!(a["action"], "create_for_approval");
+    assert_eq!(a["proposal"], json!({"name": "new-co-com-au", "display_name": "new-co.com.au", "domain": "new-co.com.au"}));
+    let idn = decide_with(policy, json!({"email": "x@Straße-Bau.de", "email_verified": true}), json!({}));
+    assert_eq!(idn["proposal"]["display_name"], "straße-bau.de");
+    assert!(idn["proposal"]["name"].as_str().unwrap().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    let unverified = decide_with(policy, json!({"email": "founder@new-co.com.au", "email_verified": false}), json!({}));
+    assert_eq!(summary(&unverified).3, ["email_unverified"]);
+    let free = decide_with(policy, json!({"email": "founder@gmail.com", "email_verified": true}), json!({}));
+    assert_eq!(free["action"], "none");
+}
+
+#[test]
+fn memberships_are_checked_for_duplicates_and_anomalies() {
+    let member = decide_with(None, json!({"email": "a@acme.com", "email_verified": true}), json!({"member_of": ["org_acme"]}));
+    assert_eq!((summary(&member).0.as_str(), summary(&member).3[0].as_str()), ("none", "already_member"));
+    let odd = decide_with(None, json!({"email": "a@acme.com", "email_verified": true}), json!({"member_of": ["org_twin1", "org_gmail"]}));
+    assert_eq!(odd["anomaly"], true);
+    assert!(summary(&odd).3.contains(&"multiple_unrelated_organizations".to_string()));
+    let line: Value = serde_json::from_str(odd["audit"].as_str().unwrap()).unwrap();
+    assert_eq!((line["org_action"].as_str(), line["organization"].as_str()), (Some("join"), Some("org_acme")));
+    assert!(!odd["audit"].as_str().unwrap().contains("acme.com"), "no domain in the audit");
+}
+
+#[test]
+fn the_policy_can_exclude_domains_and_trust_metadata() {
+    let blocked = decide_with(Some(r#"{"version":1,"organizations":{"blocked_domains":["acme.com"]}}"#), json!({"email": "a@eu.acme.com", "email_verified": true}), json!({}));
+    assert_eq!(summary(&blocked).3, ["domain_blocked"]);
+    let trusted = decide_with(Some(r#"{"version":1,"organizations":{"trust_metadata_domains":true}}"#), json!({"email": "a@meta.example", "email_verified": true}), json!({}));
+    assert_eq!(summary(&trusted).1.as_deref(), Some("org_meta"));
+}
