@@ -6,6 +6,9 @@
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
  * embedded default applies). State: the user's login history, in app_metadata.actionguard.
+ * Organization discovery for users who existed before ActionGuard (new users get it at
+ * registration) runs once per user when the auth0 dependency and the AUTH0_* secrets are
+ * there (see post-user-registration.js); it never changes the login's outcome.
  * Fail mode: if ActionGuard cannot decide (it failed to load, or the event is malformed),
  * the policy's `fail_mode` applies, `challenge` by default.
  */
@@ -18,6 +21,16 @@ try {
 } catch (err) {
   loadError = err;
 }
+// Optional: without the auth0 dependency this Action simply does no discovery.
+let auth0;
+let discovery;
+try {
+  auth0 = require('auth0');
+  discovery = require('actionguard/orgs').createDiscovery();
+} catch {
+  discovery = undefined;
+}
+const RECHECK_MS = 30 * 24 * 3600 * 1000;
 
 // Secrets only arrive with the event, so the engine is built on first use and
 // rebuilt only when the POLICY secret changes.
@@ -55,6 +68,7 @@ exports.onExecutePostLogin = async (event, api) => {
     if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
     if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
     for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
+    await discoverOnce(event, api, guard);
   } catch (err) {
     // Only the code and field path are logged: error messages may quote event values.
     console.log(JSON.stringify({
@@ -65,3 +79,19 @@ exports.onExecutePostLogin = async (event, api) => {
     if (failMode === 'challenge') api.multifactor.enable('any', { allowRememberBrowser: false });
   }
 };
+
+async function discoverOnce(event, api, guard) {
+  const checked = Date.parse(event.user?.app_metadata?.actionguard_org?.at);
+  if (!discovery || !event.secrets?.AUTH0_DOMAIN || event.organization || Date.now() - checked < RECHECK_MS) return;
+  try {
+    const { decision } = await discovery.discover({ auth0, engine: guard, event, api, memberships: true });
+    console.log(decision.audit);
+    api.user.setAppMetadata('actionguard_org', { action: decision.action, at: new Date().toISOString() });
+  } catch (err) {
+    if (err?.decision) console.log(err.decision.audit);
+    console.log(JSON.stringify({
+      actionguard_audit: 1, trigger: 'post-login', tenant: typeof event.tenant?.id === 'string' ? event.tenant.id : null,
+      discovery_failed: true, error: { code: err?.code || 'internal', status: err?.statusCode ?? null },
+    }));
+  }
+}

@@ -116,3 +116,30 @@ test('post-user-registration: a new work domain under self-serve asks a person o
     server.close();
   }
 });
+
+test('post-user-registration: a large tenant\'s snapshot is fetched once, checked against its SHA-256, and used instead of paging', async () => {
+  const http = require('node:http');
+  const crypto = require('node:crypto');
+  const built = ag.buildOrgIndex(tenant(50).organizations.map((o) => ({ ...o })));
+  const snapshot = Buffer.from(built.index.snapshot());
+  let fetches = 0;
+  const server = http.createServer((req, res) => { fetches += 1; res.writeHead(200).end(snapshot); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const emu = await new ManagementEmulator(tenant(50), { domain: DOMAIN, clientId: 'm2m', clientSecret: 'very-secret-value' }).start();
+  const url = `http://127.0.0.1:${server.address().port}/orgs.snapshot`;
+  const sha = crypto.createHash('sha256').update(snapshot).digest('hex');
+  const event = { user: { user_id: 'auth0|twice', email: 'a@org3.example', email_verified: true } };
+  try {
+    const good = { ...SECRETS, ORGMAP_SNAPSHOT_URL: url, ORGMAP_SNAPSHOT_SHA256: sha };
+    const first = await runAction({ trigger: 'post-user-registration', emulator: emu, secrets: good, event, freshModule: true });
+    assert.deepEqual([first.result.audit[0].org_action, first.result.audit[0].organization], ['join', 'org_0003']);
+    assert.equal(fetches, 1);
+    assert.equal(emu.calls.filter((c) => c.method === 'GET' && c.path.startsWith('/api/v2/organizations')).length, 0, 'no paging');
+    const tampered = { ...good, ORGMAP_SNAPSHOT_SHA256: '0'.repeat(64) };
+    const second = await runAction({ trigger: 'post-user-registration', emulator: emu, secrets: tampered, event, freshModule: true });
+    assert.deepEqual(second.result.audit[0].error, { code: 'snapshot_integrity', path: null, status: null });
+  } finally {
+    await emu.stop();
+    server.close();
+  }
+});

@@ -1,0 +1,174 @@
+'use strict';
+// Organization discovery for Auth0 Actions, shared by the post-user-registration
+// and post-login shims (`require('actionguard/orgs')`). The decision is the core's;
+// this file only fetches what it needs and carries it out through the Management API.
+//
+// The `auth0` SDK is passed in, not required here: it is the Action's own dependency.
+
+const crypto = require('node:crypto');
+const { buildOrgIndex, loadOrgSnapshot } = require('./actionguard.js');
+
+const TOKEN_KEY = 'actionguard:mgmt-token';
+// An instance rebuilds its index at most this often, in the background.
+const INDEX_TTL_MS = 5 * 60 * 1000;
+const HTTP_TIMEOUT_MS = 5000;
+const APPROVAL_TIMEOUT_MS = 2000;
+
+function fail(code, message, statusCode) {
+  return Object.assign(new Error(message), { code, statusCode });
+}
+
+// One M2M token for every instance of a trigger while it lasts: api.cache is shared
+// by the trigger's instances, the SDK's own token cache is not.
+async function managementClient(auth0, secrets, api) {
+  const domain = secrets.AUTH0_DOMAIN;
+  let token = api.cache.get(TOKEN_KEY)?.value;
+  if (!token) {
+    const res = await fetch(`https://${domain}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials', client_id: secrets.AUTH0_CLIENT_ID, client_secret: secrets.AUTH0_CLIENT_SECRET, audience: `https://${domain}/api/v2/`,
+      }),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
+    if (!res.ok) throw fail('token_failed', 'the token endpoint refused', res.status);
+    const grant = await res.json();
+    token = grant.access_token;
+    api.cache.set(TOKEN_KEY, token, { ttl: Math.max(60, (grant.expires_in || 3600) - 300) * 1000 });
+  }
+  return new auth0.ManagementClient({ domain, token });
+}
+
+async function all(first) {
+  const items = [];
+  for (let page = await first; ; page = await page.getNextPage()) {
+    items.push(...page.data);
+    if (!page.hasNextPage()) return items;
+  }
+}
+
+// Every organization with its discovery domains, in pages of at most 50 (the SDK
+// waits out a 429 as x-ratelimit-reset says): one request per organization, so
+// large tenants publish a snapshot instead (scripts/sync-orgs).
+async function indexFromApi(mgmt) {
+  const records = [];
+  for (const org of await all(mgmt.organizations.list({ take: 50 }))) {
+    const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
+    records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains });
+  }
+  const built = buildOrgIndex(records);
+  if (built.type !== 'success') throw fail(built.errors[0].code, built.errors[0].message);
+  return built.index;
+}
+
+// A snapshot is only trusted with the SHA-256 it was published with.
+async function indexFromSnapshot(secrets) {
+  const res = await fetch(secrets.ORGMAP_SNAPSHOT_URL, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  if (!res.ok) throw fail('snapshot_unavailable', 'the snapshot could not be fetched', res.status);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const digest = crypto.createHash('sha256').update(bytes).digest('hex');
+  if (digest !== String(secrets.ORGMAP_SNAPSHOT_SHA256).toLowerCase()) throw fail('snapshot_integrity', 'the snapshot does not match ORGMAP_SNAPSHOT_SHA256');
+  const loaded = loadOrgSnapshot(bytes);
+  if (loaded.type !== 'success') throw fail(loaded.errors[0].code, loaded.errors[0].message);
+  return loaded.index;
+}
+
+// The index of one Action instance: built on first use; afterwards a stale index
+// keeps serving while a new one is built in the background.
+function indexCache() {
+  let index;
+  let indexAt = 0;
+  let refreshing;
+  return async function getIndex(load) {
+    if (!index) {
+      index = await load();
+      indexAt = Date.now();
+    } else if (Date.now() - indexAt > INDEX_TTL_MS && !refreshing) {
+      refreshing = load()
+        .then((fresh) => { index = fresh; indexAt = Date.now(); })
+        .catch(() => {}) // the stale index stays; the next execution tries again
+        .finally(() => { refreshing = undefined; });
+    }
+    return index;
+  };
+}
+
+// A proposed organization goes to a person, signed (HMAC-SHA256 of the body) and keyed
+// by tenant and domain, so every sign-up from one new domain asks the same question
+// once: the cache skips repeats here, the key lets the approver drop the rest.
+async function requestApproval(secrets, api, tenant, decision) {
+  const dedupeKey = crypto.createHash('sha256').update(`create_organization\0${tenant}\0${decision.proposal.domain}`).digest('hex').slice(0, 32);
+  const seenKey = `actionguard:approval:${dedupeKey}`;
+  if (api.cache.get(seenKey)) return 'already_requested';
+  const body = JSON.stringify({
+    kind: 'create_organization', dedupe_key: dedupeKey, tenant, proposal: decision.proposal,
+    requested_by: JSON.parse(decision.audit).user, requested_at: new Date().toISOString(),
+  });
+  const signature = crypto.createHmac('sha256', secrets.APPROVAL_WEBHOOK_SECRET).update(body).digest('hex');
+  const res = await fetch(secrets.APPROVAL_WEBHOOK_URL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-actionguard-signature': `sha256=${signature}`, 'idempotency-key': dedupeKey },
+    body,
+    signal: AbortSignal.timeout(APPROVAL_TIMEOUT_MS),
+  });
+  if (!res.ok) throw fail('approval_failed', 'the approval webhook refused', res.status);
+  api.cache.set(seenKey, '1', { ttl: 24 * 3600 * 1000 });
+  return 'requested';
+}
+
+/**
+ * Organization discovery for one Action: create it at module scope (it keeps the
+ * index), then `discover(...)` per execution. `discover` decides and carries out the
+ * decision for `event.user` and returns `{ decision, approval? }`; the shim logs
+ * `decision.audit` (this module has no console of the Action's). It throws only
+ * errors with a `code` (and `statusCode` for HTTP ones), for the shim to audit, and
+ * then `err.decision` is the decision when one was made. `memberships`: also look
+ * up the user's organizations (post-login).
+ */
+function createDiscovery() {
+  const getIndex = indexCache();
+  return { discover: (args) => discover(getIndex, args) };
+}
+
+async function discover(getIndex, { auth0, engine, event, api, memberships = false }) {
+  const secrets = event.secrets || {};
+  const user = event.user || {};
+  const mgmt = await managementClient(auth0, secrets, api);
+  const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : indexFromApi(mgmt)));
+  const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
+  const decision = engine.decideOrganization(orgIndex, {
+    tenant: event.tenant,
+    user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
+    connection: { name: event.connection?.name },
+    member_of: memberOf,
+    now_ms: Date.now(),
+  });
+  if (decision.type !== 'success') throw fail(decision.errors[0].code, decision.errors[0].message);
+  try {
+    return { decision, approval: await carryOut(mgmt, decision, event, api) };
+  } catch (err) {
+    err.decision = decision;
+    throw err;
+  }
+}
+
+async function carryOut(mgmt, decision, event, api) {
+  const secrets = event.secrets || {};
+  const user = event.user || {};
+  const org = decision.organization;
+  if (decision.action === 'join') {
+    // Adding a member twice is a no-op on Auth0, so a retried execution is harmless.
+    await mgmt.organizations.members.create(org.id, { members: [user.user_id] });
+    if (decision.roles.length) await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
+  } else if (decision.action === 'invite' && secrets.INVITATION_CLIENT_ID) {
+    await mgmt.organizations.invitations.create(org.id, {
+      inviter: { name: 'ActionGuard' }, invitee: { email: user.email }, client_id: secrets.INVITATION_CLIENT_ID, roles: decision.roles,
+    });
+  } else if (decision.action === 'create_for_approval' && secrets.APPROVAL_WEBHOOK_URL && secrets.APPROVAL_WEBHOOK_SECRET) {
+    return requestApproval(secrets, api, event.tenant?.id ?? null, decision);
+  }
+  return undefined;
+}
+
+module.exports = { createDiscovery };
