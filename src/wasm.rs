@@ -183,6 +183,13 @@ impl OrgIndex {
         self.inner.to_snapshot().to_string()
     }
 
+    /// Ids of the organizations that verified the address's exact domain and use it
+    /// for discovery: the lookup alone, without policy (free-mail is not excluded
+    /// here; `decideOrganization` is what decides).
+    pub fn lookup(&self, email: &str) -> js_sys::Array {
+        crate::orgmap::verified_organizations(&self.inner, email).into_iter().map(JsValue::from_str).collect()
+    }
+
     #[wasm_bindgen(getter)]
     pub fn organizations(&self) -> u32 {
         self.inner.len() as u32
@@ -323,6 +330,8 @@ mod tests {
             .decide_organization(&index, JsValue::from_str(r#"{"user":{"email":"a@ACME.com","email_verified":true}}"#))
             .unwrap();
         assert_eq!(get(&a, "action").as_string().unwrap(), "join");
+        assert_eq!(index.lookup("x@Acme.COM").get(0).as_string().unwrap(), "org_acme");
+        assert_eq!(index.lookup("not an address").length(), 0);
         let bad = load_org_snapshot(JsValue::from_str("nope")).unwrap();
         assert_eq!(get(&bad, "type").as_string().unwrap(), "failure");
     }

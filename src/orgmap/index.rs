@@ -256,31 +256,53 @@ impl OrgIndex {
     /// As [`OrgIndex::from_snapshot`], keeping the given text as the index's
     /// storage instead of copying it (10 MB at 100,000 organizations).
     pub fn from_snapshot_string(owned: String) -> Result<OrgIndex, Issue> {
+        if owned.len() > u32::MAX as usize / 2 {
+            return Err(bad_line(0, "larger than 2 GB"));
+        }
         let text = owned.as_str();
-        let bad = |line: usize, why: &str| Issue::new("invalid_snapshot", Some(format!("line {}", line + 1)), format!("snapshot line {}: {why}", line + 1));
-        if text.len() > u32::MAX as usize / 2 {
-            return Err(bad(0, "larger than 2 GB"));
-        }
-        // Sized up front from a count of line kinds: growing hash tables of
-        // 100,000s of entries one rehash at a time costs more than the count.
-        let (mut org_lines, mut domain_lines) = (0usize, 0usize);
-        for pair in text.as_bytes().windows(2) {
-            match pair {
-                [b'\n', b'O'] => org_lines += 1,
-                [b'\n', b'D'] => domain_lines += 1,
-                _ => {}
-            }
-        }
+        let bytes = text.as_bytes();
+        let bad = bad_line;
+        // Sized up front from the length (lines are 30 to 60 bytes, so this is a
+        // guess): growing tables of 100,000s of entries one rehash at a time costs
+        // more than the slack, and counting lines first costs a pass over 10 MB.
+        // Plain locals on purpose: the same loop over the fields of a state struct
+        // (so it could run in chunks) measured twice as slow in WebAssembly.
+        let slots = text.len() / 40 + 16;
         let hasher = RandomState::default();
-        let mut orgs: Vec<OrgRow> = Vec::with_capacity(org_lines);
-        let mut domains: Vec<DomainRow> = Vec::with_capacity(domain_lines);
-        let mut claims: Vec<Claim> = Vec::with_capacity(domain_lines);
-        let mut by_id: HashTable<u32> = HashTable::with_capacity(org_lines);
-        let mut by_domain: HashTable<u32> = HashTable::with_capacity(domain_lines);
-        let mut offset = 0usize;
-        for (n, line) in text.split('\n').enumerate() {
-            let start = offset;
-            offset += line.len() + 1;
+        let mut orgs: Vec<OrgRow> = Vec::with_capacity(slots / 2);
+        let mut domains: Vec<DomainRow> = Vec::with_capacity(slots);
+        let mut claims: Vec<Claim> = Vec::with_capacity(slots);
+        let mut by_id: HashTable<u32> = HashTable::with_capacity(slots / 2);
+        let mut by_domain: HashTable<u32> = HashTable::with_capacity(slots);
+        let mut pos = 0usize;
+        let mut lines = 0usize;
+        // One pass over the bytes: line ends and field ends together.
+        while pos < bytes.len() {
+            let start = pos;
+            let mut fields = [Span { start: 0, len: 0 }; 6];
+            let mut count = 0;
+            let mut field_start = start;
+            let mut end = bytes.len();
+            let mut i = start;
+            let n = lines;
+            while let Some(&b) = bytes.get(i) {
+                if b == b'\n' {
+                    end = i;
+                    break;
+                }
+                if b == b'\t' {
+                    let Some(slot) = fields.get_mut(count) else {
+                        return Err(bad(n, "too many fields"));
+                    };
+                    *slot = Span { start: field_start as u32, len: (i - field_start) as u32 };
+                    count += 1;
+                    field_start = i + 1;
+                }
+                i += 1;
+            }
+            pos = end + 1;
+            lines += 1;
+            let line = at(text, Span { start: start as u32, len: (end - start) as u32 });
             if n == 0 {
                 if line != HEADER {
                     return Err(bad(0, "not an actionguard-orgmap 1 snapshot"));
@@ -290,23 +312,10 @@ impl OrgIndex {
             if line.is_empty() {
                 continue;
             }
-            let mut fields = [Span { start: 0, len: 0 }; 6];
-            let mut count = 0;
-            let mut field_start = start;
-            for (i, b) in line.bytes().enumerate() {
-                if b == b'\t' {
-                    let Some(slot) = fields.get_mut(count) else {
-                        return Err(bad(n, "too many fields"));
-                    };
-                    *slot = Span { start: field_start as u32, len: (start + i - field_start) as u32 };
-                    count += 1;
-                    field_start = start + i + 1;
-                }
-            }
             let Some(slot) = fields.get_mut(count) else {
                 return Err(bad(n, "too many fields"));
             };
-            *slot = Span { start: field_start as u32, len: (start + line.len() - field_start) as u32 };
+            *slot = Span { start: field_start as u32, len: (end - field_start) as u32 };
             count += 1;
             let f = |i: usize| fields.get(i).map_or("", |s| at(text, *s));
             match (f(0), count) {
@@ -370,8 +379,16 @@ impl OrgIndex {
                 _ => return Err(bad(n, "a line starts with O or D")),
             }
         }
+        if lines == 0 {
+            return Err(bad(0, "not an actionguard-orgmap 1 snapshot"));
+        }
+        // No shrink_to_fit: it would copy, and WebAssembly memory keeps its high-water mark.
         Ok(OrgIndex { text: owned.into_boxed_str(), orgs, domains, claims, by_id, by_domain, hasher })
     }
+}
+
+fn bad_line(line: usize, why: &str) -> Issue {
+    Issue::new("invalid_snapshot", Some(format!("line {}", line + 1)), format!("snapshot line {}: {why}", line + 1))
 }
 
 fn at(text: &str, span: Span) -> &str {
@@ -471,6 +488,26 @@ mod tests {
         assert_eq!(index.org_by_id("org_twin").map(|(i, o)| (i, o.name)), Some((2, "twin")));
         let paths: Vec<_> = warnings.iter().filter_map(|w| w.path.as_deref()).collect();
         assert_eq!(paths, ["1.metadata.ag_domains.1", "2.id"]);
+    }
+
+    #[test]
+    fn large_snapshots_load_whole() {
+        let records: Vec<OrgRecord> = (0..5000)
+            .map(|i| OrgRecord {
+                id: format!("org_{i:08}"),
+                name: format!("company-{i}"),
+                metadata: None,
+                discovery_domains: vec![DiscoveryDomain { domain: format!("company-{i}.example"), status: "verified".into(), use_for_organization_discovery: Some(true) }],
+            })
+            .collect();
+        let (index, warnings) = OrgIndex::from_records(records).unwrap();
+        assert!(warnings.is_empty() && index.to_snapshot().len() > 200_000);
+        assert_eq!((index.len(), index.domain_count()), (5000, 5000));
+        for i in [0, 1234, 2730, 4999] {
+            let claims = index.claims(&format!("company-{i}.example"));
+            assert_eq!(claims.len(), 1);
+            assert_eq!(index.org(claims[0].org).unwrap().id, format!("org_{i:08}"));
+        }
     }
 
     #[test]

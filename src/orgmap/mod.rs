@@ -364,6 +364,19 @@ impl Engine {
     }
 }
 
+/// The index lookup alone, no policy: the organizations that verified the
+/// address's exact domain and use it for discovery. For custom Actions (home
+/// realm discovery, say) and for measuring the index.
+pub fn verified_organizations<'i>(index: &'i OrgIndex, address: &str) -> Vec<&'i str> {
+    let Ok(a) = email::parse(address) else { return Vec::new() };
+    index
+        .claims(&a.domain)
+        .iter()
+        .filter(|c| c.status == DomainStatus::Verified && c.discovery)
+        .filter_map(|c| index.org(c.org).map(|o| o.id))
+        .collect()
+}
+
 /// Post-login inside an organization whose metadata lists `ag_allowed_domains`:
 /// a user whose address is not at one of them (or a subdomain) has no business
 /// there, whatever added them. `None` when the organization sets no restriction
