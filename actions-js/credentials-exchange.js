@@ -8,31 +8,17 @@
  * with `server_error` (a machine cannot answer a challenge).
  */
 
-let actionguard;
-let loadError;
-try {
-  actionguard = require('actionguard');
-} catch (err) {
-  loadError = err;
-}
+const shim = require('actionguard/shim');
 
-let engine;
-let engineFor;
-function getEngine(policy) {
-  if (!engine || engineFor !== policy) {
-    engine = new actionguard.Engine(policy);
-    engineFor = policy;
-  }
-  return engine;
-}
+// One engine per Action instance: Auth0 reuses module scope.
+const getEngine = shim.engineCache();
 
 exports.onExecuteCredentialsExchange = async (event, api) => {
   let failMode = 'challenge';
   try {
-    if (loadError) throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed', cause: loadError });
     const guard = getEngine(event.secrets?.POLICY);
     failMode = guard.failMode;
-    const answer = guard.decideCredentials({
+    const answer = shim.orThrow(guard.decideCredentials({
       tenant: event.tenant,
       client: { client_id: event.client?.client_id },
       request: event.request && { ip: event.request.ip, geoip: event.request.geoip },
@@ -40,16 +26,13 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
       transaction: { requested_scopes: event.transaction?.requested_scopes },
       resource_server: { identifier: event.resource_server?.identifier },
       now_ms: Date.now(),
-    });
-    if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
+    }));
 
     console.log(answer.audit);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_code, answer.deny_reason);
   } catch (err) {
-    console.log(JSON.stringify({
-      actionguard_audit: 1, trigger: 'credentials-exchange', tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null,
-      outcome: failMode === 'allow' ? 'allow' : 'deny', fail_mode: true, error: { code: err?.code || 'internal', path: err?.path || null },
-    }));
-    if (failMode !== 'allow') api.access.deny('server_error', 'The token service is temporarily unavailable. Retry later.');
+    const outcome = failMode === 'allow' ? 'allow' : 'deny';
+    console.log(shim.failureLine('credentials-exchange', event, err, { outcome, fail_mode: true }));
+    if (outcome === 'deny') api.access.deny('server_error', 'The token service is temporarily unavailable. Retry later.');
   }
 };

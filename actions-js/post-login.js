@@ -13,14 +13,11 @@
  * the policy's `fail_mode` applies, `challenge` by default.
  */
 
-// One WebAssembly instance per Action instance: Auth0 reuses module scope.
-let actionguard;
-let loadError;
-try {
-  actionguard = require('actionguard');
-} catch (err) {
-  loadError = err;
-}
+const shim = require('actionguard/shim');
+
+// One engine per Action instance: Auth0 reuses module scope.
+const getEngine = shim.engineCache();
+
 // Optional: without the auth0 dependency this Action simply does no discovery.
 let auth0;
 let discovery;
@@ -32,25 +29,12 @@ try {
 }
 const RECHECK_MS = 30 * 24 * 3600 * 1000;
 
-// Secrets only arrive with the event, so the engine is built on first use and
-// rebuilt only when the POLICY secret changes.
-let engine;
-let engineFor;
-function getEngine(policy) {
-  if (!engine || engineFor !== policy) {
-    engine = new actionguard.Engine(policy);
-    engineFor = policy;
-  }
-  return engine;
-}
-
 exports.onExecutePostLogin = async (event, api) => {
   let failMode = 'challenge';
   try {
-    if (loadError) throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed', cause: loadError });
     const guard = getEngine(event.secrets?.POLICY);
     failMode = guard.failMode;
-    const answer = guard.decideLogin({
+    const answer = shim.orThrow(guard.decideLogin({
       tenant: event.tenant,
       organization: event.organization,
       stats: event.stats,
@@ -59,8 +43,7 @@ exports.onExecutePostLogin = async (event, api) => {
       authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
       history: event.user?.app_metadata?.actionguard,
       now_ms: Date.now(),
-    });
-    if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
+    }));
 
     console.log(answer.audit);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
@@ -70,11 +53,7 @@ exports.onExecutePostLogin = async (event, api) => {
     for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
     await discoverOnce(event, api, guard);
   } catch (err) {
-    // Only the code and field path are logged: error messages may quote event values.
-    console.log(JSON.stringify({
-      actionguard_audit: 1, trigger: 'post-login', tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null,
-      outcome: failMode, fail_mode: true, error: { code: err?.code || 'internal', path: err?.path || null },
-    }));
+    console.log(shim.failureLine('post-login', event, err, { outcome: failMode, fail_mode: true }));
     if (failMode === 'deny') return api.access.deny('actionguard_unavailable: access denied by security policy');
     if (failMode === 'challenge') api.multifactor.enable('any', { allowRememberBrowser: false });
   }
@@ -89,9 +68,6 @@ async function discoverOnce(event, api, guard) {
     api.user.setAppMetadata('actionguard_org', { action: decision.action, at: new Date().toISOString() });
   } catch (err) {
     if (err?.decision) console.log(err.decision.audit);
-    console.log(JSON.stringify({
-      actionguard_audit: 1, trigger: 'post-login', tenant: typeof event.tenant?.id === 'string' ? event.tenant.id : null,
-      discovery_failed: true, error: { code: err?.code || 'internal', status: err?.statusCode ?? null },
-    }));
+    console.log(shim.failureLine('post-login', event, err, { discovery_failed: true }));
   }
 }

@@ -13,41 +13,20 @@
  * This trigger runs after the user exists and cannot block sign-up: failures are audited.
  */
 
-let actionguard;
-let discovery;
-let auth0;
-let loadError;
-try {
-  actionguard = require('actionguard');
-  discovery = require('actionguard/orgs').createDiscovery();
-  auth0 = require('auth0');
-} catch (err) {
-  loadError = err;
-}
+const auth0 = require('auth0');
+const shim = require('actionguard/shim');
 
-let engine;
-let engineFor;
-function getEngine(policy) {
-  if (!engine || engineFor !== policy) {
-    engine = new actionguard.Engine(policy);
-    engineFor = policy;
-  }
-  return engine;
-}
+// Per Action instance (Auth0 reuses module scope): the engine and the organization index.
+const getEngine = shim.engineCache();
+const discovery = require('actionguard/orgs').createDiscovery();
 
 exports.onExecutePostUserRegistration = async (event, api) => {
-  const tenant = typeof event?.tenant?.id === 'string' ? event.tenant.id : null;
   try {
-    if (loadError) throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed' });
     const { decision, approval } = await discovery.discover({ auth0, engine: getEngine(event.secrets?.POLICY), event, api });
     console.log(decision.audit);
-    if (approval) console.log(JSON.stringify({ actionguard_audit: 1, trigger: 'post-user-registration', tenant, approval }));
+    if (approval) console.log(shim.auditLine('post-user-registration', event, { approval }));
   } catch (err) {
     if (err?.decision) console.log(err.decision.audit);
-    // Error messages may quote input or the Management API's answer: code and status only.
-    console.log(JSON.stringify({
-      actionguard_audit: 1, trigger: 'post-user-registration', tenant,
-      outcome: 'allow', fail_mode: true, error: { code: err?.code || 'internal', path: err?.path || null, status: err?.statusCode ?? null },
-    }));
+    console.log(shim.failureLine('post-user-registration', event, err, { outcome: 'allow', fail_mode: true }));
   }
 };

@@ -10,51 +10,33 @@
  * and `challenge` or `deny` refuses it with a "try again later" message.
  */
 
-let actionguard;
-let loadError;
-try {
-  actionguard = require('actionguard');
-} catch (err) {
-  loadError = err;
-}
+const shim = require('actionguard/shim');
 
 const COUNTERS_KEY = 'actionguard:signup:v1';
-
-let engine;
-let engineFor;
-function getEngine(policy) {
-  if (!engine || engineFor !== policy) {
-    engine = new actionguard.Engine(policy);
-    engineFor = policy;
-  }
-  return engine;
-}
+// One engine per Action instance: Auth0 reuses module scope.
+const getEngine = shim.engineCache();
 
 exports.onExecutePreUserRegistration = async (event, api) => {
   let failMode = 'challenge';
   try {
-    if (loadError) throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed', cause: loadError });
     const guard = getEngine(event.secrets?.POLICY);
     failMode = guard.failMode;
-    const answer = guard.decideSignup({
+    const answer = shim.orThrow(guard.decideSignup({
       tenant: event.tenant,
       user: { email: event.user?.email },
       connection: { name: event.connection?.name },
       request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
       counters: api.cache.get(COUNTERS_KEY)?.value,
       now_ms: Date.now(),
-    });
-    if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
+    }));
 
     console.log(answer.audit);
     // Best effort: a failed write only makes the next count low.
     if (answer.counters) api.cache.set(COUNTERS_KEY, answer.counters.value, { ttl: answer.counters.ttl_ms });
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason, answer.user_message);
   } catch (err) {
-    console.log(JSON.stringify({
-      actionguard_audit: 1, trigger: 'pre-user-registration', tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null,
-      outcome: failMode === 'allow' ? 'allow' : 'deny', fail_mode: true, error: { code: err?.code || 'internal', path: err?.path || null },
-    }));
-    if (failMode !== 'allow') api.access.deny('actionguard_unavailable', 'We could not complete your sign-up right now. Please try again in a few minutes.');
+    const outcome = failMode === 'allow' ? 'allow' : 'deny';
+    console.log(shim.failureLine('pre-user-registration', event, err, { outcome, fail_mode: true }));
+    if (outcome === 'deny') api.access.deny('actionguard_unavailable', 'We could not complete your sign-up right now. Please try again in a few minutes.');
   }
 };

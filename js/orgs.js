@@ -6,7 +6,7 @@
 // The `auth0` SDK is passed in, not required here: it is the Action's own dependency.
 
 const crypto = require('node:crypto');
-const { buildOrgIndex, loadOrgSnapshot } = require('./actionguard.js');
+const { load, orThrow } = require('./shim.js');
 
 const TOKEN_KEY = 'actionguard:mgmt-token';
 // An instance rebuilds its index at most this often, in the background.
@@ -57,9 +57,7 @@ async function indexFromApi(mgmt) {
     const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
     records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains });
   }
-  const built = buildOrgIndex(records);
-  if (built.type !== 'success') throw fail(built.errors[0].code, built.errors[0].message);
-  return built.index;
+  return orThrow(load().buildOrgIndex(records)).index;
 }
 
 // A snapshot is only trusted with the SHA-256 it was published with.
@@ -69,9 +67,7 @@ async function indexFromSnapshot(secrets) {
   const bytes = new Uint8Array(await res.arrayBuffer());
   const digest = crypto.createHash('sha256').update(bytes).digest('hex');
   if (digest !== String(secrets.ORGMAP_SNAPSHOT_SHA256).toLowerCase()) throw fail('snapshot_integrity', 'the snapshot does not match ORGMAP_SNAPSHOT_SHA256');
-  const loaded = loadOrgSnapshot(bytes);
-  if (loaded.type !== 'success') throw fail(loaded.errors[0].code, loaded.errors[0].message);
-  return loaded.index;
+  return orThrow(load().loadOrgSnapshot(bytes)).index;
 }
 
 // The index of one Action instance: built on first use; afterwards a stale index
@@ -80,12 +76,12 @@ function indexCache() {
   let index;
   let indexAt = 0;
   let refreshing;
-  return async function getIndex(load) {
+  return async function getIndex(build) {
     if (!index) {
-      index = await load();
+      index = await build();
       indexAt = Date.now();
     } else if (Date.now() - indexAt > INDEX_TTL_MS && !refreshing) {
-      refreshing = load()
+      refreshing = build()
         .then((fresh) => { index = fresh; indexAt = Date.now(); })
         .catch(() => {}) // the stale index stays; the next execution tries again
         .finally(() => { refreshing = undefined; });
@@ -144,7 +140,7 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
     member_of: memberOf,
     now_ms: Date.now(),
   });
-  if (decision.type !== 'success') throw fail(decision.errors[0].code, decision.errors[0].message);
+  orThrow(decision);
   try {
     return { decision, approval: await carryOut(mgmt, decision, event, api) };
   } catch (err) {

@@ -99,7 +99,7 @@ test('a WebAssembly that fails to load ends in the fail mode, audited as load_fa
   fs.copyFileSync(path.join(ACTIONS_DIR, 'post-login.js'), path.join(dir, 'post-login.js'));
   const { result } = await runAction({ trigger: 'post-login', event: {}, actionFile: path.join(dir, 'post-login.js'), freshModule: true });
   assert.equal(result.outcome, 'challenge');
-  assert.deepEqual(result.audit[0].error, { code: 'load_failed', path: null });
+  assert.deepEqual(result.audit[0].error, { code: 'load_failed', path: null, status: null });
 });
 
 test('the audit record carries no raw email, name, IP or user agent', async () => {

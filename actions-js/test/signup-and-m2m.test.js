@@ -63,7 +63,7 @@ for (const trigger of [SIGNUP, M2M]) {
     fs.copyFileSync(path.join(ACTIONS_DIR, `${trigger}.js`), path.join(dir, `${trigger}.js`));
     const { result } = await runAction({ trigger, event: {}, actionFile: path.join(dir, `${trigger}.js`), freshModule: true });
     assert.equal(result.outcome, 'deny', 'the default fail mode (challenge) refuses where there is no MFA');
-    assert.deepEqual(result.audit[0].error, { code: 'load_failed', path: null });
+    assert.deepEqual(result.audit[0].error, { code: 'load_failed', path: null, status: null });
   });
 }
 
