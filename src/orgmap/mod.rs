@@ -130,8 +130,21 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn new(action: OrgAction, code: &'static str, message: &'static str) -> Outcome {
+        Outcome { action, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::policy(code, message)] }
+    }
+
     fn none(code: &'static str, message: &'static str) -> Outcome {
-        Outcome { action: OrgAction::None, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::policy(code, message)] }
+        Outcome::new(OrgAction::None, code, message)
+    }
+
+    fn suggest(candidates: Vec<u32>, code: &'static str, message: &'static str) -> Outcome {
+        Outcome { candidates, ..Outcome::new(OrgAction::Suggest, code, message) }
+    }
+
+    /// Join, invite, or nothing for an organization found.
+    fn with(action: OrgAction, org: u32, code: &'static str, message: &'static str) -> Outcome {
+        Outcome { organization: Some(org), ..Outcome::new(action, code, message) }
     }
 }
 
@@ -224,13 +237,7 @@ impl Engine {
         };
         let automatic: Vec<u32> = verified.iter().chain(&trusted_metadata).copied().collect();
         if automatic.len() >= 2 {
-            return Outcome {
-                action: OrgAction::Suggest,
-                organization: None,
-                candidates: automatic,
-                proposal: None,
-                reasons: vec![Reason::policy("domain_claimed_by_several", "several organizations claim this domain: a person must choose")],
-            };
+            return Outcome::suggest(automatic, "domain_claimed_by_several", "several organizations claim this domain: a person must choose");
         }
         if let Some(&org) = automatic.first() {
             return self.join_or_invite(index, ctx, org);
@@ -245,13 +252,7 @@ impl Engine {
             } else {
                 ("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified")
             };
-            return Outcome {
-                action: OrgAction::Suggest,
-                organization: None,
-                candidates: dedup(claims.iter().map(|c| c.org)),
-                proposal: None,
-                reasons: vec![Reason::policy(code, message)],
-            };
+            return Outcome::suggest(dedup(claims.iter().map(|c| c.org)), code, message);
         }
 
         // A parent up to the registrable domain: a subdomain may be another entity.
@@ -263,13 +264,7 @@ impl Engine {
             .map(|c| c.org)
             .collect();
         if !parents.is_empty() {
-            return Outcome {
-                action: OrgAction::Suggest,
-                organization: None,
-                candidates: dedup(parents.into_iter()),
-                proposal: None,
-                reasons: vec![Reason::policy("subdomain_of_claimed_domain", "a parent domain is claimed; subdomains are not joined automatically")],
-            };
+            return Outcome::suggest(dedup(parents.into_iter()), "subdomain_of_claimed_domain", "a parent domain is claimed; subdomains are not joined automatically");
         }
 
         if policy.self_serve {
@@ -291,40 +286,16 @@ impl Engine {
         let policy = &self.policy.organizations;
         let allowed = index.org(org).and_then(|o| o.auto_join).unwrap_or(policy.auto_join);
         if !allowed {
-            return Outcome {
-                action: OrgAction::Suggest,
-                organization: None,
-                candidates: vec![org],
-                proposal: None,
-                reasons: vec![Reason::policy("auto_join_disabled", "the organization's policy does not allow automatic membership")],
-            };
+            return Outcome::suggest(vec![org], "auto_join_disabled", "the organization's policy does not allow automatic membership");
         }
         if ctx.member_of.as_deref().unwrap_or(&[]).iter().any(|m| index.org(org).is_some_and(|o| o.id == m)) {
-            return Outcome {
-                action: OrgAction::None,
-                organization: Some(org),
-                candidates: Vec::new(),
-                proposal: None,
-                reasons: vec![Reason::policy("already_member", "the user already belongs to the organization that claims the domain")],
-            };
+            return Outcome::with(OrgAction::None, org, "already_member", "the user already belongs to the organization that claims the domain");
         }
         if self.address_trusted(ctx) {
-            return Outcome {
-                action: OrgAction::Join,
-                organization: Some(org),
-                candidates: Vec::new(),
-                proposal: None,
-                reasons: vec![Reason::policy("verified_domain_match", "the organization verified this domain and uses it for discovery; the address is verified")],
-            };
+            return Outcome::with(OrgAction::Join, org, "verified_domain_match", "the organization verified this domain and uses it for discovery; the address is verified");
         }
         if policy.invite_unverified {
-            return Outcome {
-                action: OrgAction::Invite,
-                organization: Some(org),
-                candidates: Vec::new(),
-                proposal: None,
-                reasons: vec![Reason::policy("email_unverified_invite", "the address is not verified: an invitation to it proves it before membership")],
-            };
+            return Outcome::with(OrgAction::Invite, org, "email_unverified_invite", "the address is not verified: an invitation to it proves it before membership");
         }
         Outcome::none("email_unverified", "the address is not verified and the policy does not invite")
     }
