@@ -68,7 +68,10 @@ impl From<&Reason> for AuditReason {
 pub struct AuditPolicy {
     pub source: PolicySource,
     pub version: u32,
+    /// Of the effective policy, after its layers.
     pub digest: String,
+    /// The layers that made it, bottom first: `baseline`, `tier:<name>`, `organization`.
+    pub layers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod decision;
 pub mod domains;
 pub mod email;
+pub mod layers;
 pub mod orgmap;
 pub mod policy;
 pub mod risk;
@@ -43,12 +44,18 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A loaded policy, ready to decide. Build once per Action instance and reuse:
 /// parsing and validating the policy is the expensive part.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Engine {
     policy: Policy,
     source: PolicySource,
     digest: String,
     policy_errors: Vec<Issue>,
+    /// The layers this engine's policy was made of, bottom first (`baseline`,
+    /// `tier:<name>`, `organization`).
+    layers: Vec<String>,
+    /// Engines for organizations' layers, by tier and override text. Bounded:
+    /// emptied when full (rebuilding one costs a policy parse).
+    layered: std::sync::Mutex<std::collections::HashMap<String, Layered>>,
     hosting_asns: std::collections::HashSet<u32>,
     deny_networks: Vec<ipnet::IpNet>,
     allow_networks: Vec<ipnet::IpNet>,
@@ -58,6 +65,9 @@ pub struct Engine {
     org_blocked_domains: Vec<String>,
     m2m_networks: std::collections::BTreeMap<String, Vec<ipnet::IpNet>>,
 }
+
+/// An organization's engine and the errors of its layers that were rejected.
+type Layered = (std::sync::Arc<Engine>, Vec<Issue>);
 
 /// What validating a policy document tells its author.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,6 +88,10 @@ impl Engine {
                 Err(errors) => (Policy::default(), PolicySource::Embedded, errors),
             },
         };
+        Engine::from_policy(policy, source, policy_errors, vec!["baseline".to_string()])
+    }
+
+    fn from_policy(policy: Policy, source: PolicySource, policy_errors: Vec<Issue>, layers: Vec<String>) -> Engine {
         let digest = policy::digest(&policy);
         let cidrs = |list: &[String]| list.iter().filter_map(|c| risk::network::parse_cidr(c)).collect();
         let domains = |list: &[String]| list.iter().filter_map(|d| email::normalize_domain(d).ok()).collect();
@@ -93,7 +107,68 @@ impl Engine {
             source,
             digest,
             policy_errors,
+            layers,
+            layered: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// The engine for an organization's layers (its `ag_tier`, then its
+    /// `ag_policy` override) and the errors of layers that were rejected; `None`
+    /// when the organization sets neither. A rejected layer is skipped: the
+    /// decision runs on the last valid layer below it.
+    fn layered_for(&self, meta: Option<&serde_json::Map<String, serde_json::Value>>) -> Option<Layered> {
+        let meta = meta?;
+        let tier = meta.get(layers::META_TIER).and_then(|v| v.as_str());
+        let text = layers::override_text(meta);
+        if tier.is_none() && text.is_none() {
+            return None;
+        }
+        let key = format!("{}\0{}", tier.unwrap_or(""), text.as_deref().unwrap_or(""));
+        if let Some(hit) = self.layered.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Some(hit);
+        }
+        let mut policy = self.policy.clone();
+        policy.tiers.clear();
+        let mut names = self.layers.clone();
+        let mut rejected = Vec::new();
+        if let Some(t) = tier {
+            match self.policy.tiers.get(t) {
+                Some(overlay) => match layers::apply(&policy, overlay, &format!("tier `{t}`")) {
+                    Ok(p) => {
+                        policy = p;
+                        names.push(format!("tier:{t}"));
+                    }
+                    Err(errors) => rejected.extend(errors),
+                },
+                None => rejected.push(Issue::new(
+                    "policy_layer_rejected",
+                    Some(layers::META_TIER.to_string()),
+                    "organization metadata `ag_tier` names a tier the policy does not define",
+                )),
+            }
+        }
+        if let Some(text) = text {
+            let layer = "organization override (`ag_policy`)";
+            match layers::parse_override(&text) {
+                Ok(overlay) => match layers::apply(&policy, &overlay, layer) {
+                    Ok(p) => {
+                        policy = p;
+                        names.push("organization".to_string());
+                    }
+                    Err(errors) => rejected.extend(errors),
+                },
+                Err(message) => rejected.push(Issue::new("policy_layer_rejected", Some(layers::META_POLICY[0].to_string()), format!("{layer}: {message}"))),
+            }
+        }
+        let engine = std::sync::Arc::new(Engine::from_policy(policy, self.source, self.policy_errors.clone(), names));
+        let entry = (engine, rejected);
+        if let Ok(mut cache) = self.layered.lock() {
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(key, entry.clone());
+        }
+        Some(entry)
     }
 
     pub fn policy(&self) -> &Policy {
@@ -169,6 +244,7 @@ impl Engine {
                 source: self.source,
                 version: self.policy.version,
                 digest: self.digest.clone(),
+                layers: self.layers.clone(),
             },
             model: None,
             llm: AuditLlm { asked: false },
@@ -178,6 +254,15 @@ impl Engine {
     }
 
     pub fn decide_login(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
+        let meta = ctx.organization.as_ref().and_then(|o| o.metadata.as_ref());
+        if let Some((engine, rejected)) = self.layered_for(meta) {
+            warnings.extend(rejected);
+            return engine.decide_login_on_layers(ctx, warnings);
+        }
+        self.decide_login_on_layers(ctx, warnings)
+    }
+
+    fn decide_login_on_layers(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
         warnings.extend(self.policy_warnings());
 
         let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
@@ -281,6 +366,77 @@ impl Engine {
             warnings,
         )
     }
+}
+
+/// The policy an organization gets: its layers, the effective document and
+/// digest, and the errors of the layers that were rejected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EffectivePolicy {
+    pub layers: Vec<String>,
+    pub digest: String,
+    pub policy: Policy,
+    pub rejected: Vec<Issue>,
+}
+
+/// Effective policy for an organization's metadata (`ag_tier`, `ag_policy`...),
+/// on a baseline document; a rejected baseline is a failure.
+pub fn effective_policy_json(policy_json: &str, metadata_json: &str) -> Answer<EffectivePolicy> {
+    let engine = Engine::new(Some(policy_json));
+    if !engine.policy_errors.is_empty() {
+        return Answer::Failure { errors: engine.policy_errors.clone() };
+    }
+    let meta: serde_json::Map<String, serde_json::Value> = match answer::parse_json(metadata_json, "invalid_metadata") {
+        Ok(m) => m,
+        Err(e) => return Answer::failure(e),
+    };
+    let (chosen, rejected) = match engine.layered_for(Some(&meta)) {
+        Some((layered, rejected)) => (layered, rejected),
+        None => (std::sync::Arc::new(Engine::new(Some(policy_json))), Vec::new()),
+    };
+    Answer::success(
+        EffectivePolicy {
+            layers: chosen.layers.clone(),
+            digest: chosen.digest.clone(),
+            policy: chosen.policy.clone(),
+            rejected,
+        },
+        Vec::new(),
+    )
+}
+
+/// The organization-metadata form of an override (a partial policy document):
+/// `{ "ag_policy": "...", "ag_policy_2": "..." }`, each value within Auth0's 255
+/// characters; or why it cannot be written.
+pub fn encode_override_json(overlay_json: &str) -> Answer<std::collections::BTreeMap<String, String>> {
+    let overlay: serde_json::Value = match answer::parse_json(overlay_json, "invalid_override") {
+        Ok(v) => v,
+        Err(e) => return Answer::failure(e),
+    };
+    // It must be a valid layer on the embedded default to be worth writing.
+    if let Err(errors) = layers::apply(&Policy::default(), &overlay, "override") {
+        return Answer::Failure { errors };
+    }
+    let text = match layers::encode_override(&overlay) {
+        Ok(t) => t,
+        Err(message) => return Answer::failure(Issue::new("invalid_override", None, message)),
+    };
+    // The values are read back concatenated, so the text splits anywhere.
+    let chars: Vec<char> = text.chars().collect();
+    let chunks: Vec<String> = chars.chunks(layers::META_VALUE_MAX).map(|c| c.iter().collect()).collect();
+    if chunks.len() > layers::META_POLICY.len() {
+        return Answer::failure(Issue::new(
+            "override_too_long",
+            None,
+            format!(
+                "the override is {} characters; organization metadata holds {} values of {} for it",
+                chars.len(),
+                layers::META_POLICY.len(),
+                layers::META_VALUE_MAX
+            ),
+        ));
+    }
+    let out = layers::META_POLICY.iter().map(|k| k.to_string()).zip(chunks).collect();
+    Answer::success(out, Vec::new())
 }
 
 /// Lints a policy document: its effective form and digest, or every error.

@@ -37,6 +37,10 @@ pub struct Policy {
     pub m2m: M2m,
     #[serde(default)]
     pub organizations: Organizations,
+    /// Named partial documents an organization can be put on (`ag_tier`), each
+    /// merged onto this one (see `layers`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tiers: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Tenant network lists, as CIDRs or single addresses. `deny` is a floor no
@@ -188,6 +192,7 @@ impl Default for Policy {
             signup: Signup::default(),
             m2m: M2m::default(),
             organizations: Organizations::default(),
+            tiers: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -476,6 +481,29 @@ fn validate(p: &Policy) -> Vec<Issue> {
     validate_signup(&p.signup, &mut fail);
     validate_m2m(&p.m2m, &mut fail);
     validate_organizations(&p.organizations, &mut fail);
+    for (name, overlay) in &p.tiers {
+        let at = format!("tiers.{}", truncate_for_message(name));
+        if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            fail(&at, "a tier name is 1 to 64 letters, digits, `_` or `-`".to_string());
+            continue;
+        }
+        match overlay.as_object() {
+            None => fail(&at, "a tier is a partial policy document (an object)".to_string()),
+            Some(o) if o.contains_key("tiers") || o.contains_key("version") => {
+                fail(&at, "a tier cannot set `tiers` or `version`".to_string())
+            }
+            Some(_) => {
+                // A tier must give a valid policy on top of this one; its errors name it.
+                let mut base = p.clone();
+                base.tiers.clear();
+                if let Err(errors) = crate::layers::apply(&base, overlay, &at) {
+                    for e in errors {
+                        fail(&at, e.message.trim_start_matches(&format!("{at}: ")).to_string());
+                    }
+                }
+            }
+        }
+    }
     errors
 }
 

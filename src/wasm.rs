@@ -253,6 +253,20 @@ pub fn memory_bytes() -> f64 {
     (core::arch::wasm32::memory_size(0) * 65536) as f64
 }
 
+/// The policy an organization gets from its metadata: `{ type: "success", layers, digest, policy, rejected }`.
+#[wasm_bindgen(js_name = effectivePolicy)]
+pub fn effective_policy(policy: JsValue, metadata: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&policy, "the policy", "invalid_policy", |p| {
+        with_json(&metadata, "the organization metadata", "invalid_metadata", |m| answer_to_js(&crate::effective_policy_json(p, m)))
+    })
+}
+
+/// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.
+#[wasm_bindgen(js_name = encodeOverride)]
+pub fn encode_override(overlay: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&overlay, "the override", "invalid_override", |o| answer_to_js(&crate::encode_override_json(o)))
+}
+
 /// The crate version, for audit records and support.
 #[wasm_bindgen]
 pub fn version() -> String {

@@ -1,0 +1,275 @@
+//! Which policy applies to a decision: the baseline (the `POLICY` secret or the
+//! embedded default), then the tier an organization is on, then the
+//! organization's own override. Each layer is a partial document merged onto
+//! the effective policy below it (objects merge key by key; anything else,
+//! lists included, replaces), and the result must validate as a whole. A layer
+//! that does not is rejected with errors naming the layer, the key, the value
+//! and the reason, and the decision runs on the last valid layer below it:
+//! never fail open.
+//!
+//! Organization metadata is at most 25 string pairs of 255 characters, so an
+//! organization carries its layers compactly:
+//! - `ag_tier`: the name of a tier defined in the baseline's `tiers`;
+//! - `ag_policy` (continued in `ag_policy_2`, `ag_policy_3` when longer):
+//!   `path=value` pairs separated by `;`, where `path` is a dotted key of the
+//!   policy document and `value` is a number, `true`, `false`, a bare word, or
+//!   a list `[a,b]`. Example: `thresholds.challenge=0.3;mfa.mode=always;countries.deny=[KP,IR]`.
+
+use serde_json::{Map, Value};
+
+use crate::answer::Issue;
+use crate::policy::{self, Policy};
+
+pub const META_TIER: &str = "ag_tier";
+pub const META_POLICY: [&str; 3] = ["ag_policy", "ag_policy_2", "ag_policy_3"];
+/// Auth0's limit on one organization metadata value.
+pub const META_VALUE_MAX: usize = 255;
+
+/// Objects merge key by key; anything else in `overlay` replaces what is below.
+pub fn merge(base: &mut Value, overlay: &Value) {
+    match (base, overlay) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+fn layer_error(layer: &str, message: String) -> Issue {
+    Issue::new("policy_layer_rejected", Some(layer.to_string()), format!("{layer}: {message}"))
+}
+
+/// Parses the compact override form into a partial policy document.
+pub fn parse_override(text: &str) -> Result<Value, String> {
+    let mut out = Value::Object(Map::new());
+    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((path, raw)) = pair.split_once('=') else {
+            return Err(format!("`{}` is not `path=value`", shorten(pair)));
+        };
+        let path = path.trim();
+        if path.is_empty() || !path.split('.').all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')) {
+            return Err(format!("`{}` is not a dotted policy key", shorten(path)));
+        }
+        if path == "version" || path.starts_with("tiers") {
+            return Err(format!("`{path}` cannot be overridden by an organization"));
+        }
+        let value = parse_value(raw.trim());
+        let mut patch = value;
+        for key in path.rsplit('.') {
+            let mut m = Map::new();
+            m.insert(key.to_string(), patch);
+            patch = Value::Object(m);
+        }
+        merge(&mut out, &patch);
+    }
+    Ok(out)
+}
+
+fn parse_value(raw: &str) -> Value {
+    if let Some(inner) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return Value::Array(inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse_value).collect());
+    }
+    match raw {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => raw
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .and_then(|f| serde_json::Number::from_f64(f).map(|n| {
+                // Whole numbers stay integers so that `version`-like and count keys parse.
+                if f.fract() == 0.0 && f.abs() < 1e15 { Value::from(f as i64) } else { Value::Number(n) }
+            }))
+            .unwrap_or_else(|| Value::String(raw.to_string())),
+    }
+}
+
+/// The compact form of a partial policy document, for `ag_policy` (the CLI
+/// prints it). Fails when a value cannot be written compactly.
+pub fn encode_override(overlay: &Value) -> Result<String, String> {
+    let mut pairs = Vec::new();
+    flatten("", overlay, &mut pairs)?;
+    Ok(pairs.join(";"))
+}
+
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<String>) -> Result<(), String> {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&path, v, out)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            let words: Result<Vec<String>, String> = items.iter().map(|i| word(prefix, i)).collect();
+            out.push(format!("{prefix}=[{}]", words?.join(",")));
+            Ok(())
+        }
+        other => {
+            out.push(format!("{prefix}={}", word(prefix, other)?));
+            Ok(())
+        }
+    }
+}
+
+fn word(path: &str, v: &Value) -> Result<String, String> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return Err(format!("`{path}` holds a value the compact form cannot write")),
+    };
+    if text.is_empty() || text.contains([';', '=', '[', ']', ',']) || text != text.trim() {
+        return Err(format!("`{path}`: `{}` cannot be written in the compact form", shorten(&text)));
+    }
+    Ok(text)
+}
+
+/// The override of an organization, from its metadata, as one string.
+pub fn override_text(meta: &Map<String, Value>) -> Option<String> {
+    let parts: Vec<&str> = META_POLICY.iter().filter_map(|k| meta.get(*k)?.as_str()).collect();
+    (!parts.is_empty()).then(|| parts.concat())
+}
+
+/// `below` with `overlay` merged on and validated; errors are prefixed with the layer.
+pub fn apply(below: &Policy, overlay: &Value, layer: &str) -> Result<Policy, Vec<Issue>> {
+    let mut doc = serde_json::to_value(below).map_err(|e| vec![layer_error(layer, e.to_string())])?;
+    // Tiers belong to the baseline; a layered policy does not carry them.
+    if let Some(m) = doc.as_object_mut() {
+        m.remove("tiers");
+    }
+    merge(&mut doc, overlay);
+    policy::parse_policy(&doc.to_string())
+        .map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        s.to_string()
+    } else {
+        s.chars().take(60).collect::<String>() + "…"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::Engine;
+
+    const BASELINE: &str = r#"{"version":1,"tiers":{
+        "regulated":{"mfa":{"mode":"always","unenrolled":"deny"},"fail_mode":"deny","thresholds":{"challenge":0.3,"deny":0.8},"ambiguous":{"from":0.2,"to":0.3}},
+        "trial":{"signup":{"block_free_mail":true}}}}"#;
+
+    #[test]
+    fn the_compact_form_round_trips_and_fits_organization_metadata() {
+        let overlay = json!({"thresholds": {"challenge": 0.3}, "mfa": {"mode": "always", "factors": ["webauthn-roaming", "otp"]}, "countries": {"deny": ["KP", "IR"]}});
+        let text = encode_override(&overlay).unwrap();
+        assert_eq!(text, "countries.deny=[KP,IR];mfa.factors=[webauthn-roaming,otp];mfa.mode=always;thresholds.challenge=0.3");
+        assert!(text.len() <= META_VALUE_MAX);
+        assert_eq!(parse_override(&text).unwrap(), overlay);
+        assert_eq!(parse_override("signup.velocity.per_ip=3;signup.block_free_mail=true").unwrap(), json!({"signup": {"velocity": {"per_ip": 3}, "block_free_mail": true}}));
+    }
+
+    #[test]
+    fn malformed_overrides_are_refused_with_the_reason() {
+        assert_eq!(parse_override("thresholds.challenge").unwrap_err(), "`thresholds.challenge` is not `path=value`");
+        assert_eq!(parse_override("Thresholds..x=1").unwrap_err(), "`Thresholds..x` is not a dotted policy key");
+        assert_eq!(parse_override("version=2").unwrap_err(), "`version` cannot be overridden by an organization");
+        assert!(encode_override(&json!({"x": {"y": "a;b"}})).is_err());
+    }
+
+    fn decide(engine: &Engine, meta: serde_json::Value) -> serde_json::Value {
+        let ctx = json!({"user": {"user_id": "auth0|1", "enrolledFactors": [{"type": "otp"}]},
+            "organization": {"id": "org_1", "metadata": meta},
+            "authentication": {"riskAssessment": {"assessments": {"NewDevice": {"code": "no_match"}}}}});
+        serde_json::to_value(engine.decide_login_json(&ctx.to_string())).unwrap()
+    }
+
+    fn audit(answer: &serde_json::Value) -> serde_json::Value {
+        serde_json::from_str(answer["audit"].as_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_same_login_is_allowed_on_one_organizations_policy_and_challenged_on_anothers() {
+        let engine = Engine::new(Some(BASELINE));
+        assert!(engine.policy_errors().is_empty(), "{:?}", engine.policy_errors());
+        let plain = decide(&engine, json!({}));
+        assert_eq!(plain["outcome"], "allow");
+        assert_eq!(audit(&plain)["policy"]["layers"], json!(["baseline"]));
+        let regulated = decide(&engine, json!({"ag_tier": "regulated"}));
+        assert_eq!(regulated["outcome"], "challenge");
+        assert_eq!(audit(&regulated)["policy"]["layers"], json!(["baseline", "tier:regulated"]));
+        assert_ne!(audit(&regulated)["policy"]["digest"], audit(&plain)["policy"]["digest"]);
+        // An organization's own override on top of its tier, split over two metadata values.
+        let own = decide(&engine, json!({"ag_tier": "regulated", "ag_policy": "mfa.mode=risk_", "ag_policy_2": "based;thresholds.challenge=0.9;ambiguous.from=0.85;ambiguous.to=0.9;thresholds.deny=0.95"}));
+        assert_eq!(own["outcome"], "allow", "{own}");
+        assert_eq!(audit(&own)["policy"]["layers"], json!(["baseline", "tier:regulated", "organization"]));
+    }
+
+    #[test]
+    fn a_rejected_layer_is_skipped_and_named_never_failing_open() {
+        let engine = Engine::new(Some(BASELINE));
+        // An override that breaks validation: the tier below still applies.
+        let bad = decide(&engine, json!({"ag_tier": "regulated", "ag_policy": "thresholds.challenge=2"}));
+        assert_eq!(bad["outcome"], "challenge");
+        assert_eq!(bad["warnings"][0]["code"], "policy_layer_rejected");
+        assert_eq!(
+            bad["warnings"][0]["message"],
+            "organization override (`ag_policy`): `thresholds.challenge`: `2` must be between 0 and 1"
+        );
+        assert_eq!(audit(&bad)["policy"]["layers"], json!(["baseline", "tier:regulated"]));
+        let unknown = decide(&engine, json!({"ag_tier": "platinum", "ag_policy": "mfa.mode=sometimes"}));
+        let messages: Vec<&str> = unknown["warnings"].as_array().unwrap().iter().map(|w| w["message"].as_str().unwrap()).collect();
+        assert_eq!(
+            messages,
+            [
+                "organization metadata `ag_tier` names a tier the policy does not define",
+                "organization override (`ag_policy`): `mfa.mode`: unknown variant `sometimes`, expected one of `always`, `risk_based`, `never`",
+            ]
+        );
+        assert_eq!(unknown["outcome"], "allow");
+    }
+
+    #[test]
+    fn the_cli_entry_points_show_effective_policies_and_split_long_overrides() {
+        let effective = serde_json::to_value(crate::effective_policy_json(BASELINE, r#"{"ag_tier":"regulated","other":"x"}"#)).unwrap();
+        assert_eq!(effective["layers"], json!(["baseline", "tier:regulated"]));
+        assert_eq!(effective["policy"]["mfa"]["mode"], "always");
+        assert!(effective["policy"].get("tiers").is_none());
+        let nets: Vec<String> = (0..20).map(|i| format!("198.51.{i}.0/24")).collect();
+        let long = json!({"networks": {"deny": nets}, "mfa": {"mode": "always"}});
+        let encoded = serde_json::to_value(crate::encode_override_json(&long.to_string())).unwrap();
+        let first = encoded["ag_policy"].as_str().unwrap();
+        let second = encoded["ag_policy_2"].as_str().unwrap();
+        assert!(first.len() <= META_VALUE_MAX && second.len() <= META_VALUE_MAX);
+        assert_eq!(parse_override(&format!("{first}{second}")).unwrap(), long);
+        let meta = json!({"ag_policy": first, "ag_policy_2": second});
+        assert_eq!(override_text(meta.as_object().unwrap()).unwrap(), format!("{first}{second}"));
+        let invalid = serde_json::to_value(crate::encode_override_json(r#"{"thresholds":{"challenge":7}}"#)).unwrap();
+        assert_eq!(invalid["errors"][0]["message"], "override: `thresholds.challenge`: `7` must be between 0 and 1");
+    }
+
+    #[test]
+    fn tiers_are_validated_with_the_document() {
+        let errors = crate::policy::parse_policy(r#"{"version":1,"tiers":{"strict":{"mfa":{"mode":"sometimes"}},"bad name":{},"v":{"version":2}}}"#).unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`tiers.bad name`: a tier name is 1 to 64 letters, digits, `_` or `-`",
+                "`tiers.strict`: `mfa.mode`: unknown variant `sometimes`, expected one of `always`, `risk_based`, `never`",
+                "`tiers.v`: a tier cannot set `tiers` or `version`",
+            ]
+        );
+    }
+}
