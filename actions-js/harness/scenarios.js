@@ -162,7 +162,9 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
     const status = failures.length === 0 ? 'PASS' : 'FAIL';
     if (failures.length === 0) passed += 1;
     else failed += 1;
-    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}\n`);
+    // Which policy layers decided, when they are more than the baseline.
+    const layers = decision.policy?.layers?.length > 1 ? ` [${decision.policy.layers.join(' > ')}]` : '';
+    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}${layers}\n`);
     if (verbose) {
       out.write(`      ${scenario.name}\n`);
       for (const r of decision.reasons || []) out.write(`        - ${r.code}: ${r.message}\n`);

@@ -1,0 +1,44 @@
+'use strict';
+// scripts/policy as CI uses it: exit codes and the messages people read.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const run = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/policy'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+test('lint: 0 for a valid document, 1 with key, value and reason otherwise, 2 for usage', () => {
+  const ok = run('lint', 'examples/policy.json');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: examples\/policy.json is valid \(sha256:[0-9a-f]{16}\)/);
+  const bad = run('lint', '{"version":1,"tiers":{"regulated":{"thresholds":{"challenge":3}}},"fail_mode":"maybe"}');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /`fail_mode`: unknown variant `maybe`/);
+  assert.equal(run('lint', 'no/such/file.json').status, 2);
+  assert.equal(run('frobnicate').status, 2);
+});
+
+test('effective: the layers an organization gets, and 1 when one of them is rejected', () => {
+  const r = run('effective', 'examples/policy.json', '{"ag_tier":"regulated","ag_policy":"countries.deny=[KP]"}');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.layers, ['baseline', 'tier:regulated', 'organization']);
+  assert.equal(out.policy.mfa.mode, 'always');
+  assert.deepEqual(out.policy.countries.deny, ['KP']);
+  const rejected = run('effective', 'examples/policy.json', '{"ag_tier":"regulated","ag_policy":"mfa.mode=sometimes"}');
+  assert.equal(rejected.status, 1);
+  assert.deepEqual(JSON.parse(rejected.stdout).layers, ['baseline', 'tier:regulated']);
+  assert.match(rejected.stderr, /organization override \(`ag_policy`\): `mfa.mode`: unknown variant `sometimes`/);
+});
+
+test('encode: the metadata form of an override, which reads back to the same layer', () => {
+  const r = run('encode', 'examples/override-acme.json');
+  assert.equal(r.status, 0, r.stderr);
+  const meta = JSON.parse(r.stdout);
+  assert.equal(meta.ag_policy, 'countries.deny=[KP,IR,SY];mfa.factors=[webauthn-roaming];networks.allow=[203.0.113.0/24]');
+  const back = JSON.parse(run('effective', 'examples/policy.json', JSON.stringify(meta)).stdout);
+  assert.deepEqual(back.policy.mfa.factors, ['webauthn-roaming']);
+  assert.equal(run('encode', '{"thresholds":{"deny":-1}}').status, 1);
+});
