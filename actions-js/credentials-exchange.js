@@ -3,7 +3,8 @@
  * clients asking from their allowed networks, for their allowed APIs, within their
  * scope cap (policy `m2m.clients`), and never from the tenant's denied networks.
  *
- * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON).
+ * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), AUDIT_WEBHOOK_URL
+ * and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
  * Fail mode: fail_mode `allow` issues the token; `challenge` or `deny` refuses it
  * with `server_error` (a machine cannot answer a challenge).
  */
@@ -14,6 +15,7 @@ const shim = require('actionguard/shim');
 const getEngine = shim.engineCache();
 
 exports.onExecuteCredentialsExchange = async (event, api) => {
+  const audit = shim.auditTrail(event, console);
   let failMode = 'challenge';
   try {
     const guard = getEngine(event.secrets?.POLICY);
@@ -28,11 +30,12 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
       now_ms: Date.now(),
     }));
 
-    console.log(answer.audit);
+    audit.log(answer.audit);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_code, answer.deny_reason);
   } catch (err) {
     const outcome = failMode === 'allow' ? 'allow' : 'deny';
-    console.log(shim.failureLine('credentials-exchange', event, err, { outcome, fail_mode: true }));
+    audit.log(shim.failureLine('credentials-exchange', event, err, { outcome, fail_mode: true }));
     if (outcome === 'deny') api.access.deny('server_error', 'The token service is temporarily unavailable. Retry later.');
   }
+  await audit.flush();
 };

@@ -5,7 +5,8 @@
  * its input from `event` and applies its answer through `api`.
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
- * embedded default applies). State: the user's login history, in app_metadata.actionguard.
+ * embedded default applies), AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional copy
+ * of the audit lines, posted within 300 ms). State: the user's login history, in app_metadata.actionguard.
  * Organization discovery for users who existed before ActionGuard (new users get it at
  * registration) runs once per user when the auth0 dependency and the AUTH0_* secrets are
  * there (see post-user-registration.js); it never changes the login's outcome.
@@ -30,6 +31,7 @@ try {
 const RECHECK_MS = 30 * 24 * 3600 * 1000;
 
 exports.onExecutePostLogin = async (event, api) => {
+  const audit = shim.auditTrail(event, console);
   let failMode = 'challenge';
   try {
     const guard = getEngine(event.secrets?.POLICY);
@@ -45,29 +47,33 @@ exports.onExecutePostLogin = async (event, api) => {
       now_ms: Date.now(),
     }));
 
-    console.log(answer.audit);
+    audit.log(answer.audit);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
-    if (answer.outcome === 'deny') return api.access.deny(answer.deny_reason);
-    if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
-    if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
-    for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
-    await discoverOnce(event, api, guard);
+    if (answer.outcome === 'deny') {
+      api.access.deny(answer.deny_reason);
+    } else {
+      if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
+      if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
+      for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
+      await discoverOnce(event, api, guard, audit);
+    }
   } catch (err) {
-    console.log(shim.failureLine('post-login', event, err, { outcome: failMode, fail_mode: true }));
-    if (failMode === 'deny') return api.access.deny('actionguard_unavailable: access denied by security policy');
+    audit.log(shim.failureLine('post-login', event, err, { outcome: failMode, fail_mode: true }));
+    if (failMode === 'deny') api.access.deny('actionguard_unavailable: access denied by security policy');
     if (failMode === 'challenge') api.multifactor.enable('any', { allowRememberBrowser: false });
   }
+  await audit.flush();
 };
 
-async function discoverOnce(event, api, guard) {
+async function discoverOnce(event, api, guard, audit) {
   const checked = Date.parse(event.user?.app_metadata?.actionguard_org?.at);
   if (!discovery || !event.secrets?.AUTH0_DOMAIN || event.organization || Date.now() - checked < RECHECK_MS) return;
   try {
     const { decision } = await discovery.discover({ auth0, engine: guard, event, api, memberships: true });
-    console.log(decision.audit);
+    audit.log(decision.audit);
     api.user.setAppMetadata('actionguard_org', { action: decision.action, at: new Date().toISOString() });
   } catch (err) {
-    if (err?.decision) console.log(err.decision.audit);
-    console.log(shim.failureLine('post-login', event, err, { discovery_failed: true }));
+    if (err?.decision) audit.log(err.decision.audit);
+    audit.log(shim.failureLine('post-login', event, err, { discovery_failed: true }));
   }
 }

@@ -9,7 +9,8 @@
  * create:organization_members, create:organization_member_roles,
  * create:organization_invitations), INVITATION_CLIENT_ID (the application invitations
  * open; without it none is sent), APPROVAL_WEBHOOK_URL and APPROVAL_WEBHOOK_SECRET,
- * ORGMAP_SNAPSHOT_URL and ORGMAP_SNAPSHOT_SHA256 (large tenants), POLICY (optional).
+ * ORGMAP_SNAPSHOT_URL and ORGMAP_SNAPSHOT_SHA256 (large tenants), POLICY (optional),
+ * AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
  * This trigger runs after the user exists and cannot block sign-up: failures are audited.
  */
 
@@ -21,12 +22,14 @@ const getEngine = shim.engineCache();
 const discovery = require('actionguard/orgs').createDiscovery();
 
 exports.onExecutePostUserRegistration = async (event, api) => {
+  const audit = shim.auditTrail(event, console);
   try {
     const { decision, approval } = await discovery.discover({ auth0, engine: getEngine(event.secrets?.POLICY), event, api });
-    console.log(decision.audit);
-    if (approval) console.log(shim.auditLine('post-user-registration', event, { approval }));
+    audit.log(decision.audit);
+    if (approval) audit.log(shim.auditLine('post-user-registration', event, { approval }));
   } catch (err) {
-    if (err?.decision) console.log(err.decision.audit);
-    console.log(shim.failureLine('post-user-registration', event, err, { outcome: 'allow', fail_mode: true }));
+    if (err?.decision) audit.log(err.decision.audit);
+    audit.log(shim.failureLine('post-user-registration', event, err, { outcome: 'allow', fail_mode: true }));
   }
+  await audit.flush();
 };

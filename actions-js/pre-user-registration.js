@@ -4,7 +4,8 @@
  * or look like bots (bursts per address, network or domain; automation from hosting
  * networks), with a message the person understands.
  *
- * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON).
+ * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), AUDIT_WEBHOOK_URL
+ * and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
  * State: sign-up counters, one api.cache value (Auth0 keeps it per trigger, best effort).
  * Fail mode: a sign-up has no MFA to fall back on, so fail_mode `allow` lets it through
  * and `challenge` or `deny` refuses it with a "try again later" message.
@@ -17,6 +18,7 @@ const COUNTERS_KEY = 'actionguard:signup:v1';
 const getEngine = shim.engineCache();
 
 exports.onExecutePreUserRegistration = async (event, api) => {
+  const audit = shim.auditTrail(event, console);
   let failMode = 'challenge';
   try {
     const guard = getEngine(event.secrets?.POLICY);
@@ -30,13 +32,14 @@ exports.onExecutePreUserRegistration = async (event, api) => {
       now_ms: Date.now(),
     }));
 
-    console.log(answer.audit);
+    audit.log(answer.audit);
     // Best effort: a failed write only makes the next count low.
     if (answer.counters) api.cache.set(COUNTERS_KEY, answer.counters.value, { ttl: answer.counters.ttl_ms });
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason, answer.user_message);
   } catch (err) {
     const outcome = failMode === 'allow' ? 'allow' : 'deny';
-    console.log(shim.failureLine('pre-user-registration', event, err, { outcome, fail_mode: true }));
+    audit.log(shim.failureLine('pre-user-registration', event, err, { outcome, fail_mode: true }));
     if (outcome === 'deny') api.access.deny('actionguard_unavailable', 'We could not complete your sign-up right now. Please try again in a few minutes.');
   }
+  await audit.flush();
 };

@@ -45,4 +45,38 @@ function failureLine(trigger, event, err, fields) {
   return auditLine(trigger, event, { ...fields, error: { code: err?.code || 'internal', path: err?.path || null, status: err?.statusCode ?? null } });
 }
 
-module.exports = { load, engineCache, orThrow, auditLine, failureLine };
+// A log stream is the record; the webhook is a copy, and never worth a slow login.
+const AUDIT_WEBHOOK_BUDGET_MS = 300;
+
+/**
+ * The audit trail of one execution: `log(line)` writes it to the Action's console
+ * (Auth0 real-time logs and log streams) and keeps it; `flush()` posts the lines
+ * (newline-delimited JSON, signed with AUDIT_WEBHOOK_SECRET when set) to
+ * AUDIT_WEBHOOK_URL within a small budget, and never throws.
+ */
+function auditTrail(event, actionConsole) {
+  const lines = [];
+  const secrets = event?.secrets || {};
+  return {
+    log(line) {
+      actionConsole.log(line);
+      lines.push(line);
+    },
+    async flush() {
+      const url = secrets.AUDIT_WEBHOOK_URL;
+      if (!url || lines.length === 0) return;
+      const body = `${lines.join('\n')}\n`;
+      const headers = { 'content-type': 'application/x-ndjson' };
+      if (secrets.AUDIT_WEBHOOK_SECRET) {
+        headers['x-actionguard-signature'] = `sha256=${require('node:crypto').createHmac('sha256', secrets.AUDIT_WEBHOOK_SECRET).update(body).digest('hex')}`;
+      }
+      try {
+        await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(AUDIT_WEBHOOK_BUDGET_MS) });
+      } catch {
+        // Late or down: the console line stays the record.
+      }
+    },
+  };
+}
+
+module.exports = { load, engineCache, orThrow, auditLine, failureLine, auditTrail };

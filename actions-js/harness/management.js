@@ -192,6 +192,19 @@ class ManagementEmulator {
       if (sub === 'discovery-domains' && !subId && method === 'GET') {
         return ok(paginate(org.discovery_domains, q, 'domains'));
       }
+      if (sub === 'discovery-domains' && !subId && method === 'POST') {
+        const domain = typeof body?.domain === 'string' ? body.domain.trim().toLowerCase() : '';
+        if (!domain) throw new HttpError(400, 'Payload validation error: domain is required', 'invalid_body');
+        if (org.discovery_domains.some((d) => d.domain === domain)) throw new HttpError(409, 'The discovery domain already exists', 'conflict');
+        // A new domain is pending until its DNS record is verified, whatever the caller says.
+        const created = {
+          id: `dd_${crypto.randomBytes(8).toString('hex')}`, domain, status: 'pending',
+          use_for_organization_discovery: body.use_for_organization_discovery === true,
+          verification_txt: `auth0-domain-verification=${crypto.randomBytes(8).toString('hex')}`, verification_host: `_auth0-challenge.${domain}`,
+        };
+        org.discovery_domains.push(created);
+        return ok(created, 201);
+      }
       if (sub === 'members' && !subId) {
         if (method === 'GET') {
           return ok(paginate(org.members.map((m) => this.#memberView(m)), q, 'members'));
