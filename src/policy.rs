@@ -37,6 +37,8 @@ pub struct Policy {
     pub m2m: M2m,
     #[serde(default)]
     pub organizations: Organizations,
+    #[serde(default)]
+    pub llm: Llm,
     /// Named partial documents an organization can be put on (`ag_tier`), each
     /// merged onto this one (see `layers`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -157,6 +159,16 @@ impl Default for Organizations {
     }
 }
 
+/// Escalation of ambiguous decisions to an external LLM. Off unless a tenant
+/// turns it on (and the Action has `LLM_BASE_URL`); while off, or when the call
+/// fails, the ambiguous band's `fallback` applies. The LLM never goes below the
+/// policy's floors.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Llm {
+    pub enabled: bool,
+}
+
 /// Machine-to-machine tokens (credentials-exchange).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -192,6 +204,7 @@ impl Default for Policy {
             signup: Signup::default(),
             m2m: M2m::default(),
             organizations: Organizations::default(),
+            llm: Llm::default(),
             tiers: std::collections::BTreeMap::new(),
         }
     }
