@@ -123,7 +123,7 @@ async function runScenario(scenario) {
       });
     }
   }
-  const { result } = await runAction({
+  const { result, logs } = await runAction({
     cache,
     trigger: scenario.trigger,
     event: scenario.event,
@@ -134,7 +134,7 @@ async function runScenario(scenario) {
     actionFile: scenario.action_file,
     freshModule: !!scenario.fresh_module,
   });
-  return { result, failures: check(scenario.expect, result) };
+  return { result, logs, failures: check(scenario.expect, result) };
 }
 
 /** Runs every scenario under `dir`; prints a report; resolves to the failure count. */
@@ -176,4 +176,4 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
   return failed;
 }
 
-module.exports = { runScenarios, runScenario, loadScenario, check, matches };
+module.exports = { runScenarios, runScenario, loadScenario, scenarioFiles, check, matches };

@@ -1,0 +1,37 @@
+'use strict';
+// Every bundled scenario, run as its file says, leaves no secret value, raw email
+// address, name or IP address in any log line (audit records included).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { runScenario, loadScenario, scenarioFiles } = require('../harness/scenarios');
+const { defaultEvent, fillDefaults } = require('../harness/events');
+
+const DIR = path.resolve(__dirname, '../../scenarios');
+// POLICY is stored as a secret but is configuration, and appears in no log either way.
+const NOT_SENSITIVE = new Set(['POLICY']);
+
+function needles(scenario) {
+  const event = scenario.fill_defaults === false ? scenario.event : fillDefaults(defaultEvent(scenario.trigger), scenario.event || {});
+  const out = [];
+  const add = (v) => { if (typeof v === 'string' && v.length >= 6) out.push(v); };
+  for (const [k, v] of Object.entries(scenario.secrets || {})) if (!NOT_SENSITIVE.has(k) && !/^https?:/.test(String(v)) && !k.endsWith('_DOMAIN')) add(v);
+  if (event && typeof event === 'object') {
+    add(event.user?.email);
+    add(event.user?.name);
+    add(event.request?.ip);
+    add(event.user?.email?.split?.('@')[0]);
+  }
+  return out;
+}
+
+for (const file of scenarioFiles(DIR)) {
+  const scenario = loadScenario(file);
+  const found = needles(scenario);
+  if (found.length === 0) continue;
+  test(`no secret or PII in the logs: ${path.relative(DIR, file)}`, async () => {
+    const { logs } = await runScenario(scenario);
+    for (const needle of found) assert.ok(!logs.includes(needle), `${JSON.stringify(needle)} appears in the logs`);
+  });
+}
