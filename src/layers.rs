@@ -18,7 +18,7 @@
 use serde_json::{Map, Value};
 
 use crate::answer::Issue;
-use crate::policy::{self, Policy};
+use crate::policy::{self, truncate_for_message, Policy};
 
 pub const META_TIER: &str = "ag_tier";
 pub const META_POLICY: [&str; 3] = ["ag_policy", "ag_policy_2", "ag_policy_3"];
@@ -51,11 +51,11 @@ pub fn parse_override(text: &str) -> Result<Value, String> {
     let mut out = Value::Object(Map::new());
     for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((path, raw)) = pair.split_once('=') else {
-            return Err(format!("`{}` is not `path=value`", shorten(pair)));
+            return Err(format!("`{}` is not `path=value`", truncate_for_message(pair)));
         };
         let path = path.trim();
         if path.is_empty() || !path.split('.').all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')) {
-            return Err(format!("`{}` is not a dotted policy key", shorten(path)));
+            return Err(format!("`{}` is not a dotted policy key", truncate_for_message(path)));
         }
         if path == "version" || path.starts_with("tiers") {
             return Err(format!("`{path}` cannot be overridden by an organization"));
@@ -128,7 +128,7 @@ fn word(path: &str, v: &Value) -> Result<String, String> {
         _ => return Err(format!("`{path}` holds a value the compact form cannot write")),
     };
     if text.is_empty() || text.contains([';', '=', '[', ']', ',']) || text != text.trim() {
-        return Err(format!("`{path}`: `{}` cannot be written in the compact form", shorten(&text)));
+        return Err(format!("`{path}`: `{}` cannot be written in the compact form", truncate_for_message(&text)));
     }
     Ok(text)
 }
@@ -149,14 +149,6 @@ pub fn apply(below: &Policy, overlay: &Value, layer: &str) -> Result<Policy, Vec
     merge(&mut doc, overlay);
     policy::parse_policy(&doc.to_string())
         .map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
-}
-
-fn shorten(s: &str) -> String {
-    if s.chars().count() <= 60 {
-        s.to_string()
-    } else {
-        s.chars().take(60).collect::<String>() + "…"
-    }
 }
 
 #[cfg(test)]

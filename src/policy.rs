@@ -589,7 +589,7 @@ fn host_of(url: &str) -> Option<&str> {
     rest.split(['/', ':']).next()
 }
 
-fn truncate_for_message(s: &str) -> String {
+pub(crate) fn truncate_for_message(s: &str) -> String {
     if s.chars().count() <= 60 {
         s.to_string()
     } else {
