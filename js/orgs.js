@@ -130,6 +130,9 @@ function createDiscovery() {
 async function discover(getIndex, { auth0, engine, event, api, memberships = false }) {
   const secrets = event.secrets || {};
   const user = event.user || {};
+  if (!secrets.AUTH0_DOMAIN || !secrets.AUTH0_CLIENT_ID || !secrets.AUTH0_CLIENT_SECRET) {
+    throw fail('not_configured', 'AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET are needed for organization discovery');
+  }
   const mgmt = await managementClient(auth0, secrets, api);
   const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : indexFromApi(mgmt)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;

@@ -143,3 +143,10 @@ test('post-user-registration: a large tenant\'s snapshot is fetched once, checke
     server.close();
   }
 });
+
+test('post-user-registration without the Management API secrets says so in its audit line, and asks nothing', async () => {
+  const { result } = await runAction({ trigger: 'post-user-registration', event: {}, secrets: {}, freshModule: true });
+  assert.equal(result.outcome, 'allow');
+  assert.deepEqual(result.audit[0].error, { code: 'not_configured', path: null, status: null });
+  assert.deepEqual(result.management_calls, []);
+});
