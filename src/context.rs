@@ -184,7 +184,7 @@ impl LoginContext {
     fn bound(&mut self) -> Vec<Issue> {
         let mut warnings = Vec::new();
         if let Some(t) = &mut self.tenant {
-            drop_if_longer(&mut t.id, MAX_ID, "tenant.id", &mut warnings);
+            t.bound(&mut warnings);
         }
         if let Some(u) = &mut self.user {
             drop_if_longer(&mut u.user_id, MAX_ID, "user.user_id", &mut warnings);
@@ -235,11 +235,22 @@ impl LoginContext {
                 drop_if_longer(&mut m.timestamp, MAX_CODE, "authentication.methods.timestamp", &mut warnings);
             }
         }
-        if self.now_ms.is_some_and(|t| !(0.0..=1.0e14).contains(&t)) {
-            self.now_ms = None;
-            warnings.push(ignored("now_ms", "not a plausible timestamp"));
-        }
+        bound_now(&mut self.now_ms, &mut warnings);
         warnings
+    }
+}
+
+impl Tenant {
+    pub(crate) fn bound(&mut self, warnings: &mut Vec<Issue>) {
+        drop_if_longer(&mut self.id, MAX_ID, "tenant.id", warnings);
+    }
+}
+
+/// The Action's clock, unless it is not a plausible timestamp.
+pub(crate) fn bound_now(now_ms: &mut Option<f64>, warnings: &mut Vec<Issue>) {
+    if now_ms.is_some_and(|t| !(0.0..=1.0e14).contains(&t)) {
+        *now_ms = None;
+        warnings.push(ignored("now_ms", "not a plausible timestamp"));
     }
 }
 

@@ -59,7 +59,7 @@ impl CredentialsContext {
         let mut ctx: CredentialsContext = parse_json(json, "invalid_context")?;
         let mut warnings = Vec::new();
         if let Some(t) = &mut ctx.tenant {
-            drop_if_longer(&mut t.id, MAX_ID, "tenant.id", &mut warnings);
+            t.bound(&mut warnings);
         }
         if let Some(c) = &mut ctx.client {
             drop_if_longer(&mut c.client_id, MAX_ID, "client.client_id", &mut warnings);

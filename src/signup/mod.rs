@@ -52,14 +52,9 @@ impl SignupContext {
     pub fn from_json(json: &str) -> Result<(SignupContext, Vec<Issue>), Issue> {
         let mut ctx: SignupContext = parse_json(json, "invalid_context")?;
         let mut warnings = Vec::new();
+        // An address longer than any valid one is refused as malformed by email::parse.
         if let Some(t) = &mut ctx.tenant {
-            drop_if_longer(&mut t.id, MAX_ID, "tenant.id", &mut warnings);
-        }
-        if let Some(u) = &mut ctx.user {
-            // Longer than any valid address: refused below as malformed, not truncated.
-            if u.email.as_ref().is_some_and(|e| e.len() > 1024) {
-                u.email = Some("x".repeat(255));
-            }
+            t.bound(&mut warnings);
         }
         if let Some(c) = &mut ctx.connection {
             drop_if_longer(&mut c.name, MAX_ID, "connection.name", &mut warnings);
@@ -69,10 +64,7 @@ impl SignupContext {
         }
         // Our own cache value is at most 4 kB; anything bigger is not ours.
         drop_if_longer(&mut ctx.counters, 4096, "counters", &mut warnings);
-        if ctx.now_ms.is_some_and(|t| !(0.0..=1.0e14).contains(&t)) {
-            ctx.now_ms = None;
-            warnings.push(crate::context::ignored("now_ms", "not a plausible timestamp"));
-        }
+        crate::context::bound_now(&mut ctx.now_ms, &mut warnings);
         Ok((ctx, warnings))
     }
 }
