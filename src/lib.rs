@@ -56,7 +56,7 @@ pub struct Engine {
     /// Engines for organizations' layers, by tier and override text. Bounded:
     /// emptied when full (rebuilding one costs a policy parse).
     layered: std::sync::Mutex<std::collections::HashMap<String, Layered>>,
-    hosting_asns: std::collections::HashSet<u32>,
+    hosting_asns: &'static std::collections::HashSet<u32>,
     deny_networks: Vec<ipnet::IpNet>,
     allow_networks: Vec<ipnet::IpNet>,
     /// Normalized once here: policy documents spell domains any way.
@@ -198,7 +198,7 @@ impl Engine {
         warnings.extend(history_warning);
         let changed = history.confirm_pending(ctx.mfa_completed_at()) || reset;
         let env = risk::Environment {
-            hosting_asns: &self.hosting_asns,
+            hosting_asns: self.hosting_asns,
             deny_networks: &self.deny_networks,
             allow_networks: &self.allow_networks,
             deny_countries: &self.policy.countries.deny,
@@ -389,9 +389,10 @@ pub fn effective_policy_json(policy_json: &str, metadata_json: &str) -> Answer<E
         Ok(m) => m,
         Err(e) => return Answer::failure(e),
     };
-    let (chosen, rejected) = match engine.layered_for(Some(&meta)) {
-        Some((layered, rejected)) => (layered, rejected),
-        None => (std::sync::Arc::new(Engine::new(Some(policy_json))), Vec::new()),
+    let layered = engine.layered_for(Some(&meta));
+    let (chosen, rejected) = match &layered {
+        Some((layered, rejected)) => (layered.as_ref(), rejected.clone()),
+        None => (&engine, Vec::new()),
     };
     Answer::success(
         EffectivePolicy {

@@ -8,14 +8,18 @@ use ipnet::IpNet;
 
 const HOSTING_ASNS: &str = include_str!("../../data/hosting-asns.txt");
 
-/// The vendored hosting ASN list, parsed once per engine.
-pub fn hosting_asns() -> HashSet<u32> {
-    HOSTING_ASNS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter_map(parse_asn)
-        .collect()
+/// The vendored hosting ASN list, parsed once per instance (every engine,
+/// organizations' layered ones included, shares it).
+pub fn hosting_asns() -> &'static HashSet<u32> {
+    static ASNS: std::sync::OnceLock<HashSet<u32>> = std::sync::OnceLock::new();
+    ASNS.get_or_init(|| {
+        HOSTING_ASNS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter_map(parse_asn)
+            .collect()
+    })
 }
 
 /// `AS64500`, `as64500` or `64500`.
