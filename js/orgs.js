@@ -50,14 +50,15 @@ async function all(first) {
 
 // Every organization with its discovery domains, in pages of at most 50 (the SDK
 // waits out a 429 as x-ratelimit-reset says): one request per organization, so
-// large tenants publish a snapshot instead (scripts/sync-orgs).
-async function indexFromApi(mgmt) {
+// large tenants publish a snapshot instead (scripts/sync-orgs, which uses this too).
+// Resolves to `{ index, warnings }` (records skipped, each with its reason).
+async function buildFromApi(mgmt) {
   const records = [];
   for (const org of await all(mgmt.organizations.list({ take: 50 }))) {
     const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
     records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains });
   }
-  return orThrow(load().buildOrgIndex(records)).index;
+  return orThrow(load().buildOrgIndex(records));
 }
 
 // A snapshot is only trusted with the SHA-256 it was published with.
@@ -134,7 +135,7 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
     throw fail('not_configured', 'AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET are needed for organization discovery');
   }
   const mgmt = await managementClient(auth0, secrets, api);
-  const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : indexFromApi(mgmt)));
+  const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt).then((built) => built.index)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
   const decision = engine.decideOrganization(orgIndex, {
     tenant: event.tenant,
@@ -170,4 +171,4 @@ async function carryOut(mgmt, decision, event, api) {
   return undefined;
 }
 
-module.exports = { createDiscovery };
+module.exports = { createDiscovery, buildFromApi };
