@@ -6,7 +6,9 @@
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
  * embedded default applies), AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional copy
- * of the audit lines, posted within 300 ms). State: the user's login history, in app_metadata.actionguard.
+ * of the audit lines, posted within 300 ms), LLM_BASE_URL, LLM_API_KEY and LLM_MODEL
+ * (optional: an ambiguous login the policy escalates goes to this OpenAI-compatible
+ * endpoint, within the policy's budget; the core writes what is sent). State: the user's login history, in app_metadata.actionguard.
  * Organization discovery for users who existed before ActionGuard (new users get it at
  * registration) runs once per user when the auth0 dependency and the AUTH0_* secrets are
  * there (see post-user-registration.js); it never changes the login's outcome.
@@ -15,6 +17,7 @@
  */
 
 const shim = require('actionguard/shim');
+const llm = require('actionguard/llm');
 
 // One engine per Action instance: Auth0 reuses module scope.
 const getEngine = shim.engineCache();
@@ -36,7 +39,7 @@ exports.onExecutePostLogin = async (event, api) => {
   try {
     const guard = getEngine(event.secrets?.POLICY);
     failMode = guard.failMode;
-    const answer = shim.orThrow(guard.decideLogin({
+    const answer = await llm.decideEscalating((context) => guard.decideLogin(context), {
       tenant: event.tenant,
       organization: event.organization,
       stats: event.stats,
@@ -45,7 +48,7 @@ exports.onExecutePostLogin = async (event, api) => {
       authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
       history: event.user?.app_metadata?.actionguard,
       now_ms: Date.now(),
-    }));
+    }, event.secrets, api);
 
     audit.log(answer.audit);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
@@ -71,7 +74,8 @@ async function discoverOnce(event, api, guard, audit) {
   try {
     const { decision } = await discovery.discover({ auth0, engine: guard, event, api, memberships: true });
     audit.log(decision.audit);
-    api.user.setAppMetadata('actionguard_org', { action: decision.action, at: new Date().toISOString() });
+    const suggested = decision.action === 'suggest' ? { suggested: decision.candidates.map((c) => c.id) } : {};
+    api.user.setAppMetadata('actionguard_org', { action: decision.action, ...suggested, at: new Date().toISOString() });
   } catch (err) {
     if (err?.decision) audit.log(err.decision.audit);
     audit.log(shim.failureLine('post-login', event, err, { discovery_failed: true }));

@@ -7,6 +7,7 @@
 
 const crypto = require('node:crypto');
 const { load, orThrow } = require('./shim.js');
+const { decideEscalating } = require('./llm.js');
 
 const TOKEN_KEY = 'actionguard:mgmt-token';
 // An instance rebuilds its index at most this often, in the background.
@@ -137,14 +138,13 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
   const mgmt = await managementClient(auth0, secrets, api);
   const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt).then((built) => built.index)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
-  const decision = engine.decideOrganization(orgIndex, {
+  const decision = await decideEscalating((context) => engine.decideOrganization(orgIndex, context), {
     tenant: event.tenant,
     user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
     connection: { name: event.connection?.name },
     member_of: memberOf,
     now_ms: Date.now(),
-  });
-  orThrow(decision);
+  }, secrets, api);
   try {
     return { decision, approval: await carryOut(mgmt, decision, event, api) };
   } catch (err) {

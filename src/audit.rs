@@ -74,10 +74,7 @@ pub struct AuditPolicy {
     pub layers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditLlm {
-    pub asked: bool,
-}
+pub use crate::llm::AuditLlm;
 
 /// Serializes a record as a string holding its own JSON, one line.
 pub fn as_json_line<S: serde::Serializer>(record: &AuditRecord, s: S) -> Result<S::Ok, S::Error> {

@@ -28,6 +28,8 @@ pub struct LoginContext {
     pub history: Option<serde_json::Value>,
     /// The Action's clock (`Date.now()`), so replays keep their own timing.
     pub now_ms: Option<f64>,
+    /// The LLM escalation: whether one is possible, then its response.
+    pub llm: Option<crate::llm::Exchange>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

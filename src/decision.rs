@@ -7,12 +7,23 @@ use crate::context::LoginContext;
 use crate::policy::{BandFallback, MfaMode, Policy, Unenrolled};
 use crate::risk::{Floor, RiskAssessment};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Ordered from least to most strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Allow,
     Challenge,
     Deny,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Challenge => "challenge",
+            Outcome::Deny => "deny",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,6 +105,14 @@ pub struct Decision {
     /// absent when there is nothing to write.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::risk::History>,
+    /// Present when the policy asks an LLM about this ambiguous login: the shim
+    /// sends it and decides again with the response (or the failure). The
+    /// decision around it is the fallback, safe to apply as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<crate::llm::Escalation>,
+    /// How the escalation ended (`answered`, or why not), for the shim's circuit breaker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_result: Option<&'static str>,
 }
 
 /// A decision and its audit record. In JSON the record is one string holding
@@ -117,7 +136,34 @@ pub(crate) struct Verdict {
     pub deny_code: Option<&'static str>,
 }
 
-pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext) -> Verdict {
+/// The score is too close to call from rules alone.
+pub(crate) fn in_band(policy: &Policy, score: f64) -> bool {
+    score < policy.thresholds.deny && score >= policy.ambiguous.from && score < policy.ambiguous.to
+}
+
+/// What an escalation may choose for an ambiguous login: the band's outcomes
+/// (deny only when the policy offers it) at or above every floor. Fewer than
+/// two options leave nothing to ask.
+pub(crate) fn escalation_options(policy: &Policy, risk: &RiskAssessment) -> Vec<Outcome> {
+    let mut floor = match risk.floor {
+        Some(Floor::Deny) => Outcome::Deny,
+        Some(Floor::Challenge) => Outcome::Challenge,
+        None => Outcome::Allow,
+    };
+    if policy.mfa.mode == MfaMode::Always {
+        floor = floor.max(Outcome::Challenge);
+    }
+    [Outcome::Allow, Outcome::Challenge, Outcome::Deny]
+        .into_iter()
+        .filter(|o| *o >= floor)
+        .filter(|o| *o != Outcome::Deny || policy.llm.may_deny)
+        .filter(|o| !(*o == Outcome::Challenge && policy.mfa.mode == MfaMode::Never))
+        .collect()
+}
+
+/// `choice`: an escalation's answer for an ambiguous score, already one of
+/// [`escalation_options`]; the floors below apply to it like to any outcome.
+pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext, choice: Option<Outcome>) -> Verdict {
     let t = &policy.thresholds;
     let band = &policy.ambiguous;
     let score = risk.score;
@@ -147,7 +193,7 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext)
         RiskLevel::Low
     };
 
-    let ambiguous = score < t.deny && score >= band.from && score < band.to;
+    let ambiguous = in_band(policy, score);
     let mut deny_code = None;
     let mut outcome = if score >= t.deny {
         deny_code = Some("risk_too_high");
@@ -169,9 +215,19 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext)
                 }
             ),
         ));
-        match band.fallback {
-            BandFallback::Allow => Outcome::Allow,
-            BandFallback::Challenge => Outcome::Challenge,
+        match (choice, band.fallback) {
+            (Some(chosen), _) => {
+                reasons.push(Reason::policy(
+                    "llm_decision",
+                    format!("the LLM escalation chose {} among the band's options", chosen.as_str()),
+                ));
+                if chosen == Outcome::Deny {
+                    deny_code = Some("risk_too_high");
+                }
+                chosen
+            }
+            (None, BandFallback::Allow) => Outcome::Allow,
+            (None, BandFallback::Challenge) => Outcome::Challenge,
         }
     } else if score >= t.challenge {
         reasons.push(Reason::policy(

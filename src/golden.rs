@@ -59,6 +59,13 @@ fn run_case(path: &Path) -> Result<(), String> {
                 .and_then(|line| serde_json::from_str::<Value>(line).ok())
                 .map(|a| codes(&a, "reasons"))
                 .unwrap_or(Value::Null),
+            "escalation_options" => answer.pointer("/escalation/options").cloned().unwrap_or(Value::Null),
+            "audit_llm" => answer
+                .get("audit")
+                .and_then(Value::as_str)
+                .and_then(|line| serde_json::from_str::<Value>(line).ok())
+                .and_then(|a| a.get("llm").cloned())
+                .unwrap_or(Value::Null),
             other => answer.get(other).cloned().unwrap_or(Value::Null),
         };
         if &got != want {

@@ -19,6 +19,7 @@ pub mod decision;
 pub mod domains;
 pub mod email;
 pub mod layers;
+pub mod llm;
 pub mod orgmap;
 pub mod policy;
 pub mod risk;
@@ -247,7 +248,7 @@ impl Engine {
                 layers: self.layers.clone(),
             },
             model: None,
-            llm: AuditLlm { asked: false },
+            llm: AuditLlm::default(),
             warnings: Vec::new(),
             ts_ms: now_ms,
         }
@@ -266,8 +267,14 @@ impl Engine {
         warnings.extend(self.policy_warnings());
 
         let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
-        let mut verdict = decision::decide(&self.policy, &risk, ctx);
-        if let Some(reason) = orgmap::login_domain_refusal(ctx) {
+        let refusal = orgmap::login_domain_refusal(ctx);
+        let (settled, options) = self.escalate_login(ctx, &risk, refusal.is_none(), &mut warnings);
+        let choice = match &settled {
+            Some(llm::Settled::Chosen { index, .. }) => options.get(*index).copied(),
+            _ => None,
+        };
+        let mut verdict = decision::decide(&self.policy, &risk, ctx, choice);
+        if let Some(reason) = refusal {
             verdict.reasons.push(reason);
             verdict.outcome = Outcome::Deny;
             verdict.deny_code = Some("organization_domain_not_allowed");
@@ -308,6 +315,22 @@ impl Engine {
         audit.reasons = verdict.reasons.iter().map(AuditReason::from).collect();
         audit.model = risk.model_score.map(|_| risk::model::MODEL_VERSION.to_string());
         audit.warnings = warnings.iter().map(|w| w.code).collect();
+        let names: Vec<String> = options.iter().map(|o| o.as_str().to_string()).collect();
+        let mut escalation = None;
+        let mut llm_result = None;
+        match &settled {
+            Some(llm::Settled::Pending) => {
+                let model = ctx.llm.as_ref().and_then(llm::model_name).unwrap_or_default();
+                let facts = llm_login_facts(&self.policy, &risk);
+                let fallback = verdict.outcome.as_str();
+                escalation = Some(llm::request(&self.policy.llm, model, "login_risk", &names, fallback, facts));
+            }
+            Some(s) => {
+                audit.llm = AuditLlm::of(s, &names);
+                llm_result = audit.llm.result;
+            }
+            None => {}
+        }
 
         Answer::success(
             LoginDecision {
@@ -323,12 +346,87 @@ impl Engine {
                     deny_reason: verdict.deny_code.map(decision::deny_reason),
                     claims,
                     history: history_changed.then_some(history),
+                    escalation,
+                    llm_result,
                 },
                 audit,
             },
             warnings,
         )
     }
+}
+
+impl Engine {
+    /// Whether this login goes to the LLM, and where that stands: `None` when
+    /// it does not (clear score, LLM off or not configured, floors leave one
+    /// option), else the escalation's state and the options it offers.
+    fn escalate_login(
+        &self,
+        ctx: &LoginContext,
+        risk: &risk::RiskAssessment,
+        refusable: bool,
+        warnings: &mut Vec<Issue>,
+    ) -> (Option<llm::Settled>, Vec<Outcome>) {
+        let Some(exchange) = ctx.llm.as_ref().filter(|e| e.available) else {
+            return (None, Vec::new());
+        };
+        if !self.policy.llm.enabled || !refusable || !decision::in_band(&self.policy, risk.score) {
+            if exchange.response.is_some() || exchange.failure.is_some() {
+                warnings.push(Issue::new("llm_answer_ignored", Some("llm".into()), "an LLM answer was passed for a decision that does not escalate"));
+            }
+            return (None, Vec::new());
+        }
+        let options = decision::escalation_options(&self.policy, risk);
+        if options.len() < 2 {
+            return (None, options);
+        }
+        if llm::model_name(exchange).is_none() {
+            return (Some(llm::Settled::Failed { asked: false, result: "invalid_model" }), options);
+        }
+        let names: Vec<String> = options.iter().map(|o| o.as_str().to_string()).collect();
+        (Some(llm::settle(exchange, &names, self.policy.llm.min_confidence)), options)
+    }
+}
+
+/// What the LLM is told about a login: scores, buckets, booleans and our own
+/// codes, never a value taken from the event as it is.
+fn llm_login_facts(policy: &Policy, risk: &risk::RiskAssessment) -> serde_json::Value {
+    let f = &risk.features;
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let speed = match f.speed_kmh {
+        None => "unknown",
+        Some(s) if s < 120.0 => "under_120_kmh",
+        Some(s) if s < 900.0 => "120_to_900_kmh",
+        Some(_) => "over_900_kmh",
+    };
+    let auth0_confidence = match f.auth0_confidence {
+        c if c >= 1.0 => "low",
+        c if c >= 0.5 => "medium",
+        _ => "high_or_unknown",
+    };
+    serde_json::json!({
+        "score": round2(risk.score),
+        "rule_score": round2(risk.rule_score),
+        "model_score": risk.model_score.map(round2),
+        "band": [policy.ambiguous.from, policy.ambiguous.to],
+        "signals": risk.signals.iter().map(|s| serde_json::json!({"code": s.code, "weight": round2(s.weight)})).collect::<Vec<_>>(),
+        "known_logins": llm::bucket(f.known_logins),
+        "travel_speed": speed,
+        "new_country": f.new_country,
+        "new_network": f.new_network,
+        "new_asn": f.new_asn,
+        "new_device": f.new_device,
+        "hosting_network": f.hosting_network,
+        "automation": f.automation,
+        "headless": f.headless,
+        "user_agent_missing": f.ua_missing,
+        "logins_last_10m": llm::bucket(u32::try_from(f.logins_last_10m).unwrap_or(u32::MAX)),
+        "logins_last_day": llm::bucket(u32::try_from(f.logins_last_day).unwrap_or(u32::MAX)),
+        "unusual_hour": f.unusual_hour,
+        "auth0_confidence": auth0_confidence,
+        "auth0_impossible_travel": f.auth0_impossible_travel,
+        "auth0_anonymous_proxy": f.auth0_anonymous_proxy,
+    })
 }
 
 /// What the risk engine saw in a login: for training, evaluation and support.

@@ -163,10 +163,53 @@ impl Default for Organizations {
 /// turns it on (and the Action has `LLM_BASE_URL`); while off, or when the call
 /// fails, the ambiguous band's `fallback` applies. The LLM never goes below the
 /// policy's floors.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Llm {
     pub enabled: bool,
+    /// The whole call, answer read included, well inside Auth0's 20 s flow.
+    pub timeout_ms: u32,
+    /// Calls per minute per tenant (per Action trigger); more take the fallback.
+    pub max_per_minute: u32,
+    pub breaker: Breaker,
+    /// Answers less sure than this are ignored and the fallback applies.
+    pub min_confidence: f64,
+    /// Offer `deny` among the band's options (only ever stricter than allowing).
+    pub may_deny: bool,
+    /// Also escalate organization suggestions (choose among the candidates found).
+    pub organizations: bool,
+    /// Send the email domain and candidate organization names with an
+    /// organization escalation; without it only claim kinds are sent.
+    pub share_domain: bool,
+}
+
+impl Default for Llm {
+    fn default() -> Self {
+        Llm {
+            enabled: false,
+            timeout_ms: 1500,
+            max_per_minute: 30,
+            breaker: Breaker::default(),
+            min_confidence: 0.7,
+            may_deny: false,
+            organizations: false,
+            share_domain: false,
+        }
+    }
+}
+
+/// After `failures` failed calls in a row, no call for `cooldown_seconds`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Breaker {
+    pub failures: u32,
+    pub cooldown_seconds: u32,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Breaker { failures: 3, cooldown_seconds: 60 }
+    }
 }
 
 /// Machine-to-machine tokens (credentials-exchange).
@@ -444,6 +487,19 @@ fn validate(p: &Policy) -> Vec<Issue> {
             ),
         );
     }
+    for (path, value, range) in [
+        ("llm.timeout_ms", p.llm.timeout_ms, 100..=5000),
+        ("llm.max_per_minute", p.llm.max_per_minute, 1..=10_000),
+        ("llm.breaker.failures", p.llm.breaker.failures, 1..=100),
+        ("llm.breaker.cooldown_seconds", p.llm.breaker.cooldown_seconds, 1..=3600),
+    ] {
+        if !range.contains(&value) {
+            fail(path, format!("`{value}` must be between {} and {}", range.start(), range.end()));
+        }
+    }
+    if !(0.0..=1.0).contains(&p.llm.min_confidence) {
+        fail("llm.min_confidence", format!("`{}` must be between 0 and 1", p.llm.min_confidence));
+    }
     if p.mfa.factors.is_empty() && p.mfa.mode != MfaMode::Never {
         fail(
             "mfa.factors",
@@ -603,6 +659,22 @@ mod tests {
 
     fn messages(json: &str) -> Vec<String> {
         parse_policy(json).unwrap_err().into_iter().map(|e| e.message).collect()
+    }
+
+    #[test]
+    fn llm_budgets_are_bounded() {
+        assert_eq!(
+            messages(r#"{"version":1,"llm":{"enabled":true,"timeout_ms":30000,"breaker":{"failures":0},"min_confidence":2,"model":"x"}}"#),
+            ["`llm.model`: unknown field `model`, expected one of `enabled`, `timeout_ms`, `max_per_minute`, `breaker`, `min_confidence`, `may_deny`, `organizations`, `share_domain`"]
+        );
+        assert_eq!(
+            messages(r#"{"version":1,"llm":{"enabled":true,"timeout_ms":30000,"breaker":{"failures":0},"min_confidence":2}}"#),
+            [
+                "`llm.timeout_ms`: `30000` must be between 100 and 5000",
+                "`llm.breaker.failures`: `0` must be between 1 and 100",
+                "`llm.min_confidence`: `2` must be between 0 and 1",
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //                                                       earlier scenarios, such as a cached index)
 //   "preceded_by": [{ "event": {...}, "times": 5 }],   earlier executions of the same Action,
 //                                                       sharing its cache (bursts); not checked
+//   "llm": { "reply": "allow", "delay_ms": 3000 },     start the harness's OpenAI-compatible
+//                                                       server (harness/llm.js) and point
+//                                                       LLM_BASE_URL at it
 //   "expect": {
 //     "outcome": "challenge",                      exact
 //     "api_methods": ["idToken.setCustomClaim"],   exact list of api methods, in call order
@@ -27,6 +30,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { runAction } = require('./run');
 const { Cache } = require('./api');
+const { FakeLlm } = require('./llm');
 
 /** `expected` is a partial description of `actual`: objects by key, arrays element-wise. */
 function matches(expected, actual) {
@@ -109,6 +113,17 @@ function scenarioFiles(dir) {
 }
 
 async function runScenario(scenario) {
+  const llm = scenario.llm ? await new FakeLlm({ reply: scenario.llm.reply, delayMs: scenario.llm.delay_ms }).start() : null;
+  try {
+    const secrets = llm ? { ...scenario.secrets, LLM_BASE_URL: llm.url } : scenario.secrets;
+    const outcome = await runScenarioWith({ ...scenario, secrets });
+    return { ...outcome, llmRequests: llm ? llm.requests : [] };
+  } finally {
+    if (llm) await llm.stop();
+  }
+}
+
+async function runScenarioWith(scenario) {
   const cache = new Cache();
   for (const prior of scenario.preceded_by || []) {
     for (let i = 0; i < (prior.times ?? 1); i += 1) {
@@ -164,7 +179,8 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
     else failed += 1;
     // Which policy layers decided, when they are more than the baseline.
     const layers = decision.policy?.layers?.length > 1 ? ` [${decision.policy.layers.join(' > ')}]` : '';
-    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}${layers}\n`);
+    const llm = decision.llm?.asked || decision.llm?.result ? ` [llm: ${decision.llm.result}]` : '';
+    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}${layers}${llm}\n`);
     if (verbose) {
       out.write(`      ${scenario.name}\n`);
       for (const r of decision.reasons || []) out.write(`        - ${r.code}: ${r.message}\n`);

@@ -1,6 +1,7 @@
 'use strict';
 // Every bundled scenario, run as its file says, leaves no secret value, raw email
-// address, name or IP address in any log line (audit records included).
+// address, name or IP address in any log line (audit records included) or in any
+// request sent to the LLM.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -9,8 +10,9 @@ const { runScenario, loadScenario, scenarioFiles } = require('../harness/scenari
 const { defaultEvent, fillDefaults } = require('../harness/events');
 
 const DIR = path.resolve(__dirname, '../../scenarios');
-// POLICY is stored as a secret but is configuration, and appears in no log either way.
-const NOT_SENSITIVE = new Set(['POLICY']);
+// POLICY and LLM_MODEL are stored as secrets but are configuration (the model name is
+// in every request to the LLM by design).
+const NOT_SENSITIVE = new Set(['POLICY', 'LLM_MODEL']);
 
 function needles(scenario) {
   const event = scenario.fill_defaults === false ? scenario.event : fillDefaults(defaultEvent(scenario.trigger), scenario.event || {});
@@ -31,7 +33,10 @@ for (const file of scenarioFiles(DIR)) {
   const found = needles(scenario);
   if (found.length === 0) continue;
   test(`no secret or PII in the logs: ${path.relative(DIR, file)}`, async () => {
-    const { logs } = await runScenario(scenario);
+    const { logs, llmRequests } = await runScenario(scenario);
     for (const needle of found) assert.ok(!logs.includes(needle), `${JSON.stringify(needle)} appears in the logs`);
+    for (const { body } of llmRequests) {
+      for (const needle of found) assert.ok(!body.includes(needle), `${JSON.stringify(needle)} was sent to the LLM`);
+    }
   });
 }

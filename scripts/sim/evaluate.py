@@ -179,6 +179,20 @@ def main():
         "the rules and ours use the default policy unchanged. Limits: simulated traffic only; "
         "attacks are over-represented (one per victim, in 30% of users) so each type has enough held-out cases.",
     ]
+    if all("escalated" in r for r in rows):
+        def share(rs):
+            return 100 * sum(r["escalated"] for r in rs) / max(1, len(rs))
+        legit = [r for r in rows if r["label"] == 0]
+        attacks = [r for r in rows if r["label"] == 1]
+        result["llm_escalated"] = share(rows) / 100
+        lines += [
+            "",
+            "## LLM escalation",
+            "",
+            f"With `llm.enabled` and the default band [0.4, 0.5), the logins that would be sent to the LLM: "
+            f"{share(rows):.2f}% of all {len(rows)} logins (target: at most 2%), {share(legit):.2f}% of legitimate ones, "
+            f"{share(attacks):.2f}% of attacks. Logins with a hard signal (a floor) or a clear score are never sent.",
+        ]
     if args.signups:
         more, result["signups_refused"] = signup_report(args.signups)
         lines += more

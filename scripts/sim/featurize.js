@@ -21,7 +21,11 @@ async function main() {
     process.stderr.write('usage: featurize.js <events.jsonl> <out.jsonl> [policy.json]\n');
     process.exit(2);
   }
-  const engine = new Engine(policyFile ? fs.readFileSync(policyFile, 'utf8') : undefined);
+  const policyText = policyFile ? fs.readFileSync(policyFile, 'utf8') : '{"version":1}';
+  const engine = new Engine(policyFile ? policyText : undefined);
+  // The same policy with LLM escalation on: which logins it would send (issue 6's
+  // target: at most 2% of the traffic).
+  const escalating = new Engine(JSON.stringify({ ...JSON.parse(policyText), llm: { enabled: true } }));
   const out = fs.createWriteStream(output);
   const state = new Map();
   let n = 0;
@@ -41,13 +45,14 @@ async function main() {
     if (s.mfaAt !== undefined) ctx.authentication.methods = [{ name: 'mfa', timestamp: new Date(s.mfaAt * 1000).toISOString() }];
     const d = engine.decideLogin(ctx);
     const x = engine.explainLogin(ctx);
+    const escalated = Boolean(escalating.decideLogin({ ...ctx, llm: { available: true } }).escalation);
     if (d.type !== 'success' || x.type !== 'success') throw new Error(`engine failure on ${line}: ${JSON.stringify(d.errors || x.errors)}`);
     if (d.history) s.history = d.history;
     if (e.label === 0 && d.outcome === 'challenge') s.mfaAt = e.t + 30;
     out.write(`${JSON.stringify({
       user: e.user, split: e.split, kind: e.kind, label: e.label, t: e.t,
       outcome: d.outcome, score: d.score, rule_score: x.rule_score, model_score: x.model_score,
-      floor: x.floor, signals: x.signals, x: x.vector,
+      floor: x.floor, signals: x.signals, x: x.vector, escalated,
     })}\n`);
     n += 1;
   }

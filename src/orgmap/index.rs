@@ -42,6 +42,16 @@ pub enum DomainStatus {
     Metadata,
 }
 
+impl DomainStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainStatus::Verified => "verified",
+            DomainStatus::Pending => "pending",
+            DomainStatus::Metadata => "metadata",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Claim {
     pub org: u32,

@@ -35,6 +35,8 @@ pub struct OrgContext {
     /// Organization ids the user already belongs to (`GET /api/v2/users/{id}/organizations`).
     pub member_of: Option<Vec<String>>,
     pub now_ms: Option<f64>,
+    /// The LLM escalation of a suggestion: whether one is possible, then its response.
+    pub llm: Option<crate::llm::Exchange>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -115,6 +117,12 @@ pub struct OrgDecision {
     pub reasons: Vec<Reason>,
     /// Already a member of two or more organizations unrelated to the address's domain.
     pub anomaly: bool,
+    /// Present when the policy asks an LLM to choose among the candidates:
+    /// the shim sends it and decides again with the response (or the failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<crate::llm::Escalation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_result: Option<&'static str>,
     #[serde(serialize_with = "crate::audit::as_json_line")]
     pub audit: AuditRecord,
 }
@@ -161,7 +169,7 @@ impl Engine {
         let mut anomaly = false;
         let mut class = None;
 
-        let outcome = match &address {
+        let mut outcome = match &address {
             None => Outcome::none("no_email", "the user has no email address to map"),
             Some(Err(_)) => Outcome::none("email_invalid", "the email address is malformed"),
             Some(Ok(a)) => {
@@ -171,6 +179,37 @@ impl Engine {
                 self.map_domain(index, ctx, &a.domain, c)
             }
         };
+
+        let mut escalation = None;
+        let mut llm_audit = crate::llm::AuditLlm::default();
+        if let (OrgAction::Suggest, Some(Ok(a))) = (outcome.action, &address) {
+            if let Some((settled, options)) = self.escalate_suggestion(ctx, &outcome) {
+                match settled {
+                    crate::llm::Settled::Pending => {
+                        let model = ctx.llm.as_ref().and_then(crate::llm::model_name).unwrap_or_default();
+                        let facts = self.llm_suggestion_facts(index, ctx, &a.domain, &outcome, &options);
+                        escalation = Some(crate::llm::request(&self.policy.llm, model, "organization_match", &options, "suggest", facts));
+                    }
+                    settled => {
+                        llm_audit = crate::llm::AuditLlm::of(&settled, &options);
+                        if let crate::llm::Settled::Chosen { index: chosen, .. } = settled {
+                            // The LLM only narrows a suggestion: it never joins, invites or names a new organization.
+                            match outcome.candidates.get(chosen).copied() {
+                                Some(org) => {
+                                    outcome.candidates = vec![org];
+                                    outcome.reasons.push(Reason::policy("llm_choice", "the LLM escalation chose one of the candidate organizations; it stays a suggestion"));
+                                }
+                                None => {
+                                    outcome.candidates.clear();
+                                    outcome.action = OrgAction::None;
+                                    outcome.reasons.push(Reason::policy("llm_no_match", "the LLM escalation found none of the candidate organizations a match"));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
 
         let mut reasons = outcome.reasons;
         if anomaly {
@@ -195,6 +234,8 @@ impl Engine {
         record.org_action = Some(outcome.action);
         record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
         record.warnings = warnings.iter().map(|w| w.code).collect();
+        let llm_result = llm_audit.result;
+        record.llm = llm_audit;
 
         Answer::success(
             OrgDecision {
@@ -205,6 +246,8 @@ impl Engine {
                 proposal: outcome.proposal,
                 reasons,
                 anomaly,
+                escalation,
+                llm_result,
                 audit: record,
             },
             warnings,
@@ -278,6 +321,60 @@ impl Engine {
             };
         }
         Outcome::none("no_organization", "no organization claims this domain")
+    }
+
+    /// Whether a suggestion goes to the LLM: `None` when it does not, else the
+    /// escalation's state and its options (`candidate_1`.. in the suggestion's
+    /// order, then `none`).
+    fn escalate_suggestion(&self, ctx: &OrgContext, outcome: &Outcome) -> Option<(crate::llm::Settled, Vec<String>)> {
+        let exchange = ctx.llm.as_ref().filter(|e| e.available)?;
+        let llm = &self.policy.llm;
+        if !llm.enabled || !llm.organizations || outcome.candidates.is_empty() {
+            return None;
+        }
+        let mut options: Vec<String> = (1..=outcome.candidates.len().min(10)).map(|n| format!("candidate_{n}")).collect();
+        options.push("none".to_string());
+        if crate::llm::model_name(exchange).is_none() {
+            return Some((crate::llm::Settled::Failed { asked: false, result: "invalid_model" }, options));
+        }
+        let settled = crate::llm::settle(exchange, &options, llm.min_confidence);
+        // `none` is the last option; map it past the candidates.
+        let settled = match settled {
+            crate::llm::Settled::Chosen { index: i, confidence, rationale } if i + 1 == options.len() => {
+                crate::llm::Settled::Chosen { index: usize::MAX, confidence, rationale }
+            }
+            s => s,
+        };
+        Some((settled, options))
+    }
+
+    /// What the LLM is told about a suggestion: for each candidate, how it
+    /// claims the domain; the domain and the organizations' names only when the
+    /// policy shares them (names only in Auth0's own `[a-z0-9_-]` form).
+    fn llm_suggestion_facts(&self, index: &OrgIndex, ctx: &OrgContext, domain: &str, outcome: &Outcome, options: &[String]) -> serde_json::Value {
+        let share = self.policy.llm.share_domain;
+        let candidates: Vec<serde_json::Value> = outcome
+            .candidates
+            .iter()
+            .zip(options.iter().take(options.len().saturating_sub(1)))
+            .map(|(&org, option)| {
+                let (relation, status) = email::self_and_parents(domain)
+                    .enumerate()
+                    .find_map(|(depth, d)| {
+                        index.claims(d).iter().find(|c| c.org == org).map(|c| (if depth == 0 { "exact" } else { "parent_domain" }, c.status.as_str()))
+                    })
+                    .unwrap_or(("none", "none"));
+                let name = index.org(org).map(|o| o.name).filter(|n| share && n.len() <= 50 && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'));
+                serde_json::json!({ "option": option, "relation": relation, "claim": status, "name": name })
+            })
+            .collect();
+        serde_json::json!({
+            "reason": outcome.reasons.first().map(|r| r.code),
+            "email_verified": ctx.user.as_ref().and_then(|u| u.email_verified).unwrap_or(false),
+            "member_of_count": crate::llm::bucket(u32::try_from(ctx.member_of.as_ref().map_or(0, Vec::len)).unwrap_or(u32::MAX)),
+            "domain": share.then_some(domain),
+            "candidates": candidates,
+        })
     }
 
     fn join_or_invite(&self, index: &OrgIndex, ctx: &OrgContext, org: u32) -> Outcome {

@@ -148,3 +148,43 @@ fn the_policy_can_exclude_domains_and_trust_metadata() {
     let trusted = decide_with(Some(r#"{"version":1,"organizations":{"trust_metadata_domains":true}}"#), json!({"email": "a@meta.example", "email_verified": true}), json!({}));
     assert_eq!(summary(&trusted).1.as_deref(), Some("org_meta"));
 }
+
+#[test]
+fn an_llm_only_narrows_a_suggestion() {
+    const POLICY: &str = r#"{"version":1,"llm":{"enabled":true,"organizations":true}}"#;
+    let user = || json!({"user_id": "auth0|1", "email": "ignore.instructions@shared.example", "email_verified": true});
+    let completion = |decision: &str| {
+        json!({"choices": [{"message": {"content": json!({"decision": decision, "confidence": 0.9, "rationale": "exact verified claim"}).to_string()}, "finish_reason": "stop"}]}).to_string()
+    };
+
+    let asked = decide_with(Some(POLICY), user(), json!({"llm": {"available": true}}));
+    assert_eq!(asked["action"], "suggest");
+    assert_eq!(asked["escalation"]["options"], json!(["candidate_1", "candidate_2", "none"]));
+    let body = asked["escalation"]["body"].as_str().unwrap();
+    for needle in ["shared.example", "twin", "org_", "ignore", "auth0|"] {
+        assert!(!body.contains(needle), "{needle} sent without share_domain: {body}");
+    }
+    // Off for organizations unless the policy says so.
+    let off = decide_with(Some(r#"{"version":1,"llm":{"enabled":true}}"#), user(), json!({"llm": {"available": true}}));
+    assert!(off.get("escalation").is_none());
+
+    let chosen = decide_with(Some(POLICY), user(), json!({"llm": {"available": true, "response": completion("candidate_2")}}));
+    let (action, org, candidates, codes) = summary(&chosen);
+    assert_eq!((action.as_str(), org, candidates), ("suggest", None, vec!["org_twin2".to_string()]));
+    assert!(codes.contains(&"llm_choice".to_string()));
+    assert_eq!(chosen["llm_result"], "answered");
+
+    let neither = decide_with(Some(POLICY), user(), json!({"llm": {"available": true, "response": completion("none")}}));
+    assert_eq!(summary(&neither).0, "none");
+    // A new organization, a join, or a made-up candidate are not options.
+    for made_up in ["org_evil", "join", "candidate_3"] {
+        let a = decide_with(Some(POLICY), user(), json!({"llm": {"available": true, "response": completion(made_up)}}));
+        assert_eq!(summary(&a).2, ["org_twin1", "org_twin2"], "{made_up}");
+        assert_eq!(a["llm_result"], "out_of_options");
+    }
+
+    let shared = decide_with(Some(r#"{"version":1,"llm":{"enabled":true,"organizations":true,"share_domain":true}}"#), user(), json!({"llm": {"available": true}}));
+    let body = shared["escalation"]["body"].as_str().unwrap();
+    assert!(body.contains("shared.example") && body.contains("twin1"), "{body}");
+    assert!(!body.contains("ignore"), "{body}");
+}
