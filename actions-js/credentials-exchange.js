@@ -16,9 +16,9 @@ const getEngine = shim.engineCache();
 
 exports.onExecuteCredentialsExchange = async (event, api) => {
   const audit = shim.auditTrail(event, console);
-  let failMode = 'challenge';
+  let failMode = shim.failModeOf(event);
   try {
-    const guard = getEngine(event.secrets?.POLICY);
+    const guard = await getEngine(event.secrets);
     failMode = guard.failMode;
     const answer = shim.orThrow(guard.decideCredentials({
       tenant: event.tenant,

@@ -35,9 +35,9 @@ const RECHECK_MS = 30 * 24 * 3600 * 1000;
 
 exports.onExecutePostLogin = async (event, api) => {
   const audit = shim.auditTrail(event, console);
-  let failMode = 'challenge';
+  let failMode = shim.failModeOf(event);
   try {
-    const guard = getEngine(event.secrets?.POLICY);
+    const guard = await getEngine(event.secrets);
     failMode = guard.failMode;
     const answer = await llm.decideEscalating((context) => guard.decideLogin(context), {
       tenant: event.tenant,

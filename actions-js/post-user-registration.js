@@ -24,7 +24,7 @@ const discovery = require('actionguard/orgs').createDiscovery();
 exports.onExecutePostUserRegistration = async (event, api) => {
   const audit = shim.auditTrail(event, console);
   try {
-    const { decision, approval } = await discovery.discover({ auth0, engine: getEngine(event.secrets?.POLICY), event, api });
+    const { decision, approval } = await discovery.discover({ auth0, engine: await getEngine(event.secrets), event, api });
     audit.log(decision.audit);
     if (approval) audit.log(shim.auditLine('post-user-registration', event, { approval }));
   } catch (err) {

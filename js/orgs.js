@@ -53,13 +53,13 @@ async function all(first) {
 // waits out a 429 as x-ratelimit-reset says): one request per organization, so
 // large tenants publish a snapshot instead (scripts/sync-orgs, which uses this too).
 // Resolves to `{ index, warnings }` (records skipped, each with its reason).
-async function buildFromApi(mgmt) {
+async function buildFromApi(mgmt, secrets) {
   const records = [];
   for (const org of await all(mgmt.organizations.list({ take: 50 }))) {
     const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
     records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains });
   }
-  return orThrow(load().buildOrgIndex(records));
+  return orThrow((await load(secrets)).buildOrgIndex(records));
 }
 
 // A snapshot is only trusted with the SHA-256 it was published with.
@@ -69,7 +69,7 @@ async function indexFromSnapshot(secrets) {
   const bytes = new Uint8Array(await res.arrayBuffer());
   const digest = crypto.createHash('sha256').update(bytes).digest('hex');
   if (digest !== String(secrets.ORGMAP_SNAPSHOT_SHA256).toLowerCase()) throw fail('snapshot_integrity', 'the snapshot does not match ORGMAP_SNAPSHOT_SHA256');
-  return orThrow(load().loadOrgSnapshot(bytes)).index;
+  return orThrow((await load(secrets)).loadOrgSnapshot(bytes)).index;
 }
 
 // The index of one Action instance: built on first use; afterwards a stale index
@@ -136,7 +136,7 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
     throw fail('not_configured', 'AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET are needed for organization discovery');
   }
   const mgmt = await managementClient(auth0, secrets, api);
-  const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt).then((built) => built.index)));
+  const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt, secrets).then((built) => built.index)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
   const decision = await decideEscalating((context) => engine.decideOrganization(orgIndex, context), {
     tenant: event.tenant,

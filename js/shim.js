@@ -1,29 +1,108 @@
 'use strict';
 // What every ActionGuard Action shim does the same way (`require('actionguard/shim')`):
-// keep one engine per Action instance, rebuilt only when the POLICY secret changes,
-// and write the audit line of a decision that could not be made. Plain JavaScript
-// that loads the WebAssembly only when first asked, so that a module that fails to
-// instantiate becomes an error with a code (and the fail mode), not a broken Action.
+// load the WebAssembly once per Action instance, keep one engine, rebuilt only when the
+// POLICY secret changes, and write the audit line of a decision that could not be made.
+// Plain JavaScript that loads the WebAssembly only when first asked, so that a module
+// that fails to load becomes an error with a code (and the fail mode), not a broken Action.
 
-function load() {
+const crypto = require('node:crypto');
+const zlib = require('node:zlib');
+
+const WASM_FETCH_TIMEOUT_MS = 5000;
+const FAIL_MODES = new Set(['allow', 'challenge', 'deny']);
+
+function fail(code, message, cause) {
+  return Object.assign(new Error(message), { code, cause });
+}
+
+// How the WebAssembly reaches the Action:
+// - by default, wasm-pack's loader reads the package's .wasm beside it (the fastest
+//   cold start); if the filesystem refuses (Auth0 documents nothing about file reads
+//   inside an Action), the embedded form takes over;
+// - ACTIONGUARD_WASM=embedded: the .wasm inside the package's JavaScript (gzip, base64),
+//   no file read beyond `require` (about 120 ms more at cold start, to inflate it);
+// - ACTIONGUARD_WASM_URL: fetched once per instance and instantiated only if its SHA-256
+//   is ACTIONGUARD_WASM_SHA256 (the .wasm as published, raw or gzip).
+const loaded = new Map();
+const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR']);
+
+function loadForm(secrets) {
+  const url = secrets?.ACTIONGUARD_WASM_URL;
+  if (url) return fetchVerified(String(url), String(secrets.ACTIONGUARD_WASM_SHA256 || ''));
+  if (secrets?.ACTIONGUARD_WASM === 'embedded') return require('./embedded.js');
   try {
     return require('./actionguard.js');
-  } catch (cause) {
-    throw Object.assign(new Error('actionguard failed to load'), { code: 'load_failed', cause });
+  } catch (err) {
+    if (FS_ERRORS.has(err?.code)) return require('./embedded.js');
+    throw err;
   }
 }
 
-/** A function `(policy) => Engine` that reuses the engine while `policy` is unchanged. */
+async function fetchVerified(url, sha256) {
+  if (!/^[0-9a-f]{64}$/i.test(sha256)) throw fail('wasm_integrity', 'ACTIONGUARD_WASM_SHA256 must be the hex SHA-256 of the published .wasm');
+  if (!/^https:\/\//.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)) throw fail('wasm_integrity', 'ACTIONGUARD_WASM_URL must be https');
+  let res;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(WASM_FETCH_TIMEOUT_MS) });
+  } catch (cause) {
+    throw fail('wasm_unavailable', 'the WebAssembly could not be fetched', cause);
+  }
+  if (!res.ok) throw Object.assign(fail('wasm_unavailable', 'the WebAssembly could not be fetched'), { statusCode: res.status });
+  const body = Buffer.from(await res.arrayBuffer());
+  if (crypto.createHash('sha256').update(body).digest('hex') !== sha256.toLowerCase()) {
+    throw fail('wasm_integrity', 'the fetched WebAssembly does not match ACTIONGUARD_WASM_SHA256');
+  }
+  const bytes = body[0] === 0x1f && body[1] === 0x8b ? zlib.gunzipSync(body) : body;
+  return require('./actionguard_factory.js')(bytes);
+}
+
+/**
+ * The ActionGuard module (Engine, buildOrgIndex, ...) for these secrets, loaded once per
+ * instance and form. Resolves, or rejects with `code` load_failed, wasm_unavailable or
+ * wasm_integrity; a failed load is tried again by the next execution.
+ */
+function load(secrets) {
+  const key = secrets?.ACTIONGUARD_WASM_URL ? `url:${secrets.ACTIONGUARD_WASM_URL}:${secrets.ACTIONGUARD_WASM_SHA256}` : secrets?.ACTIONGUARD_WASM === 'embedded' ? 'embedded' : 'file';
+  let pending = loaded.get(key);
+  if (!pending) {
+    pending = (async () => loadForm(secrets))().catch((cause) => {
+      loaded.delete(key);
+      throw cause?.code ? cause : fail('load_failed', 'actionguard failed to load', cause);
+    });
+    loaded.set(key, pending);
+  }
+  return pending;
+}
+
+/** A function `async (secrets) => Engine` that reuses the engine while POLICY is unchanged. */
 function engineCache() {
   let engine;
   let builtFor;
-  return (policy) => {
-    if (!engine || builtFor !== policy) {
-      engine = new (load().Engine)(policy);
+  let builtWith;
+  return async (secrets) => {
+    const core = await load(secrets);
+    const policy = secrets?.POLICY;
+    if (!engine || builtFor !== policy || builtWith !== core) {
+      engine = new core.Engine(policy);
       builtFor = policy;
+      builtWith = core;
     }
     return engine;
   };
+}
+
+/**
+ * The fail mode to apply before an engine exists (the WebAssembly did not load): the
+ * POLICY secret's `fail_mode` when it says one, else `challenge`. Never throws, whatever
+ * the event is.
+ */
+function failModeOf(event) {
+  try {
+    const mode = JSON.parse(event.secrets.POLICY).fail_mode;
+    return FAIL_MODES.has(mode) ? mode : 'challenge';
+  } catch {
+    return 'challenge';
+  }
 }
 
 /** Throws a failure answer as an Error carrying its code and path; returns a success. */
@@ -42,7 +121,9 @@ function auditLine(trigger, event, fields) {
  * code, field path and HTTP status are kept: messages may quote event values.
  */
 function failureLine(trigger, event, err, fields) {
-  return auditLine(trigger, event, { ...fields, error: { code: err?.code || 'internal', path: err?.path || null, status: err?.statusCode ?? null } });
+  // A trap (a Rust panic, out of memory) is a defect to fix, whatever the input was.
+  const code = err instanceof WebAssembly.RuntimeError ? 'trap' : err?.code || 'internal';
+  return auditLine(trigger, event, { ...fields, error: { code: typeof code === 'string' ? code.slice(0, 64) : 'internal', path: typeof err?.path === 'string' ? err.path.slice(0, 128) : null, status: err?.statusCode ?? null } });
 }
 
 // A log stream is the record; the webhook is a copy, and never worth a slow login.
@@ -79,4 +160,4 @@ function auditTrail(event, actionConsole) {
   };
 }
 
-module.exports = { load, engineCache, orThrow, auditLine, failureLine, auditTrail };
+module.exports = { load, engineCache, failModeOf, orThrow, auditLine, failureLine, auditTrail };
