@@ -32,12 +32,14 @@ try {
   discovery = undefined;
 }
 const RECHECK_MS = 30 * 24 * 3600 * 1000;
+// Discovery never holds a login longer than this, whatever the Management API does.
+const DISCOVERY_BUDGET_MS = 4000;
 
 exports.onExecutePostLogin = async (event, api) => {
   const audit = shim.auditTrail(event, console);
   let failMode = shim.failModeOf(event);
   try {
-    const guard = await getEngine(event.secrets);
+    const guard = await getEngine(shim.eventOrThrow(event).secrets);
     failMode = guard.failMode;
     const answer = await llm.decideEscalating((context) => guard.decideLogin(context), {
       tenant: event.tenant,
@@ -69,15 +71,24 @@ exports.onExecutePostLogin = async (event, api) => {
 };
 
 async function discoverOnce(event, api, guard, audit) {
-  const checked = Date.parse(event.user?.app_metadata?.actionguard_org?.at);
-  if (!discovery || !event.secrets?.AUTH0_DOMAIN || event.organization || Date.now() - checked < RECHECK_MS) return;
+  const marker = event.user?.app_metadata?.actionguard_org;
+  if (!discovery || !event.secrets?.AUTH0_DOMAIN || event.organization || Date.now() - Date.parse(marker?.at) < RECHECK_MS) return;
+  let timer;
+  const budget = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('organization discovery exceeded its budget'), { code: 'budget_exceeded' })), DISCOVERY_BUDGET_MS);
+  });
   try {
-    const { decision } = await discovery.discover({ auth0, engine: guard, event, api, memberships: true });
+    const work = discovery.discover({ auth0, engine: guard, event, api, memberships: true, completeJoin: !marker });
+    work.catch(() => {}); // settled later when the budget wins; its writes are idempotent
+    const { decision, effect } = await Promise.race([work, budget]);
     audit.log(decision.audit);
+    if (effect) audit.log(shim.auditLine('post-login', event, { effect }));
     const suggested = decision.action === 'suggest' ? { suggested: decision.candidates.map((c) => c.id) } : {};
     api.user.setAppMetadata('actionguard_org', { action: decision.action, ...suggested, at: new Date().toISOString() });
   } catch (err) {
     if (err?.decision) audit.log(err.decision.audit);
     audit.log(shim.failureLine('post-login', event, err, { discovery_failed: true }));
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -24,9 +24,9 @@ const discovery = require('actionguard/orgs').createDiscovery();
 exports.onExecutePostUserRegistration = async (event, api) => {
   const audit = shim.auditTrail(event, console);
   try {
-    const { decision, approval } = await discovery.discover({ auth0, engine: await getEngine(event.secrets), event, api });
+    const { decision, effect } = await discovery.discover({ auth0, engine: await getEngine(shim.eventOrThrow(event).secrets), event, api });
     audit.log(decision.audit);
-    if (approval) audit.log(shim.auditLine('post-user-registration', event, { approval }));
+    if (effect) audit.log(shim.auditLine('post-user-registration', event, { effect }));
   } catch (err) {
     if (err?.decision) audit.log(err.decision.audit);
     audit.log(shim.failureLine('post-user-registration', event, err, { outcome: 'allow', fail_mode: true }));

@@ -21,7 +21,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
   const audit = shim.auditTrail(event, console);
   let failMode = shim.failModeOf(event);
   try {
-    const guard = await getEngine(event.secrets);
+    const guard = await getEngine(shim.eventOrThrow(event).secrets);
     failMode = guard.failMode;
     const answer = shim.orThrow(guard.decideSignup({
       tenant: event.tenant,

@@ -19,13 +19,23 @@ function fail(code, message, statusCode) {
   return Object.assign(new Error(message), { code, statusCode });
 }
 
+// fetch, with a network failure or a timeout turned into an error with a code
+// (`<what>_timeout`, `<what>_unreachable`) for the audit line.
+async function fetchOr(what, url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    throw fail(err?.name === 'TimeoutError' ? `${what}_timeout` : `${what}_unreachable`, `the ${what} request failed`);
+  }
+}
+
 // One M2M token for every instance of a trigger while it lasts: api.cache is shared
 // by the trigger's instances, the SDK's own token cache is not.
 async function managementClient(auth0, secrets, api) {
   const domain = secrets.AUTH0_DOMAIN;
   let token = api.cache.get(TOKEN_KEY)?.value;
   if (!token) {
-    const res = await fetch(`https://${domain}/oauth/token`, {
+    const res = await fetchOr('token', `https://${domain}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -38,7 +48,9 @@ async function managementClient(auth0, secrets, api) {
     token = grant.access_token;
     api.cache.set(TOKEN_KEY, token, { ttl: Math.max(60, (grant.expires_in || 3600) - 300) * 1000 });
   }
-  return new auth0.ManagementClient({ domain, token });
+  // The SDK retries 408, 429 (as x-ratelimit-reset says) and 5xx twice; a request that
+  // hangs gives up after HTTP_TIMEOUT_MS.
+  return new auth0.ManagementClient({ domain, token, timeoutInSeconds: HTTP_TIMEOUT_MS / 1000 });
 }
 
 async function all(first) {
@@ -64,7 +76,7 @@ async function buildFromApi(mgmt, secrets) {
 
 // A snapshot is only trusted with the SHA-256 it was published with.
 async function indexFromSnapshot(secrets) {
-  const res = await fetch(secrets.ORGMAP_SNAPSHOT_URL, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  const res = await fetchOr('snapshot', secrets.ORGMAP_SNAPSHOT_URL, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
   if (!res.ok) throw fail('snapshot_unavailable', 'the snapshot could not be fetched', res.status);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const digest = crypto.createHash('sha256').update(bytes).digest('hex');
@@ -104,7 +116,7 @@ async function requestApproval(secrets, api, tenant, decision) {
     requested_by: JSON.parse(decision.audit).user, requested_at: new Date().toISOString(),
   });
   const signature = crypto.createHmac('sha256', secrets.APPROVAL_WEBHOOK_SECRET).update(body).digest('hex');
-  const res = await fetch(secrets.APPROVAL_WEBHOOK_URL, {
+  const res = await fetchOr('approval', secrets.APPROVAL_WEBHOOK_URL, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-actionguard-signature': `sha256=${signature}`, 'idempotency-key': dedupeKey },
     body,
@@ -118,18 +130,21 @@ async function requestApproval(secrets, api, tenant, decision) {
 /**
  * Organization discovery for one Action: create it at module scope (it keeps the
  * index), then `discover(...)` per execution. `discover` decides and carries out the
- * decision for `event.user` and returns `{ decision, approval? }`; the shim logs
+ * decision for `event.user` and returns `{ decision, effect? }` (`requested`,
+ * `already_requested`, `already_invited`, `roles_completed`); the shim logs
  * `decision.audit` (this module has no console of the Action's). It throws only
  * errors with a `code` (and `statusCode` for HTTP ones), for the shim to audit, and
  * then `err.decision` is the decision when one was made. `memberships`: also look
- * up the user's organizations (post-login).
+ * up the user's organizations (post-login); `completeJoin`: for an existing member of
+ * the organization the domain maps to, assign the roles a join gives (a first login's
+ * discovery, finishing a registration whose role assignment failed).
  */
 function createDiscovery() {
   const getIndex = indexCache();
   return { discover: (args) => discover(getIndex, args) };
 }
 
-async function discover(getIndex, { auth0, engine, event, api, memberships = false }) {
+async function discover(getIndex, { auth0, engine, event, api, memberships = false, completeJoin = false }) {
   const secrets = event.secrets || {};
   const user = event.user || {};
   if (!secrets.AUTH0_DOMAIN || !secrets.AUTH0_CLIENT_ID || !secrets.AUTH0_CLIENT_SECRET) {
@@ -146,25 +161,36 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
     now_ms: Date.now(),
   }, secrets, api);
   try {
-    return { decision, approval: await carryOut(mgmt, decision, event, api) };
+    return { decision, effect: await carryOut(mgmt, decision, event, api, completeJoin) };
   } catch (err) {
     err.decision = decision;
     throw err;
   }
 }
 
-async function carryOut(mgmt, decision, event, api) {
+async function carryOut(mgmt, decision, event, api, completeJoin) {
   const secrets = event.secrets || {};
   const user = event.user || {};
   const org = decision.organization;
   if (decision.action === 'join') {
-    // Adding a member twice is a no-op on Auth0, so a retried execution is harmless.
+    // Adding a member or a role twice is a no-op on Auth0: retries (the SDK's, on 429
+    // and 5xx, or a later execution's) cannot duplicate anything.
     await mgmt.organizations.members.create(org.id, { members: [user.user_id] });
     if (decision.roles.length) await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
+  } else if (decision.action === 'none' && org && decision.roles.length && completeJoin && decision.reasons.some((r) => r.code === 'already_member')) {
+    // A join whose role assignment failed at registration is completed at the first login.
+    await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
+    return 'roles_completed';
   } else if (decision.action === 'invite' && secrets.INVITATION_CLIENT_ID) {
+    // An invitation is not idempotent (a retry after a 5xx that was in fact processed
+    // sends a second email): no retries, and one per user and organization per day;
+    // a failed one is sent again by the first login's discovery.
+    const sentKey = `actionguard:invited:${crypto.createHash('sha256').update(`${org.id}\0${user.user_id}`).digest('hex').slice(0, 32)}`;
+    if (api.cache.get(sentKey)) return 'already_invited';
     await mgmt.organizations.invitations.create(org.id, {
       inviter: { name: 'ActionGuard' }, invitee: { email: user.email }, client_id: secrets.INVITATION_CLIENT_ID, roles: decision.roles,
-    });
+    }, { maxRetries: 0 });
+    api.cache.set(sentKey, '1', { ttl: 24 * 3600 * 1000 });
   } else if (decision.action === 'create_for_approval' && secrets.APPROVAL_WEBHOOK_URL && secrets.APPROVAL_WEBHOOK_SECRET) {
     return requestApproval(secrets, api, event.tenant?.id ?? null, decision);
   }

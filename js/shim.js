@@ -74,6 +74,12 @@ function load(secrets) {
   return pending;
 }
 
+/** Auth0 always passes an object; anything else is refused as a classified input error. */
+function eventOrThrow(event) {
+  if (event === null || event === undefined) throw Object.assign(new Error('the Action was given no event'), { code: 'invalid_event' });
+  return event;
+}
+
 /** A function `async (secrets) => Engine` that reuses the engine while POLICY is unchanged. */
 function engineCache() {
   let engine;
@@ -160,4 +166,4 @@ function auditTrail(event, actionConsole) {
   };
 }
 
-module.exports = { load, engineCache, failModeOf, orThrow, auditLine, failureLine, auditTrail };
+module.exports = { load, engineCache, eventOrThrow, failModeOf, orThrow, auditLine, failureLine, auditTrail };

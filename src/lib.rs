@@ -18,6 +18,8 @@ pub mod credentials;
 pub mod decision;
 pub mod domains;
 pub mod email;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod layers;
 pub mod llm;
 pub mod orgmap;

@@ -30,8 +30,15 @@ function redact(body) {
   for (const key of ['client_secret', 'client_assertion', 'password']) {
     if (key in out) out[key] = '[redacted]';
   }
+  if (Array.isArray(out.secrets)) out.secrets = out.secrets.map((x) => ({ name: x?.name, value: '[redacted]' }));
   return out;
 }
+
+// Trigger versions the emulator accepts, as Auth0 lists them for current Actions.
+const TRIGGER_VERSIONS = { 'post-login': 'v3', 'pre-user-registration': 'v2', 'post-user-registration': 'v2', 'credentials-exchange': 'v2' };
+const HANDLERS = { 'post-login': 'onExecutePostLogin', 'pre-user-registration': 'onExecutePreUserRegistration', 'post-user-registration': 'onExecutePostUserRegistration', 'credentials-exchange': 'onExecuteCredentialsExchange' };
+// GETs of a new version before its build finishes (Auth0 builds in the background).
+const BUILD_POLLS = 2;
 
 function intParam(query, name, fallback, { min = 0, max = Infinity } = {}) {
   const raw = query.get(name);
@@ -66,6 +73,13 @@ function paginate(items, query, key) {
   return slice;
 }
 
+// The Actions endpoints' page shape: always `{ <key>, total, page, per_page }`.
+function pageOf(items, query, key) {
+  const perPage = intParam(query, 'per_page', 20, { min: 1, max: MAX_PAGE });
+  const page = intParam(query, 'page', 0, { min: 0 });
+  return { [key]: items.slice(page * perPage, (page + 1) * perPage), total: items.length, page, per_page: perPage };
+}
+
 class ManagementEmulator {
   constructor(tenant = {}, { domain = 'tenant.auth0.test', clientId, clientSecret } = {}) {
     this.domain = domain;
@@ -74,6 +88,8 @@ class ManagementEmulator {
     this.orgs = clone(tenant.organizations || []);
     this.roles = clone(tenant.roles || []);
     this.users = clone(tenant.users || []);
+    this.actions = [];
+    this.bindings = {};
     this.invitations = [];
     this.faults = clone(tenant.faults || []);
     this.calls = [];
@@ -260,8 +276,114 @@ class ManagementEmulator {
     }
 
     if (resource === 'roles' && !id && method === 'GET') return ok(paginate(this.roles, q, 'roles'));
+    if (resource === 'actions') return this.#actions(method, parts.slice(1), q, body || {});
 
     throw new HttpError(404, `No emulated route for ${method} ${p}`, 'not_found');
+  }
+
+  // Actions: create or update, a background build (a syntax and handler check, as
+  // Auth0's build refuses code it cannot load), deploy, and trigger bindings.
+  #actions(method, [kind, id, verb], q, body) {
+    const ok = (b, status = 200) => ({ status, body: b });
+    const view = (a) => ({ ...a, secrets: a.secrets.map((x) => ({ name: x.name, updated_at: a.updated_at })), polls: undefined, version_count: undefined });
+    if (kind === 'actions' && !id && method === 'GET') {
+      const name = q.get('actionName');
+      return ok(pageOf(this.actions.filter((a) => !name || a.name === name).map(view), q, 'actions'));
+    }
+    if (kind === 'actions' && !id && method === 'POST') {
+      this.#checkAction(body, true);
+      if (this.actions.some((a) => a.name === body.name)) throw new HttpError(409, 'An action with this name already exists', 'conflict');
+      const now = new Date(this.clock()).toISOString();
+      const action = { id: crypto.randomUUID(), name: body.name, supported_triggers: body.supported_triggers, created_at: now, updated_at: now, version_count: 0 };
+      this.#applyAction(action, body);
+      this.actions.push(action);
+      return ok(view(action), 201);
+    }
+    if (kind === 'actions' && id) {
+      const action = this.actions.find((a) => a.id === id);
+      if (!action) throw new HttpError(404, 'Action not found', 'not_found');
+      if (!verb && method === 'GET') {
+        if (action.status !== 'built' && action.status !== 'failed') {
+          action.polls += 1;
+          if (action.polls >= BUILD_POLLS) this.#build(action);
+          else action.status = 'building';
+        }
+        return ok(view(action));
+      }
+      if (!verb && method === 'PATCH') {
+        this.#checkAction(body, false);
+        this.#applyAction(action, body);
+        return ok(view(action));
+      }
+      if (verb === 'deploy' && method === 'POST') {
+        if (action.status !== 'built') throw new HttpError(400, `The action cannot be deployed: its status is ${action.status}`, 'invalid_body');
+        action.version_count += 1;
+        action.deployed_version = { id: crypto.randomUUID(), action_id: action.id, number: action.version_count, deployed: true, status: 'built', code: action.code, dependencies: action.dependencies, runtime: action.runtime };
+        action.all_changes_deployed = true;
+        return ok(action.deployed_version, 200);
+      }
+    }
+    if (kind === 'triggers' && id && verb === 'bindings') {
+      if (!TRIGGER_VERSIONS[id]) throw new HttpError(404, `Unknown trigger ${id}`, 'not_found');
+      this.bindings[id] ||= [];
+      if (method === 'GET') return ok(pageOf(this.bindings[id], q, 'bindings'));
+      if (method === 'PATCH') {
+        if (!Array.isArray(body.bindings)) throw new HttpError(400, 'Payload validation error: bindings must be an array', 'invalid_body');
+        const next = body.bindings.map((b) => {
+          const ref = b?.ref || {};
+          const action = this.actions.find((a) => (ref.type === 'action_name' ? a.name === ref.value : ref.type === 'action_id' ? a.id === ref.value : false));
+          if (!action) throw new HttpError(400, `No action for binding ref ${JSON.stringify(ref)}`, 'invalid_body');
+          if (!action.deployed_version) throw new HttpError(400, `The action ${action.name} has never been deployed`, 'invalid_body');
+          if (!action.supported_triggers.some((t) => t.id === id)) throw new HttpError(400, `The action ${action.name} does not support ${id}`, 'invalid_body');
+          return { id: crypto.randomUUID(), trigger_id: id, display_name: b.display_name || action.name, action: { id: action.id, name: action.name } };
+        });
+        this.bindings[id] = next;
+        return ok({ bindings: next });
+      }
+    }
+    throw new HttpError(404, `No emulated route for ${method} actions/${[kind, id, verb].filter(Boolean).join('/')}`, 'not_found');
+  }
+
+  #checkAction(body, creating) {
+    if (creating && (typeof body.name !== 'string' || body.name.length === 0)) throw new HttpError(400, 'Payload validation error: name is required', 'invalid_body');
+    const triggers = body.supported_triggers;
+    if (creating || triggers) {
+      if (!Array.isArray(triggers) || triggers.length !== 1 || TRIGGER_VERSIONS[triggers[0]?.id] !== triggers[0]?.version) {
+        throw new HttpError(400, 'Payload validation error: supported_triggers must name one trigger at a supported version', 'invalid_body');
+      }
+    }
+    if (body.code !== undefined && (typeof body.code !== 'string' || Buffer.byteLength(body.code) > 100 * 1024)) throw new HttpError(400, 'Payload validation error: code must be a string of at most 100 kB', 'invalid_body');
+    if (body.dependencies !== undefined && (!Array.isArray(body.dependencies) || body.dependencies.length > 10)) throw new HttpError(400, 'Payload validation error: at most 10 dependencies', 'invalid_body');
+  }
+
+  #applyAction(action, body) {
+    if (body.supported_triggers) action.supported_triggers = body.supported_triggers;
+    if (body.code !== undefined) action.code = body.code;
+    action.dependencies = body.dependencies ?? action.dependencies ?? [];
+    action.runtime = body.runtime ?? action.runtime ?? 'node22';
+    action.secrets = body.secrets ?? action.secrets ?? [];
+    action.status = 'pending';
+    action.polls = 0;
+    action.all_changes_deployed = false;
+    action.updated_at = new Date(this.clock()).toISOString();
+  }
+
+  #build(action) {
+    const handler = HANDLERS[action.supported_triggers[0].id];
+    try {
+      const exports = {};
+      const fn = new Function('exports', 'require', 'module', `${action.code}\n//# sourceURL=action.js`);
+      // Dependencies are installed by Auth0 at build; here only their names are checked.
+      const names = new Set(action.dependencies.map((d) => d.name));
+      fn(exports, (m) => { if (!names.has(m.split('/')[0]) && !m.startsWith('node:')) throw new Error(`Cannot find module '${m}'`); return new Proxy({}, { get: () => () => ({}) }); }, { exports });
+      if (typeof exports[handler] !== 'function' || exports[handler].constructor.name !== 'AsyncFunction') throw new Error(`exports.${handler} must be an async function`);
+      action.status = 'built';
+      action.built_at = new Date(this.clock()).toISOString();
+      action.errors = [];
+    } catch (err) {
+      action.status = 'failed';
+      action.errors = [{ id: 'build_failed', msg: String(err.message).slice(0, 200) }];
+    }
   }
 
   #token(body) {

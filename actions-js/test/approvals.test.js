@@ -35,7 +35,7 @@ test('a new domain is proposed once, approved by a person, created once, and the
     for (const email of ['founder@newco.example', 'cto@newco.example']) {
       const r = await signUp(email);
       assert.equal(r.audit[0].org_action, 'create_for_approval');
-      assert.deepEqual(r.audit[1].approval, 'requested');
+      assert.deepEqual(r.audit[1].effect, 'requested');
     }
     let entries = Object.entries(JSON.parse(fs.readFileSync(store, 'utf8')).requests);
     assert.equal(entries.length, 1);

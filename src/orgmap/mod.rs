@@ -110,7 +110,8 @@ pub struct OrgDecision {
     pub organization: Option<OrgRef>,
     /// Organizations to suggest (never joined automatically).
     pub candidates: Vec<OrgRef>,
-    /// Role ids to assign on join or with the invitation.
+    /// Role ids to assign on join or with the invitation (for an existing member of the
+    /// organization, the roles a join would have given).
     pub roles: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposal: Option<Proposal>,
@@ -218,8 +219,10 @@ impl Engine {
                 "the user already belongs to two or more organizations that do not claim their email domain",
             ));
         }
+        // An existing member gets the roles a join would give, so that a join whose role
+        // assignment failed can be completed later (assigning a role twice is a no-op).
         let roles = match (outcome.action, outcome.organization.and_then(|i| index.org(i))) {
-            (OrgAction::Join | OrgAction::Invite, Some(org)) => self.roles_for(&org, user, &mut reasons),
+            (OrgAction::Join | OrgAction::Invite | OrgAction::None, Some(org)) => self.roles_for(&org, user, &mut reasons),
             _ => Vec::new(),
         };
         let as_ref = |i: u32| index.org(i).map(|o| OrgRef { id: o.id.to_string(), name: o.name.to_string() });

@@ -1,0 +1,157 @@
+'use strict';
+// Faults and concurrency around organization discovery: Management API 429s and 5xx in
+// the middle of a join, a token endpoint that is down or hangs, an approval webhook that
+// hangs, two sign-ups from one new domain and two joins of one user at the same time.
+// Nothing duplicated, nothing lost, and no login held beyond its budget.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { ManagementEmulator } = require('../harness/management');
+const { runAction } = require('../harness/run');
+const { Cache } = require('../harness/api');
+const { FakeLlm } = require('../harness/llm');
+const approvals = require(path.resolve(__dirname, '../../scripts/approvals'));
+
+const FIXTURE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../scenarios/_fixtures/orgs-tenant.json'), 'utf8'));
+const DOMAIN = 'actionguard-demo.eu.auth0.com';
+const SECRETS = { AUTH0_DOMAIN: DOMAIN, AUTH0_CLIENT_ID: 'm2m-actionguard', AUTH0_CLIENT_SECRET: 'test-secret' };
+const USER = { user_id: 'auth0|66aa00bb11cc22dd33ee44ff', email: 'sam.lee@acme-industries.com', email_verified: true };
+
+async function emulator(faults = [], tenant = FIXTURE) {
+  return new ManagementEmulator({ ...structuredClone(tenant), faults }, { domain: DOMAIN, clientId: SECRETS.AUTH0_CLIENT_ID, clientSecret: SECRETS.AUTH0_CLIENT_SECRET }).start();
+}
+const acme = (emu) => emu.orgs.find((o) => o.id === 'org_acme');
+const register = (emu, extra = {}) => runAction({ trigger: 'post-user-registration', emulator: emu, secrets: SECRETS, event: { user: USER }, freshModule: true, ...extra }).then((r) => r.result);
+
+test('a 503 on the role assignment in the middle of a join: retried, the member and the role exist once', async () => {
+  const emu = await emulator([{ method: 'POST', path: `/api/v2/organizations/org_acme/members/${encodeURIComponent(USER.user_id)}/roles`, status: 503, times: 1 }]);
+  try {
+    const r = await register(emu);
+    assert.equal(r.audit[0].org_action, 'join');
+    assert.equal(r.audit.some((a) => a.fail_mode), false, JSON.stringify(r.audit));
+    const writes = r.management_calls.filter((c) => c.method === 'POST' && c.path.startsWith('/api/v2/organizations/'));
+    assert.deepEqual(writes.map((c) => c.status), [204, 503, 204]);
+    const members = acme(emu).members.filter((m) => m.user_id === USER.user_id);
+    assert.equal(members.length, 1);
+    assert.deepEqual(members[0].roles, ['rol_member']);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('a join whose role assignment keeps failing is audited, and the first login completes it', async () => {
+  const emu = await emulator([{ method: 'POST', path: `/api/v2/organizations/org_acme/members/${encodeURIComponent(USER.user_id)}/roles`, status: 500, times: 3 }]);
+  try {
+    const r = await register(emu);
+    const failure = r.audit.find((a) => a.fail_mode);
+    assert.equal(failure.error.status, 500);
+    assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1, 'the member was added once');
+    assert.deepEqual(acme(emu).members[0].roles || [], []);
+
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} } } }).then((x) => x.result);
+    assert.equal(login.outcome, 'allow');
+    const discovery = login.audit.find((a) => a.trigger === 'organization-discovery');
+    assert.equal(discovery.org_action, 'none');
+    assert.deepEqual(login.audit.find((a) => a.effect)?.effect, 'roles_completed');
+    assert.deepEqual(acme(emu).members.find((m) => m.user_id === USER.user_id).roles, ['rol_member']);
+    assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('a 429 burst on the member list does not duplicate the join', async () => {
+  const emu = await emulator([{ method: 'POST', path: '/api/v2/organizations/org_acme/members', status: 429, times: 2, reset_in_s: 1 }]);
+  try {
+    const r = await register(emu);
+    assert.equal(r.audit[0].org_action, 'join');
+    assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('a token endpoint that is down: the login decides as usual, discovery is audited and tried again next login', async () => {
+  const emu = await emulator([{ method: 'POST', path: '/oauth/token', status: 503, times: 100 }]);
+  try {
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} } } }).then((x) => x.result);
+    assert.equal(login.outcome, 'allow');
+    const failed = login.audit.find((a) => a.discovery_failed);
+    assert.deepEqual(failed.error, { code: 'token_failed', path: null, status: 503 });
+    assert.equal(login.api_calls.some((c) => c.method === 'user.setAppMetadata' && c.args[0] === 'actionguard_org'), false, 'not marked as checked');
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('a token endpoint that hangs: the login goes on after the discovery budget', async () => {
+  const emu = await emulator([{ method: 'POST', path: '/oauth/token', status: 503, times: 1, delay_ms: 15_000 }]);
+  try {
+    const t0 = performance.now();
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} } } }).then((x) => x.result);
+    const ms = performance.now() - t0;
+    assert.equal(login.outcome, 'allow');
+    assert.ok(ms < 4000 + 2000, `the login took ${ms} ms`);
+    assert.equal(login.audit.find((a) => a.discovery_failed).error.code, 'budget_exceeded');
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('an approval webhook that hangs: the sign-up finishes within its budget, and the next one asks again', async () => {
+  const hung = await new FakeLlm({ reply: 'hang' }).start();
+  const emu = await emulator([], { organizations: [], users: [] });
+  const secrets = { ...SECRETS, POLICY: '{"version":1,"organizations":{"self_serve":true}}', APPROVAL_WEBHOOK_URL: `${hung.url}/approvals`, APPROVAL_WEBHOOK_SECRET: 'approval-secret' };
+  try {
+    const cache = new Cache();
+    for (const email of ['founder@newco.example', 'cto@newco.example']) {
+      const t0 = performance.now();
+      const r = await runAction({ trigger: 'post-user-registration', emulator: emu, secrets, cache, event: { user: { email, email_verified: true } } }).then((x) => x.result);
+      assert.ok(performance.now() - t0 < 2000 + 1500);
+      assert.equal(r.audit[0].org_action, 'create_for_approval');
+      assert.equal(r.audit.find((a) => a.fail_mode).error.code, 'approval_timeout');
+    }
+    assert.equal(hung.requests.length, 2, 'not marked as requested: the next sign-up asks again');
+  } finally {
+    await hung.stop();
+    await emu.stop();
+  }
+});
+
+test('two sign-ups from one new domain at once: one approval request', async () => {
+  const store = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-faults-')), 'approvals.json');
+  const server = approvals.createServer({ secret: 'approval-secret', store });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const emu = await emulator([], { organizations: [], users: [] });
+  const secrets = { ...SECRETS, POLICY: '{"version":1,"organizations":{"self_serve":true}}', APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/approvals`, APPROVAL_WEBHOOK_SECRET: 'approval-secret' };
+  try {
+    const cache = new Cache();
+    const results = await Promise.all(['founder@newco.example', 'cto@newco.example'].map((email) => runAction({
+      trigger: 'post-user-registration', emulator: emu, secrets, cache, event: { user: { user_id: `auth0|${email}`, email, email_verified: true } },
+    }).then((x) => x.result)));
+    for (const r of results) assert.equal(r.audit.some((a) => a.fail_mode), false, JSON.stringify(r.audit));
+    const requests = Object.values(JSON.parse(fs.readFileSync(store, 'utf8')).requests);
+    assert.equal(requests.length, 1);
+    assert.ok(requests[0].requests_seen >= 1);
+    assert.equal(emu.orgs.length, 0, 'nothing is created by a login');
+  } finally {
+    server.close();
+    await emu.stop();
+  }
+});
+
+test('two joins of one user at once: one membership, one role', async () => {
+  const emu = await emulator();
+  try {
+    const results = await Promise.all([register(emu), register(emu)]);
+    for (const r of results) assert.equal(r.audit[0].org_action, 'join');
+    const members = acme(emu).members.filter((m) => m.user_id === USER.user_id);
+    assert.equal(members.length, 1);
+    assert.deepEqual(members[0].roles, ['rol_member']);
+  } finally {
+    await emu.stop();
+  }
+});

@@ -1,0 +1,212 @@
+//! Entry points for `cargo fuzz` (`fuzz/`) and for replaying what it found
+//! (`tests/fuzz-regressions/<target>/*`, run by `cargo test`): every input
+//! the core parses, fed through the functions the WebAssembly facade calls.
+//! A panic here would be a trap in a login, so each target also checks the
+//! answer's invariants: every answer serializes, and a decision is one of
+//! the outcomes the shims know.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::orgmap::OrgIndex;
+use crate::{llm, Answer, Engine};
+
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Target names and functions, for `scripts/fuzz` and the regression test.
+pub const TARGETS: &[Target] = &[
+    ("login", login),
+    ("signup", signup),
+    ("credentials", credentials),
+    ("policy", policy),
+    ("org_override", org_override),
+    ("email", email),
+    ("org_records", org_records),
+    ("llm_answer", llm_answer),
+    ("history", history),
+];
+
+/// A policy with every section in use: tiers, an LLM, networks and clients, so
+/// that the paths behind them are reached.
+const POLICY: &str = r#"{"version":1,
+  "networks":{"deny":["192.0.2.0/24"],"allow":["198.51.100.0/24"]},"countries":{"deny":["KP"]},
+  "llm":{"enabled":true,"may_deny":true,"organizations":true,"share_domain":true},
+  "signup":{"blocked_domains":["blocked.example"],"velocity":{"per_domain":3}},
+  "m2m":{"clients":{"reporting":{"networks":["203.0.113.0/24"],"scopes":["read:reports"],"audiences":["https://api.example"]}}},
+  "organizations":{"self_serve":true,"trusted_connections":["google-oauth2"]},
+  "tiers":{"regulated":{"mfa":{"mode":"always","unenrolled":"deny"},"fail_mode":"deny"}}}"#;
+
+const ORGS: &str = r#"[
+  {"id":"org_acme","name":"acme","metadata":{"ag_roles":"rol_member","ag_role_map":"engineering=rol_eng","ag_tier":"regulated"},
+   "discovery_domains":[{"domain":"acme.com","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_twin","name":"twin","discovery_domains":[{"domain":"acme.com","status":"pending","use_for_organization_discovery":true},
+   {"domain":"xn--bcher-kva.example","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_meta","name":"meta","metadata":{"ag_domains":"meta.example,co.uk"}}]"#;
+
+fn engines() -> &'static (Engine, Engine) {
+    static ENGINES: OnceLock<(Engine, Engine)> = OnceLock::new();
+    ENGINES.get_or_init(|| (Engine::new(None), Engine::new(Some(POLICY))))
+}
+
+fn index() -> &'static OrgIndex {
+    static INDEX: OnceLock<OrgIndex> = OnceLock::new();
+    INDEX.get_or_init(|| match OrgIndex::from_records_json(ORGS) {
+        Ok((index, _)) => index,
+        Err(e) => unreachable!("the fuzzing fixture does not load: {}", e.message),
+    })
+}
+
+fn text(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+/// Splits an input into `n` strings at 0xFF bytes (never valid UTF-8), so one
+/// fuzz input can fill several fields.
+fn fields<const N: usize>(data: &[u8]) -> [String; N] {
+    let mut parts = data.splitn(N, |b| *b == 0xFF);
+    std::array::from_fn(|_| parts.next().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default())
+}
+
+/// The answer's invariants: it serializes, and its outcome is one the shims know.
+fn check<T: serde::Serialize>(answer: &Answer<T>) {
+    let Ok(value) = serde_json::to_value(answer) else {
+        unreachable!("an answer that does not serialize")
+    };
+    if let Some(outcome) = value.get("outcome") {
+        assert!(matches!(outcome.as_str(), Some("allow" | "challenge" | "deny")), "outcome {outcome}");
+    }
+    if let Some(body) = value.pointer("/escalation/body").and_then(Value::as_str) {
+        assert!(serde_json::from_str::<Value>(body).is_ok(), "an escalation body that is not JSON");
+    }
+}
+
+pub fn login(data: &[u8]) {
+    let t = text(data);
+    let (plain, rich) = engines();
+    check(&plain.decide_login_json(&t));
+    check(&rich.decide_login_json(&t));
+    check(&rich.explain_login_json(&t));
+}
+
+pub fn signup(data: &[u8]) {
+    let t = text(data);
+    let (plain, rich) = engines();
+    check(&plain.decide_signup_json(&t));
+    check(&rich.decide_signup_json(&t));
+}
+
+pub fn credentials(data: &[u8]) {
+    let t = text(data);
+    check(&engines().1.decide_credentials_json(&t));
+}
+
+pub fn policy(data: &[u8]) {
+    let t = text(data);
+    let engine = Engine::new(Some(&t));
+    check(&engine.decide_login_json(r#"{"authentication":{"riskAssessment":{"assessments":{"NewDevice":{"code":"no_match"}}}},"llm":{"available":true}}"#));
+    check(&engine.decide_signup_json(r#"{"user":{"email":"a@b.example"},"request":{"ip":"203.0.113.9"}}"#));
+    check(&crate::validate_policy_json(&t));
+    check(&crate::effective_policy_json(POLICY, &t));
+    check(&crate::encode_override_json(&t));
+}
+
+/// Organization metadata as an admin (or an attacker with the Management API) writes it.
+pub fn org_override(data: &[u8]) {
+    let [tier, p1, p2, p3, allowed] = fields::<5>(data);
+    let meta = json!({"ag_tier": tier, "ag_policy": p1, "ag_policy_2": p2, "ag_policy_3": p3});
+    let ctx = json!({"organization": {"id": "org_f", "metadata": {
+        "ag_tier": tier, "ag_policy": p1, "ag_policy_2": p2, "ag_policy_3": p3, "ag_allowed_domains": allowed}},
+        "user": {"email": "a@acme.com"}});
+    check(&engines().1.decide_login_json(&ctx.to_string()));
+    check(&crate::effective_policy_json(POLICY, &meta.to_string()));
+}
+
+pub fn email(data: &[u8]) {
+    let t = text(data);
+    if let Ok(address) = crate::email::parse(&t) {
+        let _ = crate::domains::classify(&address.domain);
+        let _ = crate::email::self_and_parents(&address.domain).count();
+    }
+    let _ = crate::orgmap::verified_organizations(index(), &t);
+    for verified in [true, false] {
+        let ctx = json!({"user": {"user_id": "auth0|f", "email": t, "email_verified": verified}, "llm": {"available": true}});
+        check(&engines().1.decide_organization_json(index(), &ctx.to_string()));
+    }
+    check(&engines().1.decide_signup_json(&json!({"user": {"email": t}}).to_string()));
+}
+
+/// Management API records and published snapshots, then lookups in what loaded.
+pub fn org_records(data: &[u8]) {
+    let t = text(data);
+    if let Ok((built, _)) = OrgIndex::from_records_json(&t) {
+        let snapshot = built.to_snapshot().to_string();
+        if let Ok(again) = OrgIndex::from_snapshot(&snapshot) {
+            let _ = crate::orgmap::verified_organizations(&again, "a@acme.com");
+        }
+        let ctx = json!({"user": {"email": "a@acme.com", "email_verified": true}, "member_of": ["org_acme"]});
+        check(&engines().1.decide_organization_json(&built, &ctx.to_string()));
+    }
+    if let Ok(loaded) = OrgIndex::from_snapshot_string(t) {
+        let ctx = json!({"user": {"email": "a@acme.com", "email_verified": true}});
+        check(&engines().1.decide_organization_json(&loaded, &ctx.to_string()));
+    }
+}
+
+/// Whatever an LLM (or something posing as one) answers, for a login and for a suggestion.
+pub fn llm_answer(data: &[u8]) {
+    let t = text(data);
+    let options = ["allow".to_string(), "challenge".to_string(), "deny".to_string()];
+    let _ = llm::settle(&llm::Exchange { available: true, response: Some(t.clone()), ..llm::Exchange::default() }, &options, 0.5);
+    let ambiguous = json!({"authentication": {"riskAssessment": {"assessments": {
+        "ImpossibleTravel": {"code": "substantial_travel_from_last_login"}, "NewDevice": {"code": "no_match"}}}},
+        "llm": {"available": true, "response": t}});
+    let answer = engines().1.decide_login_json(&ambiguous.to_string());
+    check(&answer);
+    // Whatever the answer, never below the band (this context has no floor): allow,
+    // challenge, or deny only because the policy offers it.
+    let suggestion = json!({"user": {"email": "a@acme.com", "email_verified": true}, "llm": {"available": true, "response": t}});
+    check(&engines().1.decide_organization_json(index(), &suggestion.to_string()));
+}
+
+/// `app_metadata.actionguard` as anyone with the Management API may have left it.
+pub fn history(data: &[u8]) {
+    let history: Value = serde_json::from_slice(data).unwrap_or_else(|_| Value::String(text(data)));
+    let ctx = json!({"history": history, "now_ms": 1.8e12, "user": {"user_id": "auth0|f"},
+        "request": {"ip": "203.0.113.9", "asn": "AS64500", "user_agent": "Mozilla/5.0 (Macintosh) Safari/605.1.15",
+                    "geoip": {"countryCode": "NL", "latitude": 52.37, "longitude": 4.9}}});
+    check(&engines().0.decide_login_json(&ctx.to_string()));
+    let counters = json!({"counters": text(data), "now_ms": 1.8e12, "user": {"email": "a@acme.com"}, "request": {"ip": "203.0.113.9"}});
+    check(&engines().1.decide_signup_json(&counters.to_string()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every input `scripts/fuzz` kept (crashes found and fixed, and interesting
+    /// seeds) runs again on every `cargo test`.
+    #[test]
+    fn fuzz_regressions_replay() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+        let mut n = 0;
+        for (name, target) in TARGETS {
+            let Ok(dir) = std::fs::read_dir(root.join(name)) else { continue };
+            for entry in dir.flatten() {
+                let data = std::fs::read(entry.path()).unwrap();
+                target(&data);
+                n += 1;
+            }
+        }
+        assert!(n > 0, "no regression inputs under {}", root.display());
+    }
+
+    #[test]
+    fn targets_take_anything() {
+        for (_, target) in TARGETS {
+            for data in [&b""[..], b"\xff\xff\xff", b"{}", b"[]", b"null", b"\"\"", b"{\"a\":", &[0u8; 64][..]] {
+                target(data);
+            }
+        }
+    }
+}
