@@ -78,7 +78,10 @@ async function discoverOnce(event, api, guard, audit) {
     timer = setTimeout(() => reject(Object.assign(new Error('organization discovery exceeded its budget'), { code: 'budget_exceeded' })), DISCOVERY_BUDGET_MS);
   });
   try {
-    const work = discovery.discover({ auth0, engine: guard, event, api, memberships: true, completeJoin: !marker });
+    // A first login after a registration whose join lost its roles completes it; members
+    // from before ActionGuard keep the roles their admins gave them.
+    const firstLogin = !marker && (event.stats?.logins_count ?? 0) <= 1;
+    const work = discovery.discover({ auth0, engine: guard, event, api, memberships: true, completeJoin: firstLogin });
     work.catch(() => {}); // settled later when the budget wins; its writes are idempotent
     const { decision, effect } = await Promise.race([work, budget]);
     audit.log(decision.audit);

@@ -51,13 +51,27 @@ test('a join whose role assignment keeps failing is audited, and the first login
     assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1, 'the member was added once');
     assert.deepEqual(acme(emu).members[0].roles || [], []);
 
-    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} } } }).then((x) => x.result);
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 1 } } }).then((x) => x.result);
     assert.equal(login.outcome, 'allow');
     const discovery = login.audit.find((a) => a.trigger === 'organization-discovery');
     assert.equal(discovery.org_action, 'none');
     assert.deepEqual(login.audit.find((a) => a.effect)?.effect, 'roles_completed');
     assert.deepEqual(acme(emu).members.find((m) => m.user_id === USER.user_id).roles, ['rol_member']);
     assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('a member from before ActionGuard keeps the roles an admin gave: nothing is completed on a later login', async () => {
+  const tenant = structuredClone(FIXTURE);
+  tenant.organizations.find((o) => o.id === 'org_acme').members = [{ user_id: USER.user_id, roles: [] }];
+  const emu = await emulator([], tenant);
+  try {
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 40 } } }).then((x) => x.result);
+    assert.equal(login.audit.find((a) => a.trigger === 'organization-discovery').org_action, 'none');
+    assert.equal(login.audit.some((a) => a.effect), false);
+    assert.deepEqual(acme(emu).members[0].roles, []);
   } finally {
     await emu.stop();
   }
