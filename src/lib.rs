@@ -270,7 +270,10 @@ impl Engine {
 
         let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
         let refusal = orgmap::login_domain_refusal(ctx);
-        let (settled, options) = self.escalate_login(ctx, &risk, refusal.is_none(), &mut warnings);
+        let options = self.escalation_options(ctx, &risk, refusal.is_none(), &mut warnings);
+        let names: Vec<&str> = options.iter().map(|o| o.as_str()).collect();
+        let exchange = ctx.llm.as_ref().filter(|_| !options.is_empty());
+        let settled = exchange.map(|e| llm::settle(e, &names, self.policy.llm.min_confidence));
         let choice = match &settled {
             Some(llm::Settled::Chosen { index, .. }) => options.get(*index).copied(),
             _ => None,
@@ -317,21 +320,18 @@ impl Engine {
         audit.reasons = verdict.reasons.iter().map(AuditReason::from).collect();
         audit.model = risk.model_score.map(|_| risk::model::MODEL_VERSION.to_string());
         audit.warnings = warnings.iter().map(|w| w.code).collect();
-        let names: Vec<String> = options.iter().map(|o| o.as_str().to_string()).collect();
         let mut escalation = None;
         let mut llm_result = None;
-        match &settled {
-            Some(llm::Settled::Pending) => {
-                let model = ctx.llm.as_ref().and_then(llm::model_name).unwrap_or_default();
+        match (&settled, exchange) {
+            (Some(llm::Settled::Pending), Some(e)) => {
                 let facts = llm_login_facts(&self.policy, &risk);
-                let fallback = verdict.outcome.as_str();
-                escalation = Some(llm::request(&self.policy.llm, model, "login_risk", &names, fallback, facts));
+                escalation = Some(llm::request(&self.policy.llm, e, "login_risk", &names, verdict.outcome.as_str(), facts));
             }
-            Some(s) => {
+            (Some(s), _) => {
                 audit.llm = AuditLlm::of(s, &names);
                 llm_result = audit.llm.result;
             }
-            None => {}
+            _ => {}
         }
 
         Answer::success(
@@ -359,34 +359,24 @@ impl Engine {
 }
 
 impl Engine {
-    /// Whether this login goes to the LLM, and where that stands: `None` when
-    /// it does not (clear score, LLM off or not configured, floors leave one
-    /// option), else the escalation's state and the options it offers.
-    fn escalate_login(
-        &self,
-        ctx: &LoginContext,
-        risk: &risk::RiskAssessment,
-        refusable: bool,
-        warnings: &mut Vec<Issue>,
-    ) -> (Option<llm::Settled>, Vec<Outcome>) {
+    /// What an LLM may choose for this login, or nothing when it is not asked:
+    /// a clear score, the LLM off or not configured, a refusal, or floors that
+    /// leave a single option.
+    fn escalation_options(&self, ctx: &LoginContext, risk: &risk::RiskAssessment, refusable: bool, warnings: &mut Vec<Issue>) -> Vec<Outcome> {
         let Some(exchange) = ctx.llm.as_ref().filter(|e| e.available) else {
-            return (None, Vec::new());
+            return Vec::new();
         };
         if !self.policy.llm.enabled || !refusable || !decision::in_band(&self.policy, risk.score) {
             if exchange.response.is_some() || exchange.failure.is_some() {
                 warnings.push(Issue::new("llm_answer_ignored", Some("llm".into()), "an LLM answer was passed for a decision that does not escalate"));
             }
-            return (None, Vec::new());
+            return Vec::new();
         }
         let options = decision::escalation_options(&self.policy, risk);
         if options.len() < 2 {
-            return (None, options);
+            return Vec::new();
         }
-        if llm::model_name(exchange).is_none() {
-            return (Some(llm::Settled::Failed { asked: false, result: "invalid_model" }), options);
-        }
-        let names: Vec<String> = options.iter().map(|o| o.as_str().to_string()).collect();
-        (Some(llm::settle(exchange, &names, self.policy.llm.min_confidence)), options)
+        options
     }
 }
 

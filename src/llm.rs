@@ -77,13 +77,13 @@ pub struct AuditLlm {
 }
 
 impl AuditLlm {
-    pub fn of(settled: &Settled, options: &[String]) -> AuditLlm {
+    pub fn of<S: AsRef<str>>(settled: &Settled, options: &[S]) -> AuditLlm {
         match settled {
             Settled::Pending => AuditLlm::default(),
             Settled::Chosen { index, confidence, rationale } => AuditLlm {
                 asked: true,
                 result: Some("answered"),
-                choice: options.get(*index).cloned(),
+                choice: options.get(*index).map(|o| o.as_ref().to_string()),
                 confidence: Some(*confidence),
                 rationale: Some(rationale.clone()),
             },
@@ -92,8 +92,12 @@ impl AuditLlm {
     }
 }
 
-/// Where an escalation stands, given what the shim passed back.
-pub fn settle(exchange: &Exchange, options: &[String], min_confidence: f64) -> Settled {
+/// Where an escalation stands, given what the shim passed back. A model name
+/// that cannot go into the body means no request can go out.
+pub fn settle<S: AsRef<str>>(exchange: &Exchange, options: &[S], min_confidence: f64) -> Settled {
+    if model_name(exchange).is_none() {
+        return Settled::Failed { asked: false, result: "invalid_model" };
+    }
     if let Some(body) = &exchange.response {
         return read_answer(body, options, min_confidence);
     }
@@ -139,7 +143,7 @@ struct Verdict {
     rationale: String,
 }
 
-fn read_answer(body: &str, options: &[String], min_confidence: f64) -> Settled {
+fn read_answer<S: AsRef<str>>(body: &str, options: &[S], min_confidence: f64) -> Settled {
     let invalid = |result| Settled::Failed { asked: true, result };
     if body.len() > MAX_RESPONSE {
         return invalid("invalid_answer");
@@ -164,7 +168,7 @@ fn read_answer(body: &str, options: &[String], min_confidence: f64) -> Settled {
     if !verdict.confidence.is_finite() || !(0.0..=1.0).contains(&verdict.confidence) || verdict.rationale.chars().count() > MAX_RATIONALE {
         return invalid("invalid_answer");
     }
-    let Some(index) = options.iter().position(|o| *o == verdict.decision) else {
+    let Some(index) = options.iter().position(|o| o.as_ref() == verdict.decision) else {
         return invalid("out_of_options");
     };
     if verdict.confidence < min_confidence {
@@ -186,8 +190,11 @@ Choose the option the facts support; when they do not clearly support a less str
 stricter one. Answer with one JSON object and nothing else: {\"decision\": one of options, \
 \"confidence\": a number in [0, 1], \"rationale\": at most 200 characters citing fact names}.";
 
-/// The chat completions body for one escalation.
-pub fn request(llm: &policy::Llm, model: &str, task: &str, options: &[String], fallback: &str, facts: serde_json::Value) -> Escalation {
+/// The chat completions body for one escalation ([`settle`] said it is pending,
+/// so the exchange's model name is usable).
+pub fn request<S: AsRef<str>>(llm: &policy::Llm, exchange: &Exchange, task: &str, options: &[S], fallback: &str, facts: serde_json::Value) -> Escalation {
+    let model = model_name(exchange).unwrap_or_default();
+    let options: Vec<&str> = options.iter().map(AsRef::as_ref).collect();
     let user = json!({ "task": task, "options": options, "fallback": fallback, "facts": facts });
     let body = json!({
         "model": model,
@@ -217,7 +224,7 @@ pub fn request(llm: &policy::Llm, model: &str, task: &str, options: &[String], f
     });
     Escalation {
         body: body.to_string(),
-        options: options.to_vec(),
+        options: options.into_iter().map(str::to_string).collect(),
         timeout_ms: llm.timeout_ms,
         max_per_minute: llm.max_per_minute,
         breaker_failures: llm.breaker.failures,
@@ -305,6 +312,8 @@ mod tests {
         assert_eq!(m("meta-llama/Llama-3.1-8B-Instruct"), Some("meta-llama/Llama-3.1-8B-Instruct".into()));
         assert_eq!(m(""), Some("gpt-4o-mini".into()));
         assert_eq!(m("x\" , \"messages\": ["), None);
+        let bad = Exchange { available: true, model: Some("a b".into()), ..Exchange::default() };
+        assert_eq!(settle(&bad, &opts(), 0.6), Settled::Failed { asked: false, result: "invalid_model" });
     }
 }
 

@@ -184,18 +184,19 @@ impl Engine {
         let mut escalation = None;
         let mut llm_audit = crate::llm::AuditLlm::default();
         if let (OrgAction::Suggest, Some(Ok(a))) = (outcome.action, &address) {
-            if let Some((settled, options)) = self.escalate_suggestion(ctx, &outcome) {
-                match settled {
+            if let Some((exchange, options)) = self.suggestion_options(ctx, &outcome) {
+                match crate::llm::settle(exchange, &options, self.policy.llm.min_confidence) {
                     crate::llm::Settled::Pending => {
-                        let model = ctx.llm.as_ref().and_then(crate::llm::model_name).unwrap_or_default();
                         let facts = self.llm_suggestion_facts(index, ctx, &a.domain, &outcome, &options);
-                        escalation = Some(crate::llm::request(&self.policy.llm, model, "organization_match", &options, "suggest", facts));
+                        escalation = Some(crate::llm::request(&self.policy.llm, exchange, "organization_match", &options, "suggest", facts));
                     }
                     settled => {
                         llm_audit = crate::llm::AuditLlm::of(&settled, &options);
                         if let crate::llm::Settled::Chosen { index: chosen, .. } = settled {
+                            // `none` is the last option; the others are the first candidates, in order.
+                            let picked = if chosen + 1 < options.len() { outcome.candidates.get(chosen).copied() } else { None };
                             // The LLM only narrows a suggestion: it never joins, invites or names a new organization.
-                            match outcome.candidates.get(chosen).copied() {
+                            match picked {
                                 Some(org) => {
                                     outcome.candidates = vec![org];
                                     outcome.reasons.push(Reason::policy("llm_choice", "the LLM escalation chose one of the candidate organizations; it stays a suggestion"));
@@ -327,9 +328,9 @@ impl Engine {
     }
 
     /// Whether a suggestion goes to the LLM: `None` when it does not, else the
-    /// escalation's state and its options (`candidate_1`.. in the suggestion's
-    /// order, then `none`).
-    fn escalate_suggestion(&self, ctx: &OrgContext, outcome: &Outcome) -> Option<(crate::llm::Settled, Vec<String>)> {
+    /// exchange and the options (`candidate_1`.. for the first ten candidates in
+    /// the suggestion's order, then `none`).
+    fn suggestion_options<'c>(&self, ctx: &'c OrgContext, outcome: &Outcome) -> Option<(&'c crate::llm::Exchange, Vec<String>)> {
         let exchange = ctx.llm.as_ref().filter(|e| e.available)?;
         let llm = &self.policy.llm;
         if !llm.enabled || !llm.organizations || outcome.candidates.is_empty() {
@@ -337,18 +338,7 @@ impl Engine {
         }
         let mut options: Vec<String> = (1..=outcome.candidates.len().min(10)).map(|n| format!("candidate_{n}")).collect();
         options.push("none".to_string());
-        if crate::llm::model_name(exchange).is_none() {
-            return Some((crate::llm::Settled::Failed { asked: false, result: "invalid_model" }, options));
-        }
-        let settled = crate::llm::settle(exchange, &options, llm.min_confidence);
-        // `none` is the last option; map it past the candidates.
-        let settled = match settled {
-            crate::llm::Settled::Chosen { index: i, confidence, rationale } if i + 1 == options.len() => {
-                crate::llm::Settled::Chosen { index: usize::MAX, confidence, rationale }
-            }
-            s => s,
-        };
-        Some((settled, options))
+        Some((exchange, options))
     }
 
     /// What the LLM is told about a suggestion: for each candidate, how it
