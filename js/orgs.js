@@ -53,6 +53,7 @@ async function managementClient(auth0, secrets, api) {
   return new auth0.ManagementClient({ domain, token, timeoutInSeconds: HTTP_TIMEOUT_MS / 1000 });
 }
 
+/** Every item of a paginated SDK list, page after page (the SDK waits out 429s). */
 async function all(first) {
   const items = [];
   for (let page = await first; ; page = await page.getNextPage()) {
@@ -197,4 +198,4 @@ async function carryOut(mgmt, decision, event, api, completeJoin) {
   return undefined;
 }
 
-module.exports = { createDiscovery, buildFromApi };
+module.exports = { createDiscovery, buildFromApi, allPages: all };

@@ -33,7 +33,7 @@ const path = require('node:path');
 const { runAction } = require('./run');
 const { Cache } = require('./api');
 const { FakeLlm } = require('./llm');
-const { ACTIONS_DIR } = require('./run');
+const { actionWithPackage, corruptWasm } = require('./package-copy');
 
 /** `expected` is a partial description of `actual`: objects by key, arrays element-wise. */
 function matches(expected, actual) {
@@ -115,23 +115,8 @@ function scenarioFiles(dir) {
   return out.sort();
 }
 
-/** The trigger's Action file beside a copy of the package whose .wasm is corrupt. */
-function actionWithCorruptWasm(trigger) {
-  const os = require('node:os');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-corrupt-'));
-  const pkg = path.join(dir, 'node_modules', 'actionguard');
-  fs.cpSync(path.dirname(require.resolve('actionguard/package.json', { paths: [ACTIONS_DIR] })), pkg, { recursive: true, dereference: true });
-  fs.writeFileSync(path.join(pkg, 'actionguard_bg.wasm'), Buffer.from('not wasm at all'));
-  fs.writeFileSync(path.join(pkg, 'embedded.js'), "module.exports = require('./actionguard_factory.js')(Buffer.from('not wasm either'));\n");
-  // The Actions' other dependency, as installed beside the real ones.
-  fs.symlinkSync(path.dirname(require.resolve('auth0/package.json', { paths: [ACTIONS_DIR] })), path.join(dir, 'node_modules', 'auth0'), 'dir');
-  const file = path.join(dir, `${trigger}.js`);
-  fs.copyFileSync(path.join(ACTIONS_DIR, `${trigger}.js`), file);
-  return file;
-}
-
 async function runScenario(scenario) {
-  if (scenario.wasm === 'corrupt') scenario = { ...scenario, action_file: actionWithCorruptWasm(scenario.trigger), fresh_module: true };
+  if (scenario.wasm === 'corrupt') scenario = { ...scenario, action_file: actionWithPackage(scenario.trigger, corruptWasm), fresh_module: true };
   const llm = scenario.llm ? await new FakeLlm({ reply: scenario.llm.reply, delayMs: scenario.llm.delay_ms }).start() : null;
   try {
     const secrets = llm ? { ...scenario.secrets, LLM_BASE_URL: llm.url } : scenario.secrets;

@@ -4,10 +4,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { runAction, ACTIONS_DIR } = require('../harness/run');
+const { runAction } = require('../harness/run');
+const { actionWithPackage, corruptWasm } = require('../harness/package-copy');
 
 const run = (event, extra = {}) => runAction({ trigger: 'post-login', event, ...extra }).then((r) => r.result);
 
@@ -92,12 +90,8 @@ test('the fail mode follows the policy, and the policy follows the POLICY secret
 
 test('a WebAssembly that fails to load ends in the fail mode, audited as load_failed', async () => {
   // The real Action file, beside a copy of the package whose .wasm is corrupt.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-broken-'));
-  const pkg = path.join(dir, 'node_modules', 'actionguard');
-  fs.cpSync(path.dirname(require.resolve('actionguard/package.json', { paths: [ACTIONS_DIR] })), pkg, { recursive: true, dereference: true });
-  fs.writeFileSync(path.join(pkg, 'actionguard_bg.wasm'), Buffer.from('not wasm at all'));
-  fs.copyFileSync(path.join(ACTIONS_DIR, 'post-login.js'), path.join(dir, 'post-login.js'));
-  const { result } = await runAction({ trigger: 'post-login', event: {}, actionFile: path.join(dir, 'post-login.js'), freshModule: true });
+  const actionFile = actionWithPackage('post-login', corruptWasm);
+  const { result } = await runAction({ trigger: 'post-login', event: {}, actionFile, freshModule: true });
   assert.equal(result.outcome, 'challenge');
   assert.deepEqual(result.audit[0].error, { code: 'load_failed', path: null, status: null });
 });

@@ -6,10 +6,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { runAction, ACTIONS_DIR } = require('../harness/run');
+const { runAction } = require('../harness/run');
+const { actionWithPackage, corruptWasm } = require('../harness/package-copy');
 const { Cache, MAX_VALUE_BYTES } = require('../harness/api');
 
 const SIGNUP = 'pre-user-registration';
@@ -56,12 +54,7 @@ for (const trigger of [SIGNUP, M2M]) {
   }
 
   test(`${trigger}: a WebAssembly that fails to load ends in the fail mode, audited as load_failed`, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-broken-'));
-    const pkg = path.join(dir, 'node_modules', 'actionguard');
-    fs.cpSync(path.dirname(require.resolve('actionguard/package.json', { paths: [ACTIONS_DIR] })), pkg, { recursive: true, dereference: true });
-    fs.writeFileSync(path.join(pkg, 'actionguard_bg.wasm'), Buffer.from('not wasm at all'));
-    fs.copyFileSync(path.join(ACTIONS_DIR, `${trigger}.js`), path.join(dir, `${trigger}.js`));
-    const { result } = await runAction({ trigger, event: {}, actionFile: path.join(dir, `${trigger}.js`), freshModule: true });
+    const { result } = await runAction({ trigger, event: {}, actionFile: actionWithPackage(trigger, corruptWasm), freshModule: true });
     assert.equal(result.outcome, 'deny', 'the default fail mode (challenge) refuses where there is no MFA');
     assert.deepEqual(result.audit[0].error, { code: 'load_failed', path: null, status: null });
   });

@@ -8,22 +8,15 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 const { runAction, ACTIONS_DIR } = require('../harness/run');
+const { actionWithPackage } = require('../harness/package-copy');
 
 const PKG = path.dirname(require.resolve('actionguard/package.json', { paths: [ACTIONS_DIR] }));
 const DIGESTS = JSON.parse(fs.readFileSync(path.join(PKG, 'wasm-digests.json'), 'utf8'));
 
 /** The post-login Action beside a copy of the package without `remove`. */
-function actionWithPackage(remove) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-forms-'));
-  const pkg = path.join(dir, 'node_modules', 'actionguard');
-  fs.cpSync(PKG, pkg, { recursive: true, dereference: true });
-  for (const f of remove) fs.rmSync(path.join(pkg, f), { force: true });
-  fs.copyFileSync(path.join(ACTIONS_DIR, 'post-login.js'), path.join(dir, 'post-login.js'));
-  return path.join(dir, 'post-login.js');
-}
+const actionWithout = (remove) => actionWithPackage('post-login', (pkg) => remove.forEach((f) => fs.rmSync(path.join(pkg, f), { force: true })));
 
 const RISKY = { authentication: { riskAssessment: { assessments: { ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } } };
 
@@ -41,7 +34,7 @@ async function serve(file) {
 }
 
 test('without the .wasm file, the embedded form decides (no file read of the .wasm)', async () => {
-  const actionFile = actionWithPackage(['actionguard_bg.wasm']);
+  const actionFile = actionWithout(['actionguard_bg.wasm']);
   for (const secrets of [{}, { ACTIONGUARD_WASM: 'embedded' }]) {
     const { result } = await runAction({ trigger: 'post-login', event: RISKY, secrets, actionFile, freshModule: true });
     assert.equal(result.outcome, 'challenge');
@@ -52,7 +45,7 @@ test('without the .wasm file, the embedded form decides (no file read of the .wa
 
 test('the fetched form: fetched once per instance, instantiated only with the pinned SHA-256', async () => {
   // Neither the .wasm nor the embedded copy: only the fetch can provide the module.
-  const actionFile = actionWithPackage(['actionguard_bg.wasm', 'embedded.js']);
+  const actionFile = actionWithout(['actionguard_bg.wasm', 'embedded.js']);
   const origin = await serve(path.join(PKG, 'actionguard_bg.wasm.gz'));
   try {
     const good = { ACTIONGUARD_WASM_URL: origin.url, ACTIONGUARD_WASM_SHA256: DIGESTS['actionguard_bg.wasm.gz'] };
