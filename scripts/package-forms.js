@@ -5,6 +5,8 @@
 // - actionguard_factory.js: wasm-pack's nodejs loader, made a function of the .wasm bytes;
 // - embedded.js: the .wasm inside the JavaScript (gzip -9, base64), through the factory.
 // Run by scripts/build after wasm-pack (and wasm-opt); both export what actionguard.js does.
+// First it drops the .wasm's "name" custom section (function names for stack traces: 6% of
+// the bytes, every cold start pays for them, and a trap's audit line carries only its code).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -29,7 +31,33 @@ const factory = [
 ].join('\n');
 fs.writeFileSync(path.join(PKG, 'actionguard_factory.js'), factory);
 
-const wasm = fs.readFileSync(path.join(PKG, 'actionguard_bg.wasm'));
+// LEB128 unsigned, as section sizes are written.
+function leb128(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++];
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) return [value, at];
+  }
+}
+
+function withoutNameSection(bytes) {
+  const kept = [bytes.subarray(0, 8)];
+  for (let at = 8; at < bytes.length;) {
+    const [size, body] = leb128(bytes, at + 1);
+    const end = body + size;
+    const custom = bytes[at] === 0;
+    const [nameLength, name] = custom ? leb128(bytes, body) : [0, body];
+    if (!(custom && bytes.subarray(name, name + nameLength).toString() === 'name')) kept.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(kept);
+}
+
+const wasm = withoutNameSection(fs.readFileSync(path.join(PKG, 'actionguard_bg.wasm')));
+fs.writeFileSync(path.join(PKG, 'actionguard_bg.wasm'), wasm);
 const packed = zlib.gzipSync(wasm, { level: 9 });
 fs.writeFileSync(path.join(PKG, 'embedded.js'), [
   "'use strict';",
