@@ -21,9 +21,14 @@ const MFA_FACTORS = new Set(['otp', 'webauthn-platform', 'webauthn-roaming', 'pu
 
 function jsonCopy(args) {
   try {
-    return JSON.parse(JSON.stringify(args, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+    return JSON.parse(JSON.stringify(args));
   } catch {
-    return args.map((a) => `[unserializable ${typeof a}]`);
+    // A BigInt (or a cycle): the replacer is slow, so only on this path.
+    try {
+      return JSON.parse(JSON.stringify(args, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+    } catch {
+      return args.map((a) => `[unserializable ${typeof a}]`);
+    }
   }
 }
 
