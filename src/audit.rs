@@ -100,9 +100,7 @@ fn pseudonym(prefix: &str, purpose: &[u8], tenant: Option<&str>, value: &str) ->
     h.update(value.as_bytes());
     let digest = h.finalize();
     let mut out = String::from(prefix);
-    for byte in digest.iter().take(12) {
-        out.push_str(&format!("{byte:02x}"));
-    }
+    crate::hex::push_hex(&mut out, digest.get(..12).unwrap_or_default());
     out
 }
 

@@ -20,6 +20,7 @@ pub mod domains;
 pub mod email;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hex;
 pub mod layers;
 pub mod llm;
 pub mod orgmap;

@@ -428,9 +428,7 @@ pub fn digest(policy: &Policy) -> String {
     let canonical = serde_json::to_string(policy).unwrap_or_default();
     let hash = Sha256::digest(canonical.as_bytes());
     let mut out = String::from("sha256:");
-    for byte in hash.iter().take(8) {
-        out.push_str(&format!("{byte:02x}"));
-    }
+    crate::hex::push_hex(&mut out, hash.get(..8).unwrap_or_default());
     out
 }
 

@@ -110,7 +110,9 @@ pub fn short_hash(kind: &str, salt: &str, value: &str) -> String {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    h.finalize().iter().take(4).map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(8);
+    crate::hex::push_hex(&mut out, h.finalize().get(..4).unwrap_or_default());
+    out
 }
 
 impl History {

@@ -44,9 +44,7 @@ pub fn key(kind: char, source: &str) -> String {
     let digest = h.finalize();
     let mut out = String::with_capacity(11);
     out.push(kind);
-    for byte in digest.iter().take(5) {
-        out.push_str(&format!("{byte:02x}"));
-    }
+    crate::hex::push_hex(&mut out, digest.get(..5).unwrap_or_default());
     out
 }
 
