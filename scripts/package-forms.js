@@ -36,6 +36,7 @@ function leb128(bytes, at) {
   let value = 0;
   let shift = 0;
   for (;;) {
+    if (at >= bytes.length) throw new Error('actionguard_bg.wasm is truncated');
     const b = bytes[at++];
     value += (b & 0x7f) * 2 ** shift;
     shift += 7;
@@ -48,6 +49,7 @@ function withoutNameSection(bytes) {
   for (let at = 8; at < bytes.length;) {
     const [size, body] = leb128(bytes, at + 1);
     const end = body + size;
+    if (end > bytes.length) throw new Error('actionguard_bg.wasm is truncated');
     const custom = bytes[at] === 0;
     const [nameLength, name] = custom ? leb128(bytes, body) : [0, body];
     if (!(custom && bytes.subarray(name, name + nameLength).toString() === 'name')) kept.push(bytes.subarray(at, end));

@@ -1,8 +1,8 @@
 """Compiles the risk model's ONNX file into the dense form the WebAssembly loads.
 
 The runtime carries tract-core only, not tract-onnx: ONNX parsing, the
-inference-level ops and every ONNX operator tract-onnx registers made up most of
-a 20 MB module and about 100 ms of every cold start. This script reads the
+inference-level ops and every ONNX operator tract-onnx registers were about half
+of a 20 MB module, paid at every cold start. This script reads the
 weights out of the ONNX graph once, at build time, and refuses any graph that is
 not what the runtime rebuilds: a multilayer perceptron (MatMul, Add, then Relu or
 Sigmoid per layer; an optional leading Cast to float) whose last layer has one
