@@ -20,7 +20,6 @@ import hashlib
 import struct
 import sys
 
-import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -74,5 +73,4 @@ def main():
 
 
 if __name__ == "__main__":
-    np.seterr(all="raise")
     main()
