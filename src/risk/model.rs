@@ -4,9 +4,15 @@
 //! that graph with tract-core ops: carrying tract-onnx (every ONNX operator, the
 //! protobuf reader, the inference-level ops) for a graph of six operators made
 //! the module twice as large (20.3 vs 10.9 MB) and every cold start slower (V8
-//! validates all of it at instantiation). Optimized and
-//! planned once per instance, on first use; one execution state is kept and
-//! reused, so a decision allocates no plan.
+//! validates all of it at instantiation).
+//!
+//! The graph is planned as built, without tract's optimizer: its layers are
+//! already the plain matrix products (`PrefixMatMul`), bias adds and activations
+//! the optimizer would fuse. Optimizing costs little on its own (2 ms natively)
+//! but runs tract's declutter and codegen passes, whose code V8 compiles on that
+//! first call: 35-40 ms of every cold start in WebAssembly, against 2-3 us more
+//! per decision for the unfused plan (README, Benchmarks). One execution state
+//! is kept and reused, so a decision allocates no plan.
 //!
 //! A model that fails to load or to run never fails a login: the rules' score
 //! is used instead and the audit says so (`model` is null).
@@ -14,7 +20,8 @@
 use std::sync::{Mutex, OnceLock};
 
 use tract_core::internal::{ensure, TractErrorContext};
-use tract_core::ops::{einsum::EinSum, math, nn};
+use tract_core::ops::einsum::prefix_matmul::PrefixMatMul;
+use tract_core::ops::{math, nn};
 use tract_core::prelude::*;
 
 use super::features::FEATURE_NAMES;
@@ -86,6 +93,15 @@ fn read_layers(bytes: &[u8]) -> TractResult<Vec<Dense>> {
     Ok(layers)
 }
 
+/// x[1, k] · W[k, n], both as laid out.
+const MATMUL: PrefixMatMul = PrefixMatMul {
+    transpose_a: false,
+    transpose_b: false,
+    transpose_c: false,
+    quantize_output: None,
+    operating_dt: Some(DatumType::F32),
+};
+
 /// The compiled layers as a tract graph: x[1, in] · W + b, then relu or sigmoid.
 fn graph(layers: &[Dense]) -> TractResult<TypedModel> {
     let mut model = TypedModel::default();
@@ -95,7 +111,7 @@ fn graph(layers: &[Dense]) -> TractResult<TypedModel> {
         ensure!(layer.inputs == width, "layer {i} takes {} inputs, not {width}", layer.inputs);
         let w = model.add_const(format!("w{i}"), Tensor::from_shape(&[layer.inputs, layer.outputs], &layer.weights)?)?;
         let b = model.add_const(format!("b{i}"), Tensor::from_shape(&[1, layer.outputs], &layer.bias)?)?;
-        let y = wire(&mut model, format!("matmul{i}"), EinSum::new("mk,kn->mn".parse()?, f32::datum_type()), &[x, w])?;
+        let y = wire(&mut model, format!("matmul{i}"), MATMUL, &[x, w])?;
         let y = wire(&mut model, format!("add{i}"), math::add(), &[y, b])?;
         x = if layer.relu {
             let zero = model.add_const(format!("zero{i}"), Tensor::from_shape(&[1, 1], &[0f32])?)?;
@@ -120,8 +136,6 @@ impl Model {
         let layers = read_layers(bytes).context("reading the compiled model")?;
         let plan = graph(&layers)
             .context("building the model graph")?
-            .into_optimized()
-            .context("optimizing the model")?
             .into_runnable()
             .context("planning the model")?;
         let state = plan.spawn().context("creating the execution state")?;
