@@ -25,11 +25,30 @@ pub struct LoginContext {
     pub organization: Option<Organization>,
     /// `event.user.app_metadata.actionguard`, as found: others may have written
     /// anything there, so it is parsed leniently by the history module, not here.
-    pub history: Option<serde_json::Value>,
+    pub history: Option<StoredHistory>,
     /// The Action's clock (`Date.now()`), so replays keep their own timing.
     pub now_ms: Option<f64>,
     /// The LLM escalation: whether one is possible, then its response.
     pub llm: Option<crate::llm::Exchange>,
+}
+
+/// The stored history's JSON text, kept as written and read once by the history
+/// module: going through a `serde_json::Value` first (a tree of maps, then read again)
+/// was a tenth of a decision on a user with a full history.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct StoredHistory(Box<serde_json::value::RawValue>);
+
+impl StoredHistory {
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for StoredHistory {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

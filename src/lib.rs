@@ -197,7 +197,7 @@ impl Engine {
     /// says the history already differs from what is stored (confirmed, or
     /// rebuilt from garbage, which must not stay) and must be written back.
     fn assess(&self, ctx: &LoginContext, warnings: &mut Vec<Issue>) -> (risk::History, bool, risk::RiskAssessment) {
-        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref());
+        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref().map(|h| h.text()));
         let reset = history_warning.is_some();
         warnings.extend(history_warning);
         let changed = history.confirm_pending(ctx.mfa_completed_at()) || reset;

@@ -116,9 +116,9 @@ pub fn short_hash(kind: &str, salt: &str, value: &str) -> String {
 }
 
 impl History {
-    /// Reads a stored history leniently: anything unusable starts afresh.
-    pub fn from_stored(stored: Option<&serde_json::Value>) -> (History, Option<Issue>) {
-        let Some(value) = stored.filter(|v| !v.is_null()) else {
+    /// Reads a stored history (its JSON text) leniently: anything unusable starts afresh.
+    pub fn from_stored(stored: Option<&str>) -> (History, Option<Issue>) {
+        let Some(text) = stored.map(str::trim).filter(|t| *t != "null") else {
             return (History::default(), None);
         };
         let reset = |why: &str| {
@@ -131,13 +131,14 @@ impl History {
                 )),
             )
         };
-        if !value.is_object() {
+        if !text.starts_with('{') {
             // serde would read an array positionally, as if it were the fields in order.
             return reset("not an object");
         }
-        match History::deserialize(value) {
+        match serde_json::from_str::<History>(text) {
             Ok(h) if h.v == HISTORY_VERSION => (h.bounded(), None),
             Ok(h) => reset(&format!("unsupported version `{}`", h.v)),
+            // A repeated key too: a `Value` kept the last one, a struct refuses it.
             Err(_) => reset("not in the expected shape"),
         }
     }
@@ -261,13 +262,14 @@ mod tests {
 
     #[test]
     fn garbage_is_reset_not_failed() {
-        for garbage in [json!("x"), json!({"v": 1, "cc": "NL"}), json!({"v": 99}), json!([1, 2])] {
+        let repeated = r#"{"v": 1, "v": 1}"#.to_string();
+        for garbage in [json!("x"), json!({"v": 1, "cc": "NL"}), json!({"v": 99}), json!([1, 2])].map(|g| g.to_string()).into_iter().chain([repeated]) {
             let (h, warning) = History::from_stored(Some(&garbage));
             assert_eq!(h, History::default());
             assert_eq!(warning.unwrap().code, "history_reset");
         }
         assert_eq!(History::from_stored(None), (History::default(), None));
-        assert_eq!(History::from_stored(Some(&json!(null))), (History::default(), None));
+        assert_eq!(History::from_stored(Some(" null ")), (History::default(), None));
     }
 
     #[test]
@@ -289,7 +291,7 @@ mod tests {
     fn oversized_stored_history_is_cut_to_bounds() {
         let items: Vec<_> = (0..100).map(|i| json!([format!("k{i}"), 1, i])).collect();
         let stored = json!({"v": 1, "cc": items, "t": (0..100).collect::<Vec<_>>(), "dev": [["x".repeat(500), 1, 1]]});
-        let (h, warning) = History::from_stored(Some(&stored));
+        let (h, warning) = History::from_stored(Some(&stored.to_string()));
         assert!(warning.is_none());
         assert_eq!((h.cc.len(), h.t.len(), h.dev.len()), (MAX_ITEMS, MAX_RECENT, 0));
         assert_eq!(h.t.first(), Some(&88));
