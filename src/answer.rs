@@ -74,6 +74,54 @@ pub fn parse_json<'a, T: serde::Deserialize<'a>>(json: &'a str, code: &'static s
     }
 }
 
+/// JSON text with every unpaired UTF-16 surrogate escape (`\ud800` alone) made
+/// U+FFFD. `JSON.stringify` writes a lone surrogate in a JS string that way, and
+/// serde_json refuses it, which would fail a whole login over one stray character
+/// anyone with Management API access could leave in the user's metadata. A raw
+/// lone surrogate becomes U+FFFD on its way into memory; this treats the escaped
+/// form alike. Text without `\u` is returned as it is.
+pub fn without_lone_surrogates(json: String) -> String {
+    if !json.contains("\\u") {
+        return json;
+    }
+    let bytes = json.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex.first() != Some(&b'\\') || hex.get(1) != Some(&b'u') {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex.get(2..)?).ok()?, 16).ok()
+    };
+    let mut out = String::with_capacity(json.len());
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        if bytes.get(i) != Some(&b'\\') {
+            i += 1;
+            continue;
+        }
+        let lone = match unit(i) {
+            Some(0xD800..=0xDBFF) => !matches!(unit(i + 6), Some(0xDC00..=0xDFFF)),
+            Some(0xDC00..=0xDFFF) => true,
+            _ => false,
+        };
+        if lone {
+            out.push_str(json.get(copied..i).unwrap_or_default());
+            out.push_str("\\ufffd");
+            copied = i + 6;
+            i += 6;
+        } else if matches!(unit(i), Some(0xD800..=0xDBFF)) {
+            i += 12; // a valid pair
+        } else {
+            i += 2; // any other escape, `\\` included
+        }
+    }
+    if copied == 0 {
+        return json;
+    }
+    out.push_str(json.get(copied..).unwrap_or_default());
+    out
+}
+
 fn humanize_serde_error(raw: &str) -> String {
     // serde_json appends " at line L column C"; the path already locates the field.
     let base = raw.split(" at line ").next().unwrap_or(raw);
@@ -108,6 +156,20 @@ fn humanize_serde_error(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        let fix = |s: &str| without_lone_surrogates(s.to_string());
+        assert_eq!(fix(r#"{"a":"x\ud800y"}"#), r#"{"a":"x\ufffdy"}"#);
+        assert_eq!(fix(r#"{"a":"\udc00\ud800"}"#), r#"{"a":"\ufffd\ufffd"}"#);
+        assert_eq!(fix(r#"{"a":"\ud800"}"#), r#"{"a":"\ufffd"}"#, "at the end of a string");
+        // Left alone: a valid pair, an escaped backslash before "ud800", other escapes, plain text.
+        for kept in [r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\\ud800"}"#, r#"{"a":"\n\u00e9\"x"}"#, r#"{"a":"\ud8"}"#, "{}"] {
+            assert_eq!(fix(kept), kept);
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&fix(r#"{"a":"x\ud800y"}"#)).unwrap();
+        assert_eq!(parsed["a"], "x\u{fffd}y");
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]
