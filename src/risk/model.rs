@@ -10,7 +10,7 @@
 //! already the plain matrix products (`PrefixMatMul`), bias adds and activations
 //! the optimizer would fuse. Optimizing costs little on its own (2 ms natively)
 //! but runs tract's declutter and codegen passes, whose code V8 compiles on that
-//! first call: 35-40 ms of every cold start in WebAssembly, against 2-3 us more
+//! first call: 30-45 ms of every cold start in WebAssembly, against 2-3 us more
 //! per decision for the unfused plan (README, Benchmarks). One execution state
 //! is kept and reused, so a decision allocates no plan.
 //!
