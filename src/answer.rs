@@ -92,27 +92,23 @@ pub fn without_lone_surrogates(json: String) -> String {
         }
         u16::from_str_radix(std::str::from_utf8(hex.get(2..)?).ok()?, 16).ok()
     };
-    let mut out = String::with_capacity(json.len());
+    // Allocates only once something is replaced.
+    let mut out = String::new();
     let (mut i, mut copied) = (0, 0);
     while i < bytes.len() {
         if bytes.get(i) != Some(&b'\\') {
             i += 1;
             continue;
         }
-        let lone = match unit(i) {
-            Some(0xD800..=0xDBFF) => !matches!(unit(i + 6), Some(0xDC00..=0xDFFF)),
-            Some(0xDC00..=0xDFFF) => true,
-            _ => false,
-        };
-        if lone {
-            out.push_str(json.get(copied..i).unwrap_or_default());
-            out.push_str("\\ufffd");
-            copied = i + 6;
-            i += 6;
-        } else if matches!(unit(i), Some(0xD800..=0xDBFF)) {
-            i += 12; // a valid pair
-        } else {
-            i += 2; // any other escape, `\\` included
+        match unit(i) {
+            Some(0xD800..=0xDBFF) if matches!(unit(i + 6), Some(0xDC00..=0xDFFF)) => i += 12, // a valid pair
+            Some(0xD800..=0xDFFF) => {
+                out.push_str(json.get(copied..i).unwrap_or_default());
+                out.push_str("\\ufffd");
+                i += 6;
+                copied = i;
+            }
+            _ => i += 2, // any other escape, `\\` included
         }
     }
     if copied == 0 {
