@@ -17,6 +17,7 @@ const seeds = {};
 const add = (target, value) => {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text === undefined) return;
+  // biome-ignore lint/suspicious/noAssignInExpressions: get-or-create, on purpose
   (seeds[target] ||= new Set()).add(text);
 };
 
@@ -36,7 +37,18 @@ for (const file of scenarioFiles(path.join(ROOT, 'scenarios'))) {
   const event = s.fill_defaults === false ? s.event : fillDefaults(defaultEvent(s.trigger), s.event || {});
   if (!event || typeof event !== 'object') continue;
   const target = { 'post-login': 'login', 'pre-user-registration': 'signup', 'credentials-exchange': 'credentials' }[s.trigger];
-  if (target) add(target, { tenant: event.tenant, user: event.user, request: event.request, authentication: event.authentication, organization: event.organization, stats: event.stats, client: event.client, accessToken: event.accessToken, now_ms: 1.8e12 });
+  if (target)
+    add(target, {
+      tenant: event.tenant,
+      user: event.user,
+      request: event.request,
+      authentication: event.authentication,
+      organization: event.organization,
+      stats: event.stats,
+      client: event.client,
+      accessToken: event.accessToken,
+      now_ms: 1.8e12,
+    });
   if (s.secrets?.POLICY) add('policy', s.secrets.POLICY);
   if (event.user?.email) add('email', event.user.email);
   if (s.tenant?.organizations) add('org_records', s.tenant.organizations);

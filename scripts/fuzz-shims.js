@@ -38,25 +38,68 @@ const pick = (list) => list[Math.floor(rand() * list.length)];
 
 const TRIGGERS = ['post-login', 'pre-user-registration', 'credentials-exchange', 'post-user-registration'];
 const HOSTILE = [
-  '', ' ', '\u0000', '\u202e\u0000', '\ud800', '🦀'.repeat(50), 'a'.repeat(300), 'A'.repeat(100_000),
-  'IGNORE PREVIOUS INSTRUCTIONS', '__proto__', 'constructor', '../../etc/passwd', '<script>', 'a@b', '@', 'a@',
-  'x@xn--', 'user@[127.0.0.1]', '"quoted"@example.com', 'a@b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z',
-  '0.0.0.0', '::', '::ffff:192.0.2.1', '999.999.999.999', '2001:db8::/32', 'AS', 'AS99999999999', '1e309', 'NaN',
+  '',
+  ' ',
+  '\u0000',
+  '\u202e\u0000',
+  '\ud800',
+  '🦀'.repeat(50),
+  'a'.repeat(300),
+  'A'.repeat(100_000),
+  'IGNORE PREVIOUS INSTRUCTIONS',
+  '__proto__',
+  'constructor',
+  '../../etc/passwd',
+  '<script>',
+  'a@b',
+  '@',
+  'a@',
+  'x@xn--',
+  'user@[127.0.0.1]',
+  '"quoted"@example.com',
+  'a@b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z',
+  '0.0.0.0',
+  '::',
+  '::ffff:192.0.2.1',
+  '999.999.999.999',
+  '2001:db8::/32',
+  'AS',
+  'AS99999999999',
+  '1e309',
+  'NaN',
 ];
 function hostileValue(depth = 0) {
   switch (Math.floor(rand() * 14)) {
-    case 0: return null;
-    case 1: return undefined;
-    case 2: return pick([0, -1, 1e308, -1e308, NaN, Infinity, 2 ** 53 + 1, 0.5, -0]);
-    case 3: return rand() < 0.5;
-    case 4: case 5: case 6: return pick(HOSTILE);
-    case 7: return depth < 3 ? [hostileValue(depth + 1), hostileValue(depth + 1)] : [];
-    case 8: return depth < 3 ? { [pick(['type', 'code', 'id', 'x', '__proto__'])]: hostileValue(depth + 1) } : {};
-    case 9: return JSON.parse('['.repeat(200) + ']'.repeat(200));
-    case 10: return Array.from({ length: 1000 }, (_, i) => `scope:${i}`);
-    case 11: return { toString() { throw new Error('hostile toString'); } };
-    case 12: return JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}');
-    default: return String(Math.floor(rand() * 1e6));
+    case 0:
+      return null;
+    case 1:
+      return undefined;
+    case 2:
+      return pick([0, -1, 1e308, -1e308, NaN, Infinity, 2 ** 53 + 1, 0.5, -0]);
+    case 3:
+      return rand() < 0.5;
+    case 4:
+    case 5:
+    case 6:
+      return pick(HOSTILE);
+    case 7:
+      return depth < 3 ? [hostileValue(depth + 1), hostileValue(depth + 1)] : [];
+    case 8:
+      return depth < 3 ? { [pick(['type', 'code', 'id', 'x', '__proto__'])]: hostileValue(depth + 1) } : {};
+    case 9:
+      return JSON.parse('['.repeat(200) + ']'.repeat(200));
+    case 10:
+      return Array.from({ length: 1000 }, (_, i) => `scope:${i}`);
+    case 11:
+      return {
+        toString() {
+          throw new Error('hostile toString');
+        },
+      };
+    case 12:
+      return JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}');
+    default:
+      return String(Math.floor(rand() * 1e6));
   }
 }
 
@@ -86,10 +129,19 @@ function mutate(event) {
 }
 
 const POLICIES = [
-  undefined, '{"version":1}', '{"version":1,"fail_mode":"deny"}', '{"version":1,"fail_mode":"allow"}',
-  '{"version":1,"llm":{"enabled":true}}', '{"version":1,"mfa":{"mode":"always","factors":["otp"]}}',
-  '{"version":2}', 'not json', '{"version":1,"thresholds":{"challenge":2}}', '{"version":1,"tiers":{"x":{"fail_mode":"deny"}}}',
-  '{"version":1,"networks":{"deny":["0.0.0.0/0"]}}', '{"version":1,"signup":{"velocity":{"per_ip":1}}}', JSON.stringify('x'.repeat(5000)),
+  undefined,
+  '{"version":1}',
+  '{"version":1,"fail_mode":"deny"}',
+  '{"version":1,"fail_mode":"allow"}',
+  '{"version":1,"llm":{"enabled":true}}',
+  '{"version":1,"mfa":{"mode":"always","factors":["otp"]}}',
+  '{"version":2}',
+  'not json',
+  '{"version":1,"thresholds":{"challenge":2}}',
+  '{"version":1,"tiers":{"x":{"fail_mode":"deny"}}}',
+  '{"version":1,"networks":{"deny":["0.0.0.0/0"]}}',
+  '{"version":1,"signup":{"velocity":{"per_ip":1}}}',
+  JSON.stringify('x'.repeat(5000)),
 ];
 
 function baseEvents() {
@@ -113,16 +165,31 @@ function wrongType(trigger, { method, args }) {
       return isStr(args[0]) && args[0].length > 0 ? null : 'deny(reason)';
     case 'authentication.challengeWithAny':
       return Array.isArray(args[0]) && args[0].length > 0 && args[0].every((f) => f && isStr(f.type)) ? null : 'challengeWithAny([{type}])';
-    case 'multifactor.enable': return args[0] === 'any' ? null : 'multifactor.enable(any)';
-    case 'user.setAppMetadata': return isStr(args[0]) && args[1] !== undefined ? null : 'setAppMetadata(key, value)';
-    case 'idToken.setCustomClaim': case 'accessToken.setCustomClaim': return isStr(args[0]) && args[1] !== undefined ? null : 'setCustomClaim(name, value)';
-    case 'cache.set': return isStr(args[0]) && isStr(args[1]) ? null : 'cache.set(string, string)';
-    default: return null;
+    case 'multifactor.enable':
+      return args[0] === 'any' ? null : 'multifactor.enable(any)';
+    case 'user.setAppMetadata':
+      return isStr(args[0]) && args[1] !== undefined ? null : 'setAppMetadata(key, value)';
+    case 'idToken.setCustomClaim':
+    case 'accessToken.setCustomClaim':
+      return isStr(args[0]) && args[1] !== undefined ? null : 'setCustomClaim(name, value)';
+    case 'cache.set':
+      return isStr(args[0]) && isStr(args[1]) ? null : 'cache.set(string, string)';
+    default:
+      return null;
   }
 }
 
 function auditLines(logs) {
-  return logs.split('\n').filter((l) => l.startsWith('{"actionguard_audit"')).map((l) => { try { return JSON.parse(l); } catch { return {}; } });
+  return logs
+    .split('\n')
+    .filter((l) => l.startsWith('{"actionguard_audit"'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return {};
+      }
+    });
 }
 
 async function main() {
@@ -154,7 +221,10 @@ async function main() {
     counts.runs += 1;
     const lines = auditLines(logs);
     const trapped = failure instanceof WebAssembly.RuntimeError || lines.some((l) => l.error?.code === 'trap');
-    const record = (kind, detail) => { counts[kind] += 1; if (examples.length < 10) examples.push({ kind, trigger, detail, event: JSON.stringify(event)?.slice(0, 300) }); };
+    const record = (kind, detail) => {
+      counts[kind] += 1;
+      if (examples.length < 10) examples.push({ kind, trigger, detail, event: JSON.stringify(event)?.slice(0, 300) });
+    };
     if (trapped) record('traps', String(failure?.message || 'trap in audit'));
     else if (failure) record('uncaught', String(failure?.message || failure));
     if (lines.some((l) => l.error?.code === 'internal')) record('internal', 'fail mode on an internal error');
@@ -167,8 +237,10 @@ async function main() {
   const secs = (performance.now() - t0) / 1000;
   for (const e of examples) process.stderr.write(`${JSON.stringify(e)}\n`);
   const bad = counts.traps + counts.uncaught + counts.internal + counts.wrong_type;
-  process.stdout.write(`fuzz-shims: ${counts.runs} shim runs in ${secs.toFixed(1)} s (${counts.fail_mode} ended in a fail mode on classified bad input): `
-    + `${counts.traps} traps, ${counts.uncaught} uncaught errors, ${counts.internal} internal errors, ${counts.wrong_type} wrong-type api calls\n`);
+  process.stdout.write(
+    `fuzz-shims: ${counts.runs} shim runs in ${secs.toFixed(1)} s (${counts.fail_mode} ended in a fail mode on classified bad input): ` +
+      `${counts.traps} traps, ${counts.uncaught} uncaught errors, ${counts.internal} internal errors, ${counts.wrong_type} wrong-type api calls\n`,
+  );
   fs.mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, '.bench', 'fuzz-shims.json'), `${JSON.stringify({ ...counts, seconds: secs })}\n`);
   process.exit(bad === 0 ? 0 : 1);

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Recording `api` objects that behave like Auth0's: every call is kept in
 // order with a JSON copy of its arguments; methods return what Auth0's return
@@ -13,12 +14,34 @@ const DEFAULT_CACHE_TTL_MS = 15 * 60 * 1000;
 
 // Claims Auth0 refuses to let an Action overwrite.
 const RESERVED_CLAIMS = new Set([
-  'acr', 'amr', 'aud', 'auth_time', 'azp', 'cnf', 'exp', 'gty', 'iat', 'iss', 'jti', 'nbf', 'nonce', 'org_id', 'org_name',
-  'permissions', 'scope', 'sid', 'sub',
+  'acr',
+  'amr',
+  'aud',
+  'auth_time',
+  'azp',
+  'cnf',
+  'exp',
+  'gty',
+  'iat',
+  'iss',
+  'jti',
+  'nbf',
+  'nonce',
+  'org_id',
+  'org_name',
+  'permissions',
+  'scope',
+  'sid',
+  'sub',
 ]);
 
+/** @type {Set<unknown>} */
 const MFA_FACTORS = new Set(['otp', 'webauthn-platform', 'webauthn-roaming', 'push-notification', 'phone', 'email', 'recovery-code']);
 
+/**
+ * @param {unknown[]} args
+ * @returns {unknown[]}
+ */
 function jsonCopy(args) {
   try {
     return JSON.parse(JSON.stringify(args));
@@ -32,9 +55,15 @@ function jsonCopy(args) {
   }
 }
 
+/** Auth0's `api.cache`, shared between the executions of one Action instance. */
 class Cache {
+  /**
+   * @param {Record<string, string | Auth0Actions.CacheRecord>} [initial] values (with the default TTL) or whole records
+   * @param {() => number} [clock] epoch milliseconds
+   */
   constructor(initial = {}, clock = () => Date.now()) {
     this.clock = clock;
+    /** @type {Map<string, Auth0Actions.CacheRecord>} */
     this.data = new Map();
     for (const [k, v] of Object.entries(initial)) {
       this.data.set(k, typeof v === 'object' && v !== null ? v : { value: String(v), expires_at: clock() + DEFAULT_CACHE_TTL_MS });
@@ -47,12 +76,22 @@ class Cache {
     return Buffer.byteLength(chars, 'utf8');
   }
 
+  /**
+   * @param {string} key
+   * @returns {Auth0Actions.CacheRecord | undefined}
+   */
   get(key) {
     const record = this.data.get(key);
     if (!record || record.expires_at < this.clock()) return undefined;
     return record;
   }
 
+  /**
+   * @param {string} key
+   * @param {string} value
+   * @param {Auth0Actions.CacheSetOptions} [options]
+   * @returns {Auth0Actions.CacheSetResult}
+   */
   set(key, value, options) {
     if (typeof key !== 'string' || typeof value !== 'string') return { type: 'error', code: 'InvalidArgument' };
     const keySize = Buffer.byteLength(key, 'utf8');
@@ -80,6 +119,10 @@ class Cache {
     return { type: 'success', record };
   }
 
+  /**
+   * @param {string} key
+   * @returns {Auth0Actions.CacheDeleteResult}
+   */
   delete(key) {
     if (!this.data.has(key)) return { type: 'error', code: 'CacheKeyDoesNotExist' };
     this.data.delete(key);
@@ -94,13 +137,27 @@ class Cache {
 /**
  * Builds the api for one execution. Returns `{ api, calls, cache, metadata }`:
  * `metadata` holds the batched `setAppMetadata` / `setUserMetadata` writes.
+ * @template {Auth0Actions.Trigger} T
+ * @param {T} trigger
+ * @param {{ cache?: Cache }} [options]
+ * @returns {{ api: Auth0Actions.ApiByTrigger[T], calls: Harness.RecordedCall[], cache: Cache, metadata: Harness.Metadata }}
  */
 function createApi(trigger, { cache = new Cache() } = {}) {
+  /** @type {Harness.RecordedCall[]} */
   const calls = [];
+  /** @type {Harness.Metadata} */
   const metadata = { app_metadata: {}, user_metadata: {} };
+  // Built namespace by namespace for the trigger (the typed view is the return value's).
+  /** @type {Record<string, Record<string, (...args: any[]) => unknown>>} */
   const api = {};
 
-  // Records the call, runs `check` (which may throw like Auth0 does), returns `ret`.
+  /**
+   * Records the call, runs `check` (which may throw like Auth0 does), returns `ret`.
+   * @param {string} name
+   * @param {((...args: any[]) => void) | null} [check]
+   * @param {(...args: any[]) => any} [ret]
+   * @returns {(...args: any[]) => any}
+   */
   const method = (name, check, ret = () => api) =>
     function recorded(...args) {
       calls.push({ method: name, args: jsonCopy(args) });
@@ -109,21 +166,25 @@ function createApi(trigger, { cache = new Cache() } = {}) {
     };
   const none = () => undefined;
 
+  /** @param {unknown} key */
   const claim = (key) => {
     if (typeof key !== 'string' || key.length === 0) throw new Error('The custom claim key must be a non-empty string');
     if (RESERVED_CLAIMS.has(key)) throw new Error(`The custom claim "${key}" is reserved and cannot be set`);
   };
-  const metadataWriter = (bucket) => (key, value) => {
+  /** @param {keyof Harness.Metadata} bucket */
+  const metadataWriter = (bucket) => (/** @type {unknown} */ key, /** @type {unknown} */ value) => {
     if (typeof key !== 'string' || key.length === 0) throw new Error('Metadata key must be a non-empty string');
     if (value === undefined) throw new Error('Metadata value must not be undefined (use null to remove a key)');
     metadata[bucket][key] = jsonCopy([value])[0];
   };
+  /** @param {unknown} list */
   const factors = (list) => {
     if (!Array.isArray(list) || list.length === 0) throw new Error('factors must be a non-empty array');
     for (const f of list) {
       if (!f || !MFA_FACTORS.has(f.type)) throw new Error(`Unsupported factor ${JSON.stringify(f)}`);
     }
   };
+  /** @param {unknown} f */
   const factor = (f) => {
     if (!MFA_FACTORS.has(f)) throw new Error(`Unsupported factor ${JSON.stringify(f)}`);
   };
@@ -135,9 +196,11 @@ function createApi(trigger, { cache = new Cache() } = {}) {
   };
 
   if (trigger === 'post-login') {
-    api.access = { deny: method('access.deny', (reason) => {
-      if (typeof reason !== 'string') throw new Error('The deny reason must be a string');
-    }) };
+    api.access = {
+      deny: method('access.deny', (reason) => {
+        if (typeof reason !== 'string') throw new Error('The deny reason must be a string');
+      }),
+    };
     api.authentication = {
       challengeWith: method('authentication.challengeWith', factor, none),
       challengeWithAny: method('authentication.challengeWithAny', factors, none),
@@ -145,9 +208,11 @@ function createApi(trigger, { cache = new Cache() } = {}) {
       enrollWithAny: method('authentication.enrollWithAny', factors, none),
       recordMethod: method('authentication.recordMethod'),
     };
-    api.multifactor = { enable: method('multifactor.enable', (provider) => {
-      if (typeof provider !== 'string') throw new Error('The multifactor provider must be a string');
-    }) };
+    api.multifactor = {
+      enable: method('multifactor.enable', (provider) => {
+        if (typeof provider !== 'string') throw new Error('The multifactor provider must be a string');
+      }),
+    };
     api.idToken = { setCustomClaim: method('idToken.setCustomClaim', claim) };
     api.accessToken = {
       setCustomClaim: method('accessToken.setCustomClaim', claim),
@@ -165,34 +230,43 @@ function createApi(trigger, { cache = new Cache() } = {}) {
     };
     api.session = { revoke: method('session.revoke', null, none) };
   } else if (trigger === 'pre-user-registration') {
-    api.access = { deny: method('access.deny', (reason) => {
-      if (typeof reason !== 'string') throw new Error('The deny reason must be a string');
-    }) };
+    api.access = {
+      deny: method('access.deny', (reason) => {
+        if (typeof reason !== 'string') throw new Error('The deny reason must be a string');
+      }),
+    };
     api.validation = { error: method('validation.error') };
     api.user = {
       setAppMetadata: method('user.setAppMetadata', metadataWriter('app_metadata')),
       setUserMetadata: method('user.setUserMetadata', metadataWriter('user_metadata')),
     };
   } else if (trigger === 'credentials-exchange') {
-    api.access = { deny: method('access.deny', (code) => {
-      if (!['invalid_scope', 'invalid_request', 'server_error'].includes(code)) {
-        throw new Error(`The deny code must be invalid_scope, invalid_request or server_error, got ${JSON.stringify(code)}`);
-      }
-    }) };
+    api.access = {
+      deny: method('access.deny', (code) => {
+        if (!['invalid_scope', 'invalid_request', 'server_error'].includes(code)) {
+          throw new Error(`The deny code must be invalid_scope, invalid_request or server_error, got ${JSON.stringify(code)}`);
+        }
+      }),
+    };
     api.accessToken = { setCustomClaim: method('accessToken.setCustomClaim', claim) };
   }
   // post-user-registration is non-blocking: the cache is all it gets.
 
-  return { api, calls, cache, metadata };
+  // The members set above are exactly the trigger's api; TypeScript cannot follow the branches.
+  return { api: /** @type {Auth0Actions.ApiByTrigger[T]} */ (/** @type {unknown} */ (api)), calls, cache, metadata };
 }
 
-/** The contract's outcome, from the calls an execution made. */
+/**
+ * The contract's outcome, from the calls an execution made.
+ * @param {Pick<Harness.RecordedCall, 'method'>[]} calls
+ * @param {unknown} [error]
+ * @returns {Harness.Outcome}
+ */
 function outcomeOf(calls, error) {
   if (error) return 'error';
   const names = new Set(calls.map((c) => c.method));
   if (names.has('access.deny') || names.has('validation.error')) return 'deny';
-  for (const n of ['authentication.challengeWith', 'authentication.challengeWithAny', 'authentication.enrollWith',
-    'authentication.enrollWithAny', 'multifactor.enable']) {
+  for (const n of ['authentication.challengeWith', 'authentication.challengeWithAny', 'authentication.enrollWith', 'authentication.enrollWithAny', 'multifactor.enable']) {
     if (names.has(n)) return 'challenge';
   }
   return 'allow';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 'use strict';
 // The harness CLI (design.md section 5):
 //   cli.js run --trigger <trigger> --event <event.json> [--tenant <tenant.json>]
@@ -15,12 +16,21 @@ const USAGE = `usage:
              [--tenant <tenant.json>] [--secrets <secrets.json>] [--now <ISO-8601>] [--json] [--no-defaults]
   cli.js scenarios <dir> [--verbose]`;
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
+/**
+ * @param {string[]} argv
+ * @returns {{ _: string[], [option: string]: any }} `--flag` → true, `--name value` → 'value'
+ */
 function parseArgs(argv) {
+  /** @type {{ _: string[], [option: string]: any }} */
   const opts = { _: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -33,6 +43,11 @@ function parseArgs(argv) {
   return opts;
 }
 
+/**
+ * @param {string} file
+ * @param {string} what
+ * @returns {any}
+ */
 function readJson(file, what) {
   let text;
   try {
@@ -47,6 +62,7 @@ function readJson(file, what) {
   }
 }
 
+/** @returns {Promise<number>} the exit code */
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
   const opts = parseArgs(rest);

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Realistic default events, one per trigger. Absent fields of a given event are
 // filled from these (deep, objects only: arrays, scalars and explicit nulls in
@@ -18,8 +19,16 @@ const request = {
   query: { protocol: 'oauth2', client_id: 'vJ2nA7hQ3tT9cK1mP6rX0sW4yZ8bD5eF', response_type: 'code', scope: 'openid profile email' },
   body: {},
   geoip: {
-    cityName: 'Amsterdam', continentCode: 'EU', countryCode: 'NL', countryCode3: 'NLD', countryName: 'Netherlands',
-    latitude: 52.3676, longitude: 4.9041, subdivisionCode: 'NH', subdivisionName: 'North Holland', timeZone: 'Europe/Amsterdam',
+    cityName: 'Amsterdam',
+    continentCode: 'EU',
+    countryCode: 'NL',
+    countryCode3: 'NLD',
+    countryName: 'Netherlands',
+    latitude: 52.3676,
+    longitude: 4.9041,
+    subdivisionCode: 'NH',
+    subdivisionName: 'North Holland',
+    timeZone: 'Europe/Amsterdam',
   },
 };
 
@@ -47,12 +56,22 @@ const user = {
   enrolledFactors: [{ type: 'otp' }],
 };
 
+/** @type {Auth0Actions.EventByTrigger} */
 const DEFAULTS = {
   'post-login': {
     transaction: {
-      id: 'nZniEmn3ejOpcV46_ac1CxJCuO_gAuwR', locale: 'en', protocol: 'oidc-basic-profile', requested_scopes: ['openid', 'profile', 'email'],
-      redirect_uri: 'https://app.acme-industries.com/callback', response_mode: 'query', response_type: ['code'], state: 'AABBccddEEFFGGTTasrs',
-      ui_locales: ['en'], acr_values: [], prompt: [], metadata: {},
+      id: 'nZniEmn3ejOpcV46_ac1CxJCuO_gAuwR',
+      locale: 'en',
+      protocol: 'oidc-basic-profile',
+      requested_scopes: ['openid', 'profile', 'email'],
+      redirect_uri: 'https://app.acme-industries.com/callback',
+      response_mode: 'query',
+      response_type: ['code'],
+      state: 'AABBccddEEFFGGTTasrs',
+      ui_locales: ['en'],
+      acr_values: [],
+      prompt: [],
+      metadata: {},
     },
     authentication: {
       methods: [{ name: 'pwd', timestamp: DATE }],
@@ -71,7 +90,17 @@ const DEFAULTS = {
     connection,
     request,
     resource_server: { identifier: 'https://api.acme-industries.com' },
-    session: { id: 'sess_3fJ8kZ0aQ1', device: { initial_ip: request.ip, last_ip: request.ip, initial_asn: request.asn, last_asn: request.asn, initial_user_agent: request.user_agent, last_user_agent: request.user_agent } },
+    session: {
+      id: 'sess_3fJ8kZ0aQ1',
+      device: {
+        initial_ip: request.ip,
+        last_ip: request.ip,
+        initial_asn: request.asn,
+        last_asn: request.asn,
+        initial_user_agent: request.user_agent,
+        last_user_agent: request.user_agent,
+      },
+    },
     stats: { logins_count: 62 },
     tenant: { id: TENANT },
     secrets: {},
@@ -80,16 +109,27 @@ const DEFAULTS = {
   },
   'pre-user-registration': {
     transaction: { id: 'c5v2HJpM1cT9', locale: 'en', protocol: 'oidc-basic-profile', requested_scopes: ['openid', 'profile'], ui_locales: ['en'] },
-    client, connection, request,
+    client,
+    connection,
+    request,
     tenant: { id: TENANT },
     secrets: {},
     user: { email: 'sam.lee@acme-industries.com', name: 'Sam Lee', app_metadata: {}, user_metadata: {} },
   },
   'post-user-registration': {
-    connection, request,
+    connection,
+    request,
     tenant: { id: TENANT },
     secrets: {},
-    user: { user_id: 'auth0|66aa00bb11cc22dd33ee44ff', email: 'sam.lee@acme-industries.com', email_verified: false, name: 'Sam Lee', created_at: DATE, app_metadata: {}, user_metadata: {} },
+    user: {
+      user_id: 'auth0|66aa00bb11cc22dd33ee44ff',
+      email: 'sam.lee@acme-industries.com',
+      email_verified: false,
+      name: 'Sam Lee',
+      created_at: DATE,
+      app_metadata: {},
+      user_metadata: {},
+    },
   },
   'credentials-exchange': {
     transaction: { requested_scopes: ['read:reports'] },
@@ -102,10 +142,19 @@ const DEFAULTS = {
   },
 };
 
+/**
+ * @param {unknown} v
+ * @returns {v is Record<string, unknown>}
+ */
 function isPlainObject(v) {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * @param {object} defaults
+ * @param {unknown} given
+ * @returns {any} what the Action gets as its event, however malformed `given` is
+ */
 function fillDefaults(defaults, given) {
   if (!isPlainObject(given)) return given;
   const out = { ...given };
@@ -116,6 +165,11 @@ function fillDefaults(defaults, given) {
   return out;
 }
 
+/**
+ * @template {Auth0Actions.Trigger} T
+ * @param {T} trigger
+ * @returns {Auth0Actions.EventByTrigger[T]} a fresh copy
+ */
 function defaultEvent(trigger) {
   const event = DEFAULTS[trigger];
   if (!event) throw new Error(`Unknown trigger ${JSON.stringify(trigger)}`);

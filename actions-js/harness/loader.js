@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Loads an Action file the way Auth0's runtime (and its `@auth0/actions` test
 // loader, which is not on the npm registry reachable here) does:
@@ -17,6 +18,15 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 const { Console } = require('node:console');
 const { Writable } = require('node:stream');
 
+/**
+ * @typedef {{ logs: string[], bytes: number }} LogStore the log buffer of one execution
+ * @typedef {Error & { logs?: string }} ExecutionError what an execution rejects with: the handler's error, with the logs so far
+ * @typedef {object} LoadedAction
+ * @property {(args: unknown[], options?: { entrypoint?: string }) => Promise<{ logs: string }>} execute
+ *   runs one execution; resolves to `{ logs }`, rejects with an ExecutionError
+ */
+
+/** @type {Record<Auth0Actions.Trigger, string[]>} */
 const ENTRYPOINTS = {
   'post-login': ['onExecutePostLogin', 'onContinuePostLogin'],
   'pre-user-registration': ['onExecutePreUserRegistration'],
@@ -27,16 +37,28 @@ const ENTRYPOINTS = {
 // Auth0 keeps at most 256 kB of logs per execution.
 const LOG_LIMIT = 256 * 1024;
 
+/**
+ * @param {unknown} fn
+ * @returns {fn is (...args: unknown[]) => Promise<unknown>}
+ */
 function isAction(fn) {
   return !!fn && typeof fn === 'function' && !!fn.constructor && fn.constructor.name === 'AsyncFunction';
 }
 
+/**
+ * @param {unknown} obj
+ * @returns {Error}
+ */
 function toError(obj) {
   if (!obj) return new Error('Unknown error');
   return obj instanceof Error ? obj : new Error(String(obj));
 }
 
-/** A console whose output lands in the log buffer of the execution it runs in. */
+/**
+ * A console whose output lands in the log buffer of the execution it runs in.
+ * @param {AsyncLocalStorage<LogStore>} als
+ * @returns {Console}
+ */
 function executionConsole(als) {
   // Strings stay strings (no Buffer round trip) and colour is never probed: the
   // replay benchmark spent about a tenth of an execution there.
@@ -56,18 +78,27 @@ function executionConsole(als) {
   return new Console({ stdout: sink(), stderr: sink(), colorMode: false });
 }
 
+/**
+ * @param {string} filename
+ * @param {Auth0Actions.Trigger} trigger
+ * @returns {Promise<LoadedAction>}
+ */
 async function loadAction(filename, trigger) {
   const entrypoints = ENTRYPOINTS[trigger];
   if (!entrypoints) throw new Error(`Unknown trigger ${JSON.stringify(trigger)}`);
   const code = await fs.readFile(filename, 'utf8');
   const requireFn = nodeModule.createRequire(filename);
   const wrapped = `module.exports = function(module, exports, console){\n${code}\n};`;
+  /** @type {{ exports: unknown }} */
   const outer = { exports: {} };
   vm.compileFunction(wrapped, ['module', 'exports', 'require'], { filename })(outer, outer.exports, requireFn);
-  const initializer = outer.exports;
+  const initializer = /** @type {(module: object, exports: object, console: Console) => void} */ (outer.exports);
 
+  /** @type {AsyncLocalStorage<LogStore>} */
   const als = new AsyncLocalStorage();
   const console = executionConsole(als);
+  // Whatever the Action's module body makes of it: checked at each execution.
+  /** @type {{ exports: any }} */
   const mod = { exports: {} };
   let initialized = false;
   let modError;
@@ -75,6 +106,7 @@ async function loadAction(filename, trigger) {
   return {
     /** Runs one execution; resolves to `{ logs }`, rejects with what the handler threw. */
     async execute(args, { entrypoint = entrypoints[0] } = {}) {
+      /** @type {LogStore} */
       const store = { logs: [], bytes: 0 };
       try {
         await als.run(store, async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // An emulated Auth0 Management API on 127.0.0.1, serving a tenant fixture
 // (design.md section 5) on the real paths, so shims and tests use the real
@@ -12,7 +13,13 @@ const crypto = require('node:crypto');
 const MAX_PAGE = 50;
 const MAX_MEMBERS_PER_ADD = 10;
 
+/** An error answer: Auth0's status, message and `errorCode`. */
 class HttpError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   * @param {string} errorCode
+   */
   constructor(status, message, errorCode) {
     super(message);
     this.status = status;
@@ -20,10 +27,19 @@ class HttpError extends Error {
   }
 }
 
+/**
+ * @template T
+ * @param {T} v
+ * @returns {T}
+ */
 function clone(v) {
   return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
 }
 
+/**
+ * @param {unknown} body
+ * @returns {unknown}
+ */
 function redact(body) {
   if (!body || typeof body !== 'object') return body;
   const out = { ...body };
@@ -35,11 +51,25 @@ function redact(body) {
 }
 
 // Trigger versions the emulator accepts, as Auth0 lists them for current Actions.
+/** @type {Record<string, string>} */
 const TRIGGER_VERSIONS = { 'post-login': 'v3', 'pre-user-registration': 'v2', 'post-user-registration': 'v2', 'credentials-exchange': 'v2' };
-const HANDLERS = { 'post-login': 'onExecutePostLogin', 'pre-user-registration': 'onExecutePreUserRegistration', 'post-user-registration': 'onExecutePostUserRegistration', 'credentials-exchange': 'onExecuteCredentialsExchange' };
+/** @type {Record<string, string>} */
+const HANDLERS = {
+  'post-login': 'onExecutePostLogin',
+  'pre-user-registration': 'onExecutePreUserRegistration',
+  'post-user-registration': 'onExecutePostUserRegistration',
+  'credentials-exchange': 'onExecuteCredentialsExchange',
+};
 // GETs of a new version before its build finishes (Auth0 builds in the background).
 const BUILD_POLLS = 2;
 
+/**
+ * @param {URLSearchParams} query
+ * @param {string} name
+ * @param {number} fallback
+ * @param {{ min?: number, max?: number }} [bounds]
+ * @returns {number}
+ */
 function intParam(query, name, fallback, { min = 0, max = Infinity } = {}) {
   const raw = query.get(name);
   if (raw === null) return fallback;
@@ -50,7 +80,13 @@ function intParam(query, name, fallback, { min = 0, max = Infinity } = {}) {
   return n;
 }
 
-/** Offset or checkpoint pagination over `items`, shaped like Auth0's answers. */
+/**
+ * Offset or checkpoint pagination over `items`, shaped like Auth0's answers.
+ * @param {unknown[]} items
+ * @param {URLSearchParams} query
+ * @param {string} key the list's name in a paged body
+ * @returns {unknown[] | Record<string, unknown>}
+ */
 function paginate(items, query, key) {
   if (query.has('from') || query.has('take')) {
     const take = intParam(query, 'take', MAX_PAGE, { min: 1, max: MAX_PAGE });
@@ -60,6 +96,7 @@ function paginate(items, query, key) {
       if (!Number.isInteger(start) || start < 0) throw new HttpError(400, "Query validation error: invalid 'from'", 'invalid_query_string');
     }
     const slice = items.slice(start, start + take);
+    /** @type {Record<string, unknown>} */
     const body = { [key]: slice };
     if (start + take < items.length) body.next = Buffer.from(String(start + take)).toString('base64url');
     return body;
@@ -73,28 +110,51 @@ function paginate(items, query, key) {
   return slice;
 }
 
-// The Actions endpoints' page shape: always `{ <key>, total, page, per_page }`.
+/**
+ * The Actions endpoints' page shape: always `{ <key>, total, page, per_page }`.
+ * @param {unknown[]} items
+ * @param {URLSearchParams} query
+ * @param {string} key
+ */
 function pageOf(items, query, key) {
   const perPage = intParam(query, 'per_page', 20, { min: 1, max: MAX_PAGE });
   const page = intParam(query, 'page', 0, { min: 0 });
   return { [key]: items.slice(page * perPage, (page + 1) * perPage), total: items.length, page, per_page: perPage };
 }
 
+/** @typedef {{ status: number, body: unknown }} Answer */
+
 class ManagementEmulator {
+  /**
+   * @param {Harness.TenantFixture} [tenant]
+   * @param {object} [options]
+   * @param {string} [options.domain] the AUTH0_DOMAIN it stands for
+   * @param {string} [options.clientId] when set, /oauth/token requires it
+   * @param {string} [options.clientSecret] when set, /oauth/token requires it
+   */
   constructor(tenant = {}, { domain = 'tenant.auth0.test', clientId, clientSecret } = {}) {
     this.domain = domain;
     this.clientId = clientId;
     this.clientSecret = clientSecret;
-    this.orgs = clone(tenant.organizations || []);
+    // Their members and discovery domains are filled in below.
+    this.orgs = /** @type {Harness.Organization[]} */ (clone(tenant.organizations || []));
     this.roles = clone(tenant.roles || []);
     this.users = clone(tenant.users || []);
+    /** @type {Harness.EmulatedAction[]} */
     this.actions = [];
+    /** @type {Partial<Record<string, Harness.Binding[]>>} */
     this.bindings = {};
+    /** @type {Harness.Invitation[]} */
     this.invitations = [];
+    /** @type {Harness.Fault[]} */
     this.faults = clone(tenant.faults || []);
+    /** @type {Harness.ManagementCall[]} */
     this.calls = [];
+    /** @type {Set<string>} */
     this.tokens = new Set();
+    /** @type {import('node:http').Server | null} */
     this.server = null;
+    /** @type {number | null} */
     this.port = null;
     this.clock = () => Date.now();
     for (const org of this.orgs) {
@@ -108,15 +168,19 @@ class ManagementEmulator {
     }
   }
 
-  /** Answer the next `times` requests matching method and path with `status`. */
+  /**
+   * Answer the next `times` requests matching method and path with `status`.
+   * @param {Harness.Fault} fault
+   */
   injectFault({ method = '*', path = '', status = 429, times = 1, reset_in_s = 1, delay_ms = 0 }) {
     this.faults.push({ method, path, status, times, reset_in_s, delay_ms });
   }
 
+  /** @returns {Promise<this>} */
   async start() {
     this.server = http.createServer((req, res) => this.#handle(req, res));
-    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = this.server.address().port;
+    await /** @type {Promise<void>} */ (new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve)));
+    this.port = /** @type {import('node:net').AddressInfo} */ (this.server.address()).port;
     return this;
   }
 
@@ -131,6 +195,10 @@ class ManagementEmulator {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
   async #handle(req, res) {
     const url = new URL(req.url, this.origin);
     let raw = '';
@@ -138,14 +206,14 @@ class ManagementEmulator {
     let body;
     if (raw) {
       const type = req.headers['content-type'] || '';
-      body = type.includes('application/x-www-form-urlencoded')
-        ? Object.fromEntries(new URLSearchParams(raw))
-        : safeJson(raw);
+      body = type.includes('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(raw)) : safeJson(raw);
     }
+    /** @type {Harness.ManagementCall} */
     const call = { method: req.method, path: url.pathname + url.search };
     if (body !== undefined) call.body = redact(body);
     this.calls.push(call);
 
+    /** @type {(status: number, payload: unknown, headers?: Record<string, string>) => void} */
     const send = (status, payload, headers = {}) => {
       call.status = status;
       const text = payload === undefined ? '' : JSON.stringify(payload);
@@ -153,19 +221,22 @@ class ManagementEmulator {
       res.end(text);
     };
 
-    const fault = this.faults.find(
-      (f) => f.times > 0 && (f.method === '*' || f.method === req.method) && url.pathname.startsWith(f.path),
-    );
+    const fault = this.faults.find((f) => f.times > 0 && (f.method === '*' || f.method === req.method) && url.pathname.startsWith(f.path));
     if (fault) {
       fault.times -= 1;
       if (fault.delay_ms) await new Promise((r) => setTimeout(r, fault.delay_ms));
+      /** @type {Record<string, string>} */
       const headers = {};
       if (fault.status === 429) {
         headers['x-ratelimit-limit'] = '10';
         headers['x-ratelimit-remaining'] = '0';
         headers['x-ratelimit-reset'] = String(Math.ceil(this.clock() / 1000) + fault.reset_in_s);
       }
-      return send(fault.status, { statusCode: fault.status, error: http.STATUS_CODES[fault.status], message: 'injected fault', errorCode: fault.status === 429 ? 'too_many_requests' : 'server_error' }, headers);
+      return send(
+        fault.status,
+        { statusCode: fault.status, error: http.STATUS_CODES[fault.status], message: 'injected fault', errorCode: fault.status === 429 ? 'too_many_requests' : 'server_error' },
+        headers,
+      );
     }
 
     try {
@@ -178,6 +249,13 @@ class ManagementEmulator {
     }
   }
 
+  /**
+   * @param {string} method
+   * @param {URL} url
+   * @param {any} body the parsed JSON or form body, as the caller sent it
+   * @param {string | undefined} authorization
+   * @returns {Answer}
+   */
   #route(method, url, body, authorization) {
     const p = url.pathname;
     const q = url.searchParams;
@@ -189,6 +267,7 @@ class ManagementEmulator {
 
     const parts = p.slice('/api/v2/'.length).split('/').map(decodeURIComponent);
     const [resource, id, sub, subId, subSub] = parts;
+    /** @type {(b: unknown, status?: number) => Answer} */
     const ok = (b, status = 200) => ({ status, body: b });
 
     if (resource === 'organizations') {
@@ -213,21 +292,31 @@ class ManagementEmulator {
         if (!domain) throw new HttpError(400, 'Payload validation error: domain is required', 'invalid_body');
         if (org.discovery_domains.some((d) => d.domain === domain)) throw new HttpError(409, 'The discovery domain already exists', 'conflict');
         // A new domain is pending until its DNS record is verified, whatever the caller says.
+        /** @type {Harness.StoredDiscoveryDomain} */
         const created = {
-          id: `dd_${crypto.randomBytes(8).toString('hex')}`, domain, status: 'pending',
+          id: `dd_${crypto.randomBytes(8).toString('hex')}`,
+          domain,
+          status: 'pending',
           use_for_organization_discovery: body.use_for_organization_discovery === true,
-          verification_txt: `auth0-domain-verification=${crypto.randomBytes(8).toString('hex')}`, verification_host: `_auth0-challenge.${domain}`,
+          verification_txt: `auth0-domain-verification=${crypto.randomBytes(8).toString('hex')}`,
+          verification_host: `_auth0-challenge.${domain}`,
         };
         org.discovery_domains.push(created);
         return ok(created, 201);
       }
       if (sub === 'members' && !subId) {
         if (method === 'GET') {
-          return ok(paginate(org.members.map((m) => this.#memberView(m)), q, 'members'));
+          return ok(
+            paginate(
+              org.members.map((m) => this.#memberView(m)),
+              q,
+              'members',
+            ),
+          );
         }
         if (method === 'POST') return ok(this.#addMembers(org, body), 204);
         if (method === 'DELETE') {
-          const ids = (body && body.members) || [];
+          const ids = body?.members || [];
           org.members = org.members.filter((m) => !ids.includes(m.user_id));
           return ok(undefined, 204);
         }
@@ -236,10 +325,16 @@ class ManagementEmulator {
         const member = org.members.find((m) => m.user_id === subId);
         if (!member) throw new HttpError(404, 'The user is not a member of the organization', 'not_found');
         if (method === 'GET') {
-          return ok(paginate((member.roles || []).map((r) => this.#role(r)), q, 'roles'));
+          return ok(
+            paginate(
+              (member.roles || []).map((r) => this.#role(r)),
+              q,
+              'roles',
+            ),
+          );
         }
         if (method === 'POST') {
-          const roles = (body && body.roles) || [];
+          const roles = body?.roles || [];
           if (!Array.isArray(roles) || roles.length === 0) throw new HttpError(400, 'Payload validation error: roles must be a non-empty array', 'invalid_body');
           for (const r of roles) this.#role(r);
           member.roles = [...new Set([...(member.roles || []), ...roles])];
@@ -247,10 +342,17 @@ class ManagementEmulator {
         }
       }
       if (sub === 'invitations') {
-        if (method === 'GET') return ok(paginate(this.invitations.filter((i) => i.organization_id === org.id), q, 'invitations'));
+        if (method === 'GET')
+          return ok(
+            paginate(
+              this.invitations.filter((i) => i.organization_id === org.id),
+              q,
+              'invitations',
+            ),
+          );
         if (method === 'POST') {
           const b = body || {};
-          if (!b.invitee || !b.invitee.email || !b.inviter || !b.inviter.name || !b.client_id) {
+          if (!b.invitee?.email || !b.inviter?.name || !b.client_id) {
             throw new HttpError(400, 'Payload validation error: invitee.email, inviter.name and client_id are required', 'invalid_body');
           }
           const inv = { id: `uinv_${crypto.randomBytes(8).toString('hex')}`, organization_id: org.id, created_at: new Date(this.clock()).toISOString(), ...b };
@@ -265,8 +367,8 @@ class ManagementEmulator {
       if (!user) throw new HttpError(404, 'The user does not exist.', 'inexistent_user');
       if (!sub && method === 'GET') return ok(user);
       if (!sub && method === 'PATCH') {
-        if (body && body.app_metadata) user.app_metadata = { ...(user.app_metadata || {}), ...body.app_metadata };
-        if (body && body.user_metadata) user.user_metadata = { ...(user.user_metadata || {}), ...body.user_metadata };
+        if (body?.app_metadata) user.app_metadata = { ...(user.app_metadata || {}), ...body.app_metadata };
+        if (body?.user_metadata) user.user_metadata = { ...(user.user_metadata || {}), ...body.user_metadata };
         return ok(user);
       }
       if (sub === 'organizations' && method === 'GET') {
@@ -283,8 +385,17 @@ class ManagementEmulator {
 
   // Actions: create or update, a background build (a syntax and handler check, as
   // Auth0's build refuses code it cannot load), deploy, and trigger bindings.
+  /**
+   * @param {string} method
+   * @param {string[]} path what follows /api/v2/actions/
+   * @param {URLSearchParams} q
+   * @param {any} body
+   * @returns {Answer}
+   */
   #actions(method, [kind, id, verb], q, body) {
+    /** @type {(b: unknown, status?: number) => Answer} */
     const ok = (b, status = 200) => ({ status, body: b });
+    /** @type {(a: Harness.EmulatedAction) => object} */
     const view = (a) => ({ ...a, secrets: a.secrets.map((x) => ({ name: x.name, updated_at: a.updated_at })), polls: undefined, version_count: undefined });
     if (kind === 'actions' && !id && method === 'GET') {
       const name = q.get('actionName');
@@ -294,6 +405,7 @@ class ManagementEmulator {
       this.#checkAction(body, true);
       if (this.actions.some((a) => a.name === body.name)) throw new HttpError(409, 'An action with this name already exists', 'conflict');
       const now = new Date(this.clock()).toISOString();
+      /** @type {Harness.EmulatedAction} */
       const action = { id: crypto.randomUUID(), name: body.name, supported_triggers: body.supported_triggers, created_at: now, updated_at: now, version_count: 0 };
       this.#applyAction(action, body);
       this.actions.push(action);
@@ -318,7 +430,16 @@ class ManagementEmulator {
       if (verb === 'deploy' && method === 'POST') {
         if (action.status !== 'built') throw new HttpError(400, `The action cannot be deployed: its status is ${action.status}`, 'invalid_body');
         action.version_count += 1;
-        action.deployed_version = { id: crypto.randomUUID(), action_id: action.id, number: action.version_count, deployed: true, status: 'built', code: action.code, dependencies: action.dependencies, runtime: action.runtime };
+        action.deployed_version = {
+          id: crypto.randomUUID(),
+          action_id: action.id,
+          number: action.version_count,
+          deployed: true,
+          status: 'built',
+          code: action.code,
+          dependencies: action.dependencies,
+          runtime: action.runtime,
+        };
         action.all_changes_deployed = true;
         return ok(action.deployed_version, 200);
       }
@@ -344,6 +465,10 @@ class ManagementEmulator {
     throw new HttpError(404, `No emulated route for ${method} actions/${[kind, id, verb].filter(Boolean).join('/')}`, 'not_found');
   }
 
+  /**
+   * @param {any} body
+   * @param {boolean} creating
+   */
   #checkAction(body, creating) {
     if (creating && (typeof body.name !== 'string' || body.name.length === 0)) throw new HttpError(400, 'Payload validation error: name is required', 'invalid_body');
     const triggers = body.supported_triggers;
@@ -352,10 +477,16 @@ class ManagementEmulator {
         throw new HttpError(400, 'Payload validation error: supported_triggers must name one trigger at a supported version', 'invalid_body');
       }
     }
-    if (body.code !== undefined && (typeof body.code !== 'string' || Buffer.byteLength(body.code) > 100 * 1024)) throw new HttpError(400, 'Payload validation error: code must be a string of at most 100 kB', 'invalid_body');
-    if (body.dependencies !== undefined && (!Array.isArray(body.dependencies) || body.dependencies.length > 10)) throw new HttpError(400, 'Payload validation error: at most 10 dependencies', 'invalid_body');
+    if (body.code !== undefined && (typeof body.code !== 'string' || Buffer.byteLength(body.code) > 100 * 1024))
+      throw new HttpError(400, 'Payload validation error: code must be a string of at most 100 kB', 'invalid_body');
+    if (body.dependencies !== undefined && (!Array.isArray(body.dependencies) || body.dependencies.length > 10))
+      throw new HttpError(400, 'Payload validation error: at most 10 dependencies', 'invalid_body');
   }
 
+  /**
+   * @param {Harness.EmulatedAction} action
+   * @param {any} body
+   */
   #applyAction(action, body) {
     if (body.supported_triggers) action.supported_triggers = body.supported_triggers;
     if (body.code !== undefined) action.code = body.code;
@@ -368,14 +499,23 @@ class ManagementEmulator {
     action.updated_at = new Date(this.clock()).toISOString();
   }
 
+  /** @param {Harness.EmulatedAction} action */
   #build(action) {
     const handler = HANDLERS[action.supported_triggers[0].id];
     try {
+      /** @type {Record<string, unknown>} */
       const exports = {};
       const fn = new Function('exports', 'require', 'module', `${action.code}\n//# sourceURL=action.js`);
       // Dependencies are installed by Auth0 at build; here only their names are checked.
       const names = new Set(action.dependencies.map((d) => d.name));
-      fn(exports, (m) => { if (!names.has(m.split('/')[0]) && !m.startsWith('node:')) throw new Error(`Cannot find module '${m}'`); return new Proxy({}, { get: () => () => ({}) }); }, { exports });
+      fn(
+        exports,
+        (m) => {
+          if (!names.has(m.split('/')[0]) && !m.startsWith('node:')) throw new Error(`Cannot find module '${m}'`);
+          return new Proxy({}, { get: () => () => ({}) });
+        },
+        { exports },
+      );
       if (typeof exports[handler] !== 'function' || exports[handler].constructor.name !== 'AsyncFunction') throw new Error(`exports.${handler} must be an async function`);
       action.status = 'built';
       action.built_at = new Date(this.clock()).toISOString();
@@ -386,6 +526,10 @@ class ManagementEmulator {
     }
   }
 
+  /**
+   * @param {any} body
+   * @returns {Answer}
+   */
   #token(body) {
     if (body.grant_type !== 'client_credentials') throw new HttpError(400, 'Unsupported grant type', 'unsupported_grant_type');
     const idOk = !this.clientId || body.client_id === this.clientId;
@@ -396,25 +540,39 @@ class ManagementEmulator {
     return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: 86400, scope: 'read:organizations create:organization_members' } };
   }
 
+  /**
+   * @param {(org: Harness.Organization) => boolean} pred
+   * @returns {Harness.Organization}
+   */
   #org(pred) {
     const org = this.orgs.find(pred);
     if (!org) throw new HttpError(404, 'No organization found by that id or name', 'not_found');
     return org;
   }
 
+  /**
+   * @param {string} id
+   * @returns {Harness.Role}
+   */
   #role(id) {
     const role = this.roles.find((r) => r.id === id);
     if (!role) throw new HttpError(404, `The role \`${id}\` does not exist`, 'not_found');
     return role;
   }
 
+  /** @param {Harness.Member} m */
   #memberView(m) {
+    /** @type {Partial<Harness.FixtureUser>} */
     const u = this.users.find((x) => x.user_id === m.user_id) || {};
     return { user_id: m.user_id, email: u.email, name: u.name || u.email, picture: u.picture };
   }
 
+  /**
+   * @param {Harness.Organization} org
+   * @param {any} body
+   */
   #addMembers(org, body) {
-    const ids = body && body.members;
+    const ids = body?.members;
     if (!Array.isArray(ids) || ids.length === 0) throw new HttpError(400, 'Payload validation error: members must be a non-empty array', 'invalid_body');
     if (ids.length > MAX_MEMBERS_PER_ADD) throw new HttpError(400, `Payload validation error: at most ${MAX_MEMBERS_PER_ADD} members per request`, 'invalid_body');
     for (const id of ids) {
@@ -425,18 +583,28 @@ class ManagementEmulator {
     return undefined;
   }
 
+  /** @param {any} body */
   #createOrg(body) {
     if (typeof body.name !== 'string' || !/^[a-z0-9_-]{1,50}$/.test(body.name)) {
       throw new HttpError(400, 'Payload validation error: name must match ^[a-z0-9_-]{1,50}$', 'invalid_body');
     }
     if (this.orgs.some((o) => o.name === body.name)) throw new HttpError(409, 'An organization with this name already exists', 'conflict');
-    const org = { id: `org_${crypto.randomBytes(8).toString('hex')}`, members: [], discovery_domains: [], ...pick(body, ['name', 'display_name', 'metadata', 'branding']) };
+    const org = /** @type {Harness.Organization} */ ({
+      id: `org_${crypto.randomBytes(8).toString('hex')}`,
+      members: [],
+      discovery_domains: [],
+      ...pick(body, ['name', 'display_name', 'metadata', 'branding']),
+    });
     this.orgs.push(org);
     return publicOrg(org);
   }
 }
 
 const SYNTAX_ERROR = Symbol('syntax error');
+/**
+ * @param {string} text
+ * @returns {any} the JSON value, or SYNTAX_ERROR
+ */
 function safeJson(text) {
   try {
     return JSON.parse(text);
@@ -445,10 +613,16 @@ function safeJson(text) {
   }
 }
 
+/**
+ * @param {Record<string, any>} obj
+ * @param {string[]} keys
+ * @returns {Record<string, any>}
+ */
 function pick(obj, keys) {
   return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
 }
 
+/** @param {Harness.FixtureOrganization} o */
 function publicOrg(o) {
   return pick(o, ['id', 'name', 'display_name', 'metadata', 'branding']);
 }

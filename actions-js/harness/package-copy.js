@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // An Action file beside its own copy of the installed `actionguard` package, so a test
 // or scenario can break or remove part of the package (the .wasm, the embedded copy)
@@ -14,6 +15,11 @@ const ACTIONS_DIR = path.resolve(__dirname, '..');
  * `edit(packageDir)` change the copy, and returns the Action file's path. The Actions'
  * other dependency, `auth0`, is linked as installed.
  */
+/**
+ * @param {Auth0Actions.Trigger} trigger
+ * @param {(packageDir: string) => void} [edit]
+ * @returns {string}
+ */
 function actionWithPackage(trigger, edit = () => {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-package-'));
   const pkg = path.join(dir, 'node_modules', 'actionguard');
@@ -25,7 +31,10 @@ function actionWithPackage(trigger, edit = () => {}) {
   return file;
 }
 
-/** For `edit`: a WebAssembly that does not compile, in the file and the embedded form. */
+/**
+ * For `edit`: a WebAssembly that does not compile, in the file and the embedded form.
+ * @param {string} pkg
+ */
 function corruptWasm(pkg) {
   fs.writeFileSync(path.join(pkg, 'actionguard_bg.wasm'), Buffer.from('not wasm at all'));
   fs.writeFileSync(path.join(pkg, 'embedded.js'), "module.exports = require('./actionguard_factory.js')(Buffer.from('not wasm either'));\n");

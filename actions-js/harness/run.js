@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // One Action execution, observed: the result object is exactly the `--json`
 // contract of design.md section 5.
@@ -15,6 +16,8 @@ const FLOW_BUDGET_MS = 20_000;
 /**
  * Makes the Action see `nowIso` as the current time, advancing in real time
  * from there, so a recorded stream can be replayed with its own timing.
+ * @param {string | null} [nowIso]
+ * @returns {() => void} restores the real clock
  */
 function installClock(nowIso) {
   if (nowIso === undefined || nowIso === null) return () => {};
@@ -23,15 +26,19 @@ function installClock(nowIso) {
   if (Number.isNaN(base)) throw new Error(`--now is not an ISO-8601 date: ${JSON.stringify(nowIso)}`);
   const t0 = performance.now();
   const now = () => base + Math.floor(performance.now() - t0);
+  /** @param {[] | [string | number | Date] | [number, number, ...number[]]} args as `Date` takes them */
   function HarnessDate(...args) {
     if (!new.target) return new RealDate(now()).toString();
+    // @ts-expect-error: TypeScript's DateConstructor has no signature taking a spread of its overloads.
     return args.length === 0 ? new RealDate(now()) : new RealDate(...args);
   }
   HarnessDate.prototype = RealDate.prototype;
   HarnessDate.now = now;
   HarnessDate.parse = RealDate.parse;
   HarnessDate.UTC = RealDate.UTC;
-  globalThis.Date = HarnessDate;
+  // A plain function in Date's place (without `new` it returns a string, as Date does),
+  // which TypeScript cannot take for a DateConstructor.
+  globalThis.Date = /** @type {DateConstructor} */ (/** @type {unknown} */ (HarnessDate));
   return () => {
     globalThis.Date = RealDate;
   };
@@ -41,6 +48,12 @@ function installClock(nowIso) {
  * Routes the Action's `fetch` calls: `https://<AUTH0_DOMAIN>/...` goes to the
  * emulator (the `auth0` SDK resolves the global fetch per request), and
  * requests under `LLM_BASE_URL` are counted.
+ * @param {object} routes
+ * @param {string | null} [routes.domain] AUTH0_DOMAIN
+ * @param {Harness.ManagementEmulator} [routes.emulator]
+ * @param {string} [routes.llmBaseUrl] LLM_BASE_URL
+ * @param {{ llm: number }} routes.counters
+ * @returns {() => void} restores the real fetch
  */
 function installFetch({ domain, emulator, llmBaseUrl, counters }) {
   const realFetch = globalThis.fetch;
@@ -59,6 +72,11 @@ function installFetch({ domain, emulator, llmBaseUrl, counters }) {
   };
 }
 
+/**
+ * The audit lines among an execution's logs.
+ * @param {string} logs
+ * @returns {Harness.AuditRecord[]}
+ */
 function auditRecords(logs) {
   const out = [];
   for (const line of logs.split('\n')) {
@@ -74,6 +92,12 @@ function auditRecords(logs) {
   return out;
 }
 
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @returns {Promise<T>}
+ */
 function withBudget(promise, ms) {
   let timer;
   const timeout = new Promise((_, reject) => {
@@ -82,6 +106,7 @@ function withBudget(promise, ms) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** @type {Map<string, import('./loader').LoadedAction>} */
 const loaded = new Map();
 
 /**
@@ -91,6 +116,8 @@ const loaded = new Map();
  *   between runs), emulator (a started ManagementEmulator to reuse),
  *   budgetMs, freshModule (load the Action file anew instead of reusing the instance).
  * Resolves to `{ result, logs, metadata, cache }`; `result` is the contract object.
+ * @param {Harness.RunOptions} opts
+ * @returns {Promise<Harness.RunOutput>}
  */
 async function runAction(opts) {
   const trigger = opts.trigger;
@@ -115,6 +142,7 @@ async function runAction(opts) {
 
   const file = opts.actionFile || path.join(ACTIONS_DIR, `${trigger}.js`);
   let logs = '';
+  /** @type {import('./loader').ExecutionError | undefined} */
   let error;
   const restoreClock = installClock(opts.now);
   const restoreFetch = installFetch({ domain, emulator, llmBaseUrl: secrets.LLM_BASE_URL, counters });
@@ -134,6 +162,7 @@ async function runAction(opts) {
     if (ownEmulator) await emulator.stop();
   }
 
+  /** @type {Harness.Result} */
   const result = {
     trigger,
     outcome: outcomeOf(calls, error),

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Scenario files: an event, a tenant, secrets and what must happen. Each file
 // is documentation as much as a test; `scenarios <dir>` runs them all.
@@ -35,7 +36,12 @@ const { Cache } = require('./api');
 const { FakeLlm } = require('./llm');
 const { actionWithPackage, corruptWasm } = require('./package-copy');
 
-/** `expected` is a partial description of `actual`: objects by key, arrays element-wise. */
+/**
+ * `expected` is a partial description of `actual`: objects by key, arrays element-wise.
+ * @param {unknown} expected
+ * @param {unknown} actual
+ * @returns {boolean}
+ */
 function matches(expected, actual) {
   if (Array.isArray(expected)) {
     return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matches(e, actual[i]));
@@ -46,6 +52,11 @@ function matches(expected, actual) {
   return Object.is(expected, actual);
 }
 
+/**
+ * @param {unknown[]} expectedList
+ * @param {unknown[]} actualList
+ * @returns {unknown} the first expected item with no match after the previous one's, or null
+ */
 function inOrder(expectedList, actualList) {
   let i = 0;
   for (const item of actualList) {
@@ -54,7 +65,13 @@ function inOrder(expectedList, actualList) {
   return i === expectedList.length ? null : expectedList[i];
 }
 
+/**
+ * @param {Harness.Expectation} expect
+ * @param {Harness.Result} result
+ * @returns {string[]} what did not happen as expected
+ */
 function check(expect, result) {
+  /** @type {string[]} */
   const failures = [];
   const show = (v) => JSON.stringify(v);
   const methods = result.api_calls.map((c) => c.method);
@@ -93,6 +110,10 @@ function check(expect, result) {
   return failures;
 }
 
+/**
+ * @param {string} file
+ * @returns {Harness.Scenario} with `tenant_file` read and `action_file` made absolute
+ */
 function loadScenario(file) {
   const dir = path.dirname(file);
   const scenario = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -104,7 +125,12 @@ function loadScenario(file) {
   return scenario;
 }
 
+/**
+ * @param {string} dir
+ * @returns {string[]} sorted
+ */
 function scenarioFiles(dir) {
+  /** @type {string[]} */
   const out = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
@@ -115,6 +141,10 @@ function scenarioFiles(dir) {
   return out.sort();
 }
 
+/**
+ * @param {Harness.Scenario} scenario
+ * @returns {Promise<{ result: Harness.Result, logs: string, failures: string[], llmRequests: Harness.LlmRequest[] }>}
+ */
 async function runScenario(scenario) {
   if (scenario.wasm === 'corrupt') scenario = { ...scenario, action_file: actionWithPackage(scenario.trigger, corruptWasm), fresh_module: true };
   const llm = scenario.llm ? await new FakeLlm({ reply: scenario.llm.reply, delayMs: scenario.llm.delay_ms }).start() : null;
@@ -127,6 +157,10 @@ async function runScenario(scenario) {
   }
 }
 
+/**
+ * @param {Harness.Scenario} scenario
+ * @returns {Promise<{ result: Harness.Result, logs: string, failures: string[] }>}
+ */
 async function runScenarioWith(scenario) {
   const cache = new Cache();
   for (const prior of scenario.preceded_by || []) {
@@ -156,7 +190,12 @@ async function runScenarioWith(scenario) {
   return { result, logs, failures: check(scenario.expect, result) };
 }
 
-/** Runs every scenario under `dir`; prints a report; resolves to the failure count. */
+/**
+ * Runs every scenario under `dir`; prints a report; resolves to the failure count.
+ * @param {string} dir
+ * @param {{ verbose?: boolean, out?: { write(text: string): unknown } }} [options]
+ * @returns {Promise<number>}
+ */
 async function runScenarios(dir, { verbose = false, out = process.stdout } = {}) {
   const files = scenarioFiles(dir);
   const width = Math.max(0, ...files.map((f) => path.relative(dir, f).length)) + 1;
@@ -175,6 +214,7 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
       continue;
     }
     const { result, failures } = outcome;
+    /** @type {Partial<Harness.AuditRecord>} */
     const decision = result.audit.find((a) => !a.fail_mode) || result.audit[0] || {};
     const score = decision.score === undefined ? '-' : String(decision.score);
     const codes = (decision.reasons || []).map((r) => r.code).join(', ') || (decision.fail_mode ? `fail mode (${decision.error?.code})` : '-');

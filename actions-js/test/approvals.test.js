@@ -23,12 +23,17 @@ test('a new domain is proposed once, approved by a person, created once, and the
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const emu = await new ManagementEmulator({ organizations: [], users: [] }, { domain: DOMAIN, clientId: 'm2m', clientSecret: 's3cret' }).start();
   const secrets = {
-    AUTH0_DOMAIN: DOMAIN, AUTH0_CLIENT_ID: 'm2m', AUTH0_CLIENT_SECRET: 's3cret',
+    AUTH0_DOMAIN: DOMAIN,
+    AUTH0_CLIENT_ID: 'm2m',
+    AUTH0_CLIENT_SECRET: 's3cret',
     POLICY: '{"version":1,"organizations":{"self_serve":true}}',
-    APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/approvals`, APPROVAL_WEBHOOK_SECRET: SECRET,
+    APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/approvals`,
+    APPROVAL_WEBHOOK_SECRET: SECRET,
   };
-  const signUp = (email) => runAction({ trigger: 'post-user-registration', emulator: emu, secrets, cache: new Cache(), freshModule: true,
-    event: { user: { email, email_verified: true } } }).then((r) => r.result);
+  const signUp = (email) =>
+    runAction({ trigger: 'post-user-registration', emulator: emu, secrets, cache: new Cache(), freshModule: true, event: { user: { email, email_verified: true } } }).then(
+      (r) => r.result,
+    );
   const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
   try {
     // Two instances (separate caches) asking about one domain: one request, seen twice.
@@ -52,7 +57,10 @@ test('a new domain is proposed once, approved by a person, created once, and the
     assert.equal(done.length, 1);
     assert.equal(emu.orgs.length, 1);
     assert.equal(emu.orgs[0].name, 'newco-example');
-    assert.deepEqual(emu.orgs[0].discovery_domains.map((d) => [d.domain, d.status]), [['newco.example', 'pending']]);
+    assert.deepEqual(
+      emu.orgs[0].discovery_domains.map((d) => [d.domain, d.status]),
+      [['newco.example', 'pending']],
+    );
     assert.deepEqual(await approvals.execute(store, mgmt), [], 'executed once');
     entries = JSON.parse(fs.readFileSync(store, 'utf8')).requests;
     assert.equal(entries[key].status, 'executed');

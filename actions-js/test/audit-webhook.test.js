@@ -10,15 +10,17 @@ const { runAction } = require('../harness/run');
 
 async function receiver(handler) {
   const server = http.createServer(handler);
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${server.address().port}/audit` };
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
+  return { server, url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/audit` };
 }
 
 test('every trigger posts its audit lines, signed, as newline-delimited JSON', async () => {
   const got = [];
   const { server, url } = await receiver((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       got.push({ body, signature: req.headers['x-actionguard-signature'], type: req.headers['content-type'] });
       res.writeHead(204).end();
@@ -26,7 +28,7 @@ test('every trigger posts its audit lines, signed, as newline-delimited JSON', a
   });
   const secrets = { AUDIT_WEBHOOK_URL: url, AUDIT_WEBHOOK_SECRET: 'audit-secret' };
   try {
-    for (const trigger of ['post-login', 'pre-user-registration', 'credentials-exchange']) {
+    for (const trigger of /** @type {Auth0Actions.Trigger[]} */ (['post-login', 'pre-user-registration', 'credentials-exchange'])) {
       const { result } = await runAction({ trigger, event: {}, secrets });
       assert.ok(result.outcome !== 'error', result.error);
     }
@@ -34,17 +36,25 @@ test('every trigger posts its audit lines, signed, as newline-delimited JSON', a
     for (const g of got) {
       assert.equal(g.type, 'application/x-ndjson');
       assert.equal(g.signature, `sha256=${crypto.createHmac('sha256', 'audit-secret').update(g.body).digest('hex')}`);
-      const lines = g.body.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = g.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       assert.ok(lines.every((l) => l.actionguard_audit === 1));
     }
-    assert.deepEqual(got.map((g) => JSON.parse(g.body.split('\n')[0]).trigger), ['post-login', 'pre-user-registration', 'credentials-exchange']);
+    assert.deepEqual(
+      got.map((g) => JSON.parse(g.body.split('\n')[0]).trigger),
+      ['post-login', 'pre-user-registration', 'credentials-exchange'],
+    );
   } finally {
     server.close();
   }
 });
 
 test('a receiver that hangs costs the login at most the budget and changes nothing', async () => {
-  const { server, url } = await receiver(() => { /* never answers */ });
+  const { server, url } = await receiver(() => {
+    /* never answers */
+  });
   try {
     const t0 = performance.now();
     const { result } = await runAction({ trigger: 'post-login', event: {}, secrets: { AUDIT_WEBHOOK_URL: url } });

@@ -43,9 +43,20 @@ test('run --json on malformed events: a decision, never outcome error', () => {
 });
 
 test('run --now sets the Action clock; --secrets reach event.secrets; --tenant starts the emulator', () => {
-  const r = cli('run', '--trigger', 'post-login', '--event', file('n.json', {}), '--now', '2031-05-06T07:08:09Z',
-    '--secrets', file('s.json', { POLICY: '{"version":1,"claims":{"namespace":"https://x.test/","risk_level":true}}' }),
-    '--tenant', file('t.json', { organizations: [] }), '--json');
+  const r = cli(
+    'run',
+    '--trigger',
+    'post-login',
+    '--event',
+    file('n.json', {}),
+    '--now',
+    '2031-05-06T07:08:09Z',
+    '--secrets',
+    file('s.json', { POLICY: '{"version":1,"claims":{"namespace":"https://x.test/","risk_level":true}}' }),
+    '--tenant',
+    file('t.json', { organizations: [] }),
+    '--json',
+  );
   const out = JSON.parse(r.stdout);
   assert.ok(Math.abs(out.audit[0].ts_ms - Date.parse('2031-05-06T07:08:09Z')) < 5000);
   assert.deepEqual(out.api_calls.find((c) => c.method === 'idToken.setCustomClaim').args, ['https://x.test/risk_level', 'low']);
@@ -57,7 +68,10 @@ test('an Action that throws gives outcome error with its message', () => {
   // `run` always runs actions-js/<trigger>.js; a scenario can point at another file.
   const scenarios = path.join(tmp, 'scen');
   fs.mkdirSync(scenarios, { recursive: true });
-  fs.writeFileSync(path.join(scenarios, 'throws.json'), JSON.stringify({ trigger: 'post-login', action_file: action, event: {}, expect: { outcome: 'error', error_contains: 'kaput' } }));
+  fs.writeFileSync(
+    path.join(scenarios, 'throws.json'),
+    JSON.stringify({ trigger: 'post-login', action_file: action, event: {}, expect: { outcome: 'error', error_contains: 'kaput' } }),
+  );
   const r = cli('scenarios', scenarios);
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /1 passed, 0 failed/);

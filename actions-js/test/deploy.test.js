@@ -10,7 +10,7 @@ const path = require('node:path');
 const { ManagementClient } = require('auth0');
 const { ManagementEmulator } = require('../harness/management');
 const { installFetch, ACTIONS_DIR } = require('../harness/run');
-const deploy = require('../../scripts/deploy');
+const deploy = require(path.resolve(__dirname, '../../scripts/deploy'));
 
 const DOMAIN = 'deploy.auth0.test';
 const opts = { prefix: 'ActionGuard', triggers: Object.keys(deploy.ACTIONS), runtime: 'node22' };
@@ -23,8 +23,14 @@ test('the deploy-cli directory: one JSON and one code.js per Action, bindings, n
   assert.deepEqual(json.supported_triggers, [{ id: 'post-login', version: 'v3' }]);
   assert.equal(json.code, './actions/ActionGuard post-login/code.js');
   assert.equal(fs.readFileSync(path.join(out, json.code), 'utf8'), fs.readFileSync(path.join(ACTIONS_DIR, 'post-login.js'), 'utf8'));
-  assert.deepEqual(json.dependencies.map((d) => d.name), ['actionguard', 'auth0']);
-  assert.ok(json.secrets.every((s) => s.value === `##${s.name}##`), 'placeholders only');
+  assert.deepEqual(
+    json.dependencies.map((d) => d.name),
+    ['actionguard', 'auth0'],
+  );
+  assert.ok(
+    json.secrets.every((s) => s.value === `##${s.name}##`),
+    'placeholders only',
+  );
   const triggers = JSON.parse(fs.readFileSync(path.join(out, 'triggers', 'triggers.json'), 'utf8'));
   assert.deepEqual(Object.keys(triggers).sort(), ['credentials-exchange', 'post-login', 'post-user-registration', 'pre-user-registration']);
   assert.deepEqual(triggers['pre-user-registration'], [{ action_name: 'ActionGuard pre-user-registration', display_name: 'ActionGuard pre-user-registration' }]);
@@ -38,7 +44,11 @@ test('applied through the Management API: built, deployed, bound after what was 
   try {
     const mgmt = new ManagementClient({ domain: DOMAIN, clientId: 'deploy', clientSecret: 's' });
     // Someone's own Action, already bound to post-login, must stay first.
-    const theirs = await mgmt.actions.create({ name: 'Existing rule', supported_triggers: [{ id: 'post-login', version: 'v3' }], code: 'exports.onExecutePostLogin = async () => {};' });
+    const theirs = await mgmt.actions.create({
+      name: 'Existing rule',
+      supported_triggers: [{ id: 'post-login', version: 'v3' }],
+      code: 'exports.onExecutePostLogin = async () => {};',
+    });
     while ((await mgmt.actions.get(theirs.id)).status !== 'built');
     await mgmt.actions.deploy(theirs.id);
     await mgmt.actions.triggers.bindings.updateMany('post-login', { bindings: [{ ref: { type: 'action_id', value: theirs.id }, display_name: 'Existing rule' }] });
@@ -46,7 +56,10 @@ test('applied through the Management API: built, deployed, bound after what was 
     const secrets = { AUTH0_DOMAIN: DOMAIN, AUTH0_CLIENT_ID: 'discovery', AUTH0_CLIENT_SECRET: 'discovery-secret', POLICY: '{"version":1}' };
     const first = await deploy.apply(mgmt, deploy.plan(opts), secrets, { pollMs: 1 });
     assert.equal(first.length, 4);
-    assert.deepEqual(emu.bindings['post-login'].map((b) => b.display_name), ['Existing rule', 'ActionGuard post-login']);
+    assert.deepEqual(
+      emu.bindings['post-login'].map((b) => b.display_name),
+      ['Existing rule', 'ActionGuard post-login'],
+    );
     const ours = emu.actions.find((a) => a.name === 'ActionGuard post-login');
     assert.equal(ours.deployed_version.number, 1);
     assert.deepEqual(ours.secrets.map((s) => s.name).sort(), ['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_DOMAIN', 'POLICY']);
@@ -54,7 +67,11 @@ test('applied through the Management API: built, deployed, bound after what was 
     assert.ok(!JSON.stringify(call).includes('discovery-secret'), 'secret values are not kept in the emulator log');
 
     const again = await deploy.apply(mgmt, deploy.plan(opts), secrets, { pollMs: 1 });
-    assert.deepEqual(again.map((a) => a.id), first.map((a) => a.id), 'updated, not duplicated');
+    assert.deepEqual(
+      again.map((a) => a.id),
+      first.map((a) => a.id),
+      'updated, not duplicated',
+    );
     assert.equal(emu.actions.length, 5);
     assert.equal(ours.deployed_version.number, 2);
     assert.equal(emu.bindings['post-login'].length, 2, 'bound once');

@@ -24,16 +24,24 @@ async function emulator(faults = [], tenant = FIXTURE) {
   return new ManagementEmulator({ ...structuredClone(tenant), faults }, { domain: DOMAIN, clientId: SECRETS.AUTH0_CLIENT_ID, clientSecret: SECRETS.AUTH0_CLIENT_SECRET }).start();
 }
 const acme = (emu) => emu.orgs.find((o) => o.id === 'org_acme');
-const register = (emu, extra = {}) => runAction({ trigger: 'post-user-registration', emulator: emu, secrets: SECRETS, event: { user: USER }, freshModule: true, ...extra }).then((r) => r.result);
+const register = (emu, extra = {}) =>
+  runAction({ trigger: 'post-user-registration', emulator: emu, secrets: SECRETS, event: { user: USER }, freshModule: true, ...extra }).then((r) => r.result);
 
 test('a 503 on the role assignment in the middle of a join: retried, the member and the role exist once', async () => {
   const emu = await emulator([{ method: 'POST', path: `/api/v2/organizations/org_acme/members/${encodeURIComponent(USER.user_id)}/roles`, status: 503, times: 1 }]);
   try {
     const r = await register(emu);
     assert.equal(r.audit[0].org_action, 'join');
-    assert.equal(r.audit.some((a) => a.fail_mode), false, JSON.stringify(r.audit));
+    assert.equal(
+      r.audit.some((a) => a.fail_mode),
+      false,
+      JSON.stringify(r.audit),
+    );
     const writes = r.management_calls.filter((c) => c.method === 'POST' && c.path.startsWith('/api/v2/organizations/'));
-    assert.deepEqual(writes.map((c) => c.status), [204, 503, 204]);
+    assert.deepEqual(
+      writes.map((c) => c.status),
+      [204, 503, 204],
+    );
     const members = acme(emu).members.filter((m) => m.user_id === USER.user_id);
     assert.equal(members.length, 1);
     assert.deepEqual(members[0].roles, ['rol_member']);
@@ -51,7 +59,9 @@ test('a join whose role assignment keeps failing is audited, and the first login
     assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1, 'the member was added once');
     assert.deepEqual(acme(emu).members[0].roles || [], []);
 
-    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 1 } } }).then((x) => x.result);
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 1 } } }).then(
+      (x) => x.result,
+    );
     assert.equal(login.outcome, 'allow');
     const discovery = login.audit.find((a) => a.trigger === 'organization-discovery');
     assert.equal(discovery.org_action, 'none');
@@ -68,9 +78,14 @@ test('a member from before ActionGuard keeps the roles an admin gave: nothing is
   tenant.organizations.find((o) => o.id === 'org_acme').members = [{ user_id: USER.user_id, roles: [] }];
   const emu = await emulator([], tenant);
   try {
-    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 40 } } }).then((x) => x.result);
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 40 } } }).then(
+      (x) => x.result,
+    );
     assert.equal(login.audit.find((a) => a.trigger === 'organization-discovery').org_action, 'none');
-    assert.equal(login.audit.some((a) => a.effect), false);
+    assert.equal(
+      login.audit.some((a) => a.effect),
+      false,
+    );
     assert.deepEqual(acme(emu).members[0].roles, []);
   } finally {
     await emu.stop();
@@ -95,7 +110,11 @@ test('a token endpoint that is down: the login decides as usual, discovery is au
     assert.equal(login.outcome, 'allow');
     const failed = login.audit.find((a) => a.discovery_failed);
     assert.deepEqual(failed.error, { code: 'token_failed', path: null, status: 503 });
-    assert.equal(login.api_calls.some((c) => c.method === 'user.setAppMetadata' && c.args[0] === 'actionguard_org'), false, 'not marked as checked');
+    assert.equal(
+      login.api_calls.some((c) => c.method === 'user.setAppMetadata' && c.args[0] === 'actionguard_org'),
+      false,
+      'not marked as checked',
+    );
   } finally {
     await emu.stop();
   }
@@ -118,7 +137,12 @@ test('a token endpoint that hangs: the login goes on after the discovery budget'
 test('an approval webhook that hangs: the sign-up finishes within its budget, and the next one asks again', async () => {
   const hung = await new FakeLlm({ reply: 'hang' }).start();
   const emu = await emulator([], { organizations: [], users: [] });
-  const secrets = { ...SECRETS, POLICY: '{"version":1,"organizations":{"self_serve":true}}', APPROVAL_WEBHOOK_URL: `${hung.url}/approvals`, APPROVAL_WEBHOOK_SECRET: 'approval-secret' };
+  const secrets = {
+    ...SECRETS,
+    POLICY: '{"version":1,"organizations":{"self_serve":true}}',
+    APPROVAL_WEBHOOK_URL: `${hung.url}/approvals`,
+    APPROVAL_WEBHOOK_SECRET: 'approval-secret',
+  };
   try {
     const cache = new Cache();
     for (const email of ['founder@newco.example', 'cto@newco.example']) {
@@ -140,13 +164,31 @@ test('two sign-ups from one new domain at once: one approval request', async () 
   const server = approvals.createServer({ secret: 'approval-secret', store });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const emu = await emulator([], { organizations: [], users: [] });
-  const secrets = { ...SECRETS, POLICY: '{"version":1,"organizations":{"self_serve":true}}', APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/approvals`, APPROVAL_WEBHOOK_SECRET: 'approval-secret' };
+  const secrets = {
+    ...SECRETS,
+    POLICY: '{"version":1,"organizations":{"self_serve":true}}',
+    APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/approvals`,
+    APPROVAL_WEBHOOK_SECRET: 'approval-secret',
+  };
   try {
     const cache = new Cache();
-    const results = await Promise.all(['founder@newco.example', 'cto@newco.example'].map((email) => runAction({
-      trigger: 'post-user-registration', emulator: emu, secrets, cache, event: { user: { user_id: `auth0|${email}`, email, email_verified: true } },
-    }).then((x) => x.result)));
-    for (const r of results) assert.equal(r.audit.some((a) => a.fail_mode), false, JSON.stringify(r.audit));
+    const results = await Promise.all(
+      ['founder@newco.example', 'cto@newco.example'].map((email) =>
+        runAction({
+          trigger: 'post-user-registration',
+          emulator: emu,
+          secrets,
+          cache,
+          event: { user: { user_id: `auth0|${email}`, email, email_verified: true } },
+        }).then((x) => x.result),
+      ),
+    );
+    for (const r of results)
+      assert.equal(
+        r.audit.some((a) => a.fail_mode),
+        false,
+        JSON.stringify(r.audit),
+      );
     const requests = Object.values(JSON.parse(fs.readFileSync(store, 'utf8')).requests);
     assert.equal(requests.length, 1);
     assert.ok(requests[0].requests_seen >= 1);

@@ -19,7 +19,7 @@ function actionFile(source) {
   return file;
 }
 
-test('loader: async functions and async arrows pass, plain functions are rejected with Auth0\'s message', async () => {
+test("loader: async functions and async arrows pass, plain functions are rejected with Auth0's message", async () => {
   for (const src of ['exports.onExecutePostLogin = async function (event, api) {};', 'exports.onExecutePostLogin = async (e, a) => {};']) {
     const action = await loadAction(actionFile(src), 'post-login');
     await action.execute([{}, {}]);
@@ -31,6 +31,7 @@ test('loader: async functions and async arrows pass, plain functions are rejecte
 });
 
 test('loader: module scope runs once and is reused; a throwing module fails every execution', async () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the Action's source has a template literal of its own
   const action = await loadAction(actionFile('let n = 0; exports.onExecutePostLogin = async () => { n += 1; console.log(`run ${n}`); };'), 'post-login');
   assert.equal((await action.execute([{}, {}])).logs, 'run 1\n');
   assert.equal((await action.execute([{}, {}])).logs, 'run 2\n', 'logs are attributed per execution');
@@ -56,6 +57,7 @@ test('cache: Auth0 limits and answer shapes', () => {
   assert.equal(cache.set('big', 'x'.repeat(4097)).code, 'CacheValueSizeExceeded');
   assert.equal(cache.set('ok', 'x'.repeat(4096)).type, 'success');
   assert.equal(cache.set('t', 'v', { ttl: -5 }).code, 'ItemAlreadyExpired');
+  // @ts-expect-error: a TTL that is not a number, refused as Auth0 refuses it
   assert.equal(cache.set('t', 'v', { ttl: 'soon' }).code, 'InvalidExpiry');
   assert.equal(cache.set('t', 'v', { ttl: 10_000, expires_at: now + 5 }).record.expires_at, now + 5, 'the earlier expiry wins');
   for (let i = 0; i < 3; i++) cache.set(`fill${i}`, 'x'.repeat(4096));
@@ -72,8 +74,12 @@ test('api: calls are recorded in order with JSON copies; claims and factors are 
   args.nested.a = 2;
   api.authentication.challengeWithAny([{ type: 'otp' }]);
   assert.throws(() => api.idToken.setCustomClaim('sub', 'x'), /reserved/);
+  // @ts-expect-error: a factor Auth0 does not have
   assert.throws(() => api.authentication.challengeWithAny([{ type: 'carrier-pigeon' }]), /Unsupported factor/);
-  assert.deepEqual(calls.map((c) => c.method), ['user.setAppMetadata', 'authentication.challengeWithAny', 'idToken.setCustomClaim', 'authentication.challengeWithAny']);
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ['user.setAppMetadata', 'authentication.challengeWithAny', 'idToken.setCustomClaim', 'authentication.challengeWithAny'],
+  );
   assert.deepEqual(calls[0].args, ['actionguard', { nested: { a: 1 } }], 'arguments are copied at call time');
   assert.deepEqual(metadata.app_metadata, { actionguard: { nested: { a: 1 } } });
   assert.equal(outcomeOf(calls), 'challenge');
@@ -81,7 +87,9 @@ test('api: calls are recorded in order with JSON copies; claims and factors are 
   assert.equal(outcomeOf([]), 'allow');
   assert.equal(outcomeOf([], new Error('x')), 'error');
   const cx = createApi('credentials-exchange').api;
+  // @ts-expect-error: a deny code Auth0 does not have
   assert.throws(() => cx.access.deny('nope', 'x'), /invalid_scope, invalid_request or server_error/);
+  // @ts-expect-error: the point: post-user-registration has no api.access
   assert.equal(createApi('post-user-registration').api.access, undefined, 'post-user-registration cannot deny');
 });
 
@@ -92,7 +100,7 @@ test('default events are filled deeply; explicit values, nulls and arrays win', 
   assert.equal(filled.user.user_id, defaultEvent('post-login').user.user_id);
   assert.equal(filled.request, null);
   assert.equal(filled.authentication.riskAssessment.assessments.NewDevice.code, 'match');
-  for (const t of ['post-login', 'pre-user-registration', 'post-user-registration', 'credentials-exchange']) {
+  for (const t of /** @type {Auth0Actions.Trigger[]} */ (['post-login', 'pre-user-registration', 'post-user-registration', 'credentials-exchange'])) {
     assert.equal(typeof defaultEvent(t).tenant.id, 'string');
   }
 });

@@ -12,11 +12,18 @@ const { installFetch } = require('../harness/run');
 const DOMAIN = 'acme.eu.auth0.test';
 const CLIENT = { clientId: 'm2m-client', clientSecret: 's3cr3t-value' };
 
+/**
+ * @param {number} orgCount
+ * @returns {Harness.TenantFixture}
+ */
 function tenant(orgCount) {
   const users = [];
   for (let i = 0; i < 25; i++) users.push({ user_id: `auth0|u${i}`, email: `user${i}@acme.test` });
   return {
-    roles: [{ id: 'rol_member', name: 'Member' }, { id: 'rol_admin', name: 'Admin' }],
+    roles: [
+      { id: 'rol_member', name: 'Member' },
+      { id: 'rol_admin', name: 'Admin' },
+    ],
     users,
     organizations: Array.from({ length: orgCount }, (_, i) => ({
       id: `org_${String(i).padStart(4, '0')}`,
@@ -33,7 +40,14 @@ async function setup(orgCount = 3) {
   const emu = await new ManagementEmulator(tenant(orgCount), { domain: DOMAIN, ...CLIENT }).start();
   const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
   const client = new ManagementClient({ domain: DOMAIN, ...CLIENT });
-  return { emu, client, done: async () => { restore(); await emu.stop(); } };
+  return {
+    emu,
+    client,
+    done: async () => {
+      restore();
+      await emu.stop();
+    },
+  };
 }
 
 test('checkpoint pagination walks 120 organizations in pages of at most 50', async () => {
@@ -62,19 +76,20 @@ test('offset pagination and the 50-per-page cap', async () => {
   const { client, done } = await setup(60);
   try {
     const res = await fetch(`https://${DOMAIN}/oauth/token`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, audience: `https://${DOMAIN}/api/v2/` }),
     });
-    const { access_token: token } = await res.json();
+    const { access_token: token } = /** @type {{ access_token: string }} */ (await res.json());
     const get = (q) => fetch(`https://${DOMAIN}/api/v2/organizations?${q}`, { headers: { authorization: `Bearer ${token}` } });
-    const page1 = await (await get('page=1&per_page=50&include_totals=true')).json();
+    const page1 = /** @type {{ start: number, limit: number, total: number, organizations: unknown[] }} */ (await (await get('page=1&per_page=50&include_totals=true')).json());
     assert.deepEqual([page1.start, page1.limit, page1.total, page1.organizations.length], [50, 50, 60, 10]);
     const tooBig = await get('per_page=51');
     assert.equal(tooBig.status, 400);
     const noToken = await fetch(`https://${DOMAIN}/api/v2/organizations`);
     assert.equal(noToken.status, 401);
     // The SDK surfaces the 400 as an error rather than a short page.
-    await assert.rejects(client.organizations.list({ take: 51 }), (err) => err.statusCode === 400);
+    await assert.rejects(client.organizations.list({ take: 51 }), (/** @type {{ statusCode?: number }} */ err) => err.statusCode === 400);
   } finally {
     await done();
   }
@@ -87,20 +102,34 @@ test('members, roles, discovery domains, invitations and user organizations thro
     await client.organizations.members.create('org_0002', { members: ['auth0|u1'] }); // idempotent, as on Auth0
     await client.organizations.members.roles.assign('org_0002', 'auth0|u1', { roles: ['rol_admin'] });
     const members = await client.organizations.members.list('org_0002', {});
-    assert.deepEqual(members.data.map((m) => m.user_id), ['auth0|u1', 'auth0|u2']);
+    assert.deepEqual(
+      members.data.map((m) => m.user_id),
+      ['auth0|u1', 'auth0|u2'],
+    );
     const roles = await client.organizations.members.roles.list('org_0002', 'auth0|u1');
-    assert.deepEqual(roles.data.map((r) => r.id), ['rol_admin']);
+    assert.deepEqual(
+      roles.data.map((r) => r.id),
+      ['rol_admin'],
+    );
     const domains = await client.organizations.discoveryDomains.list('org_0000');
-    assert.deepEqual(domains.data.map((d) => [d.domain, d.status]), [['org0.test', 'verified']]);
+    assert.deepEqual(
+      domains.data.map((d) => [d.domain, d.status]),
+      [['org0.test', 'verified']],
+    );
     const inv = await client.organizations.invitations.create('org_0001', {
-      inviter: { name: 'ActionGuard' }, invitee: { email: 'new@org1.test' }, client_id: 'app',
+      inviter: { name: 'ActionGuard' },
+      invitee: { email: 'new@org1.test' },
+      client_id: 'app',
     });
     assert.match(inv.id, /^uinv_/);
     const userOrgs = await client.users.organizations.list('auth0|u1');
-    assert.deepEqual(userOrgs.data.map((o) => o.id), ['org_0002']);
+    assert.deepEqual(
+      userOrgs.data.map((o) => o.id),
+      ['org_0002'],
+    );
     // Auth0 takes at most 10 members per request.
     const eleven = Array.from({ length: 11 }, (_, i) => `auth0|u${i}`);
-    await assert.rejects(client.organizations.members.create('org_0001', { members: eleven }), (err) => err.statusCode === 400);
+    await assert.rejects(client.organizations.members.create('org_0001', { members: eleven }), (/** @type {{ statusCode?: number }} */ err) => err.statusCode === 400);
     assert.equal(emu.orgs[1].members.length, 0, 'a rejected batch adds nobody');
   } finally {
     await done();
@@ -114,9 +143,15 @@ test('a 429 with x-ratelimit-reset is honoured by the SDK and retried without du
     const t0 = Date.now();
     await client.organizations.members.create('org_0001', { members: ['auth0|u3'] });
     const posts = emu.calls.filter((c) => c.method === 'POST' && c.path === '/api/v2/organizations/org_0001/members');
-    assert.deepEqual(posts.map((c) => c.status), [429, 429, 204]);
+    assert.deepEqual(
+      posts.map((c) => c.status),
+      [429, 429, 204],
+    );
     assert.ok(Date.now() - t0 >= 500, 'the SDK waited for the reset before retrying');
-    assert.deepEqual(emu.orgs[1].members.map((m) => m.user_id), ['auth0|u3']);
+    assert.deepEqual(
+      emu.orgs[1].members.map((m) => m.user_id),
+      ['auth0|u3'],
+    );
   } finally {
     await done();
   }
@@ -127,7 +162,7 @@ test('a 5xx is surfaced after the SDK gives up, and nothing was written', async 
   try {
     emu.injectFault({ method: 'POST', path: '/api/v2/organizations/org_0001/members', status: 503, times: 10 });
     const limited = new ManagementClient({ domain: DOMAIN, ...CLIENT, maxRetries: 1 });
-    await assert.rejects(limited.organizations.members.create('org_0001', { members: ['auth0|u4'] }), (err) => err.statusCode === 503);
+    await assert.rejects(limited.organizations.members.create('org_0001', { members: ['auth0|u4'] }), (/** @type {{ statusCode?: number }} */ err) => err.statusCode === 503);
     assert.equal(emu.orgs[1].members.length, 0);
   } finally {
     await done();

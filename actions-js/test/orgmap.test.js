@@ -14,6 +14,10 @@ const { sync } = require(path.resolve(__dirname, '../../scripts/sync-orgs'));
 const DOMAIN = 'acme.eu.auth0.test';
 const SECRETS = { AUTH0_DOMAIN: DOMAIN, AUTH0_CLIENT_ID: 'm2m', AUTH0_CLIENT_SECRET: 'very-secret-value', INVITATION_CLIENT_ID: 'app' };
 
+/**
+ * @param {number} n
+ * @returns {Harness.TenantFixture}
+ */
 function tenant(n) {
   return {
     roles: [{ id: 'rol_member', name: 'Member' }],
@@ -38,7 +42,7 @@ test('sync-orgs pages every organization through 429s and writes a snapshot the 
     assert.equal(r.domains, 120);
     const loaded = ag.loadOrgSnapshot(Buffer.from(r.snapshot));
     assert.equal(loaded.type, 'success');
-    const engine = new ag.Engine();
+    const engine = new ag.Engine(undefined); // undefined: the embedded default policy
     const d = engine.decideOrganization(loaded.index, { user: { email: 'x@BÜCHER-seven.example', email_verified: true } });
     assert.deepEqual([d.action, d.organization.id, d.roles], ['join', 'org_0007', ['rol_member']]);
     const pending = engine.decideOrganization(loaded.index, { user: { email: 'x@org2.example', email_verified: true } });
@@ -53,8 +57,13 @@ test('sync-orgs pages every organization through 429s and writes a snapshot the 
 test('post-user-registration: a token endpoint that is down is audited, the registration is untouched', async () => {
   const t = tenant(3);
   t.faults = [{ method: 'POST', path: '/oauth/token', status: 503, times: 10 }];
-  const { result, logs } = await runAction({ trigger: 'post-user-registration', tenant: t, secrets: SECRETS, freshModule: true,
-    event: { user: { email: 'a@org0.example', email_verified: true } } });
+  const { result, logs } = await runAction({
+    trigger: 'post-user-registration',
+    tenant: t,
+    secrets: SECRETS,
+    freshModule: true,
+    event: { user: { email: 'a@org0.example', email_verified: true } },
+  });
   assert.equal(result.outcome, 'allow');
   assert.deepEqual(result.audit[0].error, { code: 'token_failed', path: null, status: 503 });
   assert.ok(!logs.includes('very-secret-value'));
@@ -84,20 +93,24 @@ test('post-user-registration: a new work domain under self-serve asks a person o
   const received = [];
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       const expected = `sha256=${crypto.createHmac('sha256', 'approval-secret').update(body).digest('hex')}`;
       received.push({ body: JSON.parse(body), signed: req.headers['x-actionguard-signature'] === expected, key: req.headers['idempotency-key'] });
       res.writeHead(202).end();
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
   const emu = await new ManagementEmulator(tenant(3), { domain: DOMAIN, clientId: 'm2m', clientSecret: 'very-secret-value' }).start();
   const { Cache } = require('../harness/api');
   const cache = new Cache();
   const secrets = {
-    ...SECRETS, POLICY: '{"version":1,"organizations":{"self_serve":true}}',
-    APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${server.address().port}/approvals`, APPROVAL_WEBHOOK_SECRET: 'approval-secret',
+    ...SECRETS,
+    POLICY: '{"version":1,"organizations":{"self_serve":true}}',
+    APPROVAL_WEBHOOK_URL: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/approvals`,
+    APPROVAL_WEBHOOK_SECRET: 'approval-secret',
   };
   try {
     for (const email of ['founder@newco.example', 'cto@NEWCO.example']) {
@@ -117,16 +130,19 @@ test('post-user-registration: a new work domain under self-serve asks a person o
   }
 });
 
-test('post-user-registration: a large tenant\'s snapshot is fetched once, checked against its SHA-256, and used instead of paging', async () => {
+test("post-user-registration: a large tenant's snapshot is fetched once, checked against its SHA-256, and used instead of paging", async () => {
   const http = require('node:http');
   const crypto = require('node:crypto');
   const built = ag.buildOrgIndex(tenant(50).organizations.map((o) => ({ ...o })));
   const snapshot = Buffer.from(built.index.snapshot());
   let fetches = 0;
-  const server = http.createServer((req, res) => { fetches += 1; res.writeHead(200).end(snapshot); });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const server = http.createServer((_req, res) => {
+    fetches += 1;
+    res.writeHead(200).end(snapshot);
+  });
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
   const emu = await new ManagementEmulator(tenant(50), { domain: DOMAIN, clientId: 'm2m', clientSecret: 'very-secret-value' }).start();
-  const url = `http://127.0.0.1:${server.address().port}/orgs.snapshot`;
+  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/orgs.snapshot`;
   const sha = crypto.createHash('sha256').update(snapshot).digest('hex');
   const event = { user: { user_id: 'auth0|twice', email: 'a@org3.example', email_verified: true } };
   try {

@@ -17,7 +17,9 @@ const NOT_SENSITIVE = new Set(['POLICY', 'LLM_MODEL']);
 function needles(scenario) {
   const event = scenario.fill_defaults === false ? scenario.event : fillDefaults(defaultEvent(scenario.trigger), scenario.event || {});
   const out = [];
-  const add = (v) => { if (typeof v === 'string' && v.length >= 6) out.push(v); };
+  const add = (v) => {
+    if (typeof v === 'string' && v.length >= 6) out.push(v);
+  };
   for (const [k, v] of Object.entries(scenario.secrets || {})) if (!NOT_SENSITIVE.has(k) && !/^https?:/.test(String(v)) && !k.endsWith('_DOMAIN')) add(v);
   if (event && typeof event === 'object') {
     add(event.user?.email);

@@ -14,7 +14,9 @@ const SAFE = new Set(['allow', 'challenge', 'deny']);
 test('documented events decide; the decision is applied through api', async () => {
   const clean = await run({});
   assert.equal(clean.outcome, 'allow');
-  const risky = await run({ authentication: { riskAssessment: { assessments: { UntrustedIP: { code: 'found_on_deny_list' }, ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } } });
+  const risky = await run({
+    authentication: { riskAssessment: { assessments: { UntrustedIP: { code: 'found_on_deny_list' }, ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } },
+  });
   assert.equal(risky.outcome, 'deny');
   assert.deepEqual(risky.api_calls, [{ method: 'access.deny', args: ['risk_too_high: access denied by security policy'] }]);
 });
@@ -60,7 +62,12 @@ for (const [name, event] of Object.entries(MALFORMED)) {
 
 test('a null event, or one whose getter throws, ends in the fail mode', async () => {
   // Passed as-is: the harness's own default filling would read the getter first.
-  const hostile = Object.defineProperty({}, 'request', { get() { throw new Error('hostile getter'); }, enumerable: true });
+  const hostile = Object.defineProperty({}, 'request', {
+    get() {
+      throw new Error('hostile getter');
+    },
+    enumerable: true,
+  });
   for (const event of [null, hostile]) {
     const r = await run(event, { fillDefaults: false });
     assert.equal(r.outcome, 'challenge', r.error);

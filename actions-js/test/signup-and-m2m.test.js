@@ -38,7 +38,7 @@ const MALFORMED = {
   'deeply nested garbage': { connection: JSON.parse('['.repeat(5000) + ']'.repeat(5000)) },
 };
 
-for (const trigger of [SIGNUP, M2M]) {
+for (const trigger of /** @type {Auth0Actions.Trigger[]} */ ([SIGNUP, M2M])) {
   for (const [name, event] of Object.entries(MALFORMED)) {
     test(`${trigger}: malformed event (${name}) gets a safe decision`, async () => {
       const r = await run(trigger, event);
@@ -48,7 +48,7 @@ for (const trigger of [SIGNUP, M2M]) {
       assert.ok(line.length < 4096, 'the audit line stays small whatever the input');
       assert.ok(!line.includes('AAAAAAAA'), 'no input echoed into the audit');
       for (const call of r.api_calls.filter((c) => c.method === 'cache.set')) {
-        assert.ok(Buffer.byteLength(call.args[1]) <= MAX_VALUE_BYTES);
+        assert.ok(Buffer.byteLength(/** @type {string} */ (call.args[1])) <= MAX_VALUE_BYTES);
       }
     });
   }
@@ -61,7 +61,12 @@ for (const trigger of [SIGNUP, M2M]) {
 }
 
 test('pre-user-registration: a null event or a throwing getter ends in the fail mode', async () => {
-  const hostile = Object.defineProperty({}, 'user', { get() { throw new Error('hostile getter'); }, enumerable: true });
+  const hostile = Object.defineProperty({}, 'user', {
+    get() {
+      throw new Error('hostile getter');
+    },
+    enumerable: true,
+  });
   for (const event of [null, hostile]) {
     const r = await run(SIGNUP, event, { fillDefaults: false });
     assert.equal(r.outcome, 'deny', r.error);
@@ -76,7 +81,7 @@ test('pre-user-registration: a sustained spray of sign-ups keeps the counters un
     await runAction({ trigger: SIGNUP, event: { user: { email: `u${i}@spray-${i}.example` }, request: { ip } }, cache });
   }
   const stored = cache.get('actionguard:signup:v1');
-  assert.ok(stored && Buffer.byteLength(stored.value) <= 3800, `${stored && stored.value.length} bytes`);
+  assert.ok(stored && Buffer.byteLength(stored.value) <= 3800, `${stored?.value.length} bytes`);
   const outcomes = [];
   for (let i = 0; i < 6; i += 1) {
     const { result } = await runAction({ trigger: SIGNUP, event: { request: { ip: '192.0.2.99' } }, cache });
@@ -86,7 +91,7 @@ test('pre-user-registration: a sustained spray of sign-ups keeps the counters un
 });
 
 test('pre-user-registration: unreadable counters written by someone else are reset, not trusted', async () => {
-  const cache = new Cache({ 'actionguard:signup:v1': 'v1 0 600 ' + 'x:1:1 '.repeat(10) });
+  const cache = new Cache({ 'actionguard:signup:v1': `v1 0 600 ${'x:1:1 '.repeat(10)}` });
   const { result } = await runAction({ trigger: SIGNUP, event: {}, cache });
   assert.equal(result.outcome, 'allow');
   assert.deepEqual(result.audit[0].warnings, ['counters_reset']);
@@ -96,7 +101,8 @@ test('pre-user-registration: unreadable counters written by someone else are res
 test('no raw email, IP, user agent or client secret reaches the logs of either Action', async () => {
   const secrets = { POLICY: '{"version":1}', AUTH0_CLIENT_SECRET: 'very-secret-value' };
   const signup = await runAction({
-    trigger: SIGNUP, secrets,
+    trigger: SIGNUP,
+    secrets,
     event: { user: { email: 'Dana.Q+promo@acme.test', name: 'Dana Q' }, request: { ip: '198.51.100.77', user_agent: 'UniqueAgent/9.9' } },
   });
   const m2m = await runAction({ trigger: M2M, secrets, event: { request: { ip: '198.51.100.78', user_agent: 'UniqueAgent/9.9' } } });

@@ -16,7 +16,10 @@ const PKG = path.dirname(require.resolve('actionguard/package.json', { paths: [A
 const DIGESTS = JSON.parse(fs.readFileSync(path.join(PKG, 'wasm-digests.json'), 'utf8'));
 
 /** The post-login Action beside a copy of the package without `remove`. */
-const actionWithout = (remove) => actionWithPackage('post-login', (pkg) => remove.forEach((f) => fs.rmSync(path.join(pkg, f), { force: true })));
+const actionWithout = (remove) =>
+  actionWithPackage('post-login', (pkg) => {
+    for (const f of remove) fs.rmSync(path.join(pkg, f), { force: true });
+  });
 
 const RISKY = { authentication: { riskAssessment: { assessments: { ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } } };
 
@@ -25,12 +28,23 @@ async function serve(file) {
   let status = 200;
   const server = http.createServer((req, res) => {
     requests.push(req.url);
-    if (status !== 200) { res.writeHead(status); res.end(); return; }
+    if (status !== 200) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/wasm' });
     res.end(fs.readFileSync(file));
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}/actionguard_bg.wasm.gz`, requests, setStatus: (s) => { status = s; }, stop: () => new Promise((r) => server.close(r)) };
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
+  return {
+    url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/actionguard_bg.wasm.gz`,
+    requests,
+    setStatus: (s) => {
+      status = s;
+    },
+    stop: () => new Promise((r) => server.close(r)),
+  };
 }
 
 test('without the .wasm file, the embedded form decides (no file read of the .wasm)', async () => {
@@ -72,8 +86,14 @@ test('the fetched form: fetched once per instance, instantiated only with the pi
     assert.equal(unpinned.result.audit[0].error.code, 'wasm_integrity');
 
     origin.setStatus(503);
-    const down = await runAction({ trigger: 'post-login', event: {}, secrets: { ...good, ACTIONGUARD_WASM_URL: `${origin.url}?v=2`, POLICY: '{"version":1,"fail_mode":"deny"}' }, actionFile, freshModule: true });
-    assert.equal(down.result.outcome, 'deny', 'the POLICY secret\'s fail_mode applies even without the engine');
+    const down = await runAction({
+      trigger: 'post-login',
+      event: {},
+      secrets: { ...good, ACTIONGUARD_WASM_URL: `${origin.url}?v=2`, POLICY: '{"version":1,"fail_mode":"deny"}' },
+      actionFile,
+      freshModule: true,
+    });
+    assert.equal(down.result.outcome, 'deny', "the POLICY secret's fail_mode applies even without the engine");
     assert.deepEqual(down.result.audit[0].error, { code: 'wasm_unavailable', path: null, status: 503 });
   } finally {
     await origin.stop();

@@ -49,11 +49,23 @@ async function main() {
     if (d.type !== 'success' || x.type !== 'success') throw new Error(`engine failure on ${line}: ${JSON.stringify(d.errors || x.errors)}`);
     if (d.history) s.history = d.history;
     if (e.label === 0 && d.outcome === 'challenge') s.mfaAt = e.t + 30;
-    out.write(`${JSON.stringify({
-      user: e.user, split: e.split, kind: e.kind, label: e.label, t: e.t,
-      outcome: d.outcome, score: d.score, rule_score: x.rule_score, model_score: x.model_score,
-      floor: x.floor, signals: x.signals, x: x.vector, escalated,
-    })}\n`);
+    out.write(
+      `${JSON.stringify({
+        user: e.user,
+        split: e.split,
+        kind: e.kind,
+        label: e.label,
+        t: e.t,
+        outcome: d.outcome,
+        score: d.score,
+        rule_score: x.rule_score,
+        model_score: x.model_score,
+        floor: x.floor,
+        signals: x.signals,
+        x: x.vector,
+        escalated,
+      })}\n`,
+    );
     n += 1;
   }
   await new Promise((r) => out.end(r));
