@@ -9,18 +9,18 @@
  * with `server_error` (a machine cannot answer a challenge).
  */
 
-const shim = require('actionguard/shim');
+const runtime = require('actionguard/runtime');
 
 // One engine per Action instance: Auth0 reuses module scope.
-const getEngine = shim.engineCache();
+const getEngine = runtime.engineCache();
 
 exports.onExecuteCredentialsExchange = async (event, api) => {
-  const audit = shim.auditTrail(event, console);
-  let failMode = shim.failModeOf(event);
+  const audit = runtime.auditTrail(event, console);
+  let failMode = runtime.failModeOf(event);
   try {
-    const guard = await getEngine(shim.eventOrThrow(event).secrets);
+    const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
-    const answer = shim.orThrow(guard.decideCredentials({
+    const answer = runtime.orThrow(guard.decideCredentials({
       tenant: event.tenant,
       client: { client_id: event.client?.client_id },
       request: event.request && { ip: event.request.ip, geoip: event.request.geoip },
@@ -33,9 +33,7 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
     audit.log(answer.audit);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_code, answer.deny_reason);
   } catch (err) {
-    const outcome = failMode === 'allow' ? 'allow' : 'deny';
-    audit.log(shim.failureLine('credentials-exchange', event, err, { outcome, fail_mode: true }));
-    if (outcome === 'deny') api.access.deny('server_error', 'The token service is temporarily unavailable. Retry later.');
+    runtime.applyFailMode('credentials-exchange', failMode, event, api, audit, err);
   }
   await audit.flush();
 };

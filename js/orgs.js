@@ -6,7 +6,7 @@
 // The `auth0` SDK is passed in, not required here: it is the Action's own dependency.
 
 const crypto = require('node:crypto');
-const { load, orThrow } = require('./shim.js');
+const { load, orThrow, auditLine, failureLine } = require('./runtime.js');
 const { decideEscalating } = require('./llm.js');
 
 const TOKEN_KEY = 'actionguard:mgmt-token';
@@ -130,19 +130,40 @@ async function requestApproval(secrets, api, tenant, decision) {
 
 /**
  * Organization discovery for one Action: create it at module scope (it keeps the
- * index), then `discover(...)` per execution. `discover` decides and carries out the
- * decision for `event.user` and returns `{ decision, effect? }` (`requested`,
- * `already_requested`, `already_invited`, `roles_completed`); the shim logs
- * `decision.audit` (this module has no console of the Action's). It throws only
- * errors with a `code` (and `statusCode` for HTTP ones), for the shim to audit, and
- * then `err.decision` is the decision when one was made. `memberships`: also look
- * up the user's organizations (post-login); `completeJoin`: for an existing member of
- * the organization the domain maps to, assign the roles a join gives (a first login's
- * discovery, finishing a registration whose role assignment failed).
+ * index), then `run(...)` per execution. `run` decides and carries out the decision
+ * for `event.user` and writes its audit lines to `audit` (the shim's audit trail):
+ * the decision's, its effect's (`requested`, `already_requested`, `already_invited`,
+ * `roles_completed`), or a failure's, with `failure`'s fields (only the error's
+ * code, path and HTTP status are kept). Resolves to the decision, or undefined when
+ * none was carried out (failed, or not within `budgetMs`: its writes are idempotent,
+ * so one that finishes later does no harm). Never rejects. `memberships`: also look
+ * up the user's organizations (post-login); `completeJoin`: the post-login answer's
+ * `discovery.complete_join`, passed to the core (which may then answer `complete_roles`).
  */
 function createDiscovery() {
   const getIndex = indexCache();
-  return { discover: (args) => discover(getIndex, args) };
+  return { run: (args) => run(getIndex, args) };
+}
+
+async function run(getIndex, { trigger, audit, failure, budgetMs, ...args }) {
+  let timer;
+  const budget = new Promise((_, reject) => {
+    if (budgetMs) timer = setTimeout(() => reject(fail('budget_exceeded', 'organization discovery exceeded its budget')), budgetMs);
+  });
+  try {
+    const work = discover(getIndex, args);
+    work.catch(() => {}); // settled later when the budget wins
+    const { decision, effect } = await Promise.race([work, budget]);
+    audit.log(decision.audit);
+    if (effect) audit.log(auditLine(trigger, args.event, { effect }));
+    return decision;
+  } catch (err) {
+    if (err?.decision) audit.log(err.decision.audit);
+    audit.log(failureLine(trigger, args.event, err, failure));
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function discover(getIndex, { auth0, engine, event, api, memberships = false, completeJoin = false }) {
@@ -154,22 +175,23 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
   const mgmt = await managementClient(auth0, secrets, api);
   const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt, secrets).then((built) => built.index)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
-  const decision = await decideEscalating((context) => engine.decideOrganization(orgIndex, context), {
+  const decision = await decideEscalating(engine, (context) => engine.decideOrganization(orgIndex, context), {
     tenant: event.tenant,
     user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
     connection: { name: event.connection?.name },
     member_of: memberOf,
+    complete_join: completeJoin,
     now_ms: Date.now(),
   }, secrets, api);
   try {
-    return { decision, effect: await carryOut(mgmt, decision, event, api, completeJoin) };
+    return { decision, effect: await carryOut(mgmt, decision, event, api) };
   } catch (err) {
     err.decision = decision;
     throw err;
   }
 }
 
-async function carryOut(mgmt, decision, event, api, completeJoin) {
+async function carryOut(mgmt, decision, event, api) {
   const secrets = event.secrets || {};
   const user = event.user || {};
   const org = decision.organization;
@@ -178,8 +200,7 @@ async function carryOut(mgmt, decision, event, api, completeJoin) {
     // and 5xx, or a later execution's) cannot duplicate anything.
     await mgmt.organizations.members.create(org.id, { members: [user.user_id] });
     if (decision.roles.length) await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
-  } else if (decision.action === 'none' && org && decision.roles.length && completeJoin && decision.reasons.some((r) => r.code === 'already_member')) {
-    // A join whose role assignment failed at registration is completed at the first login.
+  } else if (decision.action === 'complete_roles') {
     await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
     return 'roles_completed';
   } else if (decision.action === 'invite' && secrets.INVITATION_CLIENT_ID) {

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{parse_json, Answer, Issue};
-use crate::audit::{self, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::risk::network;
@@ -155,11 +155,11 @@ impl Engine {
                     }
                 }
                 if let Some(cap) = &rule.scopes {
-                    let excess: Vec<&str> =
-                        ctx.scopes().iter().map(String::as_str).filter(|s| !cap.iter().any(|c| c == s)).collect();
+                    let excess: Vec<&str> = ctx.scopes().iter().map(String::as_str).filter(|s| !cap.iter().any(|c| c == s)).collect();
                     if !excess.is_empty() {
                         let shown: Vec<&str> = excess.iter().copied().take(5).collect();
-                        let more = if excess.len() > shown.len() { format!(" and {} more", excess.len() - shown.len()) } else { String::new() };
+                        let more =
+                            if excess.len() > shown.len() { format!(" and {} more", excess.len() - shown.len()) } else { String::new() };
                         refusals.push((
                             "invalid_scope",
                             Reason::policy(
@@ -170,10 +170,8 @@ impl Engine {
                     }
                 }
             }
-            None if self.policy.m2m.require_listed => refusals.push((
-                invalid_request,
-                Reason::policy("client_not_listed", "the policy only issues tokens to the clients it lists"),
-            )),
+            None if self.policy.m2m.require_listed => refusals
+                .push((invalid_request, Reason::policy("client_not_listed", "the policy only issues tokens to the clients it lists"))),
             None => {}
         }
 
@@ -181,13 +179,15 @@ impl Engine {
         let deny = refusals.first().map(|(code, reason)| (*code, format!("{}: {}", reason.code, reason.message)));
         let reasons: Vec<Reason> = refusals.into_iter().map(|(_, r)| r).collect();
 
-        let mut record = self.audit_record("credentials-exchange", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
-        record.outcome = outcome;
-        record.score = if outcome == Outcome::Deny { 1.0 } else { 0.0 };
-        record.rule_score = record.score;
-        record.client = client_id.map(str::to_string);
-        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
-        record.warnings = warnings.iter().map(|w| w.code).collect();
+        let score = if outcome == Outcome::Deny { 1.0 } else { 0.0 };
+        let record = self
+            .audit("credentials-exchange", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms)
+            .client(client_id)
+            .outcome(outcome)
+            .scores(score, score, None)
+            .reasons(&reasons)
+            .warnings(&warnings)
+            .build();
 
         Answer::success(
             CredentialsDecision {
@@ -244,12 +244,12 @@ mod tests {
         assert!(far["deny_reason"].as_str().unwrap().starts_with("client_network_not_allowed: "));
         let greedy = decide(&engine, exchange("reporting", "198.51.100.7", json!(["read:reports", "delete:reports"])));
         assert_eq!(greedy["deny_code"], "invalid_scope");
-        assert_eq!(
-            greedy["deny_reason"],
-            "scope_exceeds_cap: the token would carry scopes beyond the client's cap: delete:reports"
+        assert_eq!(greedy["deny_reason"], "scope_exceeds_cap: the token would carry scopes beyond the client's cap: delete:reports");
+        let no_ip = decide(
+            &engine,
+            json!({"client": {"client_id": "reporting"}, "accessToken": {"scope": []},
+            "resource_server": {"identifier": "https://api.acme.example"}}),
         );
-        let no_ip = decide(&engine, json!({"client": {"client_id": "reporting"}, "accessToken": {"scope": []},
-            "resource_server": {"identifier": "https://api.acme.example"}}));
         assert_eq!(no_ip["deny_code"], "invalid_request", "no address cannot be inside an allowlist");
         let mut other_api = exchange("reporting", "198.51.100.7", json!(["read:reports"]));
         other_api["resource_server"]["identifier"] = json!("https://billing.acme.example");

@@ -17,7 +17,8 @@ use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::domains::{self, DomainClass};
 use crate::email;
-use crate::risk::{self, agent, network, Signal};
+use crate::risk::{self, agent, network};
+use crate::signals::{self, Signal};
 use crate::Engine;
 
 use velocity::Counters;
@@ -160,35 +161,6 @@ const RISK: Rule = Rule {
     user_message: "We could not complete this sign-up. Please try again from a regular browser, or contact support.",
 };
 
-const HOSTING: Signal = Signal {
-    code: "hosting_network",
-    group: "network",
-    weight: 0.35,
-    floor: None,
-    message: "the sign-up comes from a hosting or VPN provider's network",
-};
-const AUTOMATION: Signal = Signal {
-    code: "automated_client",
-    group: "agent",
-    weight: 0.6,
-    floor: None,
-    message: "the user agent is an HTTP library or tool, not a browser",
-};
-const HEADLESS: Signal = Signal {
-    code: "headless_browser",
-    group: "agent",
-    weight: 0.6,
-    floor: None,
-    message: "the user agent is a browser driven by a program",
-};
-const NO_AGENT: Signal = Signal {
-    code: "missing_user_agent",
-    group: "agent",
-    weight: 0.3,
-    floor: None,
-    message: "the request has no user agent",
-};
-
 impl Engine {
     pub fn decide_signup_json(&self, context_json: &str) -> Answer<SignupDecision> {
         match SignupContext::from_json(context_json) {
@@ -211,7 +183,9 @@ impl Engine {
             }
             None => (None, None),
         };
-        if !self.signup_allowed_domains.is_empty() && !domain.is_some_and(|d| self.signup_allowed_domains.iter().any(|a| email::within(d, a))) {
+        if !self.signup_allowed_domains.is_empty()
+            && !domain.is_some_and(|d| self.signup_allowed_domains.iter().any(|a| email::within(d, a)))
+        {
             hard.push(&DOMAIN_NOT_ALLOWED);
         }
         if domain.is_some_and(|d| self.signup_blocked_domains.iter().any(|b| email::within(d, b))) {
@@ -240,8 +214,7 @@ impl Engine {
         let mut counters_write = None;
         if let (Some(now_s), false) = (now_s, trusted) {
             let v = &policy.velocity;
-            let (mut counters, unreadable) =
-                Counters::load(ctx.counters.as_deref(), now_s, i64::from(v.window_minutes) * 60);
+            let (mut counters, unreadable) = Counters::load(ctx.counters.as_deref(), now_s, i64::from(v.window_minutes) * 60);
             if unreadable {
                 warnings.push(Issue::new("counters_reset", Some("counters".into()), "unreadable sign-up counters were reset"));
             }
@@ -265,20 +238,21 @@ impl Engine {
                     hard.push(&BURST_DOMAIN);
                 }
             }
-            counters_write = Some(CacheWrite {
-                value: counters.store(),
-                ttl_ms: counters.ttl_ms(),
-            });
+            counters_write = Some(CacheWrite { value: counters.store(), ttl_ms: counters.ttl_ms() });
         }
 
         let mut soft: Vec<Signal> = Vec::new();
         let asn = request.and_then(|r| r.asn.as_deref()).and_then(network::parse_asn);
         if !trusted && asn.is_some_and(|a| self.hosting_asns.contains(&a)) {
-            soft.push(HOSTING);
+            soft.push(signals::HOSTING_NETWORK);
         }
         if request.is_some() {
             let agent = agent::classify(request.and_then(|r| r.user_agent.as_deref()));
-            for (hit, signal) in [(agent.automation, AUTOMATION), (agent.headless, HEADLESS), (agent.missing, NO_AGENT)] {
+            for (hit, signal) in [
+                (agent.automation, signals::AUTOMATED_CLIENT),
+                (agent.headless, signals::HEADLESS_BROWSER),
+                (agent.missing, signals::MISSING_USER_AGENT),
+            ] {
                 if hit {
                     soft.push(signal);
                 }
@@ -289,30 +263,25 @@ impl Engine {
             hard.push(&RISK);
         }
 
-        let mut reasons: Vec<Reason> = hard
-            .iter()
-            .map(|r| Reason::policy(r.code, r.message))
-            .collect();
-        reasons.extend(soft.iter().map(|s| Reason {
-            code: s.code,
-            message: s.message.to_string(),
-            weight: Some(s.weight),
-        }));
+        let mut reasons: Vec<Reason> = hard.iter().map(|r| Reason::policy(r.code, r.message)).collect();
+        reasons.extend(soft.iter().map(|s| Reason { code: s.code, message: s.message.to_string(), weight: Some(s.weight) }));
         let first = hard.first();
         let outcome = if first.is_some() { Outcome::Deny } else { Outcome::Allow };
 
-        let mut record = self.audit_record("pre-user-registration", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
-        record.outcome = outcome;
-        record.score = score;
-        record.rule_score = score;
-        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
+        let record = self.audit("pre-user-registration", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
         // The address pseudonymized without its +tag, so retries correlate.
-        record.user = match &address {
-            Some(Ok(a)) => Some(audit::pseudonymize_email(record.tenant.as_deref(), &a.base_local(), &a.domain)),
+        let user = match &address {
+            Some(Ok(a)) => Some(audit::pseudonymize_email(record.tenant(), &a.base_local(), &a.domain)),
             _ => None,
         };
-        record.domain_class = class.map(DomainClass::as_str);
-        record.warnings = warnings.iter().map(|w| w.code).collect();
+        let record = record
+            .user(user)
+            .domain_class(class.map(DomainClass::as_str))
+            .outcome(outcome)
+            .scores(score, score, None)
+            .reasons(&reasons)
+            .warnings(&warnings)
+            .build();
 
         Answer::success(
             SignupDecision {
@@ -383,9 +352,7 @@ mod tests {
 
     #[test]
     fn domain_rules_deny_with_a_message_for_the_person() {
-        let engine = Engine::new(Some(
-            r#"{"version":1,"signup":{"blocked_domains":["Rival.example"],"block_free_mail":true}}"#,
-        ));
+        let engine = Engine::new(Some(r#"{"version":1,"signup":{"blocked_domains":["Rival.example"],"block_free_mail":true}}"#));
         let t = 1_800_000_000_000.0;
         for (email, code) in [
             ("x@mailinator.com", "disposable_email"),
@@ -420,9 +387,7 @@ mod tests {
     #[test]
     fn soft_evidence_refuses_only_in_combination() {
         let engine = Engine::new(None);
-        let ctx = |ua: &str, asn: &str| {
-            json!({"user": {"email": "x@acme-industries.com"}, "request": {"ip": "52.1.2.3", "asn": asn, "user_agent": ua}})
-        };
+        let ctx = |ua: &str, asn: &str| json!({"user": {"email": "x@acme-industries.com"}, "request": {"ip": "52.1.2.3", "asn": asn, "user_agent": ua}});
         let vpn = decide(&engine, ctx(BROWSER, "AS16509"));
         assert_eq!((vpn["outcome"].as_str(), codes(&vpn)), (Some("allow"), vec!["hosting_network".to_string()]));
         let script = decide(&engine, ctx("python-requests/2.31.0", "AS64500"));
@@ -435,9 +400,8 @@ mod tests {
 
     #[test]
     fn trusted_networks_are_not_counted_and_denied_ones_are_refused() {
-        let engine = Engine::new(Some(
-            r#"{"version":1,"networks":{"allow":["10.0.0.0/8"],"deny":["192.0.2.0/24"]},"countries":{"deny":["KP"]}}"#,
-        ));
+        let engine =
+            Engine::new(Some(r#"{"version":1,"networks":{"allow":["10.0.0.0/8"],"deny":["192.0.2.0/24"]},"countries":{"deny":["KP"]}}"#));
         let t = 1_800_000_000_000.0;
         let proxied = decide(&engine, signup("a@acme-industries.com", "10.1.2.3", t, None));
         assert_eq!(proxied["outcome"], "allow");
