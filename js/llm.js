@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // The LLM call of an escalation, for the shims (`require('actionguard/llm')`). The core
 // writes the request body, reads the answer, and keeps the circuit breaker and the
@@ -8,37 +9,73 @@
 
 const { orThrow, applyCache } = require('./runtime.js');
 
+/** @typedef {import('./actionguard.js').Engine} Engine */
+/** @typedef {import('./actionguard.js').CacheKeys} CacheKeys */
+/** @typedef {import('./actionguard.js').CacheWrite} CacheWrite */
+/** @typedef {import('./actionguard.js').Escalation} Escalation */
+/** @typedef {import('./actionguard.js').LlmExchange} LlmExchange */
+/** @typedef {import('./actionguard.js').LlmFailure} LlmFailure */
+/** @typedef {import('./runtime.js').Secrets} Secrets */
+/**
+ * @template T
+ * @typedef {import('./actionguard.js').Answer<T>} Answer
+ */
+/**
+ * @template T
+ * @typedef {import('./actionguard.js').Success<T>} Success
+ */
+/** @typedef {{ escalation?: Escalation, cache?: CacheWrite[] }} Escalating A decision that may ask for an escalation. */
+
 // A real answer is a few hundred bytes; the core refuses anything over 32 KiB.
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** What the core needs to know before deciding: whether an LLM is configured, and its budgets' state. */
+/**
+ * What the core needs to know before deciding: whether an LLM is configured, and then
+ * its budgets' state (without one the core never escalates: nothing to read).
+ * @param {Secrets | undefined} secrets
+ * @param {any} api
+ * @param {CacheKeys} keys
+ * @returns {LlmExchange}
+ */
 function exchangeFor(secrets, api, keys) {
-  return {
-    available: typeof secrets?.LLM_BASE_URL === 'string' && secrets.LLM_BASE_URL !== '',
-    model: secrets?.LLM_MODEL,
-    breaker: api.cache.get(keys.llm_breaker)?.value,
-    rate: api.cache.get(keys.llm_rate)?.value,
-  };
+  const available = typeof secrets?.LLM_BASE_URL === 'string' && secrets.LLM_BASE_URL !== '';
+  if (!available) return { available, model: secrets?.LLM_MODEL };
+  return { available, model: secrets?.LLM_MODEL, breaker: api.cache.get(keys.llm_breaker)?.value, rate: api.cache.get(keys.llm_rate)?.value };
 }
 
 // OpenAI, local servers: <base>/chat/completions with a bearer key. Azure OpenAI:
 // LLM_BASE_URL is the deployment URL (its ?api-version= kept) and the key goes in `api-key`.
+/**
+ * @param {string} base
+ * @returns {URL}
+ */
 function endpoint(base) {
   const url = new URL(base);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
   return url;
 }
 
+/**
+ * @param {URL} url
+ * @param {string | undefined} key
+ * @returns {Record<string, string>}
+ */
 function headersFor(url, key) {
+  /** @type {Record<string, string>} */
   const headers = { 'content-type': 'application/json', accept: 'application/json' };
   if (key && url.hostname.endsWith('.openai.azure.com')) headers['api-key'] = key;
   else if (key) headers.authorization = `Bearer ${key}`;
   return headers;
 }
 
+/**
+ * @param {Response} res
+ * @returns {Promise<string>}
+ */
 async function readCapped(res) {
   const reader = res.body?.getReader();
   if (!reader) return '';
+  /** @type {Uint8Array[]} */
   const chunks = [];
   let size = 0;
   for (;;) {
@@ -54,7 +91,12 @@ async function readCapped(res) {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Sends one escalation; resolves to `{ response }` or `{ failure: <code> }`, never throws. */
+/**
+ * Sends one escalation; resolves to `{ response }` or `{ failure: <code> }`, never throws.
+ * @param {Escalation} escalation
+ * @param {Secrets} secrets
+ * @returns {Promise<{ response: string } | { failure: LlmFailure }>}
+ */
 async function send(escalation, secrets) {
   try {
     const url = endpoint(secrets.LLM_BASE_URL);
@@ -75,6 +117,14 @@ async function send(escalation, secrets) {
  * asks for an escalation, sends it and decides again with what came back. Applies each
  * answer's cache writes. `engine` names the cache keys. Resolves to the success answer;
  * throws only what `orThrow` throws for a failure answer.
+ * @template {Escalating} T
+ * @template C
+ * @param {Engine} engine
+ * @param {(context: C) => Answer<T>} decide `context` with its `llm` exchange.
+ * @param {C} context
+ * @param {Secrets} secrets
+ * @param {any} api
+ * @returns {Promise<Success<T>>}
  */
 async function decideEscalating(engine, decide, context, secrets, api) {
   const exchange = exchangeFor(secrets, api, engine.cacheKeys);
