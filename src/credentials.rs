@@ -11,6 +11,7 @@ use crate::audit::AuditRecord;
 use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::risk::network;
+use crate::signals;
 use crate::Engine;
 
 const MAX_SCOPES: usize = 256;
@@ -129,29 +130,23 @@ impl Engine {
         let invalid_request = "invalid_request";
 
         if ip.is_some_and(|ip| network::contains(&self.deny_networks, ip)) {
-            refusals.push((invalid_request, Reason::policy("network_denied_by_policy", "the IP address is on the tenant's deny list")));
+            refusals.push((invalid_request, Reason::of(&signals::NETWORK_DENIED_RULE)));
         }
         let country = ctx.request.as_ref().and_then(|r| r.geoip.as_ref()).and_then(|g| g.country_code.as_deref());
         if country.is_some_and(|c| self.policy.countries.deny.iter().any(|d| d.eq_ignore_ascii_case(c))) {
-            refusals.push((invalid_request, Reason::policy("country_denied_by_policy", "the country is on the tenant's deny list")));
+            refusals.push((invalid_request, Reason::of(&signals::COUNTRY_DENIED_RULE)));
         }
 
         match client_id.and_then(|id| self.policy.m2m.clients.get(id).map(|rule| (id, rule))) {
             Some((id, rule)) => {
                 let allowed = self.m2m_networks.get(id).map(Vec::as_slice).unwrap_or(&[]);
                 if !rule.networks.is_empty() && !ip.is_some_and(|ip| network::contains(allowed, ip)) {
-                    refusals.push((
-                        invalid_request,
-                        Reason::policy("client_network_not_allowed", "the client asked from outside the networks the policy allows it"),
-                    ));
+                    refusals.push((invalid_request, Reason::of(&signals::CLIENT_NETWORK_NOT_ALLOWED)));
                 }
                 if let Some(audiences) = &rule.audiences {
                     let audience = ctx.resource_server.as_ref().and_then(|r| r.identifier.as_deref());
                     if !audience.is_some_and(|a| audiences.iter().any(|x| x == a)) {
-                        refusals.push((
-                            invalid_request,
-                            Reason::policy("audience_not_allowed", "the policy does not let this client get tokens for this API"),
-                        ));
+                        refusals.push((invalid_request, Reason::of(&signals::AUDIENCE_NOT_ALLOWED)));
                     }
                 }
                 if let Some(cap) = &rule.scopes {
@@ -162,16 +157,15 @@ impl Engine {
                             if excess.len() > shown.len() { format!(" and {} more", excess.len() - shown.len()) } else { String::new() };
                         refusals.push((
                             "invalid_scope",
-                            Reason::policy(
-                                "scope_exceeds_cap",
+                            Reason::with(
+                                &signals::SCOPE_EXCEEDS_CAP,
                                 format!("the token would carry scopes beyond the client's cap: {}{more}", shown.join(", ")),
                             ),
                         ));
                     }
                 }
             }
-            None if self.policy.m2m.require_listed => refusals
-                .push((invalid_request, Reason::policy("client_not_listed", "the policy only issues tokens to the clients it lists"))),
+            None if self.policy.m2m.require_listed => refusals.push((invalid_request, Reason::of(&signals::CLIENT_NOT_LISTED))),
             None => {}
         }
 

@@ -6,6 +6,7 @@ use crate::audit::AuditRecord;
 use crate::context::LoginContext;
 use crate::policy::{BandFallback, MfaMode, Policy, Unenrolled};
 use crate::risk::{Floor, RiskAssessment};
+use crate::signals::{self, PolicyReason, Signal};
 
 /// Ordered from least to most strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,8 +59,19 @@ pub struct Reason {
 }
 
 impl Reason {
-    pub(crate) fn policy(code: &'static str, message: impl Into<String>) -> Self {
-        Reason { code, message: message.into(), weight: None }
+    /// A rule of the catalogue, with its own sentence.
+    pub(crate) fn of(rule: &PolicyReason) -> Self {
+        Reason { code: rule.code, message: rule.message.to_string(), weight: None }
+    }
+
+    /// A rule of the catalogue, with the figures the decision compared in the sentence.
+    pub(crate) fn with(rule: &PolicyReason, message: String) -> Self {
+        Reason { code: rule.code, message, weight: None }
+    }
+
+    /// A signal of the catalogue, as evidence with its weight.
+    pub(crate) fn evidence(signal: &Signal) -> Self {
+        Reason { code: signal.code, message: signal.message.to_string(), weight: Some(signal.weight) }
     }
 }
 
@@ -179,8 +191,7 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     let band = &policy.ambiguous;
     let score = risk.score;
 
-    let mut reasons: Vec<Reason> =
-        risk.signals.iter().map(|s| Reason { code: s.code, message: s.message.to_string(), weight: Some(s.weight) }).collect();
+    let mut reasons: Vec<Reason> = risk.signals.iter().map(Reason::evidence).collect();
     if let Some(p) = risk.model_score {
         reasons.push(Reason {
             code: "risk_model",
@@ -201,11 +212,11 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     let mut deny_code = None;
     let mut outcome = if score >= t.deny {
         deny_code = Some("risk_too_high");
-        reasons.push(Reason::policy("risk_score_deny", format!("risk score {score} is at or above the deny threshold {}", t.deny)));
+        reasons.push(Reason::with(&signals::RISK_SCORE_DENY, format!("risk score {score} is at or above the deny threshold {}", t.deny)));
         Outcome::Deny
     } else if ambiguous {
-        reasons.push(Reason::policy(
-            "risk_score_ambiguous",
+        reasons.push(Reason::with(
+            &signals::RISK_SCORE_AMBIGUOUS,
             format!(
                 "risk score {score} is in the ambiguous band [{}, {}); the policy falls back to {}",
                 band.from,
@@ -218,8 +229,10 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
         ));
         match (choice, band.fallback) {
             (Some(chosen), _) => {
-                reasons
-                    .push(Reason::policy("llm_decision", format!("the LLM escalation chose {} among the band's options", chosen.as_str())));
+                reasons.push(Reason::with(
+                    &signals::LLM_DECISION,
+                    format!("the LLM escalation chose {} among the band's options", chosen.as_str()),
+                ));
                 if chosen == Outcome::Deny {
                     deny_code = Some("risk_too_high");
                 }
@@ -229,8 +242,8 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
             (None, BandFallback::Challenge) => Outcome::Challenge,
         }
     } else if score >= t.challenge {
-        reasons.push(Reason::policy(
-            "risk_score_challenge",
+        reasons.push(Reason::with(
+            &signals::RISK_SCORE_CHALLENGE,
             format!("risk score {score} is at or above the challenge threshold {}", t.challenge),
         ));
         Outcome::Challenge
@@ -241,12 +254,12 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     // Hard evidence sets a floor that neither the score nor an escalation lowers.
     match risk.floor {
         Some(Floor::Deny) if outcome != Outcome::Deny => {
-            reasons.push(Reason::policy("floor_deny", "hard evidence requires a deny whatever the score"));
+            reasons.push(Reason::of(&signals::FLOOR_DENY));
             deny_code = Some("denied_by_policy");
             outcome = Outcome::Deny;
         }
         Some(Floor::Challenge) if outcome == Outcome::Allow => {
-            reasons.push(Reason::policy("floor_challenge", "hard evidence requires MFA whatever the score"));
+            reasons.push(Reason::of(&signals::FLOOR_CHALLENGE));
             outcome = Outcome::Challenge;
         }
         _ => {}
@@ -254,11 +267,11 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
 
     match (policy.mfa.mode, outcome) {
         (MfaMode::Always, Outcome::Allow) => {
-            reasons.push(Reason::policy("mfa_required_by_policy", "the policy requires MFA on every login"));
+            reasons.push(Reason::of(&signals::MFA_REQUIRED_BY_POLICY));
             outcome = Outcome::Challenge;
         }
         (MfaMode::Never, Outcome::Challenge) => {
-            reasons.push(Reason::policy("mfa_disabled_by_policy", "a challenge was due but the policy never asks for MFA"));
+            reasons.push(Reason::of(&signals::MFA_DISABLED_BY_POLICY));
             outcome = Outcome::Allow;
         }
         _ => {}
@@ -273,17 +286,11 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
         } else {
             match policy.mfa.unenrolled {
                 Unenrolled::Enroll => {
-                    reasons.push(Reason::policy(
-                        "mfa_enrolment_required",
-                        "no factor allowed by the policy is enrolled; the user must enrol one",
-                    ));
+                    reasons.push(Reason::of(&signals::MFA_ENROLMENT_REQUIRED));
                     mfa = Some(MfaStep::Enroll);
                 }
                 Unenrolled::Deny => {
-                    reasons.push(Reason::policy(
-                        "mfa_unavailable",
-                        "a challenge was due, no allowed factor is enrolled and the policy denies instead of enrolling",
-                    ));
+                    reasons.push(Reason::of(&signals::MFA_UNAVAILABLE));
                     outcome = Outcome::Deny;
                     deny_code = Some("mfa_unavailable");
                 }

@@ -7,11 +7,11 @@
 
 use std::fmt::Write as _;
 
-use actionguard::signals::CATALOGUE;
+use actionguard::signals::{CATALOGUE, POLICY_REASONS};
 
 fn render() -> String {
     let mut out = String::from(
-        "# Reasons: every signal, its weight and floor\n\n\
+        "# Reasons: every signal, its weight and floor, and every policy reason\n\n\
          <!-- Generated from src/signals.rs by tests/reasons_doc.rs: do not edit by hand.\n     \
          `UPDATE_DOCS=1 cargo test --test reasons_doc` rewrites it. -->\n\n\
          Each signal is one piece of evidence a decision cites by its code in `reasons` and in the\n\
@@ -35,6 +35,18 @@ fn render() -> String {
             signal.message
         )
         .unwrap();
+    }
+    out.push_str(
+        "\n## Policy reasons\n\n\
+         What a rule of the policy, or of the decision itself, did: no weight, cited by code.\n\
+         `<...>` marks the figures a decision writes into the sentence. A refused sign-up's\n\
+         person sees the last column; the first refusal in this table's order wins.\n\n\
+         | code | decisions | message | what the person signing up is told |\n\
+         | --- | --- | --- | --- |\n",
+    );
+    for (reason, used_by) in POLICY_REASONS {
+        writeln!(out, "| `{}` | {} | {} | {} |", reason.code, used_by.join(", "), reason.message, reason.user_message.unwrap_or("-"))
+            .unwrap();
     }
     out
 }

@@ -22,6 +22,7 @@ use crate::context::{drop_if_longer, Tenant, MAX_ID};
 use crate::decision::Reason;
 use crate::domains::{self, DomainClass};
 use crate::email;
+use crate::signals::{self, PolicyReason};
 use crate::Engine;
 
 pub use index::{DomainStatus, OrgIndex};
@@ -162,21 +163,21 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn new(action: OrgAction, code: &'static str, message: &'static str) -> Outcome {
-        Outcome { action, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::policy(code, message)] }
+    fn new(action: OrgAction, reason: &PolicyReason) -> Outcome {
+        Outcome { action, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::of(reason)] }
     }
 
-    fn none(code: &'static str, message: &'static str) -> Outcome {
-        Outcome::new(OrgAction::None, code, message)
+    fn none(reason: &PolicyReason) -> Outcome {
+        Outcome::new(OrgAction::None, reason)
     }
 
-    fn suggest(candidates: Vec<u32>, code: &'static str, message: &'static str) -> Outcome {
-        Outcome { candidates, ..Outcome::new(OrgAction::Suggest, code, message) }
+    fn suggest(candidates: Vec<u32>, reason: &PolicyReason) -> Outcome {
+        Outcome { candidates, ..Outcome::new(OrgAction::Suggest, reason) }
     }
 
     /// Join, invite, or nothing for an organization found.
-    fn with(action: OrgAction, org: u32, code: &'static str, message: &'static str) -> Outcome {
-        Outcome { organization: Some(org), ..Outcome::new(action, code, message) }
+    fn with(action: OrgAction, org: u32, reason: &PolicyReason) -> Outcome {
+        Outcome { organization: Some(org), ..Outcome::new(action, reason) }
     }
 }
 
@@ -196,8 +197,8 @@ impl Engine {
         let mut class = None;
 
         let mut outcome = match &address {
-            None => Outcome::none("no_email", "the user has no email address to map"),
-            Some(Err(_)) => Outcome::none("email_invalid", "the email address is malformed"),
+            None => Outcome::none(&signals::NO_EMAIL),
+            Some(Err(_)) => Outcome::none(&signals::EMAIL_INVALID),
             Some(Ok(a)) => {
                 let c = domains::classify(&a.domain);
                 class = Some(c);
@@ -228,18 +229,12 @@ impl Engine {
                             match picked {
                                 Some(org) => {
                                     outcome.candidates = vec![org];
-                                    outcome.reasons.push(Reason::policy(
-                                        "llm_choice",
-                                        "the LLM escalation chose one of the candidate organizations; it stays a suggestion",
-                                    ));
+                                    outcome.reasons.push(Reason::of(&signals::LLM_CHOICE));
                                 }
                                 None => {
                                     outcome.candidates.clear();
                                     outcome.action = OrgAction::None;
-                                    outcome.reasons.push(Reason::policy(
-                                        "llm_no_match",
-                                        "the LLM escalation found none of the candidate organizations a match",
-                                    ));
+                                    outcome.reasons.push(Reason::of(&signals::LLM_NO_MATCH));
                                 }
                             }
                         }
@@ -250,10 +245,7 @@ impl Engine {
 
         let mut reasons = outcome.reasons;
         if anomaly {
-            reasons.push(Reason::policy(
-                "multiple_unrelated_organizations",
-                "the user already belongs to two or more organizations that do not claim their email domain",
-            ));
+            reasons.push(Reason::of(&signals::MULTIPLE_UNRELATED_ORGANIZATIONS));
         }
         // An existing member gets the roles a join would give, so that a join whose role
         // assignment failed can be completed later (assigning a role twice is a no-op).
@@ -268,8 +260,7 @@ impl Engine {
             && reasons.iter().any(|r| r.code == "already_member")
         {
             outcome.action = OrgAction::CompleteRoles;
-            reasons
-                .push(Reason::policy("join_roles_completed", "a first login completes the join: the member gets the roles a join gives"));
+            reasons.push(Reason::of(&signals::JOIN_ROLES_COMPLETED));
         }
         let as_ref = |i: u32| index.org(i).map(|o| OrgRef { id: o.id.to_string(), name: o.name.to_string() });
         let candidates: Vec<OrgRef> = outcome.candidates.into_iter().filter_map(as_ref).collect();
@@ -316,17 +307,15 @@ impl Engine {
     fn map_domain(&self, index: &OrgIndex, ctx: &OrgContext, domain: &str, class: DomainClass) -> Outcome {
         let policy = &self.policy.organizations;
         match class {
-            DomainClass::FreeMail => return Outcome::none("free_mail_never_maps", "free webmail domains never map to an organization"),
-            DomainClass::Disposable => {
-                return Outcome::none("disposable_never_maps", "disposable mail domains never map to an organization")
-            }
+            DomainClass::FreeMail => return Outcome::none(&signals::FREE_MAIL_NEVER_MAPS),
+            DomainClass::Disposable => return Outcome::none(&signals::DISPOSABLE_NEVER_MAPS),
             DomainClass::Other => {}
         }
         if self.org_blocked_domains.iter().any(|b| email::within(domain, b)) {
-            return Outcome::none("domain_blocked", "the tenant excludes this domain from organization discovery");
+            return Outcome::none(&signals::ORG_DOMAIN_BLOCKED);
         }
         let Some(registrable) = psl::domain_str(domain) else {
-            return Outcome::none("public_suffix", "the domain is a public suffix, which no one organization owns");
+            return Outcome::none(&signals::PUBLIC_SUFFIX);
         };
 
         // The exact domain first: verified with discovery enabled is the only automatic path.
@@ -339,11 +328,7 @@ impl Engine {
         };
         let automatic: Vec<u32> = verified.iter().chain(&trusted_metadata).copied().collect();
         if automatic.len() >= 2 {
-            return Outcome::suggest(
-                automatic,
-                "domain_claimed_by_several",
-                "several organizations claim this domain: a person must choose",
-            );
+            return Outcome::suggest(automatic, &signals::DOMAIN_CLAIMED_BY_SEVERAL);
         }
         if let Some(&org) = automatic.first() {
             return self.join_or_invite(index, ctx, org);
@@ -351,14 +336,14 @@ impl Engine {
         if !claims.is_empty() {
             let disabled_only = claims.iter().all(|c| c.status == DomainStatus::Verified && !c.discovery);
             if disabled_only {
-                return Outcome::none("discovery_disabled", "the organization claiming this domain does not use it for discovery");
+                return Outcome::none(&signals::DISCOVERY_DISABLED);
             }
-            let (code, message) = if claims.iter().any(|c| c.status == DomainStatus::Pending) {
-                ("domain_pending", "the domain's claim is not verified yet")
+            let reason = if claims.iter().any(|c| c.status == DomainStatus::Pending) {
+                &signals::DOMAIN_PENDING
             } else {
-                ("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified")
+                &signals::DOMAIN_CLAIMED_IN_METADATA
             };
-            return Outcome::suggest(dedup(claims.iter().map(|c| c.org)), code, message);
+            return Outcome::suggest(dedup(claims.iter().map(|c| c.org)), reason);
         }
 
         // A parent up to the registrable domain: a subdomain may be another entity.
@@ -370,29 +355,22 @@ impl Engine {
             .map(|c| c.org)
             .collect();
         if !parents.is_empty() {
-            return Outcome::suggest(
-                dedup(parents.into_iter()),
-                "subdomain_of_claimed_domain",
-                "a parent domain is claimed; subdomains are not joined automatically",
-            );
+            return Outcome::suggest(dedup(parents.into_iter()), &signals::SUBDOMAIN_OF_CLAIMED_DOMAIN);
         }
 
         if policy.self_serve {
             if !self.address_trusted(ctx) {
-                return Outcome::none("email_unverified", "a new organization is proposed only for a verified address");
+                return Outcome::none(&signals::EMAIL_UNVERIFIED_NO_PROPOSAL);
             }
             return Outcome {
                 action: OrgAction::CreateForApproval,
                 organization: None,
                 candidates: Vec::new(),
                 proposal: Some(proposal_for(registrable)),
-                reasons: vec![Reason::policy(
-                    "no_organization_self_serve",
-                    "no organization claims this work domain; the policy lets a person approve a new one",
-                )],
+                reasons: vec![Reason::of(&signals::NO_ORGANIZATION_SELF_SERVE)],
             };
         }
-        Outcome::none("no_organization", "no organization claims this domain")
+        Outcome::none(&signals::NO_ORGANIZATION)
     }
 
     /// Whether a suggestion goes to the LLM: `None` when it does not, else the
@@ -455,33 +433,18 @@ impl Engine {
         let policy = &self.policy.organizations;
         let allowed = index.org(org).and_then(|o| o.auto_join).unwrap_or(policy.auto_join);
         if !allowed {
-            return Outcome::suggest(vec![org], "auto_join_disabled", "the organization's policy does not allow automatic membership");
+            return Outcome::suggest(vec![org], &signals::AUTO_JOIN_DISABLED);
         }
         if ctx.member_of.as_deref().unwrap_or(&[]).iter().any(|m| index.org(org).is_some_and(|o| o.id == m)) {
-            return Outcome::with(
-                OrgAction::None,
-                org,
-                "already_member",
-                "the user already belongs to the organization that claims the domain",
-            );
+            return Outcome::with(OrgAction::None, org, &signals::ALREADY_MEMBER);
         }
         if self.address_trusted(ctx) {
-            return Outcome::with(
-                OrgAction::Join,
-                org,
-                "verified_domain_match",
-                "the organization verified this domain and uses it for discovery; the address is verified",
-            );
+            return Outcome::with(OrgAction::Join, org, &signals::VERIFIED_DOMAIN_MATCH);
         }
         if policy.invite_unverified {
-            return Outcome::with(
-                OrgAction::Invite,
-                org,
-                "email_unverified_invite",
-                "the address is not verified: an invitation to it proves it before membership",
-            );
+            return Outcome::with(OrgAction::Invite, org, &signals::EMAIL_UNVERIFIED_INVITE);
         }
-        Outcome::none("email_unverified", "the address is not verified and the policy does not invite")
+        Outcome::none(&signals::EMAIL_UNVERIFIED_NO_INVITE)
     }
 
     /// A verified address, or one from a connection the tenant trusts to verify email.
@@ -499,10 +462,7 @@ impl Engine {
             .and_then(|v| v.as_str())
             .map(|s| s.trim().to_lowercase());
         if let Some(role) = value.and_then(|v| org.role_for(&v)) {
-            reasons.push(Reason::policy(
-                "role_from_attribute",
-                "the role comes from the organization's mapping of the user's app_metadata attribute",
-            ));
+            reasons.push(Reason::of(&signals::ROLE_FROM_ATTRIBUTE));
             return vec![role];
         }
         let roles = org.default_roles();
@@ -543,10 +503,7 @@ pub fn login_domain_refusal(ctx: &crate::LoginContext) -> Option<Reason> {
     if address.is_some_and(|a| allowed.iter().any(|d| email::within(&a.domain, d))) {
         return None;
     }
-    Some(Reason::policy(
-        "organization_domain_not_allowed",
-        "the organization only admits addresses at its allowed domains (ag_allowed_domains), and this user's is not one",
-    ))
+    Some(Reason::of(&signals::ORGANIZATION_DOMAIN_NOT_ALLOWED))
 }
 
 fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {
