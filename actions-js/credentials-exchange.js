@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard credentials-exchange Action: issue machine-to-machine tokens only to
  * clients asking from their allowed networks, for their allowed APIs, within their
@@ -11,15 +12,22 @@
 
 const runtime = require('actionguard/runtime');
 
+/** @typedef {import('actionguard').CredentialsSuccess} CredentialsSuccess */
+
 // One engine per Action instance: Auth0 reuses module scope.
 const getEngine = runtime.engineCache();
 
+/**
+ * @param {any} event Auth0's credentials-exchange `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's credentials-exchange `api`.
+ */
 exports.onExecuteCredentialsExchange = async (event, api) => {
   const audit = runtime.auditTrail(event, console);
   let failMode = runtime.failModeOf(event);
   try {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
+    /** @type {CredentialsSuccess} */
     const answer = runtime.orThrow(guard.decideCredentials({
       tenant: event.tenant,
       client: { client_id: event.client?.client_id },

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard post-login Action: allow, ask for MFA, or deny each login, with reasons.
  *
@@ -15,11 +16,15 @@
 const runtime = require('actionguard/runtime');
 const llm = require('actionguard/llm');
 
+/** @typedef {import('actionguard').LoginSuccess} LoginSuccess */
+
 // One engine per Action instance: Auth0 reuses module scope.
 const getEngine = runtime.engineCache();
 
 // Optional: without the auth0 dependency this Action does no discovery.
+/** @type {any} The `auth0` SDK module, when installed. */
 let auth0;
+/** @type {import('actionguard/orgs').Discovery | undefined} */
 let discovery;
 try {
   auth0 = require('auth0');
@@ -30,12 +35,17 @@ try {
 // Discovery never holds a login longer than this, whatever the Management API does.
 const DISCOVERY_BUDGET_MS = 4000;
 
+/**
+ * @param {any} event Auth0's post-login `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's post-login `api`.
+ */
 exports.onExecutePostLogin = async (event, api) => {
   const audit = runtime.auditTrail(event, console);
   let failMode = runtime.failModeOf(event);
   try {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
+    /** @type {LoginSuccess} */
     const answer = await llm.decideEscalating(guard, (context) => guard.decideLogin(context), {
       tenant: event.tenant,
       organization: event.organization,

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard post-user-registration Action: put a new user in the Auth0 Organization
  * that verified their email domain (with the roles its policy maps), invite an
@@ -21,6 +22,10 @@ const runtime = require('actionguard/runtime');
 const getEngine = runtime.engineCache();
 const discovery = require('actionguard/orgs').createDiscovery();
 
+/**
+ * @param {any} event Auth0's post-user-registration `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's post-user-registration `api`.
+ */
 exports.onExecutePostUserRegistration = async (event, api) => {
   const audit = runtime.auditTrail(event, console);
   try {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard pre-user-registration Action: refuse sign-ups that break the tenant's
  * rules (disposable, free-mail or blocked domains, denied networks or countries)
@@ -13,9 +14,15 @@
 
 const runtime = require('actionguard/runtime');
 
+/** @typedef {import('actionguard').SignupSuccess} SignupSuccess */
+
 // One engine per Action instance: Auth0 reuses module scope.
 const getEngine = runtime.engineCache();
 
+/**
+ * @param {any} event Auth0's pre-user-registration `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's pre-user-registration `api`.
+ */
 exports.onExecutePreUserRegistration = async (event, api) => {
   const audit = runtime.auditTrail(event, console);
   let failMode = runtime.failModeOf(event);
@@ -23,6 +30,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
     const countersKey = guard.cacheKeys.signup_counters;
+    /** @type {SignupSuccess} */
     const answer = runtime.orThrow(guard.decideSignup({
       tenant: event.tenant,
       user: { email: event.user?.email },

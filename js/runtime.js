@@ -59,10 +59,12 @@ const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EIS
 function loadForm(secrets) {
   const url = secrets?.ACTIONGUARD_WASM_URL;
   if (url) return fetchVerified(String(url), String(secrets.ACTIONGUARD_WASM_SHA256 || ''));
+  // @ts-ignore: embedded.js and actionguard_factory.js are generated into pkg/ (scripts/package-forms.js).
   if (secrets?.ACTIONGUARD_WASM === 'embedded') return require('./embedded.js');
   try {
     return require('./actionguard.js');
   } catch (err) {
+    // @ts-ignore: generated, as above.
     if (FS_ERRORS.has(err?.code)) return require('./embedded.js');
     throw err;
   }
@@ -88,6 +90,7 @@ async function fetchVerified(url, sha256) {
     throw fail('wasm_integrity', 'the fetched WebAssembly does not match ACTIONGUARD_WASM_SHA256');
   }
   const bytes = body[0] === 0x1f && body[1] === 0x8b ? zlib.gunzipSync(body) : body;
+  // @ts-ignore: generated, as above.
   return require('./actionguard_factory.js')(bytes);
 }
 
