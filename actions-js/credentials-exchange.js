@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard credentials-exchange Action: issue machine-to-machine tokens only to
  * clients asking from their allowed networks, for their allowed APIs, within their
@@ -9,18 +10,25 @@
  * with `server_error` (a machine cannot answer a challenge).
  */
 
-const shim = require('actionguard/shim');
+const runtime = require('actionguard/runtime');
+
+/** @typedef {import('actionguard').CredentialsSuccess} CredentialsSuccess */
 
 // One engine per Action instance: Auth0 reuses module scope.
-const getEngine = shim.engineCache();
+const getEngine = runtime.engineCache();
 
+/**
+ * @param {any} event Auth0's credentials-exchange `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's credentials-exchange `api`.
+ */
 exports.onExecuteCredentialsExchange = async (event, api) => {
-  const audit = shim.auditTrail(event, console);
-  let failMode = shim.failModeOf(event);
+  const audit = runtime.auditTrail(event, console);
+  let failMode = runtime.failModeOf(event);
   try {
-    const guard = await getEngine(shim.eventOrThrow(event).secrets);
+    const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
-    const answer = shim.orThrow(guard.decideCredentials({
+    /** @type {CredentialsSuccess} */
+    const answer = runtime.orThrow(guard.decideCredentials({
       tenant: event.tenant,
       client: { client_id: event.client?.client_id },
       request: event.request && { ip: event.request.ip, geoip: event.request.geoip },
@@ -33,9 +41,7 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
     audit.log(answer.audit);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_code, answer.deny_reason);
   } catch (err) {
-    const outcome = failMode === 'allow' ? 'allow' : 'deny';
-    audit.log(shim.failureLine('credentials-exchange', event, err, { outcome, fail_mode: true }));
-    if (outcome === 'deny') api.access.deny('server_error', 'The token service is temporarily unavailable. Retry later.');
+    runtime.applyFailMode('credentials-exchange', failMode, event, api, audit, err);
   }
   await audit.flush();
 };

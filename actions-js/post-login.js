@@ -1,29 +1,30 @@
+// @ts-check
 /**
  * ActionGuard post-login Action: allow, ask for MFA, or deny each login, with reasons.
  *
  * The decision is made by the ActionGuard core (WebAssembly); this file only builds
  * its input from `event` and applies its answer through `api`.
  *
- * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON; without it the
- * embedded default applies), AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional copy
- * of the audit lines, posted within 300 ms), LLM_BASE_URL, LLM_API_KEY and LLM_MODEL
- * (optional: an ambiguous login the policy escalates goes to this OpenAI-compatible
- * endpoint, within the policy's budget; the core writes what is sent). State: the user's login history, in app_metadata.actionguard.
- * Organization discovery for users who existed before ActionGuard (new users get it at
- * registration) runs once per user when the auth0 dependency and the AUTH0_* secrets are
- * there (see post-user-registration.js); it never changes the login's outcome.
- * Fail mode: if ActionGuard cannot decide (it failed to load, or the event is malformed),
- * the policy's `fail_mode` applies, `challenge` by default.
+ * Dependency: actionguard (npm); auth0 (optional, for organization discovery). Secrets:
+ * POLICY (optional), AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET, LLM_BASE_URL, LLM_API_KEY
+ * and LLM_MODEL (optional), AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (optional:
+ * discovery for users who existed before ActionGuard; docs/operations.md lists them all).
+ * State: the user's login history (app_metadata.actionguard) and discovery marker
+ * (app_metadata.actionguard_org). Fail mode: the policy's `fail_mode`, `challenge` by default.
  */
 
-const shim = require('actionguard/shim');
+const runtime = require('actionguard/runtime');
 const llm = require('actionguard/llm');
 
-// One engine per Action instance: Auth0 reuses module scope.
-const getEngine = shim.engineCache();
+/** @typedef {import('actionguard').LoginSuccess} LoginSuccess */
 
-// Optional: without the auth0 dependency this Action simply does no discovery.
+// One engine per Action instance: Auth0 reuses module scope.
+const getEngine = runtime.engineCache();
+
+// Optional: without the auth0 dependency this Action does no discovery.
+/** @type {any} The `auth0` SDK module, when installed. */
 let auth0;
+/** @type {import('actionguard/orgs').Discovery | undefined} */
 let discovery;
 try {
   auth0 = require('auth0');
@@ -31,17 +32,21 @@ try {
 } catch {
   discovery = undefined;
 }
-const RECHECK_MS = 30 * 24 * 3600 * 1000;
 // Discovery never holds a login longer than this, whatever the Management API does.
 const DISCOVERY_BUDGET_MS = 4000;
 
+/**
+ * @param {any} event Auth0's post-login `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's post-login `api`.
+ */
 exports.onExecutePostLogin = async (event, api) => {
-  const audit = shim.auditTrail(event, console);
-  let failMode = shim.failModeOf(event);
+  const audit = runtime.auditTrail(event, console);
+  let failMode = runtime.failModeOf(event);
   try {
-    const guard = await getEngine(shim.eventOrThrow(event).secrets);
+    const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
-    const answer = await llm.decideEscalating((context) => guard.decideLogin(context), {
+    /** @type {LoginSuccess} */
+    const answer = await llm.decideEscalating(guard, (context) => guard.decideLogin(context), {
       tenant: event.tenant,
       organization: event.organization,
       stats: event.stats,
@@ -49,49 +54,23 @@ exports.onExecutePostLogin = async (event, api) => {
       request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
       authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
       history: event.user?.app_metadata?.actionguard,
+      discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: event.user?.app_metadata?.actionguard_org },
       now_ms: Date.now(),
     }, event.secrets, api);
 
     audit.log(answer.audit);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
-    if (answer.outcome === 'deny') {
-      api.access.deny(answer.deny_reason);
-    } else {
-      if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
-      if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
-      for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
-      await discoverOnce(event, api, guard, audit);
+    if (answer.outcome === 'deny') api.access.deny(answer.deny_reason);
+    if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));
+    if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
+    for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
+    if (answer.discovery) {
+      const found = await discovery.run({ trigger: 'post-login', audit, failure: { discovery_failed: true }, budgetMs: DISCOVERY_BUDGET_MS,
+        auth0, engine: guard, event, api, memberships: true, completeJoin: answer.discovery.complete_join });
+      if (found) api.user.setAppMetadata('actionguard_org', found.marker);
     }
   } catch (err) {
-    audit.log(shim.failureLine('post-login', event, err, { outcome: failMode, fail_mode: true }));
-    if (failMode === 'deny') api.access.deny('actionguard_unavailable: access denied by security policy');
-    if (failMode === 'challenge') api.multifactor.enable('any', { allowRememberBrowser: false });
+    runtime.applyFailMode('post-login', failMode, event, api, audit, err);
   }
   await audit.flush();
 };
-
-async function discoverOnce(event, api, guard, audit) {
-  const marker = event.user?.app_metadata?.actionguard_org;
-  if (!discovery || !event.secrets?.AUTH0_DOMAIN || event.organization || Date.now() - Date.parse(marker?.at) < RECHECK_MS) return;
-  let timer;
-  const budget = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('organization discovery exceeded its budget'), { code: 'budget_exceeded' })), DISCOVERY_BUDGET_MS);
-  });
-  try {
-    // A first login after a registration whose join lost its roles completes it; members
-    // from before ActionGuard keep the roles their admins gave them.
-    const firstLogin = !marker && (event.stats?.logins_count ?? 0) <= 1;
-    const work = discovery.discover({ auth0, engine: guard, event, api, memberships: true, completeJoin: firstLogin });
-    work.catch(() => {}); // settled later when the budget wins; its writes are idempotent
-    const { decision, effect } = await Promise.race([work, budget]);
-    audit.log(decision.audit);
-    if (effect) audit.log(shim.auditLine('post-login', event, { effect }));
-    const suggested = decision.action === 'suggest' ? { suggested: decision.candidates.map((c) => c.id) } : {};
-    api.user.setAppMetadata('actionguard_org', { action: decision.action, ...suggested, at: new Date().toISOString() });
-  } catch (err) {
-    if (err?.decision) audit.log(err.decision.audit);
-    audit.log(shim.failureLine('post-login', event, err, { discovery_failed: true }));
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard post-user-registration Action: put a new user in the Auth0 Organization
  * that verified their email domain (with the roles its policy maps), invite an
@@ -15,21 +16,23 @@
  */
 
 const auth0 = require('auth0');
-const shim = require('actionguard/shim');
+const runtime = require('actionguard/runtime');
 
 // Per Action instance (Auth0 reuses module scope): the engine and the organization index.
-const getEngine = shim.engineCache();
+const getEngine = runtime.engineCache();
 const discovery = require('actionguard/orgs').createDiscovery();
 
+/**
+ * @param {any} event Auth0's post-user-registration `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's post-user-registration `api`.
+ */
 exports.onExecutePostUserRegistration = async (event, api) => {
-  const audit = shim.auditTrail(event, console);
+  const audit = runtime.auditTrail(event, console);
   try {
-    const { decision, effect } = await discovery.discover({ auth0, engine: await getEngine(shim.eventOrThrow(event).secrets), event, api });
-    audit.log(decision.audit);
-    if (effect) audit.log(shim.auditLine('post-user-registration', event, { effect }));
+    const guard = await getEngine(runtime.eventOrThrow(event).secrets);
+    await discovery.run({ trigger: 'post-user-registration', audit, failure: { outcome: 'allow', fail_mode: true }, auth0, engine: guard, event, api });
   } catch (err) {
-    if (err?.decision) audit.log(err.decision.audit);
-    audit.log(shim.failureLine('post-user-registration', event, err, { outcome: 'allow', fail_mode: true }));
+    runtime.applyFailMode('post-user-registration', 'allow', event, api, audit, err);
   }
   await audit.flush();
 };

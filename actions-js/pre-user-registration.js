@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * ActionGuard pre-user-registration Action: refuse sign-ups that break the tenant's
  * rules (disposable, free-mail or blocked domains, denied networks or countries)
@@ -11,35 +12,40 @@
  * and `challenge` or `deny` refuses it with a "try again later" message.
  */
 
-const shim = require('actionguard/shim');
+const runtime = require('actionguard/runtime');
 
-const COUNTERS_KEY = 'actionguard:signup:v1';
+/** @typedef {import('actionguard').SignupSuccess} SignupSuccess */
+
 // One engine per Action instance: Auth0 reuses module scope.
-const getEngine = shim.engineCache();
+const getEngine = runtime.engineCache();
 
+/**
+ * @param {any} event Auth0's pre-user-registration `event` (Auth0 publishes no types for it on npm).
+ * @param {any} api Auth0's pre-user-registration `api`.
+ */
 exports.onExecutePreUserRegistration = async (event, api) => {
-  const audit = shim.auditTrail(event, console);
-  let failMode = shim.failModeOf(event);
+  const audit = runtime.auditTrail(event, console);
+  let failMode = runtime.failModeOf(event);
   try {
-    const guard = await getEngine(shim.eventOrThrow(event).secrets);
+    const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
-    const answer = shim.orThrow(guard.decideSignup({
+    const countersKey = guard.cacheKeys.signup_counters;
+    /** @type {SignupSuccess} */
+    const answer = runtime.orThrow(guard.decideSignup({
       tenant: event.tenant,
       user: { email: event.user?.email },
       connection: { name: event.connection?.name },
       request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
-      counters: api.cache.get(COUNTERS_KEY)?.value,
+      counters: api.cache.get(countersKey)?.value,
       now_ms: Date.now(),
     }));
 
     audit.log(answer.audit);
     // Best effort: a failed write only makes the next count low.
-    if (answer.counters) api.cache.set(COUNTERS_KEY, answer.counters.value, { ttl: answer.counters.ttl_ms });
+    if (answer.counters) api.cache.set(countersKey, answer.counters.value, { ttl: answer.counters.ttl_ms });
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason, answer.user_message);
   } catch (err) {
-    const outcome = failMode === 'allow' ? 'allow' : 'deny';
-    audit.log(shim.failureLine('pre-user-registration', event, err, { outcome, fail_mode: true }));
-    if (outcome === 'deny') api.access.deny('actionguard_unavailable', 'We could not complete your sign-up right now. Please try again in a few minutes.');
+    runtime.applyFailMode('pre-user-registration', failMode, event, api, audit, err);
   }
   await audit.flush();
 };

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Organization discovery for Auth0 Actions, shared by the post-user-registration
 // and post-login shims (`require('actionguard/orgs')`). The decision is the core's;
@@ -6,8 +7,42 @@
 // The `auth0` SDK is passed in, not required here: it is the Action's own dependency.
 
 const crypto = require('node:crypto');
-const { load, orThrow } = require('./shim.js');
+const { load, orThrow, auditLine, failureLine } = require('./runtime.js');
 const { decideEscalating } = require('./llm.js');
+
+/** @typedef {import('./actionguard.js').Engine} Engine */
+/** @typedef {import('./actionguard.js').OrgIndex} OrgIndex */
+/** @typedef {import('./actionguard.js').OrgRecord} OrgRecord */
+/** @typedef {import('./actionguard.js').OrganizationSuccess} OrganizationSuccess */
+/**
+ * @template T
+ * @typedef {import('./actionguard.js').Success<T>} Success
+ */
+/** @typedef {import('./runtime.js').Secrets} Secrets */
+/** @typedef {'requested' | 'already_requested' | 'already_invited' | 'roles_completed'} Effect What carrying out a decision did, besides the decision itself. */
+/** @typedef {{ decision: OrganizationSuccess, effect: Effect | undefined }} Discovered What `discover` resolves to. */
+/**
+ * @typedef {object} DiscoverArgs
+ * @property {any} auth0 The Action's `auth0` SDK module.
+ * @property {Engine} engine
+ * @property {any} event The Action's `event`.
+ * @property {any} api The Action's `api`.
+ * @property {boolean} [memberships] Also look up the user's organizations (post-login).
+ * @property {boolean} [completeJoin] The post-login answer's `discovery.complete_join`.
+ */
+/**
+ * @typedef {object} RunArgs `DiscoverArgs`, and where and how to audit.
+ * @property {import('./runtime.js').Trigger} trigger The trigger the audit lines name.
+ * @property {import('./runtime.js').AuditTrail} audit The shim's audit trail.
+ * @property {Record<string, unknown>} failure Fields of a failure's audit line.
+ * @property {number} [budgetMs] How long the shim waits for it.
+ */
+/** @typedef {{ run(args: DiscoverArgs & RunArgs): Promise<OrganizationSuccess | undefined> }} Discovery What `createDiscovery` returns. */
+/** @typedef {(build: () => Promise<OrgIndex>) => Promise<OrgIndex>} GetIndex */
+/**
+ * @template T
+ * @typedef {{ data: T[], hasNextPage(): boolean, getNextPage(): Promise<Page<T>> }} Page A page of an `auth0` SDK list.
+ */
 
 const TOKEN_KEY = 'actionguard:mgmt-token';
 // An instance rebuilds its index at most this often, in the background.
@@ -15,12 +50,23 @@ const INDEX_TTL_MS = 5 * 60 * 1000;
 const HTTP_TIMEOUT_MS = 5000;
 const APPROVAL_TIMEOUT_MS = 2000;
 
+/**
+ * @param {string} code
+ * @param {string} message
+ * @param {number} [statusCode]
+ */
 function fail(code, message, statusCode) {
   return Object.assign(new Error(message), { code, statusCode });
 }
 
 // fetch, with a network failure or a timeout turned into an error with a code
 // (`<what>_timeout`, `<what>_unreachable`) for the audit line.
+/**
+ * @param {string} what
+ * @param {string} url
+ * @param {RequestInit} init
+ * @returns {Promise<Response>}
+ */
 async function fetchOr(what, url, init) {
   try {
     return await fetch(url, init);
@@ -31,6 +77,12 @@ async function fetchOr(what, url, init) {
 
 // One M2M token for every instance of a trigger while it lasts: api.cache is shared
 // by the trigger's instances, the SDK's own token cache is not.
+/**
+ * @param {any} auth0
+ * @param {Secrets} secrets
+ * @param {any} api
+ * @returns {Promise<any>} The SDK's `ManagementClient`.
+ */
 async function managementClient(auth0, secrets, api) {
   const domain = secrets.AUTH0_DOMAIN;
   let token = api.cache.get(TOKEN_KEY)?.value;
@@ -53,8 +105,14 @@ async function managementClient(auth0, secrets, api) {
   return new auth0.ManagementClient({ domain, token, timeoutInSeconds: HTTP_TIMEOUT_MS / 1000 });
 }
 
-/** Every item of a paginated SDK list, page after page (the SDK waits out 429s). */
+/**
+ * Every item of a paginated SDK list, page after page (the SDK waits out 429s).
+ * @template T
+ * @param {Page<T> | Promise<Page<T>>} first
+ * @returns {Promise<T[]>}
+ */
 async function all(first) {
+  /** @type {T[]} */
   const items = [];
   for (let page = await first; ; page = await page.getNextPage()) {
     items.push(...page.data);
@@ -66,7 +124,13 @@ async function all(first) {
 // waits out a 429 as x-ratelimit-reset says): one request per organization, so
 // large tenants publish a snapshot instead (scripts/sync-orgs, which uses this too).
 // Resolves to `{ index, warnings }` (records skipped, each with its reason).
+/**
+ * @param {any} mgmt
+ * @param {Secrets} secrets
+ * @returns {Promise<Success<{ index: OrgIndex }>>}
+ */
 async function buildFromApi(mgmt, secrets) {
+  /** @type {OrgRecord[]} */
   const records = [];
   for (const org of await all(mgmt.organizations.list({ take: 50 }))) {
     const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
@@ -76,6 +140,10 @@ async function buildFromApi(mgmt, secrets) {
 }
 
 // A snapshot is only trusted with the SHA-256 it was published with.
+/**
+ * @param {Secrets} secrets
+ * @returns {Promise<OrgIndex>}
+ */
 async function indexFromSnapshot(secrets) {
   const res = await fetchOr('snapshot', secrets.ORGMAP_SNAPSHOT_URL, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
   if (!res.ok) throw fail('snapshot_unavailable', 'the snapshot could not be fetched', res.status);
@@ -87,9 +155,12 @@ async function indexFromSnapshot(secrets) {
 
 // The index of one Action instance: built on first use; afterwards a stale index
 // keeps serving while a new one is built in the background.
+/** @returns {GetIndex} */
 function indexCache() {
+  /** @type {OrgIndex | undefined} */
   let index;
   let indexAt = 0;
+  /** @type {Promise<void> | undefined} */
   let refreshing;
   return async function getIndex(build) {
     if (!index) {
@@ -108,6 +179,13 @@ function indexCache() {
 // A proposed organization goes to a person, signed (HMAC-SHA256 of the body) and keyed
 // by tenant and domain, so every sign-up from one new domain asks the same question
 // once: the cache skips repeats here, the key lets the approver drop the rest.
+/**
+ * @param {Secrets} secrets
+ * @param {any} api
+ * @param {string | null} tenant
+ * @param {OrganizationSuccess} decision A `create_for_approval` one.
+ * @returns {Promise<'requested' | 'already_requested'>}
+ */
 async function requestApproval(secrets, api, tenant, decision) {
   const dedupeKey = crypto.createHash('sha256').update(`create_organization\0${tenant}\0${decision.proposal.domain}`).digest('hex').slice(0, 32);
   const seenKey = `actionguard:approval:${dedupeKey}`;
@@ -130,21 +208,54 @@ async function requestApproval(secrets, api, tenant, decision) {
 
 /**
  * Organization discovery for one Action: create it at module scope (it keeps the
- * index), then `discover(...)` per execution. `discover` decides and carries out the
- * decision for `event.user` and returns `{ decision, effect? }` (`requested`,
- * `already_requested`, `already_invited`, `roles_completed`); the shim logs
- * `decision.audit` (this module has no console of the Action's). It throws only
- * errors with a `code` (and `statusCode` for HTTP ones), for the shim to audit, and
- * then `err.decision` is the decision when one was made. `memberships`: also look
- * up the user's organizations (post-login); `completeJoin`: for an existing member of
- * the organization the domain maps to, assign the roles a join gives (a first login's
- * discovery, finishing a registration whose role assignment failed).
+ * index), then `run(...)` per execution. `run` decides and carries out the decision
+ * for `event.user` and writes its audit lines to `audit` (the shim's audit trail):
+ * the decision's, its effect's (`requested`, `already_requested`, `already_invited`,
+ * `roles_completed`), or a failure's, with `failure`'s fields (only the error's
+ * code, path and HTTP status are kept). Resolves to the decision, or undefined when
+ * none was carried out (failed, or not within `budgetMs`: its writes are idempotent,
+ * so one that finishes later does no harm). Never rejects. `memberships`: also look
+ * up the user's organizations (post-login); `completeJoin`: the post-login answer's
+ * `discovery.complete_join`, passed to the core (which may then answer `complete_roles`).
+ * @returns {Discovery}
  */
 function createDiscovery() {
   const getIndex = indexCache();
-  return { discover: (args) => discover(getIndex, args) };
+  return { run: (args) => run(getIndex, args) };
 }
 
+/**
+ * @param {GetIndex} getIndex
+ * @param {DiscoverArgs & RunArgs} args
+ * @returns {Promise<OrganizationSuccess | undefined>}
+ */
+async function run(getIndex, { trigger, audit, failure, budgetMs, ...args }) {
+  let timer;
+  /** @type {Promise<never>} */
+  const budget = new Promise((_, reject) => {
+    if (budgetMs) timer = setTimeout(() => reject(fail('budget_exceeded', 'organization discovery exceeded its budget')), budgetMs);
+  });
+  try {
+    const work = discover(getIndex, args);
+    work.catch(() => {}); // settled later when the budget wins
+    const { decision, effect } = await Promise.race([work, budget]);
+    audit.log(decision.audit);
+    if (effect) audit.log(auditLine(trigger, args.event, { effect }));
+    return decision;
+  } catch (err) {
+    if (err?.decision) audit.log(err.decision.audit);
+    audit.log(failureLine(trigger, args.event, err, failure));
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * @param {GetIndex} getIndex
+ * @param {DiscoverArgs} args
+ * @returns {Promise<Discovered>}
+ */
 async function discover(getIndex, { auth0, engine, event, api, memberships = false, completeJoin = false }) {
   const secrets = event.secrets || {};
   const user = event.user || {};
@@ -154,22 +265,30 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
   const mgmt = await managementClient(auth0, secrets, api);
   const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt, secrets).then((built) => built.index)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
-  const decision = await decideEscalating((context) => engine.decideOrganization(orgIndex, context), {
+  const decision = await decideEscalating(engine, (context) => engine.decideOrganization(orgIndex, context), {
     tenant: event.tenant,
     user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
     connection: { name: event.connection?.name },
     member_of: memberOf,
+    complete_join: completeJoin,
     now_ms: Date.now(),
   }, secrets, api);
   try {
-    return { decision, effect: await carryOut(mgmt, decision, event, api, completeJoin) };
+    return { decision, effect: await carryOut(mgmt, decision, event, api) };
   } catch (err) {
     err.decision = decision;
     throw err;
   }
 }
 
-async function carryOut(mgmt, decision, event, api, completeJoin) {
+/**
+ * @param {any} mgmt
+ * @param {OrganizationSuccess} decision
+ * @param {any} event
+ * @param {any} api
+ * @returns {Promise<Effect | undefined>}
+ */
+async function carryOut(mgmt, decision, event, api) {
   const secrets = event.secrets || {};
   const user = event.user || {};
   const org = decision.organization;
@@ -178,8 +297,7 @@ async function carryOut(mgmt, decision, event, api, completeJoin) {
     // and 5xx, or a later execution's) cannot duplicate anything.
     await mgmt.organizations.members.create(org.id, { members: [user.user_id] });
     if (decision.roles.length) await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
-  } else if (decision.action === 'none' && org && decision.roles.length && completeJoin && decision.reasons.some((r) => r.code === 'already_member')) {
-    // A join whose role assignment failed at registration is completed at the first login.
+  } else if (decision.action === 'complete_roles') {
     await mgmt.organizations.members.roles.assign(org.id, user.user_id, { roles: decision.roles });
     return 'roles_completed';
   } else if (decision.action === 'invite' && secrets.INVITATION_CLIENT_ID) {

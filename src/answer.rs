@@ -39,11 +39,7 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(code: &'static str, path: Option<String>, message: impl Into<String>) -> Self {
-        Issue {
-            code,
-            path,
-            message: message.into(),
-        }
+        Issue { code, path, message: message.into() }
     }
 }
 
@@ -72,50 +68,6 @@ pub fn parse_json<'a, T: serde::Deserialize<'a>>(json: &'a str, code: &'static s
             Err(Issue::new(code, path, message))
         }
     }
-}
-
-/// JSON text with every unpaired UTF-16 surrogate escape (`\ud800` alone) made
-/// U+FFFD. `JSON.stringify` writes a lone surrogate in a JS string that way, and
-/// serde_json refuses it, which would fail a whole login over one stray character
-/// anyone with Management API access could leave in the user's metadata. A raw
-/// lone surrogate becomes U+FFFD on its way into memory; this treats the escaped
-/// form alike. Text without `\u` is returned as it is.
-pub fn without_lone_surrogates(json: String) -> String {
-    if !json.contains("\\u") {
-        return json;
-    }
-    let bytes = json.as_bytes();
-    let unit = |at: usize| -> Option<u16> {
-        let hex = bytes.get(at..at + 6)?;
-        if hex.first() != Some(&b'\\') || hex.get(1) != Some(&b'u') {
-            return None;
-        }
-        u16::from_str_radix(std::str::from_utf8(hex.get(2..)?).ok()?, 16).ok()
-    };
-    // Allocates only once something is replaced.
-    let mut out = String::new();
-    let (mut i, mut copied) = (0, 0);
-    while i < bytes.len() {
-        if bytes.get(i) != Some(&b'\\') {
-            i += 1;
-            continue;
-        }
-        match unit(i) {
-            Some(0xD800..=0xDBFF) if matches!(unit(i + 6), Some(0xDC00..=0xDFFF)) => i += 12, // a valid pair
-            Some(0xD800..=0xDFFF) => {
-                out.push_str(json.get(copied..i).unwrap_or_default());
-                out.push_str("\\ufffd");
-                i += 6;
-                copied = i;
-            }
-            _ => i += 2, // any other escape, `\\` included
-        }
-    }
-    if copied == 0 {
-        return json;
-    }
-    out.push_str(json.get(copied..).unwrap_or_default());
-    out
 }
 
 fn humanize_serde_error(raw: &str) -> String {
@@ -153,20 +105,6 @@ fn humanize_serde_error(raw: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lone_surrogate_escapes_become_replacement_characters() {
-        let fix = |s: &str| without_lone_surrogates(s.to_string());
-        assert_eq!(fix(r#"{"a":"x\ud800y"}"#), r#"{"a":"x\ufffdy"}"#);
-        assert_eq!(fix(r#"{"a":"\udc00\ud800"}"#), r#"{"a":"\ufffd\ufffd"}"#);
-        assert_eq!(fix(r#"{"a":"\ud800"}"#), r#"{"a":"\ufffd"}"#, "at the end of a string");
-        // Left alone: a valid pair, an escaped backslash before "ud800", other escapes, plain text.
-        for kept in [r#"{"a":"\ud83d\ude00"}"#, r#"{"a":"\\ud800"}"#, r#"{"a":"\n\u00e9\"x"}"#, r#"{"a":"\ud8"}"#, "{}"] {
-            assert_eq!(fix(kept), kept);
-        }
-        let parsed: serde_json::Value = serde_json::from_str(&fix(r#"{"a":"x\ud800y"}"#)).unwrap();
-        assert_eq!(parsed["a"], "x\u{fffd}y");
-    }
-
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]
     struct Inner {
@@ -182,10 +120,7 @@ mod tests {
     fn errors_name_the_path_and_no_rust_types() {
         let err = parse_json::<Outer>(r#"{"inner":{"count":"7"}}"#, "invalid_context").unwrap_err();
         assert_eq!(err.path.as_deref(), Some("inner.count"));
-        assert_eq!(
-            err.message,
-            "`inner.count`: invalid type: string \"7\", expected a whole number >= 0"
-        );
+        assert_eq!(err.message, "`inner.count`: invalid type: string \"7\", expected a whole number >= 0");
         let err = parse_json::<Outer>("true", "invalid_context").unwrap_err();
         assert_eq!(err.path, None);
         assert_eq!(err.message, "invalid type: boolean `true`, expected an object");

@@ -57,10 +57,7 @@ pub struct AuditReason {
 
 impl From<&Reason> for AuditReason {
     fn from(r: &Reason) -> Self {
-        AuditReason {
-            code: r.code,
-            message: r.message.clone(),
-        }
+        AuditReason { code: r.code, message: r.message.clone() }
     }
 }
 
@@ -75,6 +72,105 @@ pub struct AuditPolicy {
 }
 
 pub use crate::llm::AuditLlm;
+
+/// The one way to make an audit record: the engine starts it with what every
+/// trigger shares (trigger, tenant, clock, the effective policy), each decision
+/// adds what it knows, and `build` ends it.
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct AuditBuilder(AuditRecord);
+
+impl AuditBuilder {
+    pub(crate) fn new(trigger: &'static str, tenant: Option<&str>, now_ms: Option<f64>, policy: AuditPolicy) -> AuditBuilder {
+        AuditBuilder(AuditRecord {
+            actionguard_audit: AUDIT_SCHEMA,
+            trigger,
+            tenant: tenant.map(str::to_string),
+            organization: None,
+            user: None,
+            client: None,
+            domain_class: None,
+            org_action: None,
+            outcome: Outcome::Allow,
+            score: 0.0,
+            rule_score: 0.0,
+            model_score: None,
+            reasons: Vec::new(),
+            policy,
+            model: None,
+            llm: AuditLlm::default(),
+            warnings: Vec::new(),
+            ts_ms: now_ms,
+        })
+    }
+
+    /// The tenant the record is for: pseudonyms are keyed by it.
+    pub fn tenant(&self) -> Option<&str> {
+        self.0.tenant.as_deref()
+    }
+
+    pub fn organization(mut self, id: Option<&str>) -> Self {
+        self.0.organization = id.map(str::to_string);
+        self
+    }
+
+    /// A pseudonym (`pseudonymize_user`, `pseudonymize_email`), never an identifier.
+    pub fn user(mut self, pseudonym: Option<String>) -> Self {
+        self.0.user = pseudonym;
+        self
+    }
+
+    pub fn client(mut self, id: Option<&str>) -> Self {
+        self.0.client = id.map(str::to_string);
+        self
+    }
+
+    pub fn domain_class(mut self, class: Option<&'static str>) -> Self {
+        self.0.domain_class = class;
+        self
+    }
+
+    pub fn org_action(mut self, action: crate::orgmap::OrgAction) -> Self {
+        self.0.org_action = Some(action);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.0.outcome = outcome;
+        self
+    }
+
+    pub fn scores(mut self, score: f64, rule_score: f64, model_score: Option<f64>) -> Self {
+        self.0.score = score;
+        self.0.rule_score = rule_score;
+        self.0.model_score = model_score;
+        self
+    }
+
+    pub fn model(mut self, version: Option<&str>) -> Self {
+        self.0.model = version.map(str::to_string);
+        self
+    }
+
+    pub fn reasons(mut self, reasons: &[Reason]) -> Self {
+        self.0.reasons = reasons.iter().map(AuditReason::from).collect();
+        self
+    }
+
+    pub fn llm(mut self, llm: AuditLlm) -> Self {
+        self.0.llm = llm;
+        self
+    }
+
+    pub fn warnings(mut self, warnings: &[crate::Issue]) -> Self {
+        self.0.warnings = warnings.iter().map(|w| w.code).collect();
+        self
+    }
+
+    pub fn build(self) -> AuditRecord {
+        self.0
+    }
+}
 
 /// Serializes a record as a string holding its own JSON, one line.
 pub fn as_json_line<S: serde::Serializer>(record: &AuditRecord, s: S) -> Result<S::Ok, S::Error> {

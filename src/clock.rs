@@ -8,6 +8,28 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
+/// An RFC 3339 timestamp in UTC with milliseconds (`2026-11-02T09:14:07.000Z`,
+/// what JavaScript's `toISOString` writes) for a time in ms since the epoch.
+pub fn rfc3339_of_ms(ms: f64) -> Option<String> {
+    if !ms.is_finite() {
+        return None;
+    }
+    let t = OffsetDateTime::from_unix_timestamp_nanos((ms as i128).checked_mul(1_000_000)?).ok()?;
+    if !(0..=9999).contains(&t.year()) {
+        return None;
+    }
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    ))
+}
+
 /// The solar local hour (0..24) at a longitude: UTC shifted by 4 minutes per
 /// degree. Good enough for "does this user log in at this hour", and needs no
 /// time-zone database (which would add hundreds of kB to the WebAssembly).
@@ -20,6 +42,15 @@ pub fn solar_hour(unix_s: i64, longitude: f64) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_round_trip_as_javascript_writes_them() {
+        assert_eq!(rfc3339_of_ms(1_800_000_000_123.0).as_deref(), Some("2027-01-15T08:00:00.123Z"));
+        assert_eq!(parse_rfc3339("2027-01-15T08:00:00.123Z"), Some(1_800_000_000));
+        assert_eq!(rfc3339_of_ms(f64::NAN), None);
+        assert_eq!(rfc3339_of_ms(1e300), None);
+        assert_eq!(rfc3339_of_ms(-1e18), None);
+    }
 
     #[test]
     fn rfc3339_and_solar_hours() {

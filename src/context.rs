@@ -30,11 +30,24 @@ pub struct LoginContext {
     pub now_ms: Option<f64>,
     /// The LLM escalation: whether one is possible, then its response.
     pub llm: Option<crate::llm::Exchange>,
+    /// Organization discovery from post-login (see `login::discovery_step`).
+    pub discovery: Option<DiscoveryContext>,
+}
+
+/// What the host tells post-login about organization discovery.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct DiscoveryContext {
+    /// The host can run discovery (the `auth0` SDK and the Management API secrets are there).
+    pub available: bool,
+    /// `app_metadata.actionguard_org` as found (the marker a previous discovery
+    /// left): anyone with the Management API may have written anything there.
+    pub marker: Option<serde_json::Value>,
 }
 
 /// The stored history's JSON text, kept as written and read once by the history
-/// module: going through a `serde_json::Value` first (a tree of maps, then read again)
-/// cost 3-6% of a decision on a user with a full history (same-process A/B).
+/// module, rather than through a `serde_json::Value` first (a tree of maps, then
+/// read again) on every login of a user with a history.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
 pub struct StoredHistory(Box<serde_json::value::RawValue>);
@@ -102,7 +115,7 @@ pub struct GeoIp {
 #[serde(default)]
 pub struct Authentication {
     #[serde(rename = "riskAssessment")]
-    pub risk_assessment: Option<RiskAssessment>,
+    pub risk_assessment: Option<Auth0RiskAssessment>,
     /// Methods completed in this session; an `mfa` entry confirms what a
     /// previous challenge was about.
     pub methods: Option<Vec<AuthMethod>>,
@@ -118,7 +131,7 @@ pub struct AuthMethod {
 /// `event.authentication.riskAssessment`, Auth0's own adaptive-MFA signals.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct RiskAssessment {
+pub struct Auth0RiskAssessment {
     pub confidence: Option<String>,
     pub assessments: Option<Assessments>,
 }
@@ -170,7 +183,7 @@ impl LoginContext {
         self.organization.as_ref()?.id.as_deref()
     }
 
-    pub fn risk_assessment(&self) -> Option<&RiskAssessment> {
+    pub fn risk_assessment(&self) -> Option<&Auth0RiskAssessment> {
         self.authentication.as_ref()?.risk_assessment.as_ref()
     }
 
@@ -196,10 +209,7 @@ impl LoginContext {
 
     /// Factor names the user has enrolled, as Auth0 spells them.
     pub fn enrolled_factors(&self) -> impl Iterator<Item = &str> {
-        self.user
-            .iter()
-            .flat_map(|u| u.enrolled_factors.iter().flatten())
-            .filter_map(|f| f.kind.as_deref())
+        self.user.iter().flat_map(|u| u.enrolled_factors.iter().flatten()).filter_map(|f| f.kind.as_deref())
     }
 
     fn bound(&mut self) -> Vec<Issue> {
@@ -230,18 +240,12 @@ impl LoginContext {
         if let Some(r) = &mut self.request {
             r.bound(&mut warnings);
         }
-        if let Some(a) = self
-            .authentication
-            .as_mut()
-            .and_then(|a| a.risk_assessment.as_mut())
-        {
+        if let Some(a) = self.authentication.as_mut().and_then(|a| a.risk_assessment.as_mut()) {
             drop_if_longer(&mut a.confidence, MAX_CODE, "riskAssessment.confidence", &mut warnings);
             if let Some(s) = &mut a.assessments {
-                for (name, item) in [
-                    ("ImpossibleTravel", &mut s.impossible_travel),
-                    ("NewDevice", &mut s.new_device),
-                    ("UntrustedIP", &mut s.untrusted_ip),
-                ] {
+                for (name, item) in
+                    [("ImpossibleTravel", &mut s.impossible_travel), ("NewDevice", &mut s.new_device), ("UntrustedIP", &mut s.untrusted_ip)]
+                {
                     if let Some(item) = item {
                         drop_if_longer(&mut item.code, MAX_CODE, name, &mut warnings);
                         drop_if_longer(&mut item.confidence, MAX_CODE, name, &mut warnings);
@@ -333,8 +337,7 @@ mod tests {
     #[test]
     fn unknown_and_missing_fields_are_tolerated() {
         let (ctx, warnings) =
-            LoginContext::from_json(r#"{"user":{"user_id":"auth0|1","new_auth0_field":{"x":1}},"brand_new":[1]}"#)
-                .unwrap();
+            LoginContext::from_json(r#"{"user":{"user_id":"auth0|1","new_auth0_field":{"x":1}},"brand_new":[1]}"#).unwrap();
         assert_eq!(ctx.user_id(), Some("auth0|1"));
         assert!(ctx.request.is_none());
         assert!(warnings.is_empty());
@@ -374,9 +377,6 @@ mod tests {
         assert_eq!((geo.country_code, geo.latitude), (None, None));
         assert_eq!(ctx.user.unwrap().user_id, None);
         let paths: Vec<_> = warnings.iter().filter_map(|w| w.path.as_deref()).collect();
-        assert_eq!(
-            paths,
-            ["user.user_id", "request.ip", "request.geoip.countryCode", "request.geoip.latitude"]
-        );
+        assert_eq!(paths, ["user.user_id", "request.ip", "request.geoip.countryCode", "request.geoip.latitude"]);
     }
 }

@@ -7,10 +7,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{parse_json, Answer, Issue};
-use crate::audit::{self, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::risk::network;
+use crate::signals;
 use crate::Engine;
 
 const MAX_SCOPES: usize = 256;
@@ -129,51 +130,42 @@ impl Engine {
         let invalid_request = "invalid_request";
 
         if ip.is_some_and(|ip| network::contains(&self.deny_networks, ip)) {
-            refusals.push((invalid_request, Reason::policy("network_denied_by_policy", "the IP address is on the tenant's deny list")));
+            refusals.push((invalid_request, Reason::of(&signals::NETWORK_DENIED_RULE)));
         }
         let country = ctx.request.as_ref().and_then(|r| r.geoip.as_ref()).and_then(|g| g.country_code.as_deref());
         if country.is_some_and(|c| self.policy.countries.deny.iter().any(|d| d.eq_ignore_ascii_case(c))) {
-            refusals.push((invalid_request, Reason::policy("country_denied_by_policy", "the country is on the tenant's deny list")));
+            refusals.push((invalid_request, Reason::of(&signals::COUNTRY_DENIED_RULE)));
         }
 
         match client_id.and_then(|id| self.policy.m2m.clients.get(id).map(|rule| (id, rule))) {
             Some((id, rule)) => {
                 let allowed = self.m2m_networks.get(id).map(Vec::as_slice).unwrap_or(&[]);
                 if !rule.networks.is_empty() && !ip.is_some_and(|ip| network::contains(allowed, ip)) {
-                    refusals.push((
-                        invalid_request,
-                        Reason::policy("client_network_not_allowed", "the client asked from outside the networks the policy allows it"),
-                    ));
+                    refusals.push((invalid_request, Reason::of(&signals::CLIENT_NETWORK_NOT_ALLOWED)));
                 }
                 if let Some(audiences) = &rule.audiences {
                     let audience = ctx.resource_server.as_ref().and_then(|r| r.identifier.as_deref());
                     if !audience.is_some_and(|a| audiences.iter().any(|x| x == a)) {
-                        refusals.push((
-                            invalid_request,
-                            Reason::policy("audience_not_allowed", "the policy does not let this client get tokens for this API"),
-                        ));
+                        refusals.push((invalid_request, Reason::of(&signals::AUDIENCE_NOT_ALLOWED)));
                     }
                 }
                 if let Some(cap) = &rule.scopes {
-                    let excess: Vec<&str> =
-                        ctx.scopes().iter().map(String::as_str).filter(|s| !cap.iter().any(|c| c == s)).collect();
+                    let excess: Vec<&str> = ctx.scopes().iter().map(String::as_str).filter(|s| !cap.iter().any(|c| c == s)).collect();
                     if !excess.is_empty() {
                         let shown: Vec<&str> = excess.iter().copied().take(5).collect();
-                        let more = if excess.len() > shown.len() { format!(" and {} more", excess.len() - shown.len()) } else { String::new() };
+                        let more =
+                            if excess.len() > shown.len() { format!(" and {} more", excess.len() - shown.len()) } else { String::new() };
                         refusals.push((
                             "invalid_scope",
-                            Reason::policy(
-                                "scope_exceeds_cap",
+                            Reason::with(
+                                &signals::SCOPE_EXCEEDS_CAP,
                                 format!("the token would carry scopes beyond the client's cap: {}{more}", shown.join(", ")),
                             ),
                         ));
                     }
                 }
             }
-            None if self.policy.m2m.require_listed => refusals.push((
-                invalid_request,
-                Reason::policy("client_not_listed", "the policy only issues tokens to the clients it lists"),
-            )),
+            None if self.policy.m2m.require_listed => refusals.push((invalid_request, Reason::of(&signals::CLIENT_NOT_LISTED))),
             None => {}
         }
 
@@ -181,13 +173,15 @@ impl Engine {
         let deny = refusals.first().map(|(code, reason)| (*code, format!("{}: {}", reason.code, reason.message)));
         let reasons: Vec<Reason> = refusals.into_iter().map(|(_, r)| r).collect();
 
-        let mut record = self.audit_record("credentials-exchange", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
-        record.outcome = outcome;
-        record.score = if outcome == Outcome::Deny { 1.0 } else { 0.0 };
-        record.rule_score = record.score;
-        record.client = client_id.map(str::to_string);
-        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
-        record.warnings = warnings.iter().map(|w| w.code).collect();
+        let score = if outcome == Outcome::Deny { 1.0 } else { 0.0 };
+        let record = self
+            .audit("credentials-exchange", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms)
+            .client(client_id)
+            .outcome(outcome)
+            .scores(score, score, None)
+            .reasons(&reasons)
+            .warnings(&warnings)
+            .build();
 
         Answer::success(
             CredentialsDecision {
@@ -244,12 +238,12 @@ mod tests {
         assert!(far["deny_reason"].as_str().unwrap().starts_with("client_network_not_allowed: "));
         let greedy = decide(&engine, exchange("reporting", "198.51.100.7", json!(["read:reports", "delete:reports"])));
         assert_eq!(greedy["deny_code"], "invalid_scope");
-        assert_eq!(
-            greedy["deny_reason"],
-            "scope_exceeds_cap: the token would carry scopes beyond the client's cap: delete:reports"
+        assert_eq!(greedy["deny_reason"], "scope_exceeds_cap: the token would carry scopes beyond the client's cap: delete:reports");
+        let no_ip = decide(
+            &engine,
+            json!({"client": {"client_id": "reporting"}, "accessToken": {"scope": []},
+            "resource_server": {"identifier": "https://api.acme.example"}}),
         );
-        let no_ip = decide(&engine, json!({"client": {"client_id": "reporting"}, "accessToken": {"scope": []},
-            "resource_server": {"identifier": "https://api.acme.example"}}));
         assert_eq!(no_ip["deny_code"], "invalid_request", "no address cannot be inside an allowlist");
         let mut other_api = exchange("reporting", "198.51.100.7", json!(["read:reports"]));
         other_api["resource_server"]["identifier"] = json!("https://billing.acme.example");

@@ -6,6 +6,7 @@ use crate::audit::AuditRecord;
 use crate::context::LoginContext;
 use crate::policy::{BandFallback, MfaMode, Policy, Unenrolled};
 use crate::risk::{Floor, RiskAssessment};
+use crate::signals::{self, PolicyReason, Signal};
 
 /// Ordered from least to most strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,19 +59,26 @@ pub struct Reason {
 }
 
 impl Reason {
-    pub(crate) fn policy(code: &'static str, message: impl Into<String>) -> Self {
-        Reason {
-            code,
-            message: message.into(),
-            weight: None,
-        }
+    /// A rule of the catalogue, with its own sentence.
+    pub(crate) fn of(rule: &PolicyReason) -> Self {
+        Reason { code: rule.code, message: rule.message.to_string(), weight: None }
+    }
+
+    /// A rule of the catalogue, with the figures the decision compared in the sentence.
+    pub(crate) fn with(rule: &PolicyReason, message: String) -> Self {
+        Reason { code: rule.code, message, weight: None }
+    }
+
+    /// A signal of the catalogue, as evidence with its weight.
+    pub(crate) fn evidence(signal: &Signal) -> Self {
+        Reason { code: signal.code, message: signal.message.to_string(), weight: Some(signal.weight) }
     }
 }
 
 /// How a challenge is carried out, so the shim only translates it to `api`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Mfa {
+pub enum MfaStep {
     /// `api.authentication.challengeWithAny` with these factor types.
     Challenge { factors: Vec<&'static str> },
     /// No usable factor enrolled: `api.multifactor.enable('any')` enrols one.
@@ -78,7 +86,7 @@ pub enum Mfa {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Claim {
+pub struct TokenClaim {
     pub name: String,
     pub value: String,
 }
@@ -96,11 +104,11 @@ pub struct Decision {
     pub ambiguous: bool,
     pub reasons: Vec<Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mfa: Option<Mfa>,
+    pub mfa: Option<MfaStep>,
     /// For `api.access.deny`: `<stable code>: <text>`, no user data in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_reason: Option<String>,
-    pub claims: Vec<Claim>,
+    pub claims: Vec<TokenClaim>,
     /// The user's updated history, for `api.user.setAppMetadata("actionguard", history)`;
     /// absent when there is nothing to write.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,9 +118,24 @@ pub struct Decision {
     /// decision around it is the fallback, safe to apply as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation: Option<crate::llm::Escalation>,
-    /// How the escalation ended (`answered`, or why not), for the shim's circuit breaker.
+    /// How the escalation ended (`answered`, or why not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub llm_result: Option<&'static str>,
+    /// `api.cache` writes that keep the LLM's budgets (breaker, rate limit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cache: Vec<crate::cache::CacheWrite>,
+    /// Present when the host should run organization discovery for this login
+    /// (`decideOrganization` with `complete_join` as given here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<DiscoveryStep>,
+}
+
+/// Organization discovery from post-login, as [`Decision::discovery`] asks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DiscoveryStep {
+    /// Pass on to the organization decision's context: an existing member of
+    /// the organization the domain maps to gets the roles a join gives.
+    pub complete_join: bool,
 }
 
 /// A decision and its audit record. In JSON the record is one string holding
@@ -132,7 +155,7 @@ pub(crate) struct Verdict {
     pub risk_level: RiskLevel,
     pub ambiguous: bool,
     pub reasons: Vec<Reason>,
-    pub mfa: Option<Mfa>,
+    pub mfa: Option<MfaStep>,
     pub deny_code: Option<&'static str>,
 }
 
@@ -168,15 +191,7 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     let band = &policy.ambiguous;
     let score = risk.score;
 
-    let mut reasons: Vec<Reason> = risk
-        .signals
-        .iter()
-        .map(|s| Reason {
-            code: s.code,
-            message: s.message.to_string(),
-            weight: Some(s.weight),
-        })
-        .collect();
+    let mut reasons: Vec<Reason> = risk.signals.iter().map(Reason::evidence).collect();
     if let Some(p) = risk.model_score {
         reasons.push(Reason {
             code: "risk_model",
@@ -197,14 +212,11 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     let mut deny_code = None;
     let mut outcome = if score >= t.deny {
         deny_code = Some("risk_too_high");
-        reasons.push(Reason::policy(
-            "risk_score_deny",
-            format!("risk score {score} is at or above the deny threshold {}", t.deny),
-        ));
+        reasons.push(Reason::with(&signals::RISK_SCORE_DENY, format!("risk score {score} is at or above the deny threshold {}", t.deny)));
         Outcome::Deny
     } else if ambiguous {
-        reasons.push(Reason::policy(
-            "risk_score_ambiguous",
+        reasons.push(Reason::with(
+            &signals::RISK_SCORE_AMBIGUOUS,
             format!(
                 "risk score {score} is in the ambiguous band [{}, {}); the policy falls back to {}",
                 band.from,
@@ -217,8 +229,8 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
         ));
         match (choice, band.fallback) {
             (Some(chosen), _) => {
-                reasons.push(Reason::policy(
-                    "llm_decision",
+                reasons.push(Reason::with(
+                    &signals::LLM_DECISION,
                     format!("the LLM escalation chose {} among the band's options", chosen.as_str()),
                 ));
                 if chosen == Outcome::Deny {
@@ -230,8 +242,8 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
             (None, BandFallback::Challenge) => Outcome::Challenge,
         }
     } else if score >= t.challenge {
-        reasons.push(Reason::policy(
-            "risk_score_challenge",
+        reasons.push(Reason::with(
+            &signals::RISK_SCORE_CHALLENGE,
             format!("risk score {score} is at or above the challenge threshold {}", t.challenge),
         ));
         Outcome::Challenge
@@ -242,12 +254,12 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     // Hard evidence sets a floor that neither the score nor an escalation lowers.
     match risk.floor {
         Some(Floor::Deny) if outcome != Outcome::Deny => {
-            reasons.push(Reason::policy("floor_deny", "hard evidence requires a deny whatever the score"));
+            reasons.push(Reason::of(&signals::FLOOR_DENY));
             deny_code = Some("denied_by_policy");
             outcome = Outcome::Deny;
         }
         Some(Floor::Challenge) if outcome == Outcome::Allow => {
-            reasons.push(Reason::policy("floor_challenge", "hard evidence requires MFA whatever the score"));
+            reasons.push(Reason::of(&signals::FLOOR_CHALLENGE));
             outcome = Outcome::Challenge;
         }
         _ => {}
@@ -255,14 +267,11 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
 
     match (policy.mfa.mode, outcome) {
         (MfaMode::Always, Outcome::Allow) => {
-            reasons.push(Reason::policy("mfa_required_by_policy", "the policy requires MFA on every login"));
+            reasons.push(Reason::of(&signals::MFA_REQUIRED_BY_POLICY));
             outcome = Outcome::Challenge;
         }
         (MfaMode::Never, Outcome::Challenge) => {
-            reasons.push(Reason::policy(
-                "mfa_disabled_by_policy",
-                "a challenge was due but the policy never asks for MFA",
-            ));
+            reasons.push(Reason::of(&signals::MFA_DISABLED_BY_POLICY));
             outcome = Outcome::Allow;
         }
         _ => {}
@@ -271,29 +280,17 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     let mut mfa = None;
     if outcome == Outcome::Challenge {
         let enrolled: Vec<&str> = ctx.enrolled_factors().collect();
-        let factors: Vec<&'static str> = policy
-            .mfa
-            .factors
-            .iter()
-            .map(|f| f.as_str())
-            .filter(|f| enrolled.contains(f))
-            .collect();
+        let factors: Vec<&'static str> = policy.mfa.factors.iter().map(|f| f.as_str()).filter(|f| enrolled.contains(f)).collect();
         if !factors.is_empty() {
-            mfa = Some(Mfa::Challenge { factors });
+            mfa = Some(MfaStep::Challenge { factors });
         } else {
             match policy.mfa.unenrolled {
                 Unenrolled::Enroll => {
-                    reasons.push(Reason::policy(
-                        "mfa_enrolment_required",
-                        "no factor allowed by the policy is enrolled; the user must enrol one",
-                    ));
-                    mfa = Some(Mfa::Enroll);
+                    reasons.push(Reason::of(&signals::MFA_ENROLMENT_REQUIRED));
+                    mfa = Some(MfaStep::Enroll);
                 }
                 Unenrolled::Deny => {
-                    reasons.push(Reason::policy(
-                        "mfa_unavailable",
-                        "a challenge was due, no allowed factor is enrolled and the policy denies instead of enrolling",
-                    ));
+                    reasons.push(Reason::of(&signals::MFA_UNAVAILABLE));
                     outcome = Outcome::Deny;
                     deny_code = Some("mfa_unavailable");
                 }
@@ -301,14 +298,7 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
         }
     }
 
-    Verdict {
-        outcome,
-        risk_level,
-        ambiguous,
-        reasons,
-        mfa,
-        deny_code,
-    }
+    Verdict { outcome, risk_level, ambiguous, reasons, mfa, deny_code }
 }
 
 pub(crate) fn deny_reason(code: &str) -> String {

@@ -38,10 +38,7 @@ fn parse(text: &'static str) -> HashSet<&'static str> {
 
 fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
-    LISTS.get_or_init(|| Lists {
-        disposable: parse(DISPOSABLE),
-        free_mail: parse(FREE_MAIL),
-    })
+    LISTS.get_or_init(|| Lists { disposable: parse(DISPOSABLE), free_mail: parse(FREE_MAIL) })
 }
 
 /// Class of a normalized domain. A subdomain of a listed domain has its class:

@@ -80,10 +80,7 @@ pub fn parse(input: &str) -> Result<Email, EmailError> {
     if local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '@') {
         return Err(EmailError::LocalCharacters);
     }
-    Ok(Email {
-        local: local.to_string(),
-        domain: normalize_domain(domain)?,
-    })
+    Ok(Email { local: local.to_string(), domain: normalize_domain(domain)? })
 }
 
 /// A domain in the one form policy compares: lowercase ASCII, no trailing dot.

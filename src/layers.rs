@@ -15,10 +15,13 @@
 //!   policy document and `value` is a number, `true`, `false`, a bare word, or
 //!   a list `[a,b]`. Example: `thresholds.challenge=0.3;mfa.mode=always;countries.deny=[KP,IR]`.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::answer::Issue;
 use crate::policy::{self, truncate_for_message, Policy};
+use crate::{Engine, Layered};
 
 pub const META_TIER: &str = "ag_tier";
 pub const META_POLICY: [&str; 3] = ["ag_policy", "ag_policy_2", "ag_policy_3"];
@@ -54,7 +57,9 @@ pub fn parse_override(text: &str) -> Result<Value, String> {
             return Err(format!("`{}` is not `path=value`", truncate_for_message(pair)));
         };
         let path = path.trim();
-        if path.is_empty() || !path.split('.').all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')) {
+        if path.is_empty()
+            || !path.split('.').all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+        {
             return Err(format!("`{}` is not a dotted policy key", truncate_for_message(path)));
         }
         if path == "version" || path.starts_with("tiers") {
@@ -83,10 +88,16 @@ fn parse_value(raw: &str) -> Value {
             .parse::<f64>()
             .ok()
             .filter(|f| f.is_finite())
-            .and_then(|f| serde_json::Number::from_f64(f).map(|n| {
-                // Whole numbers stay integers so that `version`-like and count keys parse.
-                if f.fract() == 0.0 && f.abs() < 1e15 { Value::from(f as i64) } else { Value::Number(n) }
-            }))
+            .and_then(|f| {
+                serde_json::Number::from_f64(f).map(|n| {
+                    // Whole numbers stay integers so that `version`-like and count keys parse.
+                    if f.fract() == 0.0 && f.abs() < 1e15 {
+                        Value::from(f as i64)
+                    } else {
+                        Value::Number(n)
+                    }
+                })
+            })
             .unwrap_or_else(|| Value::String(raw.to_string())),
     }
 }
@@ -147,8 +158,70 @@ pub fn apply(below: &Policy, overlay: &Value, layer: &str) -> Result<Policy, Vec
         m.remove("tiers");
     }
     merge(&mut doc, overlay);
-    policy::parse_policy(&doc.to_string())
-        .map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
+    policy::parse_policy(&doc.to_string()).map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
+}
+
+impl Engine {
+    /// The engine for an organization's layers (its `ag_tier`, then its
+    /// `ag_policy` override) and the errors of layers that were rejected; `None`
+    /// when the organization sets neither. A rejected layer is skipped: the
+    /// decision runs on the last valid layer below it.
+    pub(crate) fn layered_for(&self, meta: Option<&Map<String, Value>>) -> Option<Layered> {
+        let meta = meta?;
+        let tier = meta.get(META_TIER).and_then(|v| v.as_str());
+        let text = override_text(meta);
+        if tier.is_none() && text.is_none() {
+            return None;
+        }
+        let key = format!("{}\0{}", tier.unwrap_or(""), text.as_deref().unwrap_or(""));
+        if let Some(hit) = self.layered.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Some(hit);
+        }
+        let mut policy = self.policy.clone();
+        policy.tiers.clear();
+        let mut names = self.layers.clone();
+        let mut rejected = Vec::new();
+        if let Some(t) = tier {
+            match self.policy.tiers.get(t) {
+                Some(overlay) => match apply(&policy, overlay, &format!("tier `{t}`")) {
+                    Ok(p) => {
+                        policy = p;
+                        names.push(format!("tier:{t}"));
+                    }
+                    Err(errors) => rejected.extend(errors),
+                },
+                None => rejected.push(Issue::new(
+                    "policy_layer_rejected",
+                    Some(META_TIER.to_string()),
+                    "organization metadata `ag_tier` names a tier the policy does not define",
+                )),
+            }
+        }
+        if let Some(text) = text {
+            let layer = "organization override (`ag_policy`)";
+            match parse_override(&text) {
+                Ok(overlay) => match apply(&policy, &overlay, layer) {
+                    Ok(p) => {
+                        policy = p;
+                        names.push("organization".to_string());
+                    }
+                    Err(errors) => rejected.extend(errors),
+                },
+                Err(message) => {
+                    rejected.push(Issue::new("policy_layer_rejected", Some(META_POLICY[0].to_string()), format!("{layer}: {message}")))
+                }
+            }
+        }
+        let engine = Arc::new(Engine::from_policy(policy, self.source, self.policy_errors.clone(), names));
+        let entry = (engine, rejected);
+        if let Ok(mut cache) = self.layered.lock() {
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(key, entry.clone());
+        }
+        Some(entry)
+    }
 }
 
 #[cfg(test)]
@@ -169,7 +242,10 @@ mod tests {
         assert_eq!(text, "countries.deny=[KP,IR];mfa.factors=[webauthn-roaming,otp];mfa.mode=always;thresholds.challenge=0.3");
         assert!(text.len() <= META_VALUE_MAX);
         assert_eq!(parse_override(&text).unwrap(), overlay);
-        assert_eq!(parse_override("signup.velocity.per_ip=3;signup.block_free_mail=true").unwrap(), json!({"signup": {"velocity": {"per_ip": 3}, "block_free_mail": true}}));
+        assert_eq!(
+            parse_override("signup.velocity.per_ip=3;signup.block_free_mail=true").unwrap(),
+            json!({"signup": {"velocity": {"per_ip": 3}, "block_free_mail": true}})
+        );
     }
 
     #[test]
@@ -203,7 +279,10 @@ mod tests {
         assert_eq!(audit(&regulated)["policy"]["layers"], json!(["baseline", "tier:regulated"]));
         assert_ne!(audit(&regulated)["policy"]["digest"], audit(&plain)["policy"]["digest"]);
         // An organization's own override on top of its tier, split over two metadata values.
-        let own = decide(&engine, json!({"ag_tier": "regulated", "ag_policy": "mfa.mode=risk_", "ag_policy_2": "based;thresholds.challenge=0.9;ambiguous.from=0.85;ambiguous.to=0.9;thresholds.deny=0.95"}));
+        let own = decide(
+            &engine,
+            json!({"ag_tier": "regulated", "ag_policy": "mfa.mode=risk_", "ag_policy_2": "based;thresholds.challenge=0.9;ambiguous.from=0.85;ambiguous.to=0.9;thresholds.deny=0.95"}),
+        );
         assert_eq!(own["outcome"], "allow", "{own}");
         assert_eq!(audit(&own)["policy"]["layers"], json!(["baseline", "tier:regulated", "organization"]));
     }
@@ -253,7 +332,9 @@ mod tests {
 
     #[test]
     fn tiers_are_validated_with_the_document() {
-        let errors = crate::policy::parse_policy(r#"{"version":1,"tiers":{"strict":{"mfa":{"mode":"sometimes"}},"bad name":{},"v":{"version":2}}}"#).unwrap_err();
+        let errors =
+            crate::policy::parse_policy(r#"{"version":1,"tiers":{"strict":{"mfa":{"mode":"sometimes"}},"bad name":{},"v":{"version":2}}}"#)
+                .unwrap_err();
         let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(
             messages,

@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::cache::{self, CacheWrite};
 use crate::policy;
 
 /// What the shim tells the core about the LLM, on the decision's context.
@@ -31,9 +32,15 @@ pub struct Exchange {
     /// Why there is no response: one of [`SHIM_FAILURES`]; anything else is
     /// recorded as `failed` (the shim's text never reaches the audit).
     pub failure: Option<String>,
+    /// The circuit breaker's value as the host read it from `api.cache`
+    /// ([`crate::cache::LLM_BREAKER`]).
+    pub breaker: Option<String>,
+    /// The rate limit's value as read ([`crate::cache::LLM_RATE`]).
+    pub rate: Option<String>,
 }
 
-/// Failures the shim reports; the first two mean no request went out.
+/// Failures the shim reports; the first two mean no request went out (the core
+/// decides those itself now, see [`admit`], and still reads them from older shims).
 pub const SHIM_FAILURES: [&str; 7] = ["circuit_open", "rate_limited", "timeout", "unreachable", "http_429", "http_5xx", "http_error"];
 
 /// A request for the shim to send, with the budgets it must keep.
@@ -44,9 +51,6 @@ pub struct Escalation {
     pub body: String,
     pub options: Vec<String>,
     pub timeout_ms: u32,
-    pub max_per_minute: u32,
-    pub breaker_failures: u32,
-    pub breaker_cooldown_ms: u32,
 }
 
 /// How an escalation ended.
@@ -192,7 +196,14 @@ stricter one. Answer with one JSON object and nothing else: {\"decision\": one o
 
 /// The chat completions body for one escalation ([`settle`] said it is pending,
 /// so the exchange's model name is usable).
-pub fn request<S: AsRef<str>>(llm: &policy::Llm, exchange: &Exchange, task: &str, options: &[S], fallback: &str, facts: serde_json::Value) -> Escalation {
+pub fn request<S: AsRef<str>>(
+    llm: &policy::Llm,
+    exchange: &Exchange,
+    task: &str,
+    options: &[S],
+    fallback: &str,
+    facts: serde_json::Value,
+) -> Escalation {
     let model = model_name(exchange).unwrap_or_default();
     let options: Vec<&str> = options.iter().map(AsRef::as_ref).collect();
     let user = json!({ "task": task, "options": options, "fallback": fallback, "facts": facts });
@@ -222,13 +233,76 @@ pub fn request<S: AsRef<str>>(llm: &policy::Llm, exchange: &Exchange, task: &str
             },
         },
     });
-    Escalation {
-        body: body.to_string(),
-        options: options.into_iter().map(str::to_string).collect(),
-        timeout_ms: llm.timeout_ms,
-        max_per_minute: llm.max_per_minute,
-        breaker_failures: llm.breaker.failures,
-        breaker_cooldown_ms: llm.breaker.cooldown_seconds.saturating_mul(1000),
+    Escalation { body: body.to_string(), options: options.into_iter().map(str::to_string).collect(), timeout_ms: llm.timeout_ms }
+}
+
+// ---- The budgets kept across executions (in `api.cache`, shared by the trigger's
+// instances: approximate under concurrency, which is enough to cap a flood) ----
+
+/// Two numbers `a:b` as stored; anything unreadable counts as nothing stored.
+fn read_pair(value: Option<&str>) -> (f64, f64) {
+    let mut parts = value.unwrap_or("").splitn(2, ':').map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()));
+    (parts.next().flatten().unwrap_or(0.0), parts.next().flatten().unwrap_or(0.0))
+}
+
+/// Whether a request may go out now, and the write that takes its rate token:
+/// `Err` with `circuit_open` after `llm.breaker.failures` failures in a row (for
+/// `llm.breaker.cooldown_seconds`; then one call goes through, and one more
+/// failure opens it again), or `rate_limited` past `llm.max_per_minute` in this
+/// tenant's current minute.
+pub fn admit(exchange: &Exchange, llm: &policy::Llm, now_ms: f64) -> Result<CacheWrite, &'static str> {
+    let (_, open_until) = read_pair(exchange.breaker.as_deref());
+    if open_until > now_ms {
+        return Err("circuit_open");
+    }
+    let minute = (now_ms / 60_000.0).floor();
+    let (window, count) = read_pair(exchange.rate.as_deref());
+    let used = if window == minute { count } else { 0.0 };
+    if used >= f64::from(llm.max_per_minute) {
+        return Err("rate_limited");
+    }
+    Ok(CacheWrite { key: cache::LLM_RATE, value: format!("{minute}:{}", used + 1.0), ttl_ms: Some(120_000.0) })
+}
+
+/// The breaker's next value after an exchange ended with `result`: closed by an
+/// answer, one failure more otherwise; nothing for a call that never went out.
+pub fn record(exchange: &Exchange, llm: &policy::Llm, result: &str, now_ms: f64) -> Option<CacheWrite> {
+    let value = match result {
+        "circuit_open" | "rate_limited" => return None,
+        "answered" => "0:0".to_string(),
+        _ => {
+            let failures = read_pair(exchange.breaker.as_deref()).0 + 1.0;
+            let open_until =
+                if failures >= f64::from(llm.breaker.failures) { now_ms + f64::from(llm.breaker.cooldown_seconds) * 1000.0 } else { 0.0 };
+            format!("{failures}:{open_until}")
+        }
+    };
+    Some(CacheWrite { key: cache::LLM_BREAKER, value, ttl_ms: None })
+}
+
+/// An escalation's settlement with its budgets applied: a pending one is held
+/// back when the breaker is open or the minute's calls are spent (then it is a
+/// failure that asked nothing), and the cache writes that keep the budgets.
+pub fn settle_within_budget<S: AsRef<str>>(
+    exchange: &Exchange,
+    options: &[S],
+    llm: &policy::Llm,
+    now_ms: f64,
+) -> (Settled, Vec<CacheWrite>) {
+    match settle(exchange, options, llm.min_confidence) {
+        Settled::Pending => match admit(exchange, llm, now_ms) {
+            Ok(token) => (Settled::Pending, vec![token]),
+            Err(result) => (Settled::Failed { asked: false, result }, Vec::new()),
+        },
+        settled => {
+            let result = match &settled {
+                Settled::Chosen { .. } => "answered",
+                Settled::Failed { result, .. } => result,
+                Settled::Pending => "pending",
+            };
+            let writes = record(exchange, llm, result, now_ms).into_iter().collect();
+            (settled, writes)
+        }
     }
 }
 
@@ -260,7 +334,8 @@ mod tests {
     }
 
     fn completion(content: &str) -> String {
-        json!({"id": "x", "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}).to_string()
+        json!({"id": "x", "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]})
+            .to_string()
     }
 
     fn settled(body: &str) -> Settled {

@@ -22,7 +22,7 @@ pub struct Policy {
     #[serde(default)]
     pub ambiguous: AmbiguousBand,
     #[serde(default)]
-    pub mfa: Mfa,
+    pub mfa: MfaPolicy,
     #[serde(default)]
     pub fail_mode: FailMode,
     #[serde(default)]
@@ -110,12 +110,7 @@ pub struct Velocity {
 
 impl Default for Velocity {
     fn default() -> Self {
-        Velocity {
-            window_minutes: 10,
-            per_ip: 5,
-            per_network: 20,
-            per_domain: 0,
-        }
+        Velocity { window_minutes: 10, per_ip: 5, per_network: 20, per_domain: 0 }
     }
 }
 
@@ -239,7 +234,7 @@ impl Default for Policy {
             version: POLICY_VERSION,
             thresholds: Thresholds::default(),
             ambiguous: AmbiguousBand::default(),
-            mfa: Mfa::default(),
+            mfa: MfaPolicy::default(),
             fail_mode: FailMode::default(),
             claims: Claims::default(),
             networks: Networks::default(),
@@ -279,11 +274,7 @@ pub struct AmbiguousBand {
 
 impl Default for AmbiguousBand {
     fn default() -> Self {
-        AmbiguousBand {
-            from: 0.4,
-            to: 0.5,
-            fallback: BandFallback::Challenge,
-        }
+        AmbiguousBand { from: 0.4, to: 0.5, fallback: BandFallback::Challenge }
     }
 }
 
@@ -296,7 +287,7 @@ pub enum BandFallback {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Mfa {
+pub struct MfaPolicy {
     pub mode: MfaMode,
     /// Factors we may challenge with, in order of preference.
     pub factors: Vec<Factor>,
@@ -304,16 +295,11 @@ pub struct Mfa {
     pub unenrolled: Unenrolled,
 }
 
-impl Default for Mfa {
+impl Default for MfaPolicy {
     fn default() -> Self {
-        Mfa {
+        MfaPolicy {
             mode: MfaMode::RiskBased,
-            factors: vec![
-                Factor::WebauthnPlatform,
-                Factor::WebauthnRoaming,
-                Factor::PushNotification,
-                Factor::Otp,
-            ],
+            factors: vec![Factor::WebauthnPlatform, Factor::WebauthnRoaming, Factor::PushNotification, Factor::Otp],
             unenrolled: Unenrolled::Enroll,
         }
     }
@@ -397,10 +383,7 @@ pub struct Claims {
 
 impl Default for Claims {
     fn default() -> Self {
-        Claims {
-            namespace: "https://actionguard.dev/".to_string(),
-            risk_level: true,
-        }
+        Claims { namespace: "https://actionguard.dev/".to_string(), risk_level: true }
     }
 }
 
@@ -435,18 +418,11 @@ pub fn digest(policy: &Policy) -> String {
 fn validate(p: &Policy) -> Vec<Issue> {
     let mut errors = Vec::new();
     let mut fail = |path: &str, message: String| {
-        errors.push(Issue::new(
-            "invalid_policy",
-            Some(path.to_string()),
-            format!("`{path}`: {message}"),
-        ));
+        errors.push(Issue::new("invalid_policy", Some(path.to_string()), format!("`{path}`: {message}")));
     };
 
     if p.version != POLICY_VERSION {
-        fail(
-            "version",
-            format!("unsupported version `{}`, expected `{POLICY_VERSION}`", p.version),
-        );
+        fail("version", format!("unsupported version `{}`, expected `{POLICY_VERSION}`", p.version));
     }
     for (path, value) in [
         ("thresholds.challenge", p.thresholds.challenge),
@@ -459,30 +435,15 @@ fn validate(p: &Policy) -> Vec<Issue> {
         }
     }
     if p.thresholds.deny < p.thresholds.challenge {
-        fail(
-            "thresholds.deny",
-            format!(
-                "`{}` must not be below `thresholds.challenge` (`{}`)",
-                p.thresholds.deny, p.thresholds.challenge
-            ),
-        );
+        fail("thresholds.deny", format!("`{}` must not be below `thresholds.challenge` (`{}`)", p.thresholds.deny, p.thresholds.challenge));
     }
     if p.ambiguous.to < p.ambiguous.from {
-        fail(
-            "ambiguous.to",
-            format!(
-                "`{}` must not be below `ambiguous.from` (`{}`)",
-                p.ambiguous.to, p.ambiguous.from
-            ),
-        );
+        fail("ambiguous.to", format!("`{}` must not be below `ambiguous.from` (`{}`)", p.ambiguous.to, p.ambiguous.from));
     }
     if p.ambiguous.to > p.thresholds.deny {
         fail(
             "ambiguous.to",
-            format!(
-                "`{}` must not be above `thresholds.deny` (`{}`): a deny is never ambiguous",
-                p.ambiguous.to, p.thresholds.deny
-            ),
+            format!("`{}` must not be above `thresholds.deny` (`{}`): a deny is never ambiguous", p.ambiguous.to, p.thresholds.deny),
         );
     }
     for (path, value, range) in [
@@ -499,50 +460,32 @@ fn validate(p: &Policy) -> Vec<Issue> {
         fail("llm.min_confidence", format!("`{}` must be between 0 and 1", p.llm.min_confidence));
     }
     if p.mfa.factors.is_empty() && p.mfa.mode != MfaMode::Never {
-        fail(
-            "mfa.factors",
-            "must name at least one factor unless `mfa.mode` is `never`".to_string(),
-        );
+        fail("mfa.factors", "must name at least one factor unless `mfa.mode` is `never`".to_string());
     }
     for (i, factor) in p.mfa.factors.iter().enumerate() {
         if p.mfa.factors.iter().take(i).any(|f| f == factor) {
-            fail(
-                &format!("mfa.factors.{i}"),
-                format!("`{}` is listed twice", factor.as_str()),
-            );
+            fail(&format!("mfa.factors.{i}"), format!("`{}` is listed twice", factor.as_str()));
         }
     }
     let ns = &p.claims.namespace;
     if !(ns.starts_with("https://") || ns.starts_with("http://")) || !ns.ends_with('/') || ns.len() > 200 {
-        fail(
-            "claims.namespace",
-            format!("`{}` must be an http(s) URL ending in `/`", truncate_for_message(ns)),
-        );
+        fail("claims.namespace", format!("`{}` must be an http(s) URL ending in `/`", truncate_for_message(ns)));
     } else if ["auth0.com", "webtask.io", "webtask.run"]
         .iter()
         .any(|reserved| host_of(ns).is_some_and(|h| h == *reserved || h.ends_with(&format!(".{reserved}"))))
     {
-        fail(
-            "claims.namespace",
-            format!("`{ns}` uses a domain Auth0 reserves for its own claims"),
-        );
+        fail("claims.namespace", format!("`{ns}` uses a domain Auth0 reserves for its own claims"));
     }
     for (list, name) in [(&p.networks.deny, "networks.deny"), (&p.networks.allow, "networks.allow")] {
         for (i, cidr) in list.iter().enumerate() {
             if crate::risk::network::parse_cidr(cidr).is_none() {
-                fail(
-                    &format!("{name}.{i}"),
-                    format!("`{}` is not an IP address or CIDR range", truncate_for_message(cidr)),
-                );
+                fail(&format!("{name}.{i}"), format!("`{}` is not an IP address or CIDR range", truncate_for_message(cidr)));
             }
         }
     }
     for (i, cc) in p.countries.deny.iter().enumerate() {
         if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_uppercase()) {
-            fail(
-                &format!("countries.deny.{i}"),
-                format!("`{}` is not an upper-case two-letter country code", truncate_for_message(cc)),
-            );
+            fail(&format!("countries.deny.{i}"), format!("`{}` is not an upper-case two-letter country code", truncate_for_message(cc)));
         }
     }
     validate_signup(&p.signup, &mut fail);
@@ -586,11 +529,9 @@ fn validate_signup(s: &Signup, fail: &mut impl FnMut(&str, String)) {
     if !(1..=1440).contains(&v.window_minutes) {
         fail("signup.velocity.window_minutes", format!("`{}` must be between 1 and 1440 (a day)", v.window_minutes));
     }
-    for (path, limit) in [
-        ("signup.velocity.per_ip", v.per_ip),
-        ("signup.velocity.per_network", v.per_network),
-        ("signup.velocity.per_domain", v.per_domain),
-    ] {
+    for (path, limit) in
+        [("signup.velocity.per_ip", v.per_ip), ("signup.velocity.per_network", v.per_network), ("signup.velocity.per_domain", v.per_domain)]
+    {
         if limit > 100_000 {
             fail(path, format!("`{limit}` must be at most 100000 (0 turns the limit off)"));
         }
@@ -603,7 +544,10 @@ fn validate_signup(s: &Signup, fail: &mut impl FnMut(&str, String)) {
 fn validate_organizations(o: &Organizations, fail: &mut impl FnMut(&str, String)) {
     for (i, domain) in o.blocked_domains.iter().enumerate() {
         if let Err(why) = crate::email::normalize_domain(domain) {
-            fail(&format!("organizations.blocked_domains.{i}"), format!("`{}` is not a domain: {}", truncate_for_message(domain), why.message()));
+            fail(
+                &format!("organizations.blocked_domains.{i}"),
+                format!("`{}` is not a domain: {}", truncate_for_message(domain), why.message()),
+            );
         }
     }
     let attr = &o.role_attribute;

@@ -64,7 +64,8 @@ test('a join whose role assignment keeps failing is audited, and the first login
     );
     assert.equal(login.outcome, 'allow');
     const discovery = login.audit.find((a) => a.trigger === 'organization-discovery');
-    assert.equal(discovery.org_action, 'none');
+    // The core answers the completion explicitly; the runtime only carries it out.
+    assert.equal(discovery.org_action, 'complete_roles');
     assert.deepEqual(login.audit.find((a) => a.effect)?.effect, 'roles_completed');
     assert.deepEqual(acme(emu).members.find((m) => m.user_id === USER.user_id).roles, ['rol_member']);
     assert.equal(acme(emu).members.filter((m) => m.user_id === USER.user_id).length, 1);

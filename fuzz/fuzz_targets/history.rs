@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard::fuzzing::history(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard_fuzz::history(data));

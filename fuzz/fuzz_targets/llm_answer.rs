@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard::fuzzing::llm_answer(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard_fuzz::llm_answer(data));

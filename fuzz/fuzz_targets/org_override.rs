@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard::fuzzing::org_override(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard_fuzz::org_override(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard::fuzzing::policy(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard_fuzz::policy(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard::fuzzing::signup(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| actionguard_fuzz::signup(data));

@@ -53,7 +53,7 @@ impl DomainStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Claim {
+pub struct DomainClaim {
     pub org: u32,
     pub status: DomainStatus,
     pub discovery: bool,
@@ -106,14 +106,14 @@ struct DomainRow {
 }
 
 /// The index keeps the snapshot text itself and points into it: loading is
-/// one pass with no allocation per organization or domain, which is what
-/// makes 150,000 domains load in tens of milliseconds inside WebAssembly.
+/// one pass with no allocation per organization or domain, so that a large
+/// tenant's index loads quickly at an instance's first discovery.
 #[derive(Clone, Default)]
 pub struct OrgIndex {
     text: Box<str>,
     orgs: Vec<OrgRow>,
     domains: Vec<DomainRow>,
-    claims: Vec<Claim>,
+    claims: Vec<DomainClaim>,
     by_id: HashTable<u32>,
     by_domain: HashTable<u32>,
     hasher: RandomState,
@@ -184,7 +184,7 @@ impl OrgIndex {
         Some((i, self.org(i)?))
     }
 
-    pub fn claims(&self, domain: &str) -> &[Claim] {
+    pub fn claims(&self, domain: &str) -> &[DomainClaim] {
         let hash = self.hasher.hash_one(domain);
         let Some(&i) = self.by_domain.find(hash, |&i| self.domains.get(i as usize).is_some_and(|d| self.str(d.domain) == domain)) else {
             return &[];
@@ -224,7 +224,13 @@ impl OrgIndex {
             let roles = role_list(meta(META_ROLES).unwrap_or("")).join(",");
             let map: Vec<String> = role_map(meta(META_ROLE_MAP).unwrap_or("")).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
             let n = orgs.len() as u32;
-            orgs.push(format!("O\t{}\t{}\t{auto}\t{}\t{}\n", record.id, or_dash(&clean_name(&record.name)), or_dash(&roles), or_dash(&map.join(","))));
+            orgs.push(format!(
+                "O\t{}\t{}\t{auto}\t{}\t{}\n",
+                record.id,
+                or_dash(&clean_name(&record.name)),
+                or_dash(&roles),
+                or_dash(&map.join(","))
+            ));
             let mut claim = |domain: &str, status: DomainStatus, discovery: bool, path: String| match email::normalize_domain(domain) {
                 Ok(d) => claims.push((d, n, status, discovery)),
                 Err(why) => warnings.push(skipped(&path, why.message())),
@@ -264,7 +270,7 @@ impl OrgIndex {
     }
 
     /// As [`OrgIndex::from_snapshot`], keeping the given text as the index's
-    /// storage instead of copying it (10 MB at 100,000 organizations).
+    /// storage instead of copying it (megabytes for a large tenant).
     pub fn from_snapshot_string(owned: String) -> Result<OrgIndex, Issue> {
         if owned.len() > u32::MAX as usize / 2 {
             return Err(bad_line(0, "larger than 2 GB"));
@@ -274,14 +280,14 @@ impl OrgIndex {
         let bad = bad_line;
         // Sized up front from the length (lines are 30 to 60 bytes, so this is a
         // guess): growing tables of 100,000s of entries one rehash at a time costs
-        // more than the slack, and counting lines first costs a pass over 10 MB.
+        // more than the slack, and counting lines first costs a pass over the text.
         // Plain locals on purpose: the same loop over the fields of a state struct
-        // (so it could run in chunks) measured twice as slow in WebAssembly.
+        // (so it could run in chunks) was slower in WebAssembly (docs/benchmarks.md).
         let slots = text.len() / 40 + 16;
         let hasher = RandomState::default();
         let mut orgs: Vec<OrgRow> = Vec::with_capacity(slots / 2);
         let mut domains: Vec<DomainRow> = Vec::with_capacity(slots);
-        let mut claims: Vec<Claim> = Vec::with_capacity(slots);
+        let mut claims: Vec<DomainClaim> = Vec::with_capacity(slots);
         let mut by_id: HashTable<u32> = HashTable::with_capacity(slots / 2);
         let mut by_domain: HashTable<u32> = HashTable::with_capacity(slots);
         let mut pos = 0usize;
@@ -347,12 +353,19 @@ impl OrgIndex {
                     }
                     let i = orgs.len() as u32;
                     by_id.insert_unique(hash, i, |&j| hasher.hash_one(orgs.get(j as usize).map_or("", |o| at(text, o.id))));
-                    orgs.push(OrgRow { id: fields[1], name: dash(fields[2]), auto_join, roles: dash(fields[4]), role_map: dash(fields[5]) });
+                    orgs.push(OrgRow {
+                        id: fields[1],
+                        name: dash(fields[2]),
+                        auto_join,
+                        roles: dash(fields[4]),
+                        role_map: dash(fields[5]),
+                    });
                 }
                 ("D", 5) => {
                     let domain = f(1);
                     // Written normalized by from_records: anything else was not.
-                    if domain.is_empty() || !domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-') {
+                    if domain.is_empty() || !domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+                    {
                         return Err(bad(n, "the domain is not in normalized form"));
                     }
                     let org: u32 = f(2).parse().map_err(|_| bad(n, "the organization is a line number"))?;
@@ -378,11 +391,12 @@ impl OrgIndex {
                                 return Err(bad(n, "a domain's lines are not together"));
                             }
                             let i = domains.len() as u32;
-                            by_domain.insert_unique(hash, i, |&j| hasher.hash_one(domains.get(j as usize).map_or("", |d| at(text, d.domain))));
+                            by_domain
+                                .insert_unique(hash, i, |&j| hasher.hash_one(domains.get(j as usize).map_or("", |d| at(text, d.domain))));
                             domains.push(DomainRow { domain: fields[1], first_claim: claims.len() as u32, claims: 1 });
                         }
                     }
-                    claims.push(Claim { org, status, discovery });
+                    claims.push(DomainClaim { org, status, discovery });
                 }
                 ("O", _) => return Err(bad(n, "an organization line has 6 fields")),
                 ("D", _) => return Err(bad(n, "a domain line has 5 fields")),
@@ -436,7 +450,8 @@ fn skipped(path: &str, why: &str) -> Issue {
 /// Organization names are `[a-z0-9_-]{1,50}` in Auth0; anything else is not
 /// one (and must not reach a log or a snapshot line).
 fn clean_name(name: &str) -> String {
-    if !name.is_empty() && name.len() <= 50 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
+    if !name.is_empty() && name.len() <= 50 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
         name.to_string()
     } else {
         String::new()
@@ -488,11 +503,14 @@ mod tests {
         let (index, warnings) = OrgIndex::from_records_json(RECORDS).unwrap();
         assert_eq!(index.len(), 3);
         assert_eq!(index.claims("acme.com").len(), 2);
-        assert_eq!(index.claims("acme.com")[0], Claim { org: 0, status: DomainStatus::Verified, discovery: true });
+        assert_eq!(index.claims("acme.com")[0], DomainClaim { org: 0, status: DomainStatus::Verified, discovery: true });
         assert_eq!(index.claims("xn--bcher-kva.example")[0].status, DomainStatus::Metadata);
         let acme = index.org(0).unwrap();
         assert_eq!(acme.default_roles(), ["rol_member"]);
-        assert_eq!((acme.role_for("engineering").as_deref(), acme.role_for("sales").as_deref(), acme.role_for("bad")), (Some("rol_eng"), Some("rol_sales"), None));
+        assert_eq!(
+            (acme.role_for("engineering").as_deref(), acme.role_for("sales").as_deref(), acme.role_for("bad")),
+            (Some("rol_eng"), Some("rol_sales"), None)
+        );
         let b = index.org(1).unwrap();
         assert_eq!((b.name, b.auto_join), ("", Some(false)), "an invalid name is dropped");
         assert_eq!(index.org_by_id("org_twin").map(|(i, o)| (i, o.name)), Some((2, "twin")));
@@ -507,7 +525,11 @@ mod tests {
                 id: format!("org_{i:08}"),
                 name: format!("company-{i}"),
                 metadata: None,
-                discovery_domains: vec![DiscoveryDomain { domain: format!("company-{i}.example"), status: "verified".into(), use_for_organization_discovery: Some(true) }],
+                discovery_domains: vec![DiscoveryDomain {
+                    domain: format!("company-{i}.example"),
+                    status: "verified".into(),
+                    use_for_organization_discovery: Some(true),
+                }],
             })
             .collect();
         let (index, warnings) = OrgIndex::from_records(records).unwrap();

@@ -22,6 +22,7 @@ use crate::context::{drop_if_longer, Tenant, MAX_ID};
 use crate::decision::Reason;
 use crate::domains::{self, DomainClass};
 use crate::email;
+use crate::signals::{self, PolicyReason};
 use crate::Engine;
 
 pub use index::{DomainStatus, OrgIndex};
@@ -37,6 +38,10 @@ pub struct OrgContext {
     pub now_ms: Option<f64>,
     /// The LLM escalation of a suggestion: whether one is possible, then its response.
     pub llm: Option<crate::llm::Exchange>,
+    /// Post-login's first discovery for a new user (`login::discovery_step`): an
+    /// existing member of the organization the domain maps to gets the roles a join
+    /// gives, completing a registration's join whose role assignment failed.
+    pub complete_join: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -85,7 +90,23 @@ pub enum OrgAction {
     Invite,
     Suggest,
     CreateForApproval,
+    /// Assign `roles` in `organization` to a user who is already a member (a join
+    /// completed; assigning a role twice is a no-op on Auth0).
+    CompleteRoles,
     None,
+}
+
+/// What post-login keeps in `app_metadata.actionguard_org` after a discovery, so
+/// that the next one waits for the recheck interval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiscoveryMarker {
+    pub action: OrgAction,
+    /// The suggested organizations' ids, for an application to offer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested: Option<Vec<String>>,
+    /// When (RFC 3339), from the context's clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +145,11 @@ pub struct OrgDecision {
     pub escalation: Option<crate::llm::Escalation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub llm_result: Option<&'static str>,
+    /// `api.cache` writes that keep the LLM's budgets (breaker, rate limit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cache: Vec<crate::cache::CacheWrite>,
+    /// For post-login to write to `app_metadata.actionguard_org`.
+    pub marker: DiscoveryMarker,
     #[serde(serialize_with = "crate::audit::as_json_line")]
     pub audit: AuditRecord,
 }
@@ -137,21 +163,21 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn new(action: OrgAction, code: &'static str, message: &'static str) -> Outcome {
-        Outcome { action, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::policy(code, message)] }
+    fn new(action: OrgAction, reason: &PolicyReason) -> Outcome {
+        Outcome { action, organization: None, candidates: Vec::new(), proposal: None, reasons: vec![Reason::of(reason)] }
     }
 
-    fn none(code: &'static str, message: &'static str) -> Outcome {
-        Outcome::new(OrgAction::None, code, message)
+    fn none(reason: &PolicyReason) -> Outcome {
+        Outcome::new(OrgAction::None, reason)
     }
 
-    fn suggest(candidates: Vec<u32>, code: &'static str, message: &'static str) -> Outcome {
-        Outcome { candidates, ..Outcome::new(OrgAction::Suggest, code, message) }
+    fn suggest(candidates: Vec<u32>, reason: &PolicyReason) -> Outcome {
+        Outcome { candidates, ..Outcome::new(OrgAction::Suggest, reason) }
     }
 
     /// Join, invite, or nothing for an organization found.
-    fn with(action: OrgAction, org: u32, code: &'static str, message: &'static str) -> Outcome {
-        Outcome { organization: Some(org), ..Outcome::new(action, code, message) }
+    fn with(action: OrgAction, org: u32, reason: &PolicyReason) -> Outcome {
+        Outcome { organization: Some(org), ..Outcome::new(action, reason) }
     }
 }
 
@@ -171,8 +197,8 @@ impl Engine {
         let mut class = None;
 
         let mut outcome = match &address {
-            None => Outcome::none("no_email", "the user has no email address to map"),
-            Some(Err(_)) => Outcome::none("email_invalid", "the email address is malformed"),
+            None => Outcome::none(&signals::NO_EMAIL),
+            Some(Err(_)) => Outcome::none(&signals::EMAIL_INVALID),
             Some(Ok(a)) => {
                 let c = domains::classify(&a.domain);
                 class = Some(c);
@@ -182,13 +208,17 @@ impl Engine {
         };
 
         let mut escalation = None;
+        let mut cache = Vec::new();
         let mut llm_audit = crate::llm::AuditLlm::default();
         if let (OrgAction::Suggest, Some(Ok(a))) = (outcome.action, &address) {
             if let Some((exchange, options)) = self.suggestion_options(ctx, &outcome) {
-                match crate::llm::settle(exchange, &options, self.policy.llm.min_confidence) {
+                let (settled, writes) = crate::llm::settle_within_budget(exchange, &options, &self.policy.llm, ctx.now_ms.unwrap_or(0.0));
+                cache = writes;
+                match settled {
                     crate::llm::Settled::Pending => {
                         let facts = self.llm_suggestion_facts(index, ctx, &a.domain, &outcome, &options);
-                        escalation = Some(crate::llm::request(&self.policy.llm, exchange, "organization_match", &options, "suggest", facts));
+                        escalation =
+                            Some(crate::llm::request(&self.policy.llm, exchange, "organization_match", &options, "suggest", facts));
                     }
                     settled => {
                         llm_audit = crate::llm::AuditLlm::of(&settled, &options);
@@ -199,12 +229,12 @@ impl Engine {
                             match picked {
                                 Some(org) => {
                                     outcome.candidates = vec![org];
-                                    outcome.reasons.push(Reason::policy("llm_choice", "the LLM escalation chose one of the candidate organizations; it stays a suggestion"));
+                                    outcome.reasons.push(Reason::of(&signals::LLM_CHOICE));
                                 }
                                 None => {
                                     outcome.candidates.clear();
                                     outcome.action = OrgAction::None;
-                                    outcome.reasons.push(Reason::policy("llm_no_match", "the LLM escalation found none of the candidate organizations a match"));
+                                    outcome.reasons.push(Reason::of(&signals::LLM_NO_MATCH));
                                 }
                             }
                         }
@@ -215,10 +245,7 @@ impl Engine {
 
         let mut reasons = outcome.reasons;
         if anomaly {
-            reasons.push(Reason::policy(
-                "multiple_unrelated_organizations",
-                "the user already belongs to two or more organizations that do not claim their email domain",
-            ));
+            reasons.push(Reason::of(&signals::MULTIPLE_UNRELATED_ORGANIZATIONS));
         }
         // An existing member gets the roles a join would give, so that a join whose role
         // assignment failed can be completed later (assigning a role twice is a no-op).
@@ -226,32 +253,51 @@ impl Engine {
             (OrgAction::Join | OrgAction::Invite | OrgAction::None, Some(org)) => self.roles_for(&org, user, &mut reasons),
             _ => Vec::new(),
         };
+        if ctx.complete_join
+            && outcome.action == OrgAction::None
+            && outcome.organization.is_some()
+            && !roles.is_empty()
+            && reasons.iter().any(|r| r.code == "already_member")
+        {
+            outcome.action = OrgAction::CompleteRoles;
+            reasons.push(Reason::of(&signals::JOIN_ROLES_COMPLETED));
+        }
         let as_ref = |i: u32| index.org(i).map(|o| OrgRef { id: o.id.to_string(), name: o.name.to_string() });
+        let candidates: Vec<OrgRef> = outcome.candidates.into_iter().filter_map(as_ref).collect();
+        let marker = DiscoveryMarker {
+            action: outcome.action,
+            suggested: (outcome.action == OrgAction::Suggest).then(|| candidates.iter().map(|c| c.id.clone()).collect()),
+            at: ctx.now_ms.and_then(crate::clock::rfc3339_of_ms),
+        };
 
         let tenant = ctx.tenant.as_ref().and_then(|t| t.id.as_deref());
-        let mut record = self.audit_record("organization-discovery", tenant, ctx.now_ms);
-        // Discovery never refuses a login; what it does is `org_action`.
-        record.outcome = crate::Outcome::Allow;
-        record.organization = outcome.organization.and_then(|i| index.org(i)).map(|o| o.id.to_string());
-        record.user = user.and_then(|u| u.user_id.as_deref()).map(|id| audit::pseudonymize_user(tenant, id));
-        record.domain_class = class.map(DomainClass::as_str);
-        record.org_action = Some(outcome.action);
-        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
-        record.warnings = warnings.iter().map(|w| w.code).collect();
         let llm_result = llm_audit.result;
-        record.llm = llm_audit;
+        // Discovery never refuses a login; what it does is `org_action`.
+        let record = self
+            .audit("organization-discovery", tenant, ctx.now_ms)
+            .organization(outcome.organization.and_then(|i| index.org(i)).map(|o| o.id))
+            .user(user.and_then(|u| u.user_id.as_deref()).map(|id| audit::pseudonymize_user(tenant, id)))
+            .domain_class(class.map(DomainClass::as_str))
+            .org_action(outcome.action)
+            .outcome(crate::Outcome::Allow)
+            .reasons(&reasons)
+            .llm(llm_audit)
+            .warnings(&warnings)
+            .build();
 
         Answer::success(
             OrgDecision {
                 action: outcome.action,
                 organization: outcome.organization.and_then(as_ref),
-                candidates: outcome.candidates.into_iter().filter_map(as_ref).collect(),
+                candidates,
                 roles,
                 proposal: outcome.proposal,
                 reasons,
                 anomaly,
                 escalation,
                 llm_result,
+                cache,
+                marker,
                 audit: record,
             },
             warnings,
@@ -261,15 +307,15 @@ impl Engine {
     fn map_domain(&self, index: &OrgIndex, ctx: &OrgContext, domain: &str, class: DomainClass) -> Outcome {
         let policy = &self.policy.organizations;
         match class {
-            DomainClass::FreeMail => return Outcome::none("free_mail_never_maps", "free webmail domains never map to an organization"),
-            DomainClass::Disposable => return Outcome::none("disposable_never_maps", "disposable mail domains never map to an organization"),
+            DomainClass::FreeMail => return Outcome::none(&signals::FREE_MAIL_NEVER_MAPS),
+            DomainClass::Disposable => return Outcome::none(&signals::DISPOSABLE_NEVER_MAPS),
             DomainClass::Other => {}
         }
         if self.org_blocked_domains.iter().any(|b| email::within(domain, b)) {
-            return Outcome::none("domain_blocked", "the tenant excludes this domain from organization discovery");
+            return Outcome::none(&signals::ORG_DOMAIN_BLOCKED);
         }
         let Some(registrable) = psl::domain_str(domain) else {
-            return Outcome::none("public_suffix", "the domain is a public suffix, which no one organization owns");
+            return Outcome::none(&signals::PUBLIC_SUFFIX);
         };
 
         // The exact domain first: verified with discovery enabled is the only automatic path.
@@ -282,7 +328,7 @@ impl Engine {
         };
         let automatic: Vec<u32> = verified.iter().chain(&trusted_metadata).copied().collect();
         if automatic.len() >= 2 {
-            return Outcome::suggest(automatic, "domain_claimed_by_several", "several organizations claim this domain: a person must choose");
+            return Outcome::suggest(automatic, &signals::DOMAIN_CLAIMED_BY_SEVERAL);
         }
         if let Some(&org) = automatic.first() {
             return self.join_or_invite(index, ctx, org);
@@ -290,14 +336,14 @@ impl Engine {
         if !claims.is_empty() {
             let disabled_only = claims.iter().all(|c| c.status == DomainStatus::Verified && !c.discovery);
             if disabled_only {
-                return Outcome::none("discovery_disabled", "the organization claiming this domain does not use it for discovery");
+                return Outcome::none(&signals::DISCOVERY_DISABLED);
             }
-            let (code, message) = if claims.iter().any(|c| c.status == DomainStatus::Pending) {
-                ("domain_pending", "the domain's claim is not verified yet")
+            let reason = if claims.iter().any(|c| c.status == DomainStatus::Pending) {
+                &signals::DOMAIN_PENDING
             } else {
-                ("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified")
+                &signals::DOMAIN_CLAIMED_IN_METADATA
             };
-            return Outcome::suggest(dedup(claims.iter().map(|c| c.org)), code, message);
+            return Outcome::suggest(dedup(claims.iter().map(|c| c.org)), reason);
         }
 
         // A parent up to the registrable domain: a subdomain may be another entity.
@@ -309,22 +355,22 @@ impl Engine {
             .map(|c| c.org)
             .collect();
         if !parents.is_empty() {
-            return Outcome::suggest(dedup(parents.into_iter()), "subdomain_of_claimed_domain", "a parent domain is claimed; subdomains are not joined automatically");
+            return Outcome::suggest(dedup(parents.into_iter()), &signals::SUBDOMAIN_OF_CLAIMED_DOMAIN);
         }
 
         if policy.self_serve {
             if !self.address_trusted(ctx) {
-                return Outcome::none("email_unverified", "a new organization is proposed only for a verified address");
+                return Outcome::none(&signals::EMAIL_UNVERIFIED_NO_PROPOSAL);
             }
             return Outcome {
                 action: OrgAction::CreateForApproval,
                 organization: None,
                 candidates: Vec::new(),
                 proposal: Some(proposal_for(registrable)),
-                reasons: vec![Reason::policy("no_organization_self_serve", "no organization claims this work domain; the policy lets a person approve a new one")],
+                reasons: vec![Reason::of(&signals::NO_ORGANIZATION_SELF_SERVE)],
             };
         }
-        Outcome::none("no_organization", "no organization claims this domain")
+        Outcome::none(&signals::NO_ORGANIZATION)
     }
 
     /// Whether a suggestion goes to the LLM: `None` when it does not, else the
@@ -344,7 +390,14 @@ impl Engine {
     /// What the LLM is told about a suggestion: for each candidate, how it
     /// claims the domain; the domain and the organizations' names only when the
     /// policy shares them (names only in Auth0's own `[a-z0-9_-]` form).
-    fn llm_suggestion_facts(&self, index: &OrgIndex, ctx: &OrgContext, domain: &str, outcome: &Outcome, options: &[String]) -> serde_json::Value {
+    fn llm_suggestion_facts(
+        &self,
+        index: &OrgIndex,
+        ctx: &OrgContext,
+        domain: &str,
+        outcome: &Outcome,
+        options: &[String],
+    ) -> serde_json::Value {
         let share = self.policy.llm.share_domain;
         let candidates: Vec<serde_json::Value> = outcome
             .candidates
@@ -354,10 +407,16 @@ impl Engine {
                 let (relation, status) = email::self_and_parents(domain)
                     .enumerate()
                     .find_map(|(depth, d)| {
-                        index.claims(d).iter().find(|c| c.org == org).map(|c| (if depth == 0 { "exact" } else { "parent_domain" }, c.status.as_str()))
+                        index
+                            .claims(d)
+                            .iter()
+                            .find(|c| c.org == org)
+                            .map(|c| (if depth == 0 { "exact" } else { "parent_domain" }, c.status.as_str()))
                     })
                     .unwrap_or(("none", "none"));
-                let name = index.org(org).map(|o| o.name).filter(|n| share && n.len() <= 50 && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'));
+                let name = index.org(org).map(|o| o.name).filter(|n| {
+                    share && n.len() <= 50 && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+                });
                 serde_json::json!({ "option": option, "relation": relation, "claim": status, "name": name })
             })
             .collect();
@@ -374,18 +433,18 @@ impl Engine {
         let policy = &self.policy.organizations;
         let allowed = index.org(org).and_then(|o| o.auto_join).unwrap_or(policy.auto_join);
         if !allowed {
-            return Outcome::suggest(vec![org], "auto_join_disabled", "the organization's policy does not allow automatic membership");
+            return Outcome::suggest(vec![org], &signals::AUTO_JOIN_DISABLED);
         }
         if ctx.member_of.as_deref().unwrap_or(&[]).iter().any(|m| index.org(org).is_some_and(|o| o.id == m)) {
-            return Outcome::with(OrgAction::None, org, "already_member", "the user already belongs to the organization that claims the domain");
+            return Outcome::with(OrgAction::None, org, &signals::ALREADY_MEMBER);
         }
         if self.address_trusted(ctx) {
-            return Outcome::with(OrgAction::Join, org, "verified_domain_match", "the organization verified this domain and uses it for discovery; the address is verified");
+            return Outcome::with(OrgAction::Join, org, &signals::VERIFIED_DOMAIN_MATCH);
         }
         if policy.invite_unverified {
-            return Outcome::with(OrgAction::Invite, org, "email_unverified_invite", "the address is not verified: an invitation to it proves it before membership");
+            return Outcome::with(OrgAction::Invite, org, &signals::EMAIL_UNVERIFIED_INVITE);
         }
-        Outcome::none("email_unverified", "the address is not verified and the policy does not invite")
+        Outcome::none(&signals::EMAIL_UNVERIFIED_NO_INVITE)
     }
 
     /// A verified address, or one from a connection the tenant trusts to verify email.
@@ -403,7 +462,7 @@ impl Engine {
             .and_then(|v| v.as_str())
             .map(|s| s.trim().to_lowercase());
         if let Some(role) = value.and_then(|v| org.role_for(&v)) {
-            reasons.push(Reason::policy("role_from_attribute", "the role comes from the organization's mapping of the user's app_metadata attribute"));
+            reasons.push(Reason::of(&signals::ROLE_FROM_ATTRIBUTE));
             return vec![role];
         }
         let roles = org.default_roles();
@@ -416,10 +475,7 @@ impl Engine {
     /// Organizations the user belongs to that claim nothing on the address's domain.
     fn unrelated_memberships(&self, index: &OrgIndex, domain: &str, member_of: &[String]) -> usize {
         let related: Vec<u32> = email::self_and_parents(domain).flat_map(|d| index.claims(d)).map(|c| c.org).collect();
-        member_of
-            .iter()
-            .filter(|id| !index.org_by_id(id).is_some_and(|(i, _)| related.contains(&i)))
-            .count()
+        member_of.iter().filter(|id| !index.org_by_id(id).is_some_and(|(i, _)| related.contains(&i))).count()
     }
 }
 
@@ -447,10 +503,7 @@ pub fn login_domain_refusal(ctx: &crate::LoginContext) -> Option<Reason> {
     if address.is_some_and(|a| allowed.iter().any(|d| email::within(&a.domain, d))) {
         return None;
     }
-    Some(Reason::policy(
-        "organization_domain_not_allowed",
-        "the organization only admits addresses at its allowed domains (ag_allowed_domains), and this user's is not one",
-    ))
+    Some(Reason::of(&signals::ORGANIZATION_DOMAIN_NOT_ALLOWED))
 }
 
 fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {
@@ -466,10 +519,7 @@ fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {
 /// An Auth0-valid organization name (`[a-z0-9_-]{1,50}`) from a registrable
 /// domain: `acme-industries.co.uk` -> `acme-industries-co-uk`.
 fn proposal_for(registrable: &str) -> Proposal {
-    let mut name: String = registrable
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect();
+    let mut name: String = registrable.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     name.truncate(50);
     let name = name.trim_matches('-').to_string();
     let (display, _) = idna::domain_to_unicode(registrable);

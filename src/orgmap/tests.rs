@@ -90,15 +90,21 @@ fn unclear_claims_only_suggest_and_bad_domains_never_map() {
 fn an_unverified_address_is_invited_unless_its_connection_is_trusted() {
     expect("sam@acme.com", false, "invite", Some("org_acme"), &[], "email_unverified_invite");
     let policy = r#"{"version":1,"organizations":{"trusted_connections":["corp-okta"],"invite_unverified":false}}"#;
-    let trusted = decide_with(Some(policy), json!({"email": "sam@acme.com", "email_verified": false}), json!({"connection": {"name": "corp-okta"}}));
+    let trusted =
+        decide_with(Some(policy), json!({"email": "sam@acme.com", "email_verified": false}), json!({"connection": {"name": "corp-okta"}}));
     assert_eq!(summary(&trusted).0, "join");
-    let other = decide_with(Some(policy), json!({"email": "sam@acme.com", "email_verified": false}), json!({"connection": {"name": "Username-Password-Authentication"}}));
+    let other = decide_with(
+        Some(policy),
+        json!({"email": "sam@acme.com", "email_verified": false}),
+        json!({"connection": {"name": "Username-Password-Authentication"}}),
+    );
     assert_eq!((summary(&other).0.as_str(), summary(&other).3[0].as_str()), ("none", "email_unverified"));
 }
 
 #[test]
 fn roles_come_from_app_metadata_never_from_what_the_user_controls() {
-    let eng = decide_with(None, json!({"email": "a@acme.com", "email_verified": true, "app_metadata": {"department": "Engineering"}}), json!({}));
+    let eng =
+        decide_with(None, json!({"email": "a@acme.com", "email_verified": true, "app_metadata": {"department": "Engineering"}}), json!({}));
     assert_eq!(eng["roles"], json!(["rol_eng"]));
     // A name or user_metadata crafted to talk the mapping into something else changes nothing.
     let crafted = decide_with(
@@ -110,7 +116,11 @@ fn roles_come_from_app_metadata_never_from_what_the_user_controls() {
     assert_eq!((summary(&crafted).1.as_deref(), &crafted["roles"]), (Some("org_acme"), &json!(["rol_member"])));
     let uk = decide("a@acme-industries.co.uk", true);
     assert_eq!(uk["roles"], json!([]));
-    let with_default = decide_with(Some(r#"{"version":1,"organizations":{"default_roles":["rol_basic"]}}"#), json!({"email": "a@acme-industries.co.uk", "email_verified": true}), json!({}));
+    let with_default = decide_with(
+        Some(r#"{"version":1,"organizations":{"default_roles":["rol_basic"]}}"#),
+        json!({"email": "a@acme-industries.co.uk", "email_verified": true}),
+        json!({}),
+    );
     assert_eq!(with_default["roles"], json!(["rol_basic"]));
 }
 
@@ -143,9 +153,17 @@ fn memberships_are_checked_for_duplicates_and_anomalies() {
 
 #[test]
 fn the_policy_can_exclude_domains_and_trust_metadata() {
-    let blocked = decide_with(Some(r#"{"version":1,"organizations":{"blocked_domains":["acme.com"]}}"#), json!({"email": "a@eu.acme.com", "email_verified": true}), json!({}));
+    let blocked = decide_with(
+        Some(r#"{"version":1,"organizations":{"blocked_domains":["acme.com"]}}"#),
+        json!({"email": "a@eu.acme.com", "email_verified": true}),
+        json!({}),
+    );
     assert_eq!(summary(&blocked).3, ["domain_blocked"]);
-    let trusted = decide_with(Some(r#"{"version":1,"organizations":{"trust_metadata_domains":true}}"#), json!({"email": "a@meta.example", "email_verified": true}), json!({}));
+    let trusted = decide_with(
+        Some(r#"{"version":1,"organizations":{"trust_metadata_domains":true}}"#),
+        json!({"email": "a@meta.example", "email_verified": true}),
+        json!({}),
+    );
     assert_eq!(summary(&trusted).1.as_deref(), Some("org_meta"));
 }
 
@@ -183,7 +201,11 @@ fn an_llm_only_narrows_a_suggestion() {
         assert_eq!(a["llm_result"], "out_of_options");
     }
 
-    let shared = decide_with(Some(r#"{"version":1,"llm":{"enabled":true,"organizations":true,"share_domain":true}}"#), user(), json!({"llm": {"available": true}}));
+    let shared = decide_with(
+        Some(r#"{"version":1,"llm":{"enabled":true,"organizations":true,"share_domain":true}}"#),
+        user(),
+        json!({"llm": {"available": true}}),
+    );
     let body = shared["escalation"]["body"].as_str().unwrap();
     assert!(body.contains("shared.example") && body.contains("twin1"), "{body}");
     assert!(!body.contains("ignore"), "{body}");

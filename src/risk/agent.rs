@@ -4,9 +4,24 @@
 
 /// Substrings (lowercase) of HTTP libraries and tools, not browsers.
 const AUTOMATION: &[&str] = &[
-    "curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "httpx", "go-http-client", "okhttp",
-    "java/", "apache-httpclient", "postmanruntime", "node-fetch", "axios/", "undici", "libwww-perl",
-    "scrapy", "powershell", "httpie",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "aiohttp",
+    "httpx",
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "apache-httpclient",
+    "postmanruntime",
+    "node-fetch",
+    "axios/",
+    "undici",
+    "libwww-perl",
+    "scrapy",
+    "powershell",
+    "httpie",
 ];
 /// Substrings (lowercase) of browsers driven by programs.
 const HEADLESS: &[&str] = &["headlesschrome", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver"];
@@ -21,9 +36,9 @@ pub struct Agent {
 }
 
 /// Distinct user agents kept per instance. A tenant's logins come from a few hundred
-/// browser builds, and woothee's regular expressions cost about 90 us per string
-/// in WebAssembly against under 1 us for a lookup; a full cache is emptied, not
-/// evicted entry by entry, which is cheap and bounds memory to about 100 kB.
+/// browser builds, and woothee's regular expressions cost far more per string than
+/// a lookup; a full cache is emptied, not evicted entry by entry, which is cheap
+/// and bounds its memory.
 const CACHE_ENTRIES: usize = 512;
 /// Longer strings are classified every time, never kept.
 const CACHE_MAX_UA: usize = 512;
@@ -77,15 +92,20 @@ mod tests {
 
     #[test]
     fn browsers_tools_and_headless() {
-        let safari = classify(Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15"));
+        let safari = classify(Some(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15",
+        ));
         assert_eq!(safari.fingerprint.as_deref(), Some("Safari/Mac OSX/pc"));
         assert!(!safari.automation && !safari.headless);
-        let newer = classify(Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"));
+        let newer = classify(Some(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+        ));
         assert_eq!(newer.fingerprint, safari.fingerprint, "a browser update is the same device");
         assert!(classify(Some("python-requests/2.31.0")).automation);
         assert!(classify(Some("curl/8.4.0")).automation);
         assert!(classify(Some("Googlebot/2.1 (+http://www.google.com/bot.html)")).automation);
-        let headless = classify(Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"));
+        let headless =
+            classify(Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"));
         assert!(headless.headless);
         assert!(classify(None).missing && classify(Some("  ")).missing);
     }

@@ -88,10 +88,7 @@ fn flag(b: bool) -> f32 {
 
 impl Features {
     pub fn vector(&self) -> [f32; 16] {
-        let log_speed = self
-            .speed_kmh
-            .map(|s| ((1.0 + s).ln() / (1.0 + 20_000.0f64).ln()).min(1.0) as f32)
-            .unwrap_or(0.0);
+        let log_speed = self.speed_kmh.map(|s| ((1.0 + s).ln() / (1.0 + 20_000.0f64).ln()).min(1.0) as f32).unwrap_or(0.0);
         [
             self.auth0_confidence,
             flag(self.auth0_impossible_travel),
@@ -123,10 +120,7 @@ pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 }
 
 pub fn extract(ctx: &LoginContext, history: &History, env: &Environment) -> Features {
-    let mut f = Features {
-        known_logins: history.n,
-        ..Features::default()
-    };
+    let mut f = Features { known_logins: history.n, ..Features::default() };
 
     if let Some(ra) = ctx.risk_assessment() {
         f.auth0_confidence = match ra.confidence.as_deref() {
@@ -156,9 +150,7 @@ pub fn extract(ctx: &LoginContext, history: &History, env: &Environment) -> Feat
     let asn = request.and_then(|r| r.asn.as_deref()).and_then(network::parse_asn);
     let geo = ctx.geo();
     let country = geo.and_then(|g| g.country_code.as_deref()).map(str::to_ascii_uppercase);
-    let coords = geo
-        .and_then(|g| Some((g.latitude?, g.longitude?)))
-        .filter(|(lat, lon)| valid_coords(*lat, *lon));
+    let coords = geo.and_then(|g| Some((g.latitude?, g.longitude?))).filter(|(lat, lon)| valid_coords(*lat, *lon));
     let agent = agent::classify(request.and_then(|r| r.user_agent.as_deref()));
 
     f.hosting_network = asn.is_some_and(|a| env.hosting_asns.contains(&a));
@@ -231,9 +223,7 @@ impl Features {
     }
 
     pub fn fast_travel(&self) -> bool {
-        !self.impossible_travel()
-            && self.speed_kmh.is_some_and(|s| s > FAST_KMH)
-            && self.distance_km.is_some_and(|d| d > 200.0)
+        !self.impossible_travel() && self.speed_kmh.is_some_and(|s| s > FAST_KMH) && self.distance_km.is_some_and(|d| d > 200.0)
     }
 }
 

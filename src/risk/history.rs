@@ -173,12 +173,7 @@ impl History {
     /// Learns an observation.
     pub fn learn(&mut self, o: &Observation) {
         self.n = self.n.saturating_add(1);
-        for (list, key) in [
-            (&mut self.cc, &o.cc),
-            (&mut self.asn, &o.asn),
-            (&mut self.net, &o.net),
-            (&mut self.dev, &o.dev),
-        ] {
+        for (list, key) in [(&mut self.cc, &o.cc), (&mut self.asn, &o.asn), (&mut self.net, &o.net), (&mut self.dev, &o.dev)] {
             if let Some(key) = key {
                 bump(list, key, o.t);
             }
@@ -222,12 +217,7 @@ fn bump(list: &mut Vec<Item>, key: &str, t: i64) {
     }
     if list.len() >= MAX_ITEMS {
         // Forget the entry seen least recently; between equals, the rarer one.
-        if let Some(idx) = list
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, Item(_, n, last))| (*last, *n))
-            .map(|(i, _)| i)
-        {
+        if let Some(idx) = list.iter().enumerate().min_by_key(|(_, Item(_, n, last))| (*last, *n)).map(|(i, _)| i) {
             list.remove(idx);
         }
     }
@@ -263,7 +253,9 @@ mod tests {
     #[test]
     fn garbage_is_reset_not_failed() {
         let repeated = r#"{"v": 1, "v": 1}"#.to_string();
-        for garbage in [json!("x"), json!({"v": 1, "cc": "NL"}), json!({"v": 99}), json!([1, 2])].map(|g| g.to_string()).into_iter().chain([repeated]) {
+        for garbage in
+            [json!("x"), json!({"v": 1, "cc": "NL"}), json!({"v": 99}), json!([1, 2])].map(|g| g.to_string()).into_iter().chain([repeated])
+        {
             let (h, warning) = History::from_stored(Some(&garbage));
             assert_eq!(h, History::default());
             assert_eq!(warning.unwrap().code, "history_reset");
@@ -299,16 +291,10 @@ mod tests {
 
     #[test]
     fn pending_is_learned_only_after_a_later_mfa() {
-        let mut h = History {
-            pending: Some(obs(100, "BR", "d9")),
-            ..History::default()
-        };
+        let mut h = History { pending: Some(obs(100, "BR", "d9")), ..History::default() };
         assert!(!h.confirm_pending(None));
         assert!(!h.confirm_pending(Some(99)), "an MFA from before the challenge proves nothing");
-        assert!(
-            !h.confirm_pending(Some(100 + 86_400)),
-            "an MFA a day later proves the user, not the pending login"
-        );
+        assert!(!h.confirm_pending(Some(100 + 86_400)), "an MFA a day later proves the user, not the pending login");
         assert!(h.confirm_pending(Some(130)));
         assert!(History::knows(&h.cc, "BR") && h.pending.is_none());
     }

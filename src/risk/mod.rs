@@ -9,8 +9,8 @@
 //! one piece of evidence, not two): within a group the strongest signal
 //! counts, across groups signals combine by noisy-OR.
 
-mod auth0;
 pub mod agent;
+mod auth0;
 pub mod features;
 pub mod history;
 pub mod model;
@@ -21,24 +21,7 @@ pub use features::{Environment, Features};
 pub use history::History;
 
 use crate::context::LoginContext;
-
-/// The least a login gets, whatever its score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Floor {
-    Challenge,
-    Deny,
-}
-
-/// One piece of evidence: a stable code, its group, its weight in [0, 1] (the
-/// strength of this evidence alone), an optional floor, and text for people.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Signal {
-    pub code: &'static str,
-    pub group: &'static str,
-    pub weight: f64,
-    pub floor: Option<Floor>,
-    pub message: &'static str,
-}
+pub use crate::signals::{Floor, Signal};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskAssessment {

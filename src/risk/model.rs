@@ -3,16 +3,15 @@
 //! (scripts/sim/compile_model.py) into its dense layers, and the runtime rebuilds
 //! that graph with tract-core ops: carrying tract-onnx (every ONNX operator, the
 //! protobuf reader, the inference-level ops) for a graph of six operators made
-//! the module twice as large (20.3 vs 10.9 MB) and every cold start slower (V8
-//! validates all of it at instantiation).
+//! the module about twice as large and every cold start slower (V8 validates
+//! all of it at instantiation; docs/benchmarks.md has the figures).
 //!
 //! The graph is planned as built, without tract's optimizer: its layers are
 //! already the plain matrix products (`PrefixMatMul`), bias adds and activations
-//! the optimizer would fuse. Optimizing costs little on its own (2 ms natively)
-//! but runs tract's declutter and codegen passes, whose code V8 compiles on that
-//! first call: 30-45 ms of every cold start in WebAssembly, against 2-3 us more
-//! per decision for the unfused plan (README, Benchmarks). One execution state
-//! is kept and reused, so a decision allocates no plan.
+//! the optimizer would fuse. Optimizing runs tract's declutter and codegen
+//! passes, whose code V8 then compiles on the first call of every cold start;
+//! the unfused plan costs a little per decision instead (docs/benchmarks.md).
+//! One execution state is kept and reused, so a decision allocates no plan.
 //!
 //! A model that fails to load or to run never fails a login: the rules' score
 //! is used instead and the audit says so (`model` is null).
@@ -94,13 +93,8 @@ fn read_layers(bytes: &[u8]) -> TractResult<Vec<Dense>> {
 }
 
 /// x[1, k] · W[k, n], both as laid out.
-const MATMUL: PrefixMatMul = PrefixMatMul {
-    transpose_a: false,
-    transpose_b: false,
-    transpose_c: false,
-    quantize_output: None,
-    operating_dt: Some(DatumType::F32),
-};
+const MATMUL: PrefixMatMul =
+    PrefixMatMul { transpose_a: false, transpose_b: false, transpose_c: false, quantize_output: None, operating_dt: Some(DatumType::F32) };
 
 /// The compiled layers as a tract graph: x[1, in] · W + b, then relu or sigmoid.
 fn graph(layers: &[Dense]) -> TractResult<TypedModel> {
@@ -134,10 +128,7 @@ fn wire(model: &mut TypedModel, name: String, op: impl Into<Box<dyn TypedOp>>, i
 impl Model {
     pub fn load(bytes: &[u8]) -> TractResult<Model> {
         let layers = read_layers(bytes).context("reading the compiled model")?;
-        let plan = graph(&layers)
-            .context("building the model graph")?
-            .into_runnable()
-            .context("planning the model")?;
+        let plan = graph(&layers).context("building the model graph")?.into_runnable().context("planning the model")?;
         let state = plan.spawn().context("creating the execution state")?;
         Ok(Model { state: Mutex::new(state) })
     }

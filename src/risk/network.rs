@@ -13,22 +13,14 @@ const HOSTING_ASNS: &str = include_str!("../../data/hosting-asns.txt");
 pub fn hosting_asns() -> &'static HashSet<u32> {
     static ASNS: std::sync::OnceLock<HashSet<u32>> = std::sync::OnceLock::new();
     ASNS.get_or_init(|| {
-        HOSTING_ASNS
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_whitespace().next())
-            .filter_map(parse_asn)
-            .collect()
+        HOSTING_ASNS.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_whitespace().next()).filter_map(parse_asn).collect()
     })
 }
 
 /// `AS64500`, `as64500` or `64500`.
 pub fn parse_asn(s: &str) -> Option<u32> {
     let digits = s.trim();
-    let digits = digits
-        .strip_prefix("AS")
-        .or_else(|| digits.strip_prefix("as"))
-        .unwrap_or(digits);
+    let digits = digits.strip_prefix("AS").or_else(|| digits.strip_prefix("as")).unwrap_or(digits);
     digits.parse().ok()
 }
 
@@ -53,9 +45,7 @@ pub fn subscriber(ip: IpAddr) -> IpNet {
 /// A CIDR (`10.0.0.0/8`) or a single address (as /32 or /128).
 pub fn parse_cidr(s: &str) -> Option<IpNet> {
     let s = s.trim();
-    s.parse::<IpNet>()
-        .ok()
-        .or_else(|| parse_ip(s).map(IpNet::from))
+    s.parse::<IpNet>().ok().or_else(|| parse_ip(s).map(IpNet::from))
 }
 
 pub fn contains(set: &[IpNet], ip: IpAddr) -> bool {

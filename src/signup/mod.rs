@@ -17,7 +17,8 @@ use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::domains::{self, DomainClass};
 use crate::email;
-use crate::risk::{self, agent, network, Signal};
+use crate::risk::{self, agent, network};
+use crate::signals::{self, PolicyReason, Signal};
 use crate::Engine;
 
 use velocity::Counters;
@@ -97,98 +98,6 @@ pub struct SignupDecision {
     pub audit: AuditRecord,
 }
 
-/// Hard rules, in the order their deny wins: (reason code, deny code, text, user message).
-struct Rule {
-    code: &'static str,
-    message: &'static str,
-    user_message: &'static str,
-}
-
-const EMAIL_INVALID: Rule = Rule {
-    code: "email_invalid",
-    message: "the email address is malformed",
-    user_message: "Please check your email address: it does not look valid.",
-};
-const DOMAIN_NOT_ALLOWED: Rule = Rule {
-    code: "domain_not_allowed",
-    message: "the email domain is not on the tenant's list of allowed sign-up domains",
-    user_message: "Sign-up is limited to approved organizations. Please use your work email address or contact your administrator.",
-};
-const DOMAIN_BLOCKED: Rule = Rule {
-    code: "domain_blocked",
-    message: "the email domain is on the tenant's list of blocked domains",
-    user_message: "Sign-ups with this email domain are not accepted. Please use a different email address.",
-};
-const DISPOSABLE: Rule = Rule {
-    code: "disposable_email",
-    message: "the email domain is a disposable (throwaway) mail service",
-    user_message: "Temporary email addresses are not accepted. Please sign up with an address you keep.",
-};
-const FREE_MAIL: Rule = Rule {
-    code: "free_mail_not_allowed",
-    message: "the email domain is a free webmail service and the policy requires a work address",
-    user_message: "Please sign up with your work email address.",
-};
-const NETWORK_DENIED: Rule = Rule {
-    code: "network_denied_by_policy",
-    message: "the IP address is on the tenant's deny list",
-    user_message: "Sign-ups from your network are not accepted. Please contact support if you think this is a mistake.",
-};
-const COUNTRY_DENIED: Rule = Rule {
-    code: "country_denied_by_policy",
-    message: "the country is on the tenant's deny list",
-    user_message: "Sign-ups from your location are not accepted. Please contact support if you think this is a mistake.",
-};
-const BURST_IP: Rule = Rule {
-    code: "signup_burst_ip",
-    message: "too many sign-up attempts from this IP address in the policy's window",
-    user_message: "Too many sign-ups from your network in the last few minutes. Please try again later.",
-};
-const BURST_NETWORK: Rule = Rule {
-    code: "signup_burst_network",
-    message: "too many sign-up attempts from this network (/24 or /48) in the policy's window",
-    user_message: "Too many sign-ups from your network in the last few minutes. Please try again later.",
-};
-const BURST_DOMAIN: Rule = Rule {
-    code: "signup_burst_domain",
-    message: "too many sign-up attempts with this email domain in the policy's window",
-    user_message: "Too many sign-ups with this email domain in the last few minutes. Please try again later.",
-};
-const RISK: Rule = Rule {
-    code: "risk_too_high",
-    message: "the sign-up looks automated (evidence combined at or above signup.deny_score)",
-    user_message: "We could not complete this sign-up. Please try again from a regular browser, or contact support.",
-};
-
-const HOSTING: Signal = Signal {
-    code: "hosting_network",
-    group: "network",
-    weight: 0.35,
-    floor: None,
-    message: "the sign-up comes from a hosting or VPN provider's network",
-};
-const AUTOMATION: Signal = Signal {
-    code: "automated_client",
-    group: "agent",
-    weight: 0.6,
-    floor: None,
-    message: "the user agent is an HTTP library or tool, not a browser",
-};
-const HEADLESS: Signal = Signal {
-    code: "headless_browser",
-    group: "agent",
-    weight: 0.6,
-    floor: None,
-    message: "the user agent is a browser driven by a program",
-};
-const NO_AGENT: Signal = Signal {
-    code: "missing_user_agent",
-    group: "agent",
-    weight: 0.3,
-    floor: None,
-    message: "the request has no user agent",
-};
-
 impl Engine {
     pub fn decide_signup_json(&self, context_json: &str) -> Answer<SignupDecision> {
         match SignupContext::from_json(context_json) {
@@ -200,39 +109,41 @@ impl Engine {
     pub fn decide_signup(&self, ctx: &SignupContext, mut warnings: Vec<Issue>) -> Answer<SignupDecision> {
         warnings.extend(self.policy_warnings());
         let policy = &self.policy.signup;
-        let mut hard: Vec<&Rule> = Vec::new();
+        let mut hard: Vec<&PolicyReason> = Vec::new();
 
         let address = ctx.user.as_ref().and_then(|u| u.email.as_deref()).map(email::parse);
         let (domain, class) = match &address {
             Some(Ok(a)) => (Some(a.domain.as_str()), Some(domains::classify(&a.domain))),
             Some(Err(_)) => {
-                hard.push(&EMAIL_INVALID);
+                hard.push(&signals::EMAIL_INVALID);
                 (None, None)
             }
             None => (None, None),
         };
-        if !self.signup_allowed_domains.is_empty() && !domain.is_some_and(|d| self.signup_allowed_domains.iter().any(|a| email::within(d, a))) {
-            hard.push(&DOMAIN_NOT_ALLOWED);
+        if !self.signup_allowed_domains.is_empty()
+            && !domain.is_some_and(|d| self.signup_allowed_domains.iter().any(|a| email::within(d, a)))
+        {
+            hard.push(&signals::SIGNUP_DOMAIN_NOT_ALLOWED);
         }
         if domain.is_some_and(|d| self.signup_blocked_domains.iter().any(|b| email::within(d, b))) {
-            hard.push(&DOMAIN_BLOCKED);
+            hard.push(&signals::SIGNUP_DOMAIN_BLOCKED);
         }
         if class == Some(DomainClass::Disposable) && policy.block_disposable {
-            hard.push(&DISPOSABLE);
+            hard.push(&signals::DISPOSABLE_EMAIL);
         }
         if class == Some(DomainClass::FreeMail) && policy.block_free_mail {
-            hard.push(&FREE_MAIL);
+            hard.push(&signals::FREE_MAIL_NOT_ALLOWED);
         }
 
         let request = ctx.request.as_ref();
         let ip = request.and_then(|r| r.ip.as_deref()).and_then(network::parse_ip);
         let trusted = ip.is_some_and(|ip| network::contains(&self.allow_networks, ip));
         if ip.is_some_and(|ip| network::contains(&self.deny_networks, ip)) {
-            hard.push(&NETWORK_DENIED);
+            hard.push(&signals::NETWORK_DENIED_RULE);
         }
         let country = request.and_then(|r| r.geoip.as_ref()).and_then(|g| g.country_code.as_deref());
         if country.is_some_and(|c| self.policy.countries.deny.iter().any(|d| d.eq_ignore_ascii_case(c))) {
-            hard.push(&COUNTRY_DENIED);
+            hard.push(&signals::COUNTRY_DENIED_RULE);
         }
 
         // Count every attempt, refused ones too: a bot that keeps trying stays refused.
@@ -240,8 +151,7 @@ impl Engine {
         let mut counters_write = None;
         if let (Some(now_s), false) = (now_s, trusted) {
             let v = &policy.velocity;
-            let (mut counters, unreadable) =
-                Counters::load(ctx.counters.as_deref(), now_s, i64::from(v.window_minutes) * 60);
+            let (mut counters, unreadable) = Counters::load(ctx.counters.as_deref(), now_s, i64::from(v.window_minutes) * 60);
             if unreadable {
                 warnings.push(Issue::new("counters_reset", Some("counters".into()), "unreadable sign-up counters were reset"));
             }
@@ -249,12 +159,12 @@ impl Engine {
                 let single = network::subscriber(ip).to_string();
                 let n = counters.hit(velocity::key('i', &single), now_s);
                 if v.per_ip > 0 && n > f64::from(v.per_ip) {
-                    hard.push(&BURST_IP);
+                    hard.push(&signals::SIGNUP_BURST_IP);
                 }
                 if let Some(net) = network::home_prefix(ip) {
                     let n = counters.hit(velocity::key('n', &net.to_string()), now_s);
                     if v.per_network > 0 && n > f64::from(v.per_network) {
-                        hard.push(&BURST_NETWORK);
+                        hard.push(&signals::SIGNUP_BURST_NETWORK);
                     }
                 }
             }
@@ -262,23 +172,24 @@ impl Engine {
             if let (Some(d), Some(DomainClass::Other | DomainClass::Disposable)) = (domain, class) {
                 let n = counters.hit(velocity::key('d', d), now_s);
                 if v.per_domain > 0 && n > f64::from(v.per_domain) {
-                    hard.push(&BURST_DOMAIN);
+                    hard.push(&signals::SIGNUP_BURST_DOMAIN);
                 }
             }
-            counters_write = Some(CacheWrite {
-                value: counters.store(),
-                ttl_ms: counters.ttl_ms(),
-            });
+            counters_write = Some(CacheWrite { value: counters.store(), ttl_ms: counters.ttl_ms() });
         }
 
         let mut soft: Vec<Signal> = Vec::new();
         let asn = request.and_then(|r| r.asn.as_deref()).and_then(network::parse_asn);
         if !trusted && asn.is_some_and(|a| self.hosting_asns.contains(&a)) {
-            soft.push(HOSTING);
+            soft.push(signals::HOSTING_NETWORK);
         }
         if request.is_some() {
             let agent = agent::classify(request.and_then(|r| r.user_agent.as_deref()));
-            for (hit, signal) in [(agent.automation, AUTOMATION), (agent.headless, HEADLESS), (agent.missing, NO_AGENT)] {
+            for (hit, signal) in [
+                (agent.automation, signals::AUTOMATED_CLIENT),
+                (agent.headless, signals::HEADLESS_BROWSER),
+                (agent.missing, signals::MISSING_USER_AGENT),
+            ] {
                 if hit {
                     soft.push(signal);
                 }
@@ -286,33 +197,28 @@ impl Engine {
         }
         let score = risk::combine(&soft);
         if score >= policy.deny_score && !soft.is_empty() {
-            hard.push(&RISK);
+            hard.push(&signals::SIGNUP_RISK_TOO_HIGH);
         }
 
-        let mut reasons: Vec<Reason> = hard
-            .iter()
-            .map(|r| Reason::policy(r.code, r.message))
-            .collect();
-        reasons.extend(soft.iter().map(|s| Reason {
-            code: s.code,
-            message: s.message.to_string(),
-            weight: Some(s.weight),
-        }));
+        let mut reasons: Vec<Reason> = hard.iter().map(|r| Reason::of(r)).collect();
+        reasons.extend(soft.iter().map(Reason::evidence));
         let first = hard.first();
         let outcome = if first.is_some() { Outcome::Deny } else { Outcome::Allow };
 
-        let mut record = self.audit_record("pre-user-registration", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
-        record.outcome = outcome;
-        record.score = score;
-        record.rule_score = score;
-        record.reasons = reasons.iter().map(audit::AuditReason::from).collect();
+        let record = self.audit("pre-user-registration", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
         // The address pseudonymized without its +tag, so retries correlate.
-        record.user = match &address {
-            Some(Ok(a)) => Some(audit::pseudonymize_email(record.tenant.as_deref(), &a.base_local(), &a.domain)),
+        let user = match &address {
+            Some(Ok(a)) => Some(audit::pseudonymize_email(record.tenant(), &a.base_local(), &a.domain)),
             _ => None,
         };
-        record.domain_class = class.map(DomainClass::as_str);
-        record.warnings = warnings.iter().map(|w| w.code).collect();
+        let record = record
+            .user(user)
+            .domain_class(class.map(DomainClass::as_str))
+            .outcome(outcome)
+            .scores(score, score, None)
+            .reasons(&reasons)
+            .warnings(&warnings)
+            .build();
 
         Answer::success(
             SignupDecision {
@@ -323,7 +229,7 @@ impl Engine {
                     c if c.starts_with("signup_burst") => "signup_burst",
                     c => c,
                 }),
-                user_message: first.map(|r| r.user_message),
+                user_message: first.and_then(|r| r.user_message),
                 domain_class: class.map(DomainClass::as_str),
                 counters: counters_write,
                 audit: record,
@@ -383,9 +289,7 @@ mod tests {
 
     #[test]
     fn domain_rules_deny_with_a_message_for_the_person() {
-        let engine = Engine::new(Some(
-            r#"{"version":1,"signup":{"blocked_domains":["Rival.example"],"block_free_mail":true}}"#,
-        ));
+        let engine = Engine::new(Some(r#"{"version":1,"signup":{"blocked_domains":["Rival.example"],"block_free_mail":true}}"#));
         let t = 1_800_000_000_000.0;
         for (email, code) in [
             ("x@mailinator.com", "disposable_email"),
@@ -420,9 +324,7 @@ mod tests {
     #[test]
     fn soft_evidence_refuses_only_in_combination() {
         let engine = Engine::new(None);
-        let ctx = |ua: &str, asn: &str| {
-            json!({"user": {"email": "x@acme-industries.com"}, "request": {"ip": "52.1.2.3", "asn": asn, "user_agent": ua}})
-        };
+        let ctx = |ua: &str, asn: &str| json!({"user": {"email": "x@acme-industries.com"}, "request": {"ip": "52.1.2.3", "asn": asn, "user_agent": ua}});
         let vpn = decide(&engine, ctx(BROWSER, "AS16509"));
         assert_eq!((vpn["outcome"].as_str(), codes(&vpn)), (Some("allow"), vec!["hosting_network".to_string()]));
         let script = decide(&engine, ctx("python-requests/2.31.0", "AS64500"));
@@ -435,9 +337,8 @@ mod tests {
 
     #[test]
     fn trusted_networks_are_not_counted_and_denied_ones_are_refused() {
-        let engine = Engine::new(Some(
-            r#"{"version":1,"networks":{"allow":["10.0.0.0/8"],"deny":["192.0.2.0/24"]},"countries":{"deny":["KP"]}}"#,
-        ));
+        let engine =
+            Engine::new(Some(r#"{"version":1,"networks":{"allow":["10.0.0.0/8"],"deny":["192.0.2.0/24"]},"countries":{"deny":["KP"]}}"#));
         let t = 1_800_000_000_000.0;
         let proxied = decide(&engine, signup("a@acme-industries.com", "10.1.2.3", t, None));
         assert_eq!(proxied["outcome"], "allow");

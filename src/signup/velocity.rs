@@ -53,11 +53,7 @@ impl Counters {
     /// a stored value was present but unreadable (and so ignored).
     pub fn load(stored: Option<&str>, now_s: i64, window_s: i64) -> (Counters, bool) {
         let window = window_s.max(1);
-        let fresh = Counters {
-            start: now_s - now_s.rem_euclid(window),
-            window,
-            entries: Vec::new(),
-        };
+        let fresh = Counters { start: now_s - now_s.rem_euclid(window), window, entries: Vec::new() };
         let Some(text) = stored.filter(|t| !t.trim().is_empty()) else {
             return (fresh, false);
         };
@@ -93,10 +89,7 @@ impl Counters {
             Some(i) => self.entries.remove(i),
             None => Entry { key, prev: 0, cur: 0 },
         };
-        let entry = Entry {
-            cur: entry.cur.saturating_add(1),
-            ..entry
-        };
+        let entry = Entry { cur: entry.cur.saturating_add(1), ..entry };
         let estimate = self.estimate(&entry, now_s);
         self.entries.insert(0, entry);
         estimate
@@ -115,12 +108,7 @@ impl Counters {
         let mut total = header.len() + entries.iter().map(entry_len).sum::<usize>();
         while total > MAX_STORED_BYTES {
             // The lightest counter, the least recently seen among equals (the last).
-            let lightest = entries
-                .iter()
-                .enumerate()
-                .rev()
-                .min_by_key(|(_, e)| u64::from(e.prev) + u64::from(e.cur))
-                .map(|(i, _)| i);
+            let lightest = entries.iter().enumerate().rev().min_by_key(|(_, e)| u64::from(e.prev) + u64::from(e.cur)).map(|(i, _)| i);
             let Some(i) = lightest else { break };
             total -= entry_len(&entries.remove(i));
         }
@@ -157,11 +145,7 @@ fn parse(text: &str) -> Option<Counters> {
         if fields.next().is_some() || entries.len() >= 400 {
             return None;
         }
-        entries.push(Entry {
-            key: key.to_string(),
-            prev,
-            cur,
-        });
+        entries.push(Entry { key: key.to_string(), prev, cur });
     }
     Some(Counters { start, window, entries })
 }

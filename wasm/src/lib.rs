@@ -1,118 +1,44 @@
-//! The only JavaScript-facing code: converts values in and out and re-exports
-//! the core. Inputs cross as JSON text (one `JSON.stringify` call from here is
-//! cheaper than walking an object field by field through the boundary), and
-//! answers come back as plain objects.
+//! The facade: the only JavaScript-facing code. It converts values in and out
+//! ([`boundary`]) and calls the core; it decides nothing. Every export takes
+//! one input and returns one tagged answer (`wasm/actionguard.d.ts` types them).
 //!
 //! Domain failures are returned as `{ type: "failure", errors }`. Only misuse
 //! throws, and then always a real `Error` with a stable `code`.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+mod boundary;
+
+use actionguard::Answer;
+use boundary::{answer_to_js, failure_to_js, into_error, to_json, with_json};
 use wasm_bindgen::prelude::*;
 
-use crate::Answer;
-
+#[cfg(target_arch = "wasm32")]
 extern "C" {
     /// The linker's static constructors (tract registers its kernels with
     /// `inventory`). When nothing calls this explicitly, wasm-ld wraps every
-    /// export in a call to it, which re-runs all constructors on every call
-    /// (about 30 us each); calling it once here stops that.
+    /// export in a call to it, which re-runs all constructors on every call;
+    /// calling it once here stops that.
     fn __wasm_call_ctors();
 }
 
 #[wasm_bindgen(start)]
 fn start() {
+    // The one unsafe call in the workspace.
     // SAFETY: called once, at instantiation, before any other export runs.
-    unsafe { __wasm_call_ctors() };
+    #[cfg(target_arch = "wasm32")]
+    #[allow(unsafe_code)]
+    unsafe {
+        __wasm_call_ctors()
+    };
     // Anything missed by the no-panic lints is at least readable in the logs.
     console_error_panic_hook::set_once();
-}
-
-/// Builds a JavaScript `Error` carrying a stable `code` property.
-fn into_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    // Setting a property on a fresh Error cannot fail; ignore the Result anyway.
-    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
-    err.into()
-}
-
-#[wasm_bindgen]
-extern "C" {
-    type TextEncoder;
-    #[wasm_bindgen(constructor)]
-    fn new() -> TextEncoder;
-    /// Writes UTF-8 straight into a view of this module's memory.
-    #[wasm_bindgen(method, js_name = encodeInto)]
-    fn encode_into(this: &TextEncoder, text: &js_sys::JsString, into: &mut [u8]) -> EncodeIntoResult;
-    type EncodeIntoResult;
-    #[wasm_bindgen(method, getter)]
-    fn written(this: &EncodeIntoResult) -> u32;
-}
-
-thread_local! {
-    static ENCODER: TextEncoder = TextEncoder::new();
-}
-
-/// A JS string's text as UTF-8 in this module's memory. Not `as_string()`: its glue
-/// copies ASCII one character at a time in JavaScript, which was 9% of a decision
-/// on a login with history (1.4 kB of context); `encodeInto` is one native call.
-/// Lone surrogates become U+FFFD, as they do through `as_string()`.
-fn utf8_of(text: &js_sys::JsString) -> Option<String> {
-    // At most three bytes per UTF-16 code unit.
-    let mut buf = vec![0u8; (text.length() as usize).checked_mul(3)?];
-    let written = ENCODER.with(|encoder| encoder.encode_into(text, &mut buf).written()) as usize;
-    buf.truncate(written);
-    String::from_utf8(buf).ok()
-}
-
-/// JSON text for a JS value: strings pass as they are, objects are stringified.
-/// `Err` carries a failure answer for values JSON cannot represent.
-fn to_json(value: &JsValue, what: &str) -> Result<Option<String>, String> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    let text = |s: &js_sys::JsString| {
-        utf8_of(s).map(|json| Some(crate::answer::without_lone_surrogates(json))).ok_or_else(|| format!("{what} is not valid text"))
-    };
-    if let Some(s) = value.dyn_ref::<js_sys::JsString>() {
-        return text(s);
-    }
-    match js_sys::JSON::stringify(value) {
-        // JSON.stringify returns undefined (not a string) for functions and symbols.
-        Ok(s) => match s.dyn_ref::<js_sys::JsString>() {
-            Some(s) => text(s),
-            None => Err(format!("{what} is not representable as JSON")),
-        },
-        Err(_) => Err(format!("{what} is not representable as JSON (a cycle or a BigInt)")),
-    }
-}
-
-fn answer_to_js<T: serde::Serialize>(answer: &Answer<T>) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(answer).map_err(|e| into_error("internal", &e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "answer is not valid JSON"))
-}
-
-fn failure_to_js(code: &'static str, message: String) -> Result<JsValue, JsValue> {
-    answer_to_js::<()>(&Answer::failure(crate::Issue::new(code, None, message)))
-}
-
-/// Runs `f` on the JSON text of a required input; a missing or unrepresentable
-/// input is a failure answer with `code`, never a throw.
-fn with_json(
-    value: &JsValue,
-    what: &str,
-    code: &'static str,
-    f: impl FnOnce(&str) -> Result<JsValue, JsValue>,
-) -> Result<JsValue, JsValue> {
-    match to_json(value, what) {
-        Ok(Some(json)) => f(&json),
-        Ok(None) => failure_to_js(code, format!("{what} is missing")),
-        Err(message) => failure_to_js(code, message),
-    }
 }
 
 /// A loaded policy. Create one per Action instance (module scope) and reuse it.
 #[wasm_bindgen]
 pub struct Engine {
-    inner: crate::Engine,
+    inner: actionguard::Engine,
 }
 
 #[wasm_bindgen]
@@ -124,9 +50,7 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(policy: JsValue) -> Result<Engine, JsValue> {
         let json = to_json(&policy, "the policy").map_err(|m| into_error("invalid_argument", &m))?;
-        Ok(Engine {
-            inner: crate::Engine::new(json.as_deref()),
-        })
+        Ok(Engine { inner: actionguard::Engine::new(json.as_deref()) })
     }
 
     /// The post-login decision: `{ type: "success", outcome, score, ..., audit } | { type: "failure", errors }`,
@@ -150,36 +74,28 @@ impl Engine {
     /// user_message?, domain_class?, counters?: { value, ttl_ms }, audit } | { type: "failure", errors }`.
     #[wasm_bindgen(js_name = decideSignup)]
     pub fn decide_signup(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        with_json(&context, "the context", "invalid_context", |json| {
-            answer_to_js(&self.inner.decide_signup_json(json))
-        })
+        with_json(&context, "the context", "invalid_context", |json| answer_to_js(&self.inner.decide_signup_json(json)))
     }
 
     /// The credentials-exchange decision: `{ type: "success", outcome, reasons, deny_code?,
     /// deny_reason?, audit } | { type: "failure", errors }`.
     #[wasm_bindgen(js_name = decideCredentials)]
     pub fn decide_credentials(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        with_json(&context, "the context", "invalid_context", |json| {
-            answer_to_js(&self.inner.decide_credentials_json(json))
-        })
+        with_json(&context, "the context", "invalid_context", |json| answer_to_js(&self.inner.decide_credentials_json(json)))
     }
 
     /// Organization discovery for a user against an index: `{ type: "success", action: "join" | "invite" |
-    /// "suggest" | "create_for_approval" | "none", organization?, candidates, roles, proposal?, reasons,
-    /// anomaly, audit } | { type: "failure", errors }`.
+    /// "suggest" | "create_for_approval" | "complete_roles" | "none", organization?, candidates, roles,
+    /// proposal?, reasons, anomaly, cache?, marker, audit } | { type: "failure", errors }`.
     #[wasm_bindgen(js_name = decideOrganization)]
     pub fn decide_organization(&self, index: &OrgIndex, context: JsValue) -> Result<JsValue, JsValue> {
-        with_json(&context, "the context", "invalid_context", |json| {
-            answer_to_js(&self.inner.decide_organization_json(&index.inner, json))
-        })
+        with_json(&context, "the context", "invalid_context", |json| answer_to_js(&self.inner.decide_organization_json(&index.inner, json)))
     }
 
     /// What the risk engine saw: `{ type: "success", features, vector, rule_score, model_score, floor, signals }`.
     #[wasm_bindgen(js_name = explainLogin)]
     pub fn explain_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        with_json(&context, "the context", "invalid_context", |json| {
-            answer_to_js(&self.inner.explain_login_json(json))
-        })
+        with_json(&context, "the context", "invalid_context", |json| answer_to_js(&self.inner.explain_login_json(json)))
     }
 
     /// Errors of a rejected policy document (empty when it was accepted).
@@ -189,13 +105,22 @@ impl Engine {
         js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "errors are not valid JSON"))
     }
 
+    /// The `api.cache` keys the core reads and writes, by role:
+    /// `{ signup_counters, llm_breaker, llm_rate }`.
+    #[wasm_bindgen(getter, js_name = cacheKeys)]
+    pub fn cache_keys(&self) -> Result<JsValue, JsValue> {
+        let keys: std::collections::BTreeMap<&str, &str> = actionguard::cache::KEYS.iter().copied().collect();
+        let text = serde_json::to_string(&keys).map_err(|e| into_error("internal", &e.to_string()))?;
+        js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "keys are not valid JSON"))
+    }
+
     /// What to do when a decision cannot be made: "challenge" | "allow" | "deny".
     #[wasm_bindgen(getter, js_name = failMode)]
     pub fn fail_mode(&self) -> String {
         match self.inner.fail_mode() {
-            crate::FailMode::Challenge => "challenge",
-            crate::FailMode::Allow => "allow",
-            crate::FailMode::Deny => "deny",
+            actionguard::FailMode::Challenge => "challenge",
+            actionguard::FailMode::Allow => "allow",
+            actionguard::FailMode::Deny => "deny",
         }
         .to_string()
     }
@@ -205,7 +130,7 @@ impl Engine {
 /// Management API records) or `loadOrgSnapshot`; keep it at module scope.
 #[wasm_bindgen]
 pub struct OrgIndex {
-    inner: crate::orgmap::OrgIndex,
+    inner: actionguard::orgmap::OrgIndex,
 }
 
 #[wasm_bindgen]
@@ -219,7 +144,7 @@ impl OrgIndex {
     /// for discovery: the lookup alone, without policy (free-mail is not excluded
     /// here; `decideOrganization` is what decides).
     pub fn lookup(&self, email: &str) -> js_sys::Array {
-        crate::orgmap::verified_organizations(&self.inner, email).into_iter().map(JsValue::from_str).collect()
+        actionguard::orgmap::verified_organizations(&self.inner, email).into_iter().map(JsValue::from_str).collect()
     }
 
     #[wasm_bindgen(getter)]
@@ -233,7 +158,7 @@ impl OrgIndex {
     }
 }
 
-fn index_answer(result: Result<(crate::orgmap::OrgIndex, Vec<crate::Issue>), crate::Issue>) -> Result<JsValue, JsValue> {
+fn index_answer(result: Result<(actionguard::orgmap::OrgIndex, Vec<actionguard::Issue>), actionguard::Issue>) -> Result<JsValue, JsValue> {
     match result {
         Ok((inner, warnings)) => {
             let answer = answer_to_js(&Answer::success((), warnings))?;
@@ -250,7 +175,7 @@ fn index_answer(result: Result<(crate::orgmap::OrgIndex, Vec<crate::Issue>), cra
 #[wasm_bindgen(js_name = buildOrgIndex)]
 pub fn build_org_index(records: JsValue) -> Result<JsValue, JsValue> {
     with_json(&records, "the organizations", "invalid_organizations", |json| {
-        index_answer(crate::orgmap::OrgIndex::from_records_json(json))
+        index_answer(actionguard::orgmap::OrgIndex::from_records_json(json))
     })
 }
 
@@ -258,8 +183,8 @@ pub fn build_org_index(records: JsValue) -> Result<JsValue, JsValue> {
 /// copied in one block) or as a string: `{ type: "success", index, warnings } | { type: "failure", errors }`.
 #[wasm_bindgen(js_name = loadOrgSnapshot)]
 pub fn load_org_snapshot(snapshot: JsValue) -> Result<JsValue, JsValue> {
-    // wasm-bindgen copies strings into memory one char at a time in JS (about
-    // 100 ms for 10 MB); bytes go in with one memcpy.
+    // wasm-bindgen copies strings into memory one char at a time in JS (slow for
+    // a snapshot of megabytes); bytes go in with one memcpy.
     let bytes = if let Some(text) = snapshot.as_string() {
         text.into_bytes()
     } else if snapshot.is_instance_of::<js_sys::Uint8Array>() {
@@ -268,7 +193,7 @@ pub fn load_org_snapshot(snapshot: JsValue) -> Result<JsValue, JsValue> {
         return failure_to_js("invalid_snapshot", "the snapshot is neither a string nor bytes".to_string());
     };
     match String::from_utf8(bytes) {
-        Ok(text) => index_answer(crate::orgmap::OrgIndex::from_snapshot_string(text).map(|i| (i, Vec::new()))),
+        Ok(text) => index_answer(actionguard::orgmap::OrgIndex::from_snapshot_string(text).map(|i| (i, Vec::new()))),
         Err(_) => failure_to_js("invalid_snapshot", "the snapshot is not UTF-8 text".to_string()),
     }
 }
@@ -276,36 +201,40 @@ pub fn load_org_snapshot(snapshot: JsValue) -> Result<JsValue, JsValue> {
 /// Lints a policy document: `{ type: "success", digest, policy } | { type: "failure", errors }`.
 #[wasm_bindgen(js_name = validatePolicy)]
 pub fn validate_policy(policy: JsValue) -> Result<JsValue, JsValue> {
-    with_json(&policy, "the policy", "invalid_policy", |json| answer_to_js(&crate::validate_policy_json(json)))
+    with_json(&policy, "the policy", "invalid_policy", |json| answer_to_js(&actionguard::validate_policy_json(json)))
 }
 
 /// Bytes of WebAssembly memory in use (it only grows): for benchmarks and capacity planning.
 #[wasm_bindgen(js_name = memoryBytes)]
 pub fn memory_bytes() -> f64 {
-    (core::arch::wasm32::memory_size(0) * 65536) as f64
+    #[cfg(target_arch = "wasm32")]
+    let pages = core::arch::wasm32::memory_size(0);
+    #[cfg(not(target_arch = "wasm32"))]
+    let pages = 0;
+    (pages * 65536) as f64
 }
 
 /// The policy an organization gets from its metadata: `{ type: "success", layers, digest, policy, rejected }`.
 #[wasm_bindgen(js_name = effectivePolicy)]
 pub fn effective_policy(policy: JsValue, metadata: JsValue) -> Result<JsValue, JsValue> {
     with_json(&policy, "the policy", "invalid_policy", |p| {
-        with_json(&metadata, "the organization metadata", "invalid_metadata", |m| answer_to_js(&crate::effective_policy_json(p, m)))
+        with_json(&metadata, "the organization metadata", "invalid_metadata", |m| answer_to_js(&actionguard::effective_policy_json(p, m)))
     })
 }
 
 /// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.
 #[wasm_bindgen(js_name = encodeOverride)]
 pub fn encode_override(overlay: JsValue) -> Result<JsValue, JsValue> {
-    with_json(&overlay, "the override", "invalid_override", |o| answer_to_js(&crate::encode_override_json(o)))
+    with_json(&overlay, "the override", "invalid_override", |o| answer_to_js(&actionguard::encode_override_json(o)))
 }
 
 /// The crate version, for audit records and support.
 #[wasm_bindgen]
 pub fn version() -> String {
-    crate::VERSION.to_string()
+    actionguard::VERSION.to_string()
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use wasm_bindgen_test::*;
@@ -317,7 +246,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn objects_and_strings_are_both_accepted() {
         let engine = Engine::new(JsValue::UNDEFINED).unwrap();
-        let obj = js_sys::JSON::parse(r#"{"authentication":{"riskAssessment":{"assessments":{"ImpossibleTravel":{"code":"impossible_travel_from_last_login"}}}}}"#).unwrap();
+        let obj = js_sys::JSON::parse(
+            r#"{"authentication":{"riskAssessment":{"assessments":{"ImpossibleTravel":{"code":"impossible_travel_from_last_login"}}}}}"#,
+        )
+        .unwrap();
         let a = engine.decide_login(obj).unwrap();
         assert_eq!(get(&a, "type").as_string().unwrap(), "success");
         assert_eq!(get(&a, "outcome").as_string().unwrap(), "challenge");
@@ -388,7 +320,7 @@ mod tests {
         let built = build_org_index(JsValue::from_str(records)).unwrap();
         assert_eq!(get(&built, "type").as_string().unwrap(), "success");
         assert!(get(&built, "index").is_object());
-        let index = OrgIndex { inner: crate::orgmap::OrgIndex::from_records_json(records).unwrap().0 };
+        let index = OrgIndex { inner: actionguard::orgmap::OrgIndex::from_records_json(records).unwrap().0 };
         assert_eq!((index.organizations(), index.domains()), (1, 1));
         let loaded = load_org_snapshot(JsValue::from_str(&index.snapshot())).unwrap();
         assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
@@ -396,9 +328,7 @@ mod tests {
         let loaded = load_org_snapshot(bytes.into()).unwrap();
         assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
         let engine = Engine::new(JsValue::UNDEFINED).unwrap();
-        let a = engine
-            .decide_organization(&index, JsValue::from_str(r#"{"user":{"email":"a@ACME.com","email_verified":true}}"#))
-            .unwrap();
+        let a = engine.decide_organization(&index, JsValue::from_str(r#"{"user":{"email":"a@ACME.com","email_verified":true}}"#)).unwrap();
         assert_eq!(get(&a, "action").as_string().unwrap(), "join");
         assert_eq!(index.lookup("x@Acme.COM").get(0).as_string().unwrap(), "org_acme");
         assert_eq!(index.lookup("not an address").length(), 0);

@@ -1,7 +1,9 @@
+// @ts-check
 'use strict';
-// What every ActionGuard Action shim does the same way (`require('actionguard/shim')`):
+// The runtime every ActionGuard Action shim shares (`require('actionguard/runtime')`):
 // load the WebAssembly once per Action instance, keep one engine, rebuilt only when the
-// POLICY secret changes, and write the audit line of a decision that could not be made.
+// POLICY secret changes, apply the answers' cache writes, the fail mode of a decision
+// that could not be made (one table for every trigger), and the audit trail.
 // Plain JavaScript that loads the WebAssembly only when first asked, so that a module
 // that fails to load becomes an error with a code (and the fail mode), not a broken Action.
 
@@ -11,6 +13,29 @@ const zlib = require('node:zlib');
 const WASM_FETCH_TIMEOUT_MS = 5000;
 const FAIL_MODES = new Set(['allow', 'challenge', 'deny']);
 
+// Types (checked by `tsc --checkJs`): the module's own are in actionguard.d.ts beside this file.
+/** @typedef {typeof import('./actionguard.js')} ActionGuard The module: `Engine`, `buildOrgIndex`... */
+/** @typedef {import('./actionguard.js').Engine} Engine */
+/** @typedef {import('./actionguard.js').FailMode} FailMode */
+/** @typedef {import('./actionguard.js').Outcome} Outcome */
+/** @typedef {import('./actionguard.js').CacheWrite} CacheWrite */
+/**
+ * @template T
+ * @typedef {import('./actionguard.js').Answer<T>} Answer
+ */
+/**
+ * @template T
+ * @typedef {import('./actionguard.js').Success<T>} Success
+ */
+/** @typedef {Record<string, string>} Secrets `event.secrets`: the Action's secrets, by name. */
+/** @typedef {'post-login' | 'pre-user-registration' | 'credentials-exchange' | 'post-user-registration'} Trigger */
+/** @typedef {{ log(line: string): void, flush(): Promise<void> }} AuditTrail What `auditTrail` returns. */
+
+/**
+ * @param {string} code
+ * @param {string} message
+ * @param {unknown} [cause]
+ */
 function fail(code, message, cause) {
   return Object.assign(new Error(message), { code, cause });
 }
@@ -20,24 +45,36 @@ function fail(code, message, cause) {
 //   cold start); if the filesystem refuses (Auth0 documents nothing about file reads
 //   inside an Action), the embedded form takes over;
 // - ACTIONGUARD_WASM=embedded: the .wasm inside the package's JavaScript (gzip, base64),
-//   no file read beyond `require` (about 120 ms more at cold start, to inflate it);
+//   no file read beyond `require` (a slower cold start: it is inflated first);
 // - ACTIONGUARD_WASM_URL: fetched once per instance and instantiated only if its SHA-256
 //   is ACTIONGUARD_WASM_SHA256 (the .wasm as published, raw or gzip).
+/** @type {Map<string, Promise<ActionGuard>>} */
 const loaded = new Map();
 const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR']);
 
+/**
+ * @param {Secrets | undefined} secrets
+ * @returns {ActionGuard | Promise<ActionGuard>}
+ */
 function loadForm(secrets) {
   const url = secrets?.ACTIONGUARD_WASM_URL;
   if (url) return fetchVerified(String(url), String(secrets.ACTIONGUARD_WASM_SHA256 || ''));
+  // @ts-ignore: embedded.js and actionguard_factory.js are generated into pkg/ (scripts/package-forms.js).
   if (secrets?.ACTIONGUARD_WASM === 'embedded') return require('./embedded.js');
   try {
     return require('./actionguard.js');
   } catch (err) {
+    // @ts-ignore: generated, as above.
     if (FS_ERRORS.has(err?.code)) return require('./embedded.js');
     throw err;
   }
 }
 
+/**
+ * @param {string} url
+ * @param {string} sha256
+ * @returns {Promise<ActionGuard>}
+ */
 async function fetchVerified(url, sha256) {
   if (!/^[0-9a-f]{64}$/i.test(sha256)) throw fail('wasm_integrity', 'ACTIONGUARD_WASM_SHA256 must be the hex SHA-256 of the published .wasm');
   if (!/^https:\/\//.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)) throw fail('wasm_integrity', 'ACTIONGUARD_WASM_URL must be https');
@@ -53,6 +90,7 @@ async function fetchVerified(url, sha256) {
     throw fail('wasm_integrity', 'the fetched WebAssembly does not match ACTIONGUARD_WASM_SHA256');
   }
   const bytes = body[0] === 0x1f && body[1] === 0x8b ? zlib.gunzipSync(body) : body;
+  // @ts-ignore: generated, as above.
   return require('./actionguard_factory.js')(bytes);
 }
 
@@ -60,6 +98,8 @@ async function fetchVerified(url, sha256) {
  * The ActionGuard module (Engine, buildOrgIndex, ...) for these secrets, loaded once per
  * instance and form. Resolves, or rejects with `code` load_failed, wasm_unavailable or
  * wasm_integrity; a failed load is tried again by the next execution.
+ * @param {Secrets | undefined} secrets
+ * @returns {Promise<ActionGuard>}
  */
 function load(secrets) {
   const key = secrets?.ACTIONGUARD_WASM_URL ? `url:${secrets.ACTIONGUARD_WASM_URL}:${secrets.ACTIONGUARD_WASM_SHA256}` : secrets?.ACTIONGUARD_WASM === 'embedded' ? 'embedded' : 'file';
@@ -74,16 +114,26 @@ function load(secrets) {
   return pending;
 }
 
-/** Auth0 always passes an object; anything else is refused as a classified input error. */
+/**
+ * Auth0 always passes an object; anything else is refused as a classified input error.
+ * @param {any} event
+ * @returns {any}
+ */
 function eventOrThrow(event) {
   if (event === null || event === undefined) throw Object.assign(new Error('the Action was given no event'), { code: 'invalid_event' });
   return event;
 }
 
-/** A function `async (secrets) => Engine` that reuses the engine while POLICY is unchanged. */
+/**
+ * A function `async (secrets) => Engine` that reuses the engine while POLICY is unchanged.
+ * @returns {(secrets: Secrets | undefined) => Promise<Engine>}
+ */
 function engineCache() {
+  /** @type {Engine | undefined} */
   let engine;
+  /** @type {string | undefined} */
   let builtFor;
+  /** @type {ActionGuard | undefined} */
   let builtWith;
   return async (secrets) => {
     const core = await load(secrets);
@@ -100,10 +150,15 @@ function engineCache() {
 /**
  * The fail mode to apply before an engine exists (the WebAssembly did not load): the
  * POLICY secret's `fail_mode` when it says one, else `challenge`. Never throws, whatever
- * the event is. Every execution asks, so the answer is kept per POLICY text: parsing a
- * large policy (or throwing on an absent one) on every login was 9% of a replayed login.
+ * the event is. Every execution asks, so the answer is kept per POLICY text rather than
+ * parsing a large policy (or throwing on an absent one) on every login.
  */
+/** @type {{ policy: string | undefined, mode: FailMode }} */
 let failModeFor = { policy: undefined, mode: 'challenge' };
+/**
+ * @param {any} event
+ * @returns {FailMode}
+ */
 function failModeOf(event) {
   try {
     const policy = event.secrets.POLICY;
@@ -115,6 +170,10 @@ function failModeOf(event) {
   }
 }
 
+/**
+ * @param {string} policy
+ * @returns {FailMode}
+ */
 function failModeIn(policy) {
   try {
     const mode = JSON.parse(policy).fail_mode;
@@ -124,13 +183,76 @@ function failModeIn(policy) {
   }
 }
 
-/** Throws a failure answer as an Error carrying its code and path; returns a success. */
+/**
+ * Applies an answer's `api.cache` writes (the core names the keys and the values).
+ * @param {any} api
+ * @param {CacheWrite[] | undefined} writes
+ */
+function applyCache(api, writes) {
+  for (const write of writes ?? []) api.cache.set(write.key, write.value, write.ttl_ms === undefined ? undefined : { ttl: write.ttl_ms });
+}
+
+const SIGNUP_UNAVAILABLE = 'We could not complete your sign-up right now. Please try again in a few minutes.';
+const M2M_UNAVAILABLE = 'The token service is temporarily unavailable. Retry later.';
+
+// What each trigger does when ActionGuard cannot decide, by the fail mode in force.
+// A sign-up and a machine-to-machine token have no second factor, so `challenge`
+// refuses them; post-user-registration runs after the user exists and refuses nothing.
+/** @type {Record<Trigger, Record<FailMode, { outcome: Outcome, apply?: (api: any) => void }>>} */
+const FAIL_MODE_TABLE = {
+  'post-login': {
+    allow: { outcome: 'allow' },
+    challenge: { outcome: 'challenge', apply: (api) => api.multifactor.enable('any', { allowRememberBrowser: false }) },
+    deny: { outcome: 'deny', apply: (api) => api.access.deny('actionguard_unavailable: access denied by security policy') },
+  },
+  'pre-user-registration': {
+    allow: { outcome: 'allow' },
+    challenge: { outcome: 'deny', apply: (api) => api.access.deny('actionguard_unavailable', SIGNUP_UNAVAILABLE) },
+    deny: { outcome: 'deny', apply: (api) => api.access.deny('actionguard_unavailable', SIGNUP_UNAVAILABLE) },
+  },
+  'credentials-exchange': {
+    allow: { outcome: 'allow' },
+    challenge: { outcome: 'deny', apply: (api) => api.access.deny('server_error', M2M_UNAVAILABLE) },
+    deny: { outcome: 'deny', apply: (api) => api.access.deny('server_error', M2M_UNAVAILABLE) },
+  },
+  'post-user-registration': { allow: { outcome: 'allow' }, challenge: { outcome: 'allow' }, deny: { outcome: 'allow' } },
+};
+
+/**
+ * An execution ActionGuard could not decide: audits the failure and applies the trigger's
+ * row of the fail-mode table for `failMode` (an unknown mode is `challenge`).
+ * @param {Trigger} trigger
+ * @param {FailMode} failMode
+ * @param {any} event
+ * @param {any} api
+ * @param {AuditTrail} audit
+ * @param {unknown} err
+ */
+function applyFailMode(trigger, failMode, event, api, audit, err) {
+  const row = FAIL_MODE_TABLE[trigger];
+  const entry = row[FAIL_MODES.has(failMode) ? failMode : 'challenge'];
+  audit.log(failureLine(trigger, event, err, { outcome: entry.outcome, fail_mode: true }));
+  entry.apply?.(api);
+}
+
+/**
+ * Throws a failure answer as an Error carrying its code and path; returns a success.
+ * @template T
+ * @param {Answer<T>} answer
+ * @returns {Success<T>}
+ */
 function orThrow(answer) {
   if (answer.type !== 'success') throw Object.assign(new Error(answer.errors[0].message), answer.errors[0]);
   return answer;
 }
 
-/** An audit line written by a shim (the core writes those of its decisions). */
+/**
+ * An audit line written by a shim (the core writes those of its decisions).
+ * @param {string} trigger
+ * @param {any} event
+ * @param {Record<string, unknown>} fields
+ * @returns {string}
+ */
 function auditLine(trigger, event, fields) {
   return JSON.stringify({ actionguard_audit: 1, trigger, tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null, ...fields });
 }
@@ -138,6 +260,11 @@ function auditLine(trigger, event, fields) {
 /**
  * The audit line for an execution ActionGuard could not decide. Only the error's
  * code, field path and HTTP status are kept: messages may quote event values.
+ * @param {string} trigger
+ * @param {any} event
+ * @param {any} err
+ * @param {Record<string, unknown>} fields
+ * @returns {string}
  */
 function failureLine(trigger, event, err, fields) {
   // A trap (a Rust panic, out of memory) is a defect to fix, whatever the input was.
@@ -153,8 +280,12 @@ const AUDIT_WEBHOOK_BUDGET_MS = 300;
  * (Auth0 real-time logs and log streams) and keeps it; `flush()` posts the lines
  * (newline-delimited JSON, signed with AUDIT_WEBHOOK_SECRET when set) to
  * AUDIT_WEBHOOK_URL within a small budget, and never throws.
+ * @param {any} event
+ * @param {{ log(line: string): void }} actionConsole
+ * @returns {AuditTrail}
  */
 function auditTrail(event, actionConsole) {
+  /** @type {string[]} */
   const lines = [];
   const secrets = event?.secrets || {};
   return {
@@ -166,6 +297,7 @@ function auditTrail(event, actionConsole) {
       const url = secrets.AUDIT_WEBHOOK_URL;
       if (!url || lines.length === 0) return;
       const body = `${lines.join('\n')}\n`;
+      /** @type {Record<string, string>} */
       const headers = { 'content-type': 'application/x-ndjson' };
       if (secrets.AUDIT_WEBHOOK_SECRET) {
         headers['x-actionguard-signature'] = `sha256=${require('node:crypto').createHmac('sha256', secrets.AUDIT_WEBHOOK_SECRET).update(body).digest('hex')}`;
@@ -179,4 +311,4 @@ function auditTrail(event, actionConsole) {
   };
 }
 
-module.exports = { load, engineCache, eventOrThrow, failModeOf, orThrow, auditLine, failureLine, auditTrail };
+module.exports = { load, engineCache, eventOrThrow, failModeOf, orThrow, applyCache, applyFailMode, FAIL_MODE_TABLE, auditLine, failureLine, auditTrail };

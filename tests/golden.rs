@@ -1,6 +1,8 @@
 //! Data-driven golden tests: every `tests/golden/*.json` file is a context, an
 //! optional policy, the trigger (post-login unless it says otherwise) and the
 //! answer expected, so the cases double as documentation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //!
 //! A case's `expect` is compared against the answer's JSON: each key present in
 //! `expect` must match exactly; `reasons` and `warnings` compare as code lists.
@@ -9,14 +11,11 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::Engine;
+use actionguard::Engine;
 
 fn codes(v: &Value, key: &str) -> Value {
     Value::Array(
-        v.get(key)
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(|r| r.get("code").cloned()).collect())
-            .unwrap_or_default(),
+        v.get(key).and_then(Value::as_array).map(|items| items.iter().filter_map(|r| r.get("code").cloned()).collect()).unwrap_or_default(),
     )
 }
 
@@ -92,4 +91,3 @@ fn golden_cases() {
     let failures: Vec<String> = paths.iter().filter_map(|p| run_case(p).err()).collect();
     assert!(failures.is_empty(), "{} golden case(s) failed:\n{}", failures.len(), failures.join("\n\n"));
 }
-

@@ -1,0 +1,361 @@
+'use strict';
+// The typed contract: the package's declarations (wasm/actionguard.d.ts, shipped as
+// pkg/actionguard.d.ts) against real answers. Every golden case, organization decisions,
+// an LLM escalation, the explanation, the policy tooling and failure answers run through
+// the package as users load it; each answer (and each audit line, parsed) is written as an
+// object literal assigned to its declared type in a temporary .ts file, which TypeScript
+// checks with `strict`. Object literals get excess-property checks, so a field the Rust
+// side writes and the declarations lack fails, as does a required field it no longer
+// writes, or a value of another type. Last, js/ and the shims (`// @ts-check`) are
+// type-checked against the declarations. typescript and @types/node are devDependencies
+// of actions-js.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ACTIONS_DIR = path.resolve(__dirname, '..');
+const REPO = path.resolve(ACTIONS_DIR, '..');
+const GOLDEN = path.join(REPO, 'tests', 'golden');
+
+const ag = require('actionguard');
+
+/** TypeScript as actions-js resolves it, or null when it is not installed. */
+function typescript() {
+  try {
+    return require('typescript');
+  } catch (err) {
+    if (err?.code === 'MODULE_NOT_FOUND' && /'typescript'/.test(err.message)) return null;
+    throw err;
+  }
+}
+
+function requireTypescript() {
+  const ts = typescript();
+  if (!ts) assert.fail('TypeScript is not installed: it is a devDependency of actions-js (run `npm ci` in actions-js); the contract test needs it');
+  return ts;
+}
+
+const TRIGGERS = {
+  'post-login': { decide: 'decideLogin', answer: 'LoginAnswer', context: 'LoginContext' },
+  'pre-user-registration': { decide: 'decideSignup', answer: 'SignupAnswer', context: 'SignupContext' },
+  'credentials-exchange': { decide: 'decideCredentials', answer: 'CredentialsAnswer', context: 'CredentialsContext' },
+};
+
+const NOW = Date.UTC(2025, 0, 15, 9, 30);
+
+const ORG_RECORDS = [
+  { id: 'org_acme', name: 'acme', metadata: { ag_roles: 'rol_member' }, discovery_domains: [{ domain: 'acme.com', status: 'verified', use_for_organization_discovery: true }] },
+  { id: 'org_globex', name: 'globex', discovery_domains: [{ domain: 'globex.com', status: 'pending', use_for_organization_discovery: true }] },
+  { id: 'org_initech', name: 'initech', metadata: { ag_domains: 'initech.example' }, discovery_domains: [{ domain: 'initech.com', status: 'verified', use_for_organization_discovery: true }] },
+  { name: 'no id: skipped with a warning', discovery_domains: [] },
+];
+
+const ORG_POLICY = { version: 1, organizations: { self_serve: true }, llm: { enabled: true, organizations: true } };
+
+const TOOLING_POLICY = {
+  version: 1,
+  fail_mode: 'deny',
+  m2m: { require_listed: true, clients: { cli_batch: { networks: ['10.0.0.0/8'], scopes: ['read:reports'] } } },
+  tiers: { strict: { mfa: { mode: 'always' }, thresholds: { challenge: 0.3 } } },
+};
+
+/** An OpenAI-style completion whose answer is `content`. */
+function completion(content) {
+  return JSON.stringify({ id: 'c', choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(content) }, finish_reason: 'stop' }] });
+}
+
+/**
+ * Every value to check, by the declared type it must be: answers (with their audit
+ * records), getters, and the inputs that produced them.
+ */
+function collect() {
+  const checks = [];
+  const add = (label, type, value, { fresh = true } = {}) => checks.push({ label, type, value, fresh });
+  const answer = (label, type, value) => {
+    assert.ok(value && (value.type === 'success' || value.type === 'failure'), `${label}: not an answer: ${JSON.stringify(value)}`);
+    add(label, type, value);
+    if (value.type === 'success' && typeof value.audit === 'string') add(`${label}, audit`, 'AuditRecord', JSON.parse(value.audit));
+    return value;
+  };
+
+  // Every golden case, with its policy and trigger; its context is checked against the
+  // declared input too (not as a fresh literal: Auth0's events carry more than the core reads).
+  const goldens = fs.readdirSync(GOLDEN).filter((f) => f.endsWith('.json')).sort();
+  assert.ok(goldens.length > 0, `no golden case in ${GOLDEN}`);
+  for (const file of goldens) {
+    const golden = JSON.parse(fs.readFileSync(path.join(GOLDEN, file), 'utf8'));
+    const trigger = TRIGGERS[golden.trigger ?? 'post-login'];
+    assert.ok(trigger, `${file}: unknown trigger ${golden.trigger}`);
+    const engine = new ag.Engine(golden.policy);
+    const a = answer(`golden ${file}`, trigger.answer, engine[trigger.decide](golden.context));
+    if (golden.expect?.type) assert.equal(a.type, golden.expect.type, `${file}: ${JSON.stringify(a)}`);
+    if (a.type === 'success') add(`golden ${file}, context`, trigger.context, golden.context, { fresh: false });
+    if (golden.policy) add(`golden ${file}, policy`, 'PolicyDocument', golden.policy, { fresh: false });
+    if (trigger.decide === 'decideLogin') answer(`golden ${file}, explained`, 'ExplanationAnswer', engine.explainLogin(golden.context));
+  }
+
+  // Post-login with what the goldens lack: discovery asked for, a history written, claims.
+  const engine = new ag.Engine();
+  const login = {
+    tenant: { id: 'tenant-1' },
+    user: { user_id: 'auth0|1', email: 'sam@acme.com', enrolledFactors: [{ type: 'otp' }] },
+    stats: { logins_count: 1 },
+    request: { ip: '203.0.113.9', asn: '64500', user_agent: 'Mozilla/5.0', geoip: { countryCode: 'NL', latitude: 52.37, longitude: 4.9 } },
+    authentication: { riskAssessment: { confidence: 'high', assessments: { NewDevice: { code: 'match', confidence: 'high' } } }, methods: [{ name: 'pwd', timestamp: '2025-01-15T09:29:00Z' }] },
+    history: null,
+    discovery: { available: true, marker: null },
+    llm: { available: false },
+    now_ms: NOW,
+  };
+  add('login context', 'LoginContext', login);
+  const discovered = answer('login asking for discovery', 'LoginAnswer', engine.decideLogin(login));
+  assert.equal(discovered.type, 'success');
+  assert.ok(discovered.discovery && discovered.history, 'the login asks for discovery and writes a history');
+  answer('login explained', 'ExplanationAnswer', engine.explainLogin(login));
+
+  // An escalation, then the decision again with the LLM's answer.
+  const escalating = JSON.parse(fs.readFileSync(path.join(GOLDEN, '26-llm-ambiguous-escalates.json'), 'utf8'));
+  const llmEngine = new ag.Engine(escalating.policy);
+  const first = answer('escalating login', 'LoginAnswer', llmEngine.decideLogin({ ...escalating.context, now_ms: NOW }));
+  assert.ok(first.type === 'success' && first.escalation && first.cache?.length, 'an escalation with its rate-limit write');
+  add('escalation', 'Escalation', first.escalation);
+  const response = completion({ decision: first.escalation.options[0], confidence: 0.9, rationale: 'known network' });
+  answer('escalated login, answered', 'LoginAnswer', llmEngine.decideLogin({ ...escalating.context, now_ms: NOW, llm: { ...escalating.context.llm, response } }));
+  answer('escalated login, timed out', 'LoginAnswer', llmEngine.decideLogin({ ...escalating.context, now_ms: NOW, llm: { ...escalating.context.llm, failure: 'timeout' } }));
+
+  // Organization discovery.
+  add('organization records', 'OrgRecord[]', ORG_RECORDS);
+  add('organization policy', 'PolicyDocument', ORG_POLICY);
+  const built = answer('buildOrgIndex', 'OrgIndexAnswer', ag.buildOrgIndex(ORG_RECORDS));
+  assert.ok(built.type === 'success' && built.warnings.length > 0, 'the record without an id is skipped with a warning');
+  const index = built.index;
+  answer('loadOrgSnapshot (text)', 'OrgIndexAnswer', ag.loadOrgSnapshot(index.snapshot()));
+  answer('loadOrgSnapshot (bytes)', 'OrgIndexAnswer', ag.loadOrgSnapshot(Buffer.from(index.snapshot())));
+  add('OrgIndex.lookup', 'string[]', index.lookup('a@acme.com'));
+  add('OrgIndex.organizations', 'number', index.organizations);
+  add('OrgIndex.domains', 'number', index.domains);
+  add('OrgIndex.snapshot', 'string', index.snapshot());
+  const orgEngine = new ag.Engine(ORG_POLICY);
+  const user = (email, verified) => ({ user_id: 'auth0|7', email, email_verified: verified, app_metadata: { department: 'sales' } });
+  const orgContexts = {
+    join: { tenant: { id: 'tenant-1' }, user: user('a@acme.com', true), connection: { name: 'Username-Password-Authentication' }, now_ms: NOW },
+    invite: { user: user('a@acme.com', false), now_ms: NOW },
+    suggest: { user: user('a@globex.com', true), member_of: [], now_ms: NOW },
+    complete_roles: { user: user('a@acme.com', true), member_of: ['org_acme'], complete_join: true, now_ms: NOW },
+    anomaly: { user: user('a@acme.com', true), member_of: ['org_globex', 'org_initech'], now_ms: NOW },
+    create_for_approval: { user: user('founder@newco.io', true), now_ms: NOW },
+    none: { user: user('someone@gmail.com', true) },
+  };
+  for (const [action, context] of Object.entries(orgContexts)) {
+    add(`organization context (${action})`, 'OrgContext', context);
+    const decided = answer(`organization decision (${action})`, 'OrganizationAnswer', orgEngine.decideOrganization(index, context));
+    assert.equal(decided.type, 'success');
+    if (action !== 'anomaly') assert.equal(decided.action, action, JSON.stringify(decided));
+  }
+  const suggestLlm = { ...orgContexts.suggest, llm: { available: true, model: 'gpt-4o-mini' } };
+  const asked = answer('organization suggestion, escalating', 'OrganizationAnswer', orgEngine.decideOrganization(index, suggestLlm));
+  assert.ok(asked.type === 'success' && asked.escalation, 'a suggestion escalates');
+  const chosen = completion({ decision: asked.escalation.options[0], confidence: 0.95, rationale: 'pending claim of the exact domain' });
+  answer('organization suggestion, answered', 'OrganizationAnswer', orgEngine.decideOrganization(index, { ...suggestLlm, llm: { ...suggestLlm.llm, response: chosen } }));
+
+  // The policy tooling.
+  add('tooling policy', 'PolicyDocument', TOOLING_POLICY);
+  answer('validatePolicy', 'PolicySummaryAnswer', ag.validatePolicy(TOOLING_POLICY));
+  answer('validatePolicy (embedded default)', 'PolicySummaryAnswer', ag.validatePolicy('{"version":1}'));
+  answer('effectivePolicy (tier and override)', 'EffectivePolicyAnswer', ag.effectivePolicy(TOOLING_POLICY, { ag_tier: 'strict', ag_policy: 'thresholds.deny=0.8' }));
+  const rejected = answer('effectivePolicy (a rejected layer)', 'EffectivePolicyAnswer', ag.effectivePolicy(TOOLING_POLICY, { ag_tier: 'unknown' }));
+  assert.ok(rejected.type === 'success' && rejected.rejected.length > 0);
+  const override = { thresholds: { challenge: 0.3 }, countries: { deny: ['KP', 'IR'] } };
+  add('override', 'PolicyLayer', override);
+  answer('encodeOverride', 'EncodedOverrideAnswer', ag.encodeOverride(override));
+  const longOverride = { networks: { deny: Array.from({ length: 30 }, (_, i) => `198.51.${i}.0/24`) } };
+  const long = answer('encodeOverride (two values)', 'EncodedOverrideAnswer', ag.encodeOverride(longOverride));
+  assert.ok(long.type === 'success' && long.ag_policy_2, 'a long override takes two values');
+  answer('encodeOverride (empty)', 'EncodedOverrideAnswer', ag.encodeOverride({}));
+
+  // Failures.
+  const failures = [
+    ['decideLogin', 'LoginAnswer', () => engine.decideLogin('{"user": ')],
+    ['decideLogin (undefined)', 'LoginAnswer', () => engine.decideLogin(undefined)],
+    ['decideSignup', 'SignupAnswer', () => engine.decideSignup({ user: { email: 7 } })],
+    ['decideCredentials', 'CredentialsAnswer', () => engine.decideCredentials('[')],
+    ['decideOrganization', 'OrganizationAnswer', () => orgEngine.decideOrganization(index, { member_of: 'org_acme' })],
+    ['explainLogin', 'ExplanationAnswer', () => engine.explainLogin('nope')],
+    ['buildOrgIndex', 'OrgIndexAnswer', () => ag.buildOrgIndex('nope')],
+    ['loadOrgSnapshot', 'OrgIndexAnswer', () => ag.loadOrgSnapshot('nope')],
+    ['loadOrgSnapshot (neither text nor bytes)', 'OrgIndexAnswer', () => ag.loadOrgSnapshot(42)],
+    ['validatePolicy', 'PolicySummaryAnswer', () => ag.validatePolicy({ version: 1, fail_mode: 'panic' })],
+    ['effectivePolicy', 'EffectivePolicyAnswer', () => ag.effectivePolicy('{', {})],
+    ['encodeOverride', 'EncodedOverrideAnswer', () => ag.encodeOverride({ thresholds: { challenge: 2 } })],
+  ];
+  for (const [label, type, call] of failures) {
+    const failed = answer(`${label}, failure`, type, call());
+    assert.equal(failed.type, 'failure', `${label}: ${JSON.stringify(failed)}`);
+  }
+
+  // The getters.
+  const rejectedPolicy = new ag.Engine({ version: 1, fail_mode: 'panic' });
+  add('Engine.policyErrors', 'Issue[]', rejectedPolicy.policyErrors);
+  assert.ok(rejectedPolicy.policyErrors.length > 0);
+  add('Engine.policyErrors (none)', 'Issue[]', engine.policyErrors);
+  add('Engine.cacheKeys', 'CacheKeys', engine.cacheKeys);
+  add('Engine.failMode', 'FailMode', new ag.Engine(TOOLING_POLICY).failMode);
+  add('version()', 'string', ag.version());
+  add('memoryBytes()', 'number', ag.memoryBytes());
+  return { checks, loginSuccess: discovered };
+}
+
+const INDEX_PLACEHOLDER = '__actionguard_org_index__';
+
+/** A value as a TypeScript expression: JSON, with an index object standing for itself. */
+function literal(value, indent = 2) {
+  const json = JSON.stringify(value, (_, v) => (v instanceof ag.OrgIndex ? INDEX_PLACEHOLDER : v), indent);
+  return json.replaceAll(JSON.stringify(INDEX_PLACEHOLDER), 'anIndex');
+}
+
+/**
+ * The .ts text: one `const` per value, assigned an object literal, so excess-property
+ * checks apply; inputs that may carry more than the core reads (Auth0's events) are
+ * checked against `Loose<T>`, the same type with any extra key allowed at every level.
+ * Three deliberate mistakes must fail, so a contract checked against `any` cannot pass.
+ * Returns the text and, by line, the label of the check written there.
+ */
+function tsSource(specifier, checks, loginSuccess) {
+  const lines = [
+    `import type * as ag from ${JSON.stringify(specifier)};`,
+    'declare const anIndex: ag.OrgIndex;',
+    'type Loose<T> = T extends readonly unknown[] ? { [K in keyof T]: Loose<T[K]> } : T extends object ? { [K in keyof T]: Loose<T[K]> } & { [extra: string]: unknown } : T;',
+  ];
+  const labels = [];
+  const emit = (label, text) => {
+    const start = lines.length;
+    lines.push(`// ${label.replace(/\n/g, ' ')}`, ...text.split('\n'));
+    for (let i = start; i < lines.length; i++) labels[i] = label;
+  };
+  const typeName = (type) => (/^(string|number)(\[\])?$/.test(type) ? type : `ag.${type}`);
+  checks.forEach(({ label, type, value, fresh }, i) => {
+    emit(`${type}: ${label}`, `const c${i}: ${fresh ? typeName(type) : `Loose<${typeName(type)}>`} = ${literal(value)};`);
+  });
+  // On one line each: `@ts-expect-error` covers the line after it.
+  const missing = { ...loginSuccess };
+  delete missing.reasons;
+  emit('self-check: an undeclared field must fail', `// @ts-expect-error\nconst x0: ag.LoginAnswer = ${literal({ ...loginSuccess, outcom: 'allow' }, 0)};`);
+  emit('self-check: a missing required field must fail', `// @ts-expect-error\nconst x1: ag.LoginAnswer = ${literal(missing, 0)};`);
+  emit('self-check: a wrong type must fail', `// @ts-expect-error\nconst x2: ag.LoginAnswer = ${literal({ ...loginSuccess, score: String(loginSuccess.score) }, 0)};`);
+  return { text: `${lines.join('\n')}\n`, labels };
+}
+
+const COMPILER_OPTIONS = (ts) => ({
+  strict: true,
+  noEmit: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.Node16,
+  moduleResolution: ts.ModuleResolutionKind.Node16,
+  // No DOM and no @types: the declarations must stand on the language's own library.
+  lib: ['lib.es2022.d.ts'],
+  types: [],
+  skipLibCheck: false,
+});
+
+/** The declarations file `import 'actionguard'` resolves to from actions-js, as TypeScript resolves it. */
+function declarations(ts) {
+  const resolved = ts.resolveModuleName('actionguard', path.join(ACTIONS_DIR, 'index.ts'), COMPILER_OPTIONS(ts), ts.sys).resolvedModule;
+  assert.ok(resolved, 'TypeScript does not resolve `actionguard` from actions-js: is the package installed (npm ci) and does its package.json name `types`?');
+  assert.equal(resolved.extension, '.d.ts', `\`actionguard\` resolves to ${resolved.resolvedFileName}, not to declarations`);
+  return resolved.resolvedFileName;
+}
+
+test('the package ships the hand-written declarations as its types', () => {
+  const pkgDir = path.dirname(require.resolve('actionguard/package.json', { paths: [ACTIONS_DIR] }));
+  const pj = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  assert.equal(pj.types, 'actionguard.d.ts');
+  assert.ok(pj.files.includes('actionguard.d.ts'), `package.json files: ${pj.files}`);
+  const shipped = fs.readFileSync(path.join(pkgDir, 'actionguard.d.ts'), 'utf8');
+  const source = fs.readFileSync(path.join(REPO, 'wasm', 'actionguard.d.ts'), 'utf8');
+  assert.ok(shipped === source, 'pkg/actionguard.d.ts is not wasm/actionguard.d.ts: rebuild the package (scripts/build)');
+  assert.equal(typeof require('actionguard/runtime').load, 'function', 'actionguard/runtime is part of the package');
+});
+
+test('every export and every class member of the module is declared, and nothing more', () => {
+  const ts = requireTypescript();
+  const file = declarations(ts);
+  const program = ts.createProgram([file], COMPILER_OPTIONS(ts));
+  const checker = program.getTypeChecker();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(file));
+  const exported = checker.getExportsOfModule(moduleSymbol);
+  const values = exported.filter((s) => s.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class)).map((s) => s.name).sort();
+  // `start` is wasm-bindgen's export of the instantiation hook (`#[wasm_bindgen(start)]`),
+  // which the module runs itself as it loads: not part of the contract.
+  const runtime = Object.keys(ag).filter((name) => !name.startsWith('__') && name !== 'start').sort();
+  assert.deepEqual(values, runtime, 'the declared functions and classes are not what the module exports');
+  for (const name of ['Engine', 'OrgIndex']) {
+    const symbol = exported.find((s) => s.name === name);
+    const declared = checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))
+      .filter((p) => !(ts.getCombinedModifierFlags(p.valueDeclaration) & ts.ModifierFlags.Private))
+      .map((p) => p.name).filter((n) => !n.startsWith('__@')).sort();
+    const members = Object.getOwnPropertyNames(ag[name].prototype).filter((n) => n !== 'constructor' && !n.startsWith('__')).sort();
+    assert.deepEqual(declared, members, `the declared members of ${name} are not the class's`);
+  }
+});
+
+test('real answers, audit records and inputs type-check against the declarations (strict)', (t) => {
+  const ts = requireTypescript();
+  const file = declarations(ts);
+  const { checks, loginSuccess } = collect();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-contract-'));
+  const source = path.join(dir, 'contract.ts');
+  const { text, labels } = tsSource(file.replace(/\.d\.ts$/, ''), checks, loginSuccess);
+  fs.writeFileSync(source, text);
+  const program = ts.createProgram([source], COMPILER_OPTIONS(ts));
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  const report = diagnostics.map((d) => {
+    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
+    if (!d.file) return `TS${d.code}: ${message}`;
+    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
+    const where = d.file.fileName === source ? labels[line] ?? `${source}:${line + 1}` : `${d.file.fileName}:${line + 1}`;
+    return `${where}\n  TS${d.code}: ${message}`;
+  });
+  if (report.length === 0) fs.rmSync(dir, { recursive: true, force: true });
+  t.diagnostic(`${checks.length} values checked`);
+  assert.deepEqual(report, [], `the declarations do not describe the answers (${report.length} diagnostics; the checked file is kept at ${source}):\n${report.join('\n')}`);
+});
+
+test('the runtime and the shims type-check against the declarations (// @ts-check)', () => {
+  const ts = requireTypescript();
+  let typeRoots;
+  try {
+    typeRoots = [path.dirname(path.dirname(require.resolve('@types/node/package.json', { paths: [ACTIONS_DIR] })))];
+  } catch {
+    assert.fail('@types/node is not installed: it is a devDependency of actions-js beside typescript (run `npm ci` in actions-js); the runtime uses Node APIs');
+  }
+  const jsDir = path.join(REPO, 'js');
+  const files = [
+    ...fs.readdirSync(jsDir).filter((f) => f.endsWith('.js')).map((f) => path.join(jsDir, f)),
+    ...fs.readdirSync(ACTIONS_DIR).filter((f) => f.endsWith('.js')).map((f) => path.join(ACTIONS_DIR, f)),
+  ];
+  // The sources as the package lays them out: js/ beside the declarations (`./actionguard.js`
+  // in js/ is wasm/actionguard.d.ts), and `actionguard/<name>` from a shim is js/<name>.js.
+  const program = ts.createProgram(files, {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    types: ['node'],
+    typeRoots,
+    skipLibCheck: true,
+    rootDirs: [jsDir, path.join(REPO, 'wasm')],
+    paths: { actionguard: [path.join(REPO, 'wasm', 'actionguard.d.ts')], 'actionguard/*': [path.join(jsDir, '*')] },
+  });
+  const report = ts.getPreEmitDiagnostics(program).map((d) => {
+    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
+    if (!d.file) return `TS${d.code}: ${message}`;
+    const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+    return `${path.relative(REPO, d.file.fileName)}:${line + 1}:${character + 1} TS${d.code}: ${message}`;
+  });
+  assert.deepEqual(report, [], `tsc --checkJs reports ${report.length} problems:\n${report.join('\n')}`);
+});

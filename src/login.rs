@@ -1,0 +1,287 @@
+//! The post-login decision: the login's risk (rules, Auth0's `riskAssessment`,
+//! the user's history, the embedded model) under the organization's layers,
+//! the policy's thresholds and floors, an LLM escalation for an ambiguous score,
+//! the history to write back, and the audit record.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::answer::{Answer, Issue};
+use crate::audit::{self, AuditLlm};
+use crate::context::LoginContext;
+use crate::decision::{self, Decision, LoginDecision, Outcome, TokenClaim};
+use crate::signals::Floor;
+use crate::{clock, llm, orgmap, risk, Engine, Policy};
+
+impl Engine {
+    /// The user's history as this login finds it (a pending observation
+    /// confirmed by its MFA is learned first), and the login's risk. The flag
+    /// says the history already differs from what is stored (confirmed, or
+    /// rebuilt from garbage, which must not stay) and must be written back.
+    fn assess(&self, ctx: &LoginContext, warnings: &mut Vec<Issue>) -> (risk::History, bool, risk::RiskAssessment) {
+        let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref().map(|h| h.text()));
+        let reset = history_warning.is_some();
+        warnings.extend(history_warning);
+        let changed = history.confirm_pending(ctx.mfa_completed_at()) || reset;
+        let env = risk::Environment {
+            hosting_asns: self.hosting_asns,
+            deny_networks: &self.deny_networks,
+            allow_networks: &self.allow_networks,
+            deny_countries: &self.policy.countries.deny,
+        };
+        let risk = risk::assess(ctx, &history, &env, risk::model::embedded());
+        (history, changed, risk)
+    }
+
+    /// The post-login decision for a context given as JSON text.
+    pub fn decide_login_json(&self, context_json: &str) -> Answer<LoginDecision> {
+        match LoginContext::from_json(context_json) {
+            Ok((ctx, warnings)) => self.decide_login(&ctx, warnings),
+            Err(err) => Answer::failure(err),
+        }
+    }
+
+    pub fn decide_login(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
+        let meta = ctx.organization.as_ref().and_then(|o| o.metadata.as_ref());
+        if let Some((engine, rejected)) = self.layered_for(meta) {
+            warnings.extend(rejected);
+            return engine.decide_login_on_layers(ctx, warnings);
+        }
+        self.decide_login_on_layers(ctx, warnings)
+    }
+
+    fn decide_login_on_layers(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
+        warnings.extend(self.policy_warnings());
+
+        let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
+        let refusal = orgmap::login_domain_refusal(ctx);
+        let options = self.escalation_options(ctx, &risk, refusal.is_none(), &mut warnings);
+        let names: Vec<&str> = options.iter().map(|o| o.as_str()).collect();
+        let exchange = ctx.llm.as_ref().filter(|_| !options.is_empty());
+        let budget = exchange.map(|e| llm::settle_within_budget(e, &names, &self.policy.llm, ctx.now_ms.unwrap_or(0.0)));
+        let (settled, cache) = match budget {
+            Some((settled, writes)) => (Some(settled), writes),
+            None => (None, Vec::new()),
+        };
+        let choice = match &settled {
+            Some(llm::Settled::Chosen { index, .. }) => options.get(*index).copied(),
+            _ => None,
+        };
+        let mut verdict = decision::decide(&self.policy, &risk, ctx, choice);
+        if let Some(reason) = refusal {
+            verdict.reasons.push(reason);
+            verdict.outcome = Outcome::Deny;
+            verdict.deny_code = Some("organization_domain_not_allowed");
+            verdict.mfa = None;
+        }
+
+        // Learn from allowed logins; keep a challenged one pending until an MFA
+        // confirms it; never learn from a denied one.
+        if let Some(observation) = risk.features.observation.clone() {
+            match verdict.outcome {
+                Outcome::Allow => {
+                    history.learn(&observation);
+                    history_changed = true;
+                }
+                Outcome::Challenge => {
+                    history.pending = Some(observation);
+                    history_changed = true;
+                }
+                Outcome::Deny => {}
+            }
+        }
+
+        // A denied login issues no token, so it carries no claim.
+        let mut claims = Vec::new();
+        if self.policy.claims.risk_level && verdict.outcome != Outcome::Deny {
+            claims.push(TokenClaim {
+                name: format!("{}risk_level", self.policy.claims.namespace),
+                value: verdict.risk_level.as_str().to_string(),
+            });
+        }
+
+        let mut escalation = None;
+        let mut llm_result = None;
+        let mut audit_llm = AuditLlm::default();
+        match (&settled, exchange) {
+            (Some(llm::Settled::Pending), Some(e)) => {
+                let facts = llm_login_facts(&self.policy, &risk);
+                escalation = Some(llm::request(&self.policy.llm, e, "login_risk", &names, verdict.outcome.as_str(), facts));
+            }
+            (Some(s), _) => {
+                audit_llm = AuditLlm::of(s, &names);
+                llm_result = audit_llm.result;
+            }
+            _ => {}
+        }
+        let audit = self
+            .audit("post-login", ctx.tenant_id(), ctx.now_ms)
+            .organization(ctx.organization_id())
+            .user(ctx.user_id().map(|id| audit::pseudonymize_user(ctx.tenant_id(), id)))
+            .outcome(verdict.outcome)
+            .scores(risk.score, risk.rule_score, risk.model_score)
+            .reasons(&verdict.reasons)
+            .model(risk.model_score.map(|_| risk::model::MODEL_VERSION))
+            .llm(audit_llm)
+            .warnings(&warnings)
+            .build();
+
+        Answer::success(
+            LoginDecision {
+                decision: Decision {
+                    outcome: verdict.outcome,
+                    score: risk.score,
+                    rule_score: risk.rule_score,
+                    model_score: risk.model_score,
+                    risk_level: verdict.risk_level,
+                    ambiguous: verdict.ambiguous,
+                    reasons: verdict.reasons,
+                    mfa: verdict.mfa,
+                    deny_reason: verdict.deny_code.map(decision::deny_reason),
+                    claims,
+                    history: history_changed.then_some(history),
+                    escalation,
+                    llm_result,
+                    cache,
+                    discovery: discovery_step(ctx, verdict.outcome),
+                },
+                audit,
+            },
+            warnings,
+        )
+    }
+}
+
+impl Engine {
+    /// What an LLM may choose for this login, or nothing when it is not asked:
+    /// a clear score, the LLM off or not configured, a refusal, or floors that
+    /// leave a single option.
+    fn escalation_options(
+        &self,
+        ctx: &LoginContext,
+        risk: &risk::RiskAssessment,
+        refusable: bool,
+        warnings: &mut Vec<Issue>,
+    ) -> Vec<Outcome> {
+        let Some(exchange) = ctx.llm.as_ref().filter(|e| e.available) else {
+            return Vec::new();
+        };
+        if !self.policy.llm.enabled || !refusable || !decision::in_band(&self.policy, risk.score) {
+            if exchange.response.is_some() || exchange.failure.is_some() {
+                warnings.push(Issue::new(
+                    "llm_answer_ignored",
+                    Some("llm".into()),
+                    "an LLM answer was passed for a decision that does not escalate",
+                ));
+            }
+            return Vec::new();
+        }
+        let options = decision::escalation_options(&self.policy, risk);
+        if options.len() < 2 {
+            return Vec::new();
+        }
+        options
+    }
+}
+
+/// How often post-login looks again for the organization of a user it has
+/// already looked for (new users get discovery at registration).
+const DISCOVERY_RECHECK_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
+
+/// Whether post-login runs organization discovery, and how: when the host can,
+/// outside an organization login, never for a denied login, and at most once per
+/// [`DISCOVERY_RECHECK_MS`] per user (by the marker the last run left). A first
+/// login with no marker also completes a registration's join whose role
+/// assignment failed; members from before ActionGuard keep the roles their
+/// admins gave them.
+fn discovery_step(ctx: &LoginContext, outcome: Outcome) -> Option<decision::DiscoveryStep> {
+    let discovery = ctx.discovery.as_ref().filter(|d| d.available)?;
+    if ctx.organization.is_some() || outcome == Outcome::Deny {
+        return None;
+    }
+    let marker = discovery.marker.as_ref().filter(|m| !m.is_null());
+    let last = marker.and_then(|m| m.get("at")).and_then(serde_json::Value::as_str).and_then(clock::parse_rfc3339);
+    if let (Some(last_s), Some(now)) = (last, ctx.now_ms) {
+        if now - (last_s as f64) * 1000.0 < DISCOVERY_RECHECK_MS {
+            return None;
+        }
+    }
+    let logins = ctx.stats.as_ref().and_then(|s| s.logins_count).unwrap_or(0);
+    Some(decision::DiscoveryStep { complete_join: marker.is_none() && logins <= 1 })
+}
+
+/// What the LLM is told about a login: scores, buckets, booleans and our own
+/// codes, never a value taken from the event as it is.
+fn llm_login_facts(policy: &Policy, risk: &risk::RiskAssessment) -> serde_json::Value {
+    let f = &risk.features;
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let speed = match f.speed_kmh {
+        None => "unknown",
+        Some(s) if s < 120.0 => "under_120_kmh",
+        Some(s) if s < 900.0 => "120_to_900_kmh",
+        Some(_) => "over_900_kmh",
+    };
+    let auth0_confidence = match f.auth0_confidence {
+        c if c >= 1.0 => "low",
+        c if c >= 0.5 => "medium",
+        _ => "high_or_unknown",
+    };
+    serde_json::json!({
+        "score": round2(risk.score),
+        "rule_score": round2(risk.rule_score),
+        "model_score": risk.model_score.map(round2),
+        "band": [policy.ambiguous.from, policy.ambiguous.to],
+        "signals": risk.signals.iter().map(|s| serde_json::json!({"code": s.code, "weight": round2(s.weight)})).collect::<Vec<_>>(),
+        "known_logins": llm::bucket(f.known_logins),
+        "travel_speed": speed,
+        "new_country": f.new_country,
+        "new_network": f.new_network,
+        "new_asn": f.new_asn,
+        "new_device": f.new_device,
+        "hosting_network": f.hosting_network,
+        "automation": f.automation,
+        "headless": f.headless,
+        "user_agent_missing": f.ua_missing,
+        "logins_last_10m": llm::bucket(u32::try_from(f.logins_last_10m).unwrap_or(u32::MAX)),
+        "logins_last_day": llm::bucket(u32::try_from(f.logins_last_day).unwrap_or(u32::MAX)),
+        "unusual_hour": f.unusual_hour,
+        "auth0_confidence": auth0_confidence,
+        "auth0_impossible_travel": f.auth0_impossible_travel,
+        "auth0_anonymous_proxy": f.auth0_anonymous_proxy,
+    })
+}
+
+/// What the risk engine saw in a login: for training, evaluation and support.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub features: BTreeMap<&'static str, f32>,
+    pub vector: Vec<f32>,
+    pub rule_score: f64,
+    pub model_score: Option<f64>,
+    pub floor: Option<&'static str>,
+    pub signals: Vec<&'static str>,
+}
+
+impl Engine {
+    /// The features, scores and signals of a login, without deciding it.
+    pub fn explain_login_json(&self, context_json: &str) -> Answer<Explanation> {
+        let (ctx, mut warnings) = match LoginContext::from_json(context_json) {
+            Ok(parsed) => parsed,
+            Err(err) => return Answer::failure(err),
+        };
+        let (_, _, risk) = self.assess(&ctx, &mut warnings);
+        let vector = risk.features.vector();
+        Answer::success(
+            Explanation {
+                features: risk::features::FEATURE_NAMES.iter().copied().zip(vector).collect(),
+                vector: vector.to_vec(),
+                rule_score: risk.rule_score,
+                model_score: risk.model_score,
+                floor: risk.floor.map(Floor::as_str),
+                signals: risk.signals.iter().map(|s| s.code).collect(),
+            },
+            warnings,
+        )
+    }
+}

@@ -1,0 +1,92 @@
+//! The policy tooling's entry points (`scripts/policy lint | effective | encode`):
+//! what a policy document is once validated, what policy an organization gets
+//! from its layers, and how an override is written into organization metadata.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::answer::{parse_json, Answer, Issue};
+use crate::{layers, policy, Engine, Policy};
+
+/// What validating a policy document tells its author.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicySummary {
+    pub digest: String,
+    pub policy: Policy,
+}
+
+/// The policy an organization gets: its layers, the effective document and
+/// digest, and the errors of the layers that were rejected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EffectivePolicy {
+    pub layers: Vec<String>,
+    pub digest: String,
+    pub policy: Policy,
+    pub rejected: Vec<Issue>,
+}
+
+/// Effective policy for an organization's metadata (`ag_tier`, `ag_policy`...),
+/// on a baseline document; a rejected baseline is a failure.
+pub fn effective_policy_json(policy_json: &str, metadata_json: &str) -> Answer<EffectivePolicy> {
+    let engine = Engine::new(Some(policy_json));
+    if !engine.policy_errors().is_empty() {
+        return Answer::Failure { errors: engine.policy_errors().to_vec() };
+    }
+    let meta: serde_json::Map<String, serde_json::Value> = match parse_json(metadata_json, "invalid_metadata") {
+        Ok(m) => m,
+        Err(e) => return Answer::failure(e),
+    };
+    let layered = engine.layered_for(Some(&meta));
+    let (chosen, rejected) = match &layered {
+        Some((layered, rejected)) => (layered.as_ref(), rejected.clone()),
+        None => (&engine, Vec::new()),
+    };
+    Answer::success(
+        EffectivePolicy { layers: chosen.layers.clone(), digest: chosen.digest.clone(), policy: chosen.policy.clone(), rejected },
+        Vec::new(),
+    )
+}
+
+/// The organization-metadata form of an override (a partial policy document):
+/// `{ "ag_policy": "...", "ag_policy_2": "..." }`, each value within Auth0's 255
+/// characters; or why it cannot be written.
+pub fn encode_override_json(overlay_json: &str) -> Answer<BTreeMap<String, String>> {
+    let overlay: serde_json::Value = match parse_json(overlay_json, "invalid_override") {
+        Ok(v) => v,
+        Err(e) => return Answer::failure(e),
+    };
+    // It must be a valid layer on the embedded default to be worth writing.
+    if let Err(errors) = layers::apply(&Policy::default(), &overlay, "override") {
+        return Answer::Failure { errors };
+    }
+    let text = match layers::encode_override(&overlay) {
+        Ok(t) => t,
+        Err(message) => return Answer::failure(Issue::new("invalid_override", None, message)),
+    };
+    // The values are read back concatenated, so the text splits anywhere.
+    let chars: Vec<char> = text.chars().collect();
+    let chunks: Vec<String> = chars.chunks(layers::META_VALUE_MAX).map(|c| c.iter().collect()).collect();
+    if chunks.len() > layers::META_POLICY.len() {
+        return Answer::failure(Issue::new(
+            "override_too_long",
+            None,
+            format!(
+                "the override is {} characters; organization metadata holds {} values of {} for it",
+                chars.len(),
+                layers::META_POLICY.len(),
+                layers::META_VALUE_MAX
+            ),
+        ));
+    }
+    let out = layers::META_POLICY.iter().map(|k| k.to_string()).zip(chunks).collect();
+    Answer::success(out, Vec::new())
+}
+
+/// Lints a policy document: its effective form and digest, or every error.
+pub fn validate_policy_json(json: &str) -> Answer<PolicySummary> {
+    match policy::parse_policy(json) {
+        Ok(policy) => Answer::success(PolicySummary { digest: policy::digest(&policy), policy }, Vec::new()),
+        Err(errors) => Answer::Failure { errors },
+    }
+}

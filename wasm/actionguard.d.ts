@@ -1,0 +1,1083 @@
+// The typed contract of the npm package `actionguard`: every call and every answer of
+// the WebAssembly facade (wasm/src/lib.rs). Hand-written, because wasm-bindgen types
+// every JavaScript value as `any`; scripts/build ships it as pkg/actionguard.d.ts in
+// place of the generated file. Each type mirrors a Rust type of the core (named in its
+// comment) and its serde attributes: a field the Rust side skips when empty is optional
+// (`?`), an `Option` it always writes is `T | null`. actions-js/test/contract.test.js
+// type-checks real answers against this file, so a change on either side that the other
+// does not follow fails there.
+//
+// Inputs (contexts, records, policies) are JSON text or plain objects: every field is
+// optional, as the Rust side defaults it, and an input it cannot read is a failure
+// answer, never a throw. Only misuse (a value JSON cannot represent as a policy) throws,
+// an `Error` with a stable `code`.
+
+// ---------------------------------------------------------------------------------------
+// Answers (src/answer.rs)
+// ---------------------------------------------------------------------------------------
+
+/** A problem with an input (`Issue`). */
+export interface Issue {
+  /** A stable machine code (`invalid_context`, `policy_rejected`, `ignored_field`...). */
+  code: string;
+  /** The dotted path of the offending field, when there is one. */
+  path?: string;
+  /** A lowercase sentence for people. */
+  message: string;
+}
+
+/** The success of an answer: its payload's fields beside `type` and `warnings`. */
+export type Success<T> = { type: "success" } & T & {
+  /** What was ignored or fell back on the way (ignored fields, a rejected policy). */
+  warnings: Issue[];
+};
+
+/** The failure of an answer: the input could not be used. */
+export interface Failure {
+  type: "failure";
+  /** Why, one issue per problem found. */
+  errors: Issue[];
+}
+
+/** Every call's answer (`Answer<T>`): `{ type: "success", ...payload, warnings } | { type: "failure", errors }`. */
+export type Answer<T> = Success<T> | Failure;
+
+// ---------------------------------------------------------------------------------------
+// Shared vocabulary (src/decision.rs, src/policy.rs, src/domains.rs, src/llm.rs, src/cache.rs)
+// ---------------------------------------------------------------------------------------
+
+/** What the Action must do (`Outcome`), from least to most strict. */
+export type Outcome = "allow" | "challenge" | "deny";
+
+/** The login's risk level (`RiskLevel`), as the `risk_level` claim carries it. */
+export type RiskLevel = "low" | "medium" | "high";
+
+/** What to do when a decision cannot be made (`FailMode`). */
+export type FailMode = "challenge" | "allow" | "deny";
+
+/** Auth0's factor names, as `challengeWithAny` and `enrolledFactors` spell them (`Factor`). */
+export type Factor = "otp" | "webauthn-platform" | "webauthn-roaming" | "push-notification" | "phone" | "email" | "recovery-code";
+
+/** The kind of a mail domain, never the domain (`DomainClass`). */
+export type DomainClass = "disposable" | "free_mail" | "other";
+
+/**
+ * How an LLM escalation ended (`AuditLlm::result`): `answered`, `low_confidence`,
+ * `invalid_answer`, `out_of_options`, `refused`, `invalid_model`, a shim failure, or
+ * `failed` for a failure the shim named with a code the core does not know.
+ */
+export type LlmResult =
+  | "answered"
+  | "low_confidence"
+  | "invalid_answer"
+  | "out_of_options"
+  | "refused"
+  | "invalid_model"
+  | "failed"
+  | LlmFailure;
+
+/** Why an escalation has no response, as the shim reports it (`SHIM_FAILURES`). */
+export type LlmFailure = "circuit_open" | "rate_limited" | "timeout" | "unreachable" | "http_429" | "http_5xx" | "http_error";
+
+/** Why (`Reason`): a stable machine code; the sentences go to the audit line. */
+export interface Reason {
+  /** A stable machine code (docs/reasons.md lists them). */
+  code: string;
+  /** The signal's own strength when the reason is evidence, absent for policy. */
+  weight?: number;
+}
+
+/** `api.cache.set(key, value, { ttl: ttl_ms })`; without `ttl_ms`, Auth0's default lifetime (`cache::CacheWrite`). */
+export interface CacheWrite {
+  /** One of `Engine.cacheKeys`. */
+  key: string;
+  /** The value to store, as it is. */
+  value: string;
+  /** The lifetime, in milliseconds. */
+  ttl_ms?: number;
+}
+
+/** The `api.cache` keys the core reads and writes, by role (`cache::KEYS`). */
+export interface CacheKeys {
+  /** Sign-up counters per address, network and domain. */
+  signup_counters: string;
+  /** The LLM circuit breaker: `<failures in a row>:<open until, ms>`. */
+  llm_breaker: string;
+  /** The LLM rate limit: `<minute>:<calls in it>`. */
+  llm_rate: string;
+}
+
+/** A request for the shim to send, with the budgets it must keep (`llm::Escalation`). */
+export interface Escalation {
+  /** The exact JSON body to POST to `{LLM_BASE_URL}/chat/completions`: what leaves the Action is this string and nothing else. */
+  body: string;
+  /** The only answers the LLM may give. */
+  options: string[];
+  /** The whole call's budget, answer read included. */
+  timeout_ms: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Post-login (src/context.rs, src/llm.rs, src/decision.rs, src/risk/history.rs, src/login.rs)
+// ---------------------------------------------------------------------------------------
+
+/** `event.tenant` (`Tenant`). */
+export interface Tenant {
+  /** The tenant id: pseudonyms in audit records are keyed by it. */
+  id?: string | null;
+}
+
+/** `event.user`, the parts post-login uses (`User`). */
+export interface LoginUser {
+  /** The user id; the audit line carries only its pseudonym. */
+  user_id?: string | null;
+  /** Only for an organization's domain restriction; never logged. */
+  email?: string | null;
+  /** The factors the user has enrolled. */
+  enrolledFactors?: EnrolledFactor[] | null;
+}
+
+/** One of `event.user.enrolledFactors` (`EnrolledFactor`). */
+export interface EnrolledFactor {
+  /** The factor's name, as Auth0 spells it (see `Factor`). */
+  type?: string | null;
+}
+
+/** `event.stats` (`Stats`). */
+export interface LoginStats {
+  /** Logins so far, this one included. */
+  logins_count?: number | null;
+}
+
+/** `event.request`, the parts the core uses (`Request`). */
+export interface RequestInfo {
+  /** The client's IP address. */
+  ip?: string | null;
+  /** The network's autonomous system number, as Auth0 gives it. */
+  asn?: string | null;
+  /** Cut to 512 bytes. */
+  user_agent?: string | null;
+  /** Where the IP address is. */
+  geoip?: GeoIp | null;
+}
+
+/** `event.request.geoip`, the parts the core uses (`GeoIp`). */
+export interface GeoIp {
+  /** ISO 3166-1 alpha-2. */
+  countryCode?: string | null;
+  /** Degrees, -90..90. */
+  latitude?: number | null;
+  /** Degrees, -180..180. */
+  longitude?: number | null;
+}
+
+/** `event.authentication` (`Authentication`). */
+export interface Authentication {
+  /** Auth0's own adaptive-MFA signals. */
+  riskAssessment?: Auth0RiskAssessment | null;
+  /** Methods completed in this session; an `mfa` entry confirms what a previous challenge was about. */
+  methods?: AuthMethod[] | null;
+}
+
+/** One of `event.authentication.methods` (`AuthMethod`). */
+export interface AuthMethod {
+  /** `mfa`, `pwd`, `federated`... */
+  name?: string | null;
+  /** When it completed (RFC 3339). */
+  timestamp?: string | null;
+}
+
+/** `event.authentication.riskAssessment`, Auth0's own adaptive-MFA signals (`Auth0RiskAssessment`). */
+export interface Auth0RiskAssessment {
+  /** Auth0's overall confidence: `low`, `medium`, `high` or `neutral`. */
+  confidence?: string | null;
+  /** Auth0's assessments, by name. */
+  assessments?: Auth0Assessments | null;
+}
+
+/** `riskAssessment.assessments`, the ones the core reads (`Assessments`). */
+export interface Auth0Assessments {
+  /** Travel from the last login. */
+  ImpossibleTravel?: Auth0Assessment | null;
+  /** Whether the device was seen before. */
+  NewDevice?: Auth0Assessment | null;
+  /** The IP address's reputation. */
+  UntrustedIP?: Auth0Assessment | null;
+}
+
+/** One of Auth0's assessments (`Assessment`). */
+export interface Auth0Assessment {
+  /** Auth0's code (`impossible_travel_from_last_login`, `no_match`...). */
+  code?: string | null;
+  /** Auth0's confidence in it. */
+  confidence?: string | null;
+}
+
+/** `event.organization`, on an organization login (`Organization`). */
+export interface LoginOrganization {
+  /** The organization id. */
+  id?: string | null;
+  /** The organization name. */
+  name?: string | null;
+  /** String pairs in Auth0 (`ag_tier`, `ag_policy`...); anything else in a value is ignored, not an error. */
+  metadata?: Record<string, unknown> | null;
+}
+
+/** What the host tells post-login about organization discovery (`DiscoveryContext`). */
+export interface DiscoveryContext {
+  /** The host can run discovery (the `auth0` SDK and the Management API secrets are there). */
+  available?: boolean;
+  /** `app_metadata.actionguard_org` as found (the marker a previous discovery left): anything. */
+  marker?: unknown;
+}
+
+/** What the shim tells the core about the LLM, on the decision's context (`llm::Exchange`). */
+export interface LlmExchange {
+  /** `LLM_BASE_URL` is set: the core may ask for an escalation. */
+  available?: boolean;
+  /** `LLM_MODEL`, written into the request body. */
+  model?: string | null;
+  /** The HTTP response body of the call, as received. */
+  response?: string | null;
+  /** Why there is no response: one of `LlmFailure`; anything else is recorded as `failed`. */
+  failure?: string | null;
+  /** The circuit breaker's value as the host read it from `api.cache` (`CacheKeys.llm_breaker`). */
+  breaker?: string | null;
+  /** The rate limit's value as read (`CacheKeys.llm_rate`). */
+  rate?: string | null;
+}
+
+/** The input of `decideLogin` and `explainLogin`: slices of the post-login `event` (`LoginContext`). */
+export interface LoginContext {
+  /** `event.tenant`. */
+  tenant?: Tenant | null;
+  /** `event.user`, the parts used. */
+  user?: LoginUser | null;
+  /** `event.stats`. */
+  stats?: LoginStats | null;
+  /** `event.request`, the parts used. */
+  request?: RequestInfo | null;
+  /** `event.authentication`. */
+  authentication?: Authentication | null;
+  /** `event.organization`. */
+  organization?: LoginOrganization | null;
+  /** `event.user.app_metadata.actionguard`, as found: others may have written anything there, so it is parsed leniently. */
+  history?: unknown;
+  /** The Action's clock (`Date.now()`), so replays keep their own timing. */
+  now_ms?: number | null;
+  /** The LLM escalation: whether one is possible, then its response. */
+  llm?: LlmExchange | null;
+  /** Organization discovery from post-login. */
+  discovery?: DiscoveryContext | null;
+}
+
+/** How a challenge is carried out, so the shim only translates it to `api` (`MfaStep`). */
+export type MfaStep =
+  /** `api.authentication.challengeWithAny` with these factor types. */
+  | { kind: "challenge"; factors: Factor[] }
+  /** No usable factor enrolled: `api.multifactor.enable('any')` enrols one. */
+  | { kind: "enroll" };
+
+/** A custom claim for `api.idToken.setCustomClaim(name, value)` (`TokenClaim`). */
+export interface TokenClaim {
+  /** The claim's name, under the policy's namespace. */
+  name: string;
+  /** The claim's value. */
+  value: string;
+}
+
+/** Organization discovery from post-login, as `Decision.discovery` asks it (`DiscoveryStep`). */
+export interface DiscoveryStep {
+  /** Pass on to the organization decision's context: an existing member of the organization the domain maps to gets the roles a join gives. */
+  complete_join: boolean;
+}
+
+/** A stored history entry (`Item`): `[key, times seen, last seen (s)]`. */
+export type HistoryItem = [key: string, seen: number, last_seen_s: number];
+
+/** Where and when the last login was (`Place`), rounded to 0.1 degree. */
+export interface HistoryPlace {
+  /** When (s). */
+  t: number;
+  /** Latitude, degrees. */
+  lat: number;
+  /** Longitude, degrees. */
+  lon: number;
+}
+
+/** One login's observations, in stored form, hashed where needed (`Observation`). */
+export interface HistoryObservation {
+  /** When (s). */
+  t: number;
+  /** Country code. */
+  cc?: string;
+  /** ASN. */
+  asn?: string;
+  /** The network, hashed. */
+  net?: string;
+  /** The device, hashed. */
+  dev?: string;
+  /** Latitude, rounded. */
+  lat?: number;
+  /** Longitude, rounded. */
+  lon?: number;
+  /** Solar local hour. */
+  hour?: number;
+}
+
+/**
+ * A user's own login history (`History`), for `api.user.setAppMetadata("actionguard", history)`:
+ * store it as it is, it is read back leniently and rebuilt when it does not parse.
+ */
+export interface History {
+  /** The format's version. */
+  v: number;
+  /** Logins learned so far (saturating). */
+  n: number;
+  /** The last known location. */
+  last?: HistoryPlace;
+  /** Countries seen. */
+  cc: HistoryItem[];
+  /** ASNs seen. */
+  asn: HistoryItem[];
+  /** Networks seen, hashed. */
+  net: HistoryItem[];
+  /** Devices seen, hashed. */
+  dev: HistoryItem[];
+  /** Recent login times (s), oldest first. */
+  t: number[];
+  /** Logins per solar local hour. */
+  h: number[];
+  /** A challenged login, learned once a later login shows its MFA completed. */
+  pending?: HistoryObservation;
+}
+
+/** The decision proper: what the Action must do, and why (`Decision`). */
+export interface Decision {
+  /** What the Action must do. */
+  outcome: Outcome;
+  /** The score the policy was applied to: the higher of the rules' and the model's. */
+  score: number;
+  /** The rules' score. */
+  rule_score: number;
+  /** The model's score; null without a model. */
+  model_score: number | null;
+  /** The score's level, as the `risk_level` claim carries it. */
+  risk_level: RiskLevel;
+  /** The score fell in the policy's ambiguous band; `outcome` is the band's fallback. */
+  ambiguous: boolean;
+  /** Why, evidence first. */
+  reasons: Reason[];
+  /** How to carry out a challenge; present when `outcome` is `challenge`. */
+  mfa?: MfaStep;
+  /** For `api.access.deny`: `<stable code>: <text>`, no user data in it. */
+  deny_reason?: string;
+  /** Custom claims to set on the ID token. */
+  claims: TokenClaim[];
+  /** The user's updated history, for `api.user.setAppMetadata("actionguard", history)`; absent when there is nothing to write. */
+  history?: History;
+  /** Present when the policy asks an LLM about this ambiguous login: send it and decide again with the response (or the failure). */
+  escalation?: Escalation;
+  /** How the escalation ended (`answered`, or why not). */
+  llm_result?: LlmResult;
+  /** `api.cache` writes that keep the LLM's budgets (breaker, rate limit). */
+  cache?: CacheWrite[];
+  /** Present when the host should run organization discovery for this login (`decideOrganization` with `complete_join` as given here). */
+  discovery?: DiscoveryStep;
+}
+
+/** A login decision and its audit record (`LoginDecision`). */
+export interface LoginDecision extends Decision {
+  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  audit: string;
+}
+
+/** What `decideLogin` answers. */
+export type LoginAnswer = Answer<LoginDecision>;
+/** A successful `decideLogin` answer. */
+export type LoginSuccess = Success<LoginDecision>;
+
+/** The model's inputs, in order (`FEATURE_NAMES`). */
+export type FeatureName =
+  | "auth0_confidence"
+  | "auth0_impossible_travel"
+  | "auth0_substantial_travel"
+  | "auth0_anonymous_proxy"
+  | "auth0_new_device"
+  | "auth0_deny_list"
+  | "log_speed"
+  | "new_country"
+  | "new_asn"
+  | "new_network"
+  | "new_device"
+  | "hosting_network"
+  | "automated_agent"
+  | "burst"
+  | "unusual_hour"
+  | "history_depth";
+
+/** What the risk engine saw in a login: for training, evaluation and support (`Explanation`). */
+export interface Explanation {
+  /** The model's inputs, by name. */
+  features: Record<FeatureName, number>;
+  /** The same, in the model's order. */
+  vector: number[];
+  /** The rules' score. */
+  rule_score: number;
+  /** The model's score; null without a model. */
+  model_score: number | null;
+  /** The least the login gets, whatever its score; null without hard evidence. */
+  floor: "challenge" | "deny" | null;
+  /** Codes of the signals found. */
+  signals: string[];
+}
+
+/** What `explainLogin` answers. */
+export type ExplanationAnswer = Answer<Explanation>;
+
+// ---------------------------------------------------------------------------------------
+// Pre-user-registration (src/signup/mod.rs)
+// ---------------------------------------------------------------------------------------
+
+/** `event.user` of pre-user-registration (`SignupUser`). */
+export interface SignupUser {
+  /** The address signing up; the audit line carries only its pseudonym. */
+  email?: string | null;
+}
+
+/** `event.connection` (`Connection`). */
+export interface SignupConnection {
+  /** The connection's name. */
+  name?: string | null;
+}
+
+/** The input of `decideSignup`: `event` of pre-user-registration, the parts used, plus the counters and the clock (`SignupContext`). */
+export interface SignupContext {
+  /** `event.tenant`. */
+  tenant?: Tenant | null;
+  /** `event.user`. */
+  user?: SignupUser | null;
+  /** `event.connection`. */
+  connection?: SignupConnection | null;
+  /** `event.request`, the parts used. */
+  request?: RequestInfo | null;
+  /** The value the shim keeps under its cache key (`CacheKeys.signup_counters`), as read. */
+  counters?: string | null;
+  /** The Action's clock (`Date.now()`). */
+  now_ms?: number | null;
+}
+
+/** What the shim writes back to `api.cache`, under `CacheKeys.signup_counters` (`signup::CacheWrite`). */
+export interface SignupCounters {
+  /** The value to store. */
+  value: string;
+  /** Its lifetime, in milliseconds. */
+  ttl_ms: number;
+}
+
+/** A sign-up decision (`SignupDecision`). */
+export interface SignupDecision {
+  /** `allow` or `deny`: a sign-up has no second factor to fall back on. */
+  outcome: Outcome;
+  /** Combined soft evidence in [0, 1] (hard rules deny whatever it is). */
+  score: number;
+  /** Why. */
+  reasons: Reason[];
+  /** For `api.access.deny(reason, userMessage)`: a stable code, no user data. */
+  deny_reason?: string;
+  /** The sentence the person signing up sees. */
+  user_message?: string;
+  /** `disposable`, `free_mail` or `other`; absent without a valid address. */
+  domain_class?: DomainClass;
+  /** The counters to write back. */
+  counters?: SignupCounters;
+  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  audit: string;
+}
+
+/** What `decideSignup` answers. */
+export type SignupAnswer = Answer<SignupDecision>;
+/** A successful `decideSignup` answer. */
+export type SignupSuccess = Success<SignupDecision>;
+
+// ---------------------------------------------------------------------------------------
+// Credentials-exchange (src/credentials.rs)
+// ---------------------------------------------------------------------------------------
+
+/** `event.client` (`Client`). */
+export interface CredentialsClient {
+  /** The Auth0 client (application) id: `m2m.clients` is keyed by it. */
+  client_id?: string | null;
+}
+
+/** `event.accessToken`: the scopes the token is about to carry (`AccessToken`). */
+export interface AccessToken {
+  /** The scopes. */
+  scope?: string[] | null;
+}
+
+/** `event.transaction` (`Transaction`). */
+export interface CredentialsTransaction {
+  /** The scopes asked for; used when `accessToken.scope` is absent. */
+  requested_scopes?: string[] | null;
+}
+
+/** `event.resource_server` (`ResourceServer`). */
+export interface ResourceServer {
+  /** The API's identifier (audience). */
+  identifier?: string | null;
+}
+
+/** The input of `decideCredentials`: `event` of credentials-exchange, the parts used (`CredentialsContext`). */
+export interface CredentialsContext {
+  /** `event.tenant`. */
+  tenant?: Tenant | null;
+  /** `event.client`. */
+  client?: CredentialsClient | null;
+  /** `event.request`, the parts used. */
+  request?: RequestInfo | null;
+  /** `event.accessToken`. */
+  accessToken?: AccessToken | null;
+  /** `event.transaction`. */
+  transaction?: CredentialsTransaction | null;
+  /** `event.resource_server`. */
+  resource_server?: ResourceServer | null;
+  /** The Action's clock (`Date.now()`). */
+  now_ms?: number | null;
+}
+
+/** A machine-to-machine token decision (`CredentialsDecision`). */
+export interface CredentialsDecision {
+  /** `allow` or `deny`: a machine cannot answer a challenge. */
+  outcome: Outcome;
+  /** Why. */
+  reasons: Reason[];
+  /** For `api.access.deny(code, reason)`: `invalid_request` or `invalid_scope`. */
+  deny_code?: "invalid_request" | "invalid_scope";
+  /** The human-readable explanation the client receives. */
+  deny_reason?: string;
+  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  audit: string;
+}
+
+/** What `decideCredentials` answers. */
+export type CredentialsAnswer = Answer<CredentialsDecision>;
+/** A successful `decideCredentials` answer. */
+export type CredentialsSuccess = Success<CredentialsDecision>;
+
+// ---------------------------------------------------------------------------------------
+// Organization discovery (src/orgmap/mod.rs, src/orgmap/index.rs)
+// ---------------------------------------------------------------------------------------
+
+/** A discovery domain as the Management API returns it (`DiscoveryDomain`). */
+export interface DiscoveryDomainRecord {
+  /** The domain, any case or Unicode form. */
+  domain?: string;
+  /** `verified` or `pending`. */
+  status?: string;
+  /** Whether Auth0 uses it for organization discovery. */
+  use_for_organization_discovery?: boolean | null;
+}
+
+/** An organization as the Management API returns it, plus its discovery domains (`OrgRecord`). */
+export interface OrgRecord {
+  /** The organization id (`org_...`). */
+  id?: string;
+  /** The organization's name. */
+  name?: string;
+  /** Its metadata: `ag_domains`, `ag_auto_join`, `ag_roles`, `ag_role_map`, `ag_allowed_domains`... */
+  metadata?: Record<string, unknown> | null;
+  /** `GET /api/v2/organizations/{id}/discovery-domains`. */
+  discovery_domains?: DiscoveryDomainRecord[];
+}
+
+/** The user an organization decision is for (`OrgUser`). */
+export interface OrgUser {
+  /** The user id; the audit line carries only its pseudonym. */
+  user_id?: string | null;
+  /** The address whose domain is mapped. */
+  email?: string | null;
+  /** Whether Auth0 verified the address. */
+  email_verified?: boolean | null;
+  /** Only `app_metadata` (written by admins and trusted rules, never by the user) feeds role mapping. */
+  app_metadata?: Record<string, unknown> | null;
+}
+
+/** `event.connection` (`OrgConnection`). */
+export interface OrgConnection {
+  /** The connection's name: `organizations.trusted_connections` count its addresses as verified. */
+  name?: string | null;
+}
+
+/** The input of `decideOrganization` (`OrgContext`). */
+export interface OrgContext {
+  /** `event.tenant`. */
+  tenant?: Tenant | null;
+  /** `event.user`, the parts used. */
+  user?: OrgUser | null;
+  /** `event.connection`. */
+  connection?: OrgConnection | null;
+  /** Organization ids the user already belongs to (`GET /api/v2/users/{id}/organizations`). */
+  member_of?: string[] | null;
+  /** The Action's clock (`Date.now()`). */
+  now_ms?: number | null;
+  /** The LLM escalation of a suggestion: whether one is possible, then its response. */
+  llm?: LlmExchange | null;
+  /** Post-login's first discovery for a new user (`DiscoveryStep.complete_join`): an existing member gets the roles a join gives. */
+  complete_join?: boolean;
+}
+
+/** What to do about the user's organization (`OrgAction`). */
+export type OrgAction =
+  | "join"
+  | "invite"
+  | "suggest"
+  | "create_for_approval"
+  /** Assign `roles` in `organization` to a user who is already a member (a join completed). */
+  | "complete_roles"
+  | "none";
+
+/** An organization (`OrgRef`). */
+export interface OrgRef {
+  /** The organization id. */
+  id: string;
+  /** The organization's name. */
+  name: string;
+}
+
+/** A new organization for a person to approve; the name is Auth0-valid (`Proposal`). */
+export interface Proposal {
+  /** An Auth0-valid organization name. */
+  name: string;
+  /** The name to display. */
+  display_name: string;
+  /** The work domain it is for. */
+  domain: string;
+}
+
+/** What post-login keeps in `app_metadata.actionguard_org` after a discovery, so the next one waits (`DiscoveryMarker`). */
+export interface DiscoveryMarker {
+  /** The action decided. */
+  action: OrgAction;
+  /** The suggested organizations' ids, for an application to offer. */
+  suggested?: string[];
+  /** When (RFC 3339), from the context's clock. */
+  at?: string;
+}
+
+/** An organization decision (`OrgDecision`). */
+export interface OrgDecision {
+  /** What to do. */
+  action: OrgAction;
+  /** The organization to join or invite to. */
+  organization?: OrgRef;
+  /** Organizations to suggest (never joined automatically). */
+  candidates: OrgRef[];
+  /** Role ids to assign on join or with the invitation (for an existing member, the roles a join would have given). */
+  roles: string[];
+  /** The organization to propose, for `create_for_approval`. */
+  proposal?: Proposal;
+  /** Why. */
+  reasons: Reason[];
+  /** Already a member of two or more organizations unrelated to the address's domain. */
+  anomaly: boolean;
+  /** Present when the policy asks an LLM to choose among the candidates: send it and decide again with the response (or the failure). */
+  escalation?: Escalation;
+  /** How the escalation ended (`answered`, or why not). */
+  llm_result?: LlmResult;
+  /** `api.cache` writes that keep the LLM's budgets (breaker, rate limit). */
+  cache?: CacheWrite[];
+  /** For post-login to write to `app_metadata.actionguard_org`. */
+  marker: DiscoveryMarker;
+  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  audit: string;
+}
+
+/** What `decideOrganization` answers. */
+export type OrganizationAnswer = Answer<OrgDecision>;
+/** A successful `decideOrganization` answer. */
+export type OrganizationSuccess = Success<OrgDecision>;
+
+/** What `buildOrgIndex` and `loadOrgSnapshot` answer: the index (unusable records skipped with a warning each). */
+export type OrgIndexAnswer = Answer<{
+  /** The index: keep it at module scope. */
+  index: OrgIndex;
+}>;
+
+// ---------------------------------------------------------------------------------------
+// The audit record (src/audit.rs): `JSON.parse(answer.audit)`
+// ---------------------------------------------------------------------------------------
+
+/** Which decision an audit record is for. */
+export type AuditTrigger = "post-login" | "pre-user-registration" | "credentials-exchange" | "organization-discovery";
+
+/** One reason, with its sentence (`AuditReason`). */
+export interface AuditReason {
+  /** The reason's stable code. */
+  code: string;
+  /** A sentence for a security team. */
+  message: string;
+}
+
+/** Where the policy came from and what it was (`AuditPolicy`). */
+export interface AuditPolicy {
+  /** `embedded` (the default) or `secret` (the POLICY secret). */
+  source: "embedded" | "secret";
+  /** The document's version. */
+  version: number;
+  /** Of the effective policy, after its layers. */
+  digest: string;
+  /** The layers that made it, bottom first: `baseline`, `tier:<name>`, `organization`. */
+  layers: string[];
+}
+
+/** The audit record's view of an LLM exchange (`AuditLlm`). */
+export interface AuditLlm {
+  /** A request went out. */
+  asked: boolean;
+  /** `answered`, `low_confidence`, `invalid_answer`, `out_of_options`, `refused`, `invalid_model`, or a shim failure. */
+  result?: LlmResult;
+  /** The option chosen. */
+  choice?: string;
+  /** The LLM's confidence in it. */
+  confidence?: number;
+  /** Its rationale, on one line. */
+  rationale?: string;
+}
+
+/** The audit record every decision carries, pseudonymized (`AuditRecord`): `JSON.parse(answer.audit)`. */
+export interface AuditRecord {
+  /** Schema version; also the marker log pipelines filter on. */
+  actionguard_audit: number;
+  /** The decision it records. */
+  trigger: AuditTrigger;
+  /** The tenant id. */
+  tenant: string | null;
+  /** The organization id. */
+  organization: string | null;
+  /** Pseudonymous: `u_` for a user id, `e_` for an email address (sign-ups). */
+  user: string | null;
+  /** The Auth0 client (application) id, for machine-to-machine decisions. */
+  client?: string;
+  /** `disposable`, `free_mail` or `other`: the kind of mail domain, never the domain. */
+  domain_class?: DomainClass;
+  /** Organization discovery: what it decided. */
+  org_action?: OrgAction;
+  /** The outcome (`allow` for organization discovery, which never refuses). */
+  outcome: Outcome;
+  /** The score the policy was applied to. */
+  score: number;
+  /** The rules' score. */
+  rule_score: number;
+  /** The model's score. */
+  model_score: number | null;
+  /** Why, with sentences. */
+  reasons: AuditReason[];
+  /** The policy applied. */
+  policy: AuditPolicy;
+  /** Version of the embedded risk model, when it scored. */
+  model: string | null;
+  /** The LLM exchange. */
+  llm: AuditLlm;
+  /** Codes of warnings raised on the way (ignored fields, a rejected policy). */
+  warnings: string[];
+  /** The Action's clock. */
+  ts_ms: number | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// The policy document (src/policy.rs) and its tooling (src/tooling.rs, src/layers.rs)
+// ---------------------------------------------------------------------------------------
+
+/** Scores at or above `challenge` ask for MFA; at or above `deny` are refused (`Thresholds`). */
+export interface Thresholds {
+  /** Ask for MFA at or above. */
+  challenge: number;
+  /** Refuse at or above. */
+  deny: number;
+}
+
+/** Scores in `[from, to)` are too close to call from rules alone: they take `fallback` unless an escalation settles them (`AmbiguousBand`). */
+export interface AmbiguousBand {
+  /** Inclusive. */
+  from: number;
+  /** Exclusive. */
+  to: number;
+  /** What the band does without an escalation. */
+  fallback: "allow" | "challenge";
+}
+
+/** When and how to ask for MFA (`MfaPolicy`). */
+export interface MfaPolicy {
+  /** `always`, `risk_based` or `never`. */
+  mode: "always" | "risk_based" | "never";
+  /** Factors we may challenge with, in order of preference. */
+  factors: Factor[];
+  /** What to do when a challenge is due but the user has no usable factor. */
+  unenrolled: "enroll" | "deny";
+}
+
+/** Custom claims (`Claims`). */
+export interface ClaimsPolicy {
+  /** Prefix of every custom claim; Auth0 reserves its own domains. */
+  namespace: string;
+  /** Whether to put `<namespace>risk_level` into the ID token. */
+  risk_level: boolean;
+}
+
+/** Tenant network lists, as CIDRs or single addresses (`Networks`). */
+export interface NetworksPolicy {
+  /** A floor no score can lower. */
+  deny: string[];
+  /** Trusted networks, where network and location novelty are not held against a login. */
+  allow: string[];
+}
+
+/** ISO 3166-1 alpha-2 country codes logins are refused from (`Countries`). */
+export interface CountriesPolicy {
+  /** Refused countries. */
+  deny: string[];
+}
+
+/** Sign-up attempts allowed per sliding window, per source; 0 turns a limit off (`Velocity`). */
+export interface VelocityPolicy {
+  /** The window. */
+  window_minutes: number;
+  /** Per IPv4 address or IPv6 /64. */
+  per_ip: number;
+  /** Per IPv4 /24 or IPv6 /48. */
+  per_network: number;
+  /** Per email domain (not counted for free-mail domains, shared by millions). */
+  per_domain: number;
+}
+
+/** Sign-up rules, pre-user-registration (`Signup`). */
+export interface SignupPolicy {
+  /** Refuse addresses at disposable (throwaway) mail services. */
+  block_disposable: boolean;
+  /** Refuse addresses at free webmail services (work email only). */
+  block_free_mail: boolean;
+  /** Domains refused (a listed domain covers its subdomains). */
+  blocked_domains: string[];
+  /** When not empty, only these domains may sign up. */
+  allowed_domains: string[];
+  /** Bursts of sign-ups. */
+  velocity: VelocityPolicy;
+  /** Soft evidence combined at or above this refuses the sign-up; no single such signal does. */
+  deny_score: number;
+}
+
+/** Rules for one machine-to-machine client (`ClientRule`). */
+export interface ClientRule {
+  /** Addresses the client may ask from (CIDRs); empty: anywhere. */
+  networks: string[];
+  /** The most a token may carry; a token with any other scope is refused. */
+  scopes: string[] | null;
+  /** APIs (audiences) the client may get tokens for. */
+  audiences: string[] | null;
+}
+
+/** Machine-to-machine tokens, credentials-exchange (`M2m`). */
+export interface M2mPolicy {
+  /** Refuse tokens to clients not listed in `clients`. */
+  require_listed: boolean;
+  /** Rules per Auth0 client id. */
+  clients: Record<string, ClientRule>;
+}
+
+/** Organization discovery (`Organizations`). */
+export interface OrganizationsPolicy {
+  /** Join a verified address to the one organization that verified its domain. */
+  auto_join: boolean;
+  /** Invite an unverified address instead (the invitation proves it). */
+  invite_unverified: boolean;
+  /** Propose a new organization, for a person to approve, for a work domain no one claims. */
+  self_serve: boolean;
+  /** Connections (by name) whose addresses count as verified (enterprise IdPs). */
+  trusted_connections: string[];
+  /** Domains never mapped to an organization. */
+  blocked_domains: string[];
+  /** Treat domains listed in organization metadata (`ag_domains`) like verified ones. */
+  trust_metadata_domains: boolean;
+  /** The `app_metadata` attribute an organization's `ag_role_map` is keyed by. */
+  role_attribute: string;
+  /** Roles given on join when the organization names none. */
+  default_roles: string[];
+}
+
+/** After `failures` failed calls in a row, no call for `cooldown_seconds` (`Breaker`). */
+export interface BreakerPolicy {
+  /** Failed calls in a row that open the breaker. */
+  failures: number;
+  /** How long it stays open. */
+  cooldown_seconds: number;
+}
+
+/** Escalation of ambiguous decisions to an external LLM (`Llm`). */
+export interface LlmPolicy {
+  /** Off unless a tenant turns it on (and the Action has `LLM_BASE_URL`). */
+  enabled: boolean;
+  /** The whole call, answer read included, well inside Auth0's 20 s flow. */
+  timeout_ms: number;
+  /** Calls per minute per tenant (per Action trigger); more take the fallback. */
+  max_per_minute: number;
+  /** The circuit breaker. */
+  breaker: BreakerPolicy;
+  /** Answers less sure than this are ignored and the fallback applies. */
+  min_confidence: number;
+  /** Offer `deny` among the band's options (only ever stricter than allowing). */
+  may_deny: boolean;
+  /** Also escalate organization suggestions (choose among the candidates found). */
+  organizations: boolean;
+  /** Send the email domain and candidate organization names with an organization escalation. */
+  share_domain: boolean;
+}
+
+/** A policy document once validated, every default filled in (`Policy`). */
+export interface Policy {
+  /** The format's version: 1. */
+  version: number;
+  /** Score thresholds. */
+  thresholds: Thresholds;
+  /** The ambiguous band. */
+  ambiguous: AmbiguousBand;
+  /** MFA. */
+  mfa: MfaPolicy;
+  /** The decision applied when ActionGuard itself cannot decide. */
+  fail_mode: FailMode;
+  /** Custom claims. */
+  claims: ClaimsPolicy;
+  /** Network lists. */
+  networks: NetworksPolicy;
+  /** Country lists. */
+  countries: CountriesPolicy;
+  /** Sign-up rules. */
+  signup: SignupPolicy;
+  /** Machine-to-machine rules. */
+  m2m: M2mPolicy;
+  /** Organization discovery. */
+  organizations: OrganizationsPolicy;
+  /** LLM escalation. */
+  llm: LlmPolicy;
+  /** Named partial documents an organization can be put on (`ag_tier`), each merged onto this one; absent when none. */
+  tiers?: Record<string, PolicyLayer>;
+}
+
+/** Every field of `T` optional, all the way down (lists excepted: a layer replaces them whole). */
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** A partial policy document: a tier, an organization override (`encodeOverride`), merged key by key onto the policy below. */
+export type PolicyLayer = DeepPartial<Policy>;
+
+/** A policy document as written (the POLICY secret): `version` and any section; the rest takes its default. */
+export type PolicyDocument = PolicyLayer & { version: number };
+
+/** What validating a policy document tells its author (`PolicySummary`). */
+export interface PolicySummary {
+  /** The document's digest, as audit records carry it. */
+  digest: string;
+  /** The document with every default filled in. */
+  policy: Policy;
+}
+
+/** What `validatePolicy` answers. */
+export type PolicySummaryAnswer = Answer<PolicySummary>;
+
+/** The policy an organization gets (`EffectivePolicy`). */
+export interface EffectivePolicy {
+  /** The layers that made it, bottom first: `baseline`, `tier:<name>`, `organization`. */
+  layers: string[];
+  /** Its digest. */
+  digest: string;
+  /** The effective document. */
+  policy: Policy;
+  /** The errors of the layers that were rejected (the decision runs on the last valid layer below). */
+  rejected: Issue[];
+}
+
+/** What `effectivePolicy` answers. */
+export type EffectivePolicyAnswer = Answer<EffectivePolicy>;
+
+/** The organization-metadata form of an override, each value within Auth0's 255 characters, read back concatenated. */
+export interface EncodedOverride {
+  /** The override's first 255 characters (absent for an empty override). */
+  ag_policy?: string;
+  /** The next 255, when longer. */
+  ag_policy_2?: string;
+  /** The last 255, when longer still. */
+  ag_policy_3?: string;
+}
+
+/** What `encodeOverride` answers. */
+export type EncodedOverrideAnswer = Answer<EncodedOverride>;
+
+// ---------------------------------------------------------------------------------------
+// The module (wasm/src/lib.rs)
+// ---------------------------------------------------------------------------------------
+
+/** A loaded policy. Create one per Action instance (module scope) and reuse it. */
+export class Engine {
+  /**
+   * `policy`: undefined/null for the embedded default, or a policy document as JSON text
+   * or object. An invalid document never throws: it is reported by `policyErrors` and in
+   * every answer's warnings, and the embedded default is enforced.
+   */
+  constructor(policy?: PolicyDocument | string | null);
+  /** Frees the WebAssembly memory it holds; the engine is unusable afterwards. */
+  free(): void;
+  /** The post-login decision; `audit` is the JSON line to log. */
+  decideLogin(context: LoginContext | string): LoginAnswer;
+  /** The pre-user-registration decision. */
+  decideSignup(context: SignupContext | string): SignupAnswer;
+  /** The credentials-exchange decision. */
+  decideCredentials(context: CredentialsContext | string): CredentialsAnswer;
+  /** Organization discovery for a user against an index. */
+  decideOrganization(index: OrgIndex, context: OrgContext | string): OrganizationAnswer;
+  /** What the risk engine saw, without deciding. */
+  explainLogin(context: LoginContext | string): ExplanationAnswer;
+  /** Errors of a rejected policy document (empty when it was accepted). */
+  readonly policyErrors: Issue[];
+  /** The `api.cache` keys the core reads and writes, by role. */
+  readonly cacheKeys: CacheKeys;
+  /** What to do when a decision cannot be made. */
+  readonly failMode: FailMode;
+}
+
+/** The domain -> organization index. Build it with `buildOrgIndex` or `loadOrgSnapshot`; keep it at module scope. */
+export class OrgIndex {
+  private constructor();
+  /** Frees the WebAssembly memory it holds; the index is unusable afterwards. */
+  free(): void;
+  /** The compact snapshot text (`scripts/sync-orgs` writes it to a file). */
+  snapshot(): string;
+  /**
+   * Ids of the organizations that verified the address's exact domain and use it for
+   * discovery: the lookup alone, without policy (`decideOrganization` is what decides).
+   */
+  lookup(email: string): string[];
+  /** How many organizations it holds. */
+  readonly organizations: number;
+  /** How many domains it holds. */
+  readonly domains: number;
+}
+
+/** Builds an index from organizations as the Management API returns them, each with its `discovery_domains` (JSON text or objects). */
+export function buildOrgIndex(records: OrgRecord[] | string): OrgIndexAnswer;
+
+/** Loads a snapshot made by `index.snapshot()`, as bytes (a `Buffer` or `Uint8Array`) or as a string. */
+export function loadOrgSnapshot(snapshot: Uint8Array | string): OrgIndexAnswer;
+
+/** Lints a policy document: its effective form and digest, or every error. */
+export function validatePolicy(policy: PolicyDocument | string): PolicySummaryAnswer;
+
+/** Bytes of WebAssembly memory in use (it only grows): for benchmarks and capacity planning. */
+export function memoryBytes(): number;
+
+/** The policy an organization gets from its metadata (`ag_tier`, `ag_policy`...) on a baseline document; a rejected baseline is a failure. */
+export function effectivePolicy(policy: PolicyDocument | string, metadata: Record<string, unknown> | string): EffectivePolicyAnswer;
+
+/** The organization-metadata form of an override (a partial policy document), or why it cannot be written. */
+export function encodeOverride(overlay: PolicyLayer | string): EncodedOverrideAnswer;
+
+/** The crate version, for audit records and support. */
+export function version(): string;
