@@ -28,15 +28,17 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
     /** @type {CredentialsSuccess} */
-    const answer = runtime.orThrow(guard.decideCredentials({
-      tenant: event.tenant,
-      client: { client_id: event.client?.client_id },
-      request: event.request && { ip: event.request.ip, geoip: event.request.geoip },
-      accessToken: { scope: event.accessToken?.scope },
-      transaction: { requested_scopes: event.transaction?.requested_scopes },
-      resource_server: { identifier: event.resource_server?.identifier },
-      now_ms: Date.now(),
-    }));
+    const answer = runtime.orThrow(
+      guard.decideCredentials({
+        tenant: event.tenant,
+        client: { client_id: event.client?.client_id },
+        request: event.request && { ip: event.request.ip, geoip: event.request.geoip },
+        accessToken: { scope: event.accessToken?.scope },
+        transaction: { requested_scopes: event.transaction?.requested_scopes },
+        resource_server: { identifier: event.resource_server?.identifier },
+        now_ms: Date.now(),
+      }),
+    );
 
     audit.log(answer.audit);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_code, answer.deny_reason);

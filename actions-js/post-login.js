@@ -46,17 +46,23 @@ exports.onExecutePostLogin = async (event, api) => {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
     /** @type {LoginSuccess} */
-    const answer = await llm.decideEscalating(guard, (context) => guard.decideLogin(context), {
-      tenant: event.tenant,
-      organization: event.organization,
-      stats: event.stats,
-      user: { user_id: event.user?.user_id, email: event.user?.email, enrolledFactors: event.user?.enrolledFactors },
-      request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
-      authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
-      history: event.user?.app_metadata?.actionguard,
-      discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: event.user?.app_metadata?.actionguard_org },
-      now_ms: Date.now(),
-    }, event.secrets, api);
+    const answer = await llm.decideEscalating(
+      guard,
+      (context) => guard.decideLogin(context),
+      {
+        tenant: event.tenant,
+        organization: event.organization,
+        stats: event.stats,
+        user: { user_id: event.user?.user_id, email: event.user?.email, enrolledFactors: event.user?.enrolledFactors },
+        request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
+        authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
+        history: event.user?.app_metadata?.actionguard,
+        discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: event.user?.app_metadata?.actionguard_org },
+        now_ms: Date.now(),
+      },
+      event.secrets,
+      api,
+    );
 
     audit.log(answer.audit);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
@@ -65,8 +71,18 @@ exports.onExecutePostLogin = async (event, api) => {
     if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
     for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
     if (answer.discovery) {
-      const found = await discovery.run({ trigger: 'post-login', audit, failure: { discovery_failed: true }, budgetMs: DISCOVERY_BUDGET_MS,
-        auth0, engine: guard, event, api, memberships: true, completeJoin: answer.discovery.complete_join });
+      const found = await discovery.run({
+        trigger: 'post-login',
+        audit,
+        failure: { discovery_failed: true },
+        budgetMs: DISCOVERY_BUDGET_MS,
+        auth0,
+        engine: guard,
+        event,
+        api,
+        memberships: true,
+        completeJoin: answer.discovery.complete_join,
+      });
       if (found) api.user.setAppMetadata('actionguard_org', found.marker);
     }
   } catch (err) {

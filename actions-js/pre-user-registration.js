@@ -31,14 +31,16 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     failMode = guard.failMode;
     const countersKey = guard.cacheKeys.signup_counters;
     /** @type {SignupSuccess} */
-    const answer = runtime.orThrow(guard.decideSignup({
-      tenant: event.tenant,
-      user: { email: event.user?.email },
-      connection: { name: event.connection?.name },
-      request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
-      counters: api.cache.get(countersKey)?.value,
-      now_ms: Date.now(),
-    }));
+    const answer = runtime.orThrow(
+      guard.decideSignup({
+        tenant: event.tenant,
+        user: { email: event.user?.email },
+        connection: { name: event.connection?.name },
+        request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
+        counters: api.cache.get(countersKey)?.value,
+        now_ms: Date.now(),
+      }),
+    );
 
     audit.log(answer.audit);
     // Best effort: a failed write only makes the next count low.

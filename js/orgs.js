@@ -91,12 +91,15 @@ async function managementClient(auth0, secrets, api) {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
-        grant_type: 'client_credentials', client_id: secrets.AUTH0_CLIENT_ID, client_secret: secrets.AUTH0_CLIENT_SECRET, audience: `https://${domain}/api/v2/`,
+        grant_type: 'client_credentials',
+        client_id: secrets.AUTH0_CLIENT_ID,
+        client_secret: secrets.AUTH0_CLIENT_SECRET,
+        audience: `https://${domain}/api/v2/`,
       }),
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     });
     if (!res.ok) throw fail('token_failed', 'the token endpoint refused', res.status);
-    const grant = await res.json();
+    const grant = /** @type {{ access_token?: string, expires_in?: number }} */ (await res.json());
     token = grant.access_token;
     api.cache.set(TOKEN_KEY, token, { ttl: Math.max(60, (grant.expires_in || 3600) - 300) * 1000 });
   }
@@ -168,9 +171,14 @@ function indexCache() {
       indexAt = Date.now();
     } else if (Date.now() - indexAt > INDEX_TTL_MS && !refreshing) {
       refreshing = build()
-        .then((fresh) => { index = fresh; indexAt = Date.now(); })
+        .then((fresh) => {
+          index = fresh;
+          indexAt = Date.now();
+        })
         .catch(() => {}) // the stale index stays; the next execution tries again
-        .finally(() => { refreshing = undefined; });
+        .finally(() => {
+          refreshing = undefined;
+        });
     }
     return index;
   };
@@ -191,8 +199,12 @@ async function requestApproval(secrets, api, tenant, decision) {
   const seenKey = `actionguard:approval:${dedupeKey}`;
   if (api.cache.get(seenKey)) return 'already_requested';
   const body = JSON.stringify({
-    kind: 'create_organization', dedupe_key: dedupeKey, tenant, proposal: decision.proposal,
-    requested_by: JSON.parse(decision.audit).user, requested_at: new Date().toISOString(),
+    kind: 'create_organization',
+    dedupe_key: dedupeKey,
+    tenant,
+    proposal: decision.proposal,
+    requested_by: JSON.parse(decision.audit).user,
+    requested_at: new Date().toISOString(),
   });
   const signature = crypto.createHmac('sha256', secrets.APPROVAL_WEBHOOK_SECRET).update(body).digest('hex');
   const res = await fetchOr('approval', secrets.APPROVAL_WEBHOOK_URL, {
@@ -265,14 +277,20 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
   const mgmt = await managementClient(auth0, secrets, api);
   const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt, secrets).then((built) => built.index)));
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
-  const decision = await decideEscalating(engine, (context) => engine.decideOrganization(orgIndex, context), {
-    tenant: event.tenant,
-    user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
-    connection: { name: event.connection?.name },
-    member_of: memberOf,
-    complete_join: completeJoin,
-    now_ms: Date.now(),
-  }, secrets, api);
+  const decision = await decideEscalating(
+    engine,
+    (context) => engine.decideOrganization(orgIndex, context),
+    {
+      tenant: event.tenant,
+      user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
+      connection: { name: event.connection?.name },
+      member_of: memberOf,
+      complete_join: completeJoin,
+      now_ms: Date.now(),
+    },
+    secrets,
+    api,
+  );
   try {
     return { decision, effect: await carryOut(mgmt, decision, event, api) };
   } catch (err) {
@@ -306,9 +324,16 @@ async function carryOut(mgmt, decision, event, api) {
     // a failed one is sent again by the first login's discovery.
     const sentKey = `actionguard:invited:${crypto.createHash('sha256').update(`${org.id}\0${user.user_id}`).digest('hex').slice(0, 32)}`;
     if (api.cache.get(sentKey)) return 'already_invited';
-    await mgmt.organizations.invitations.create(org.id, {
-      inviter: { name: 'ActionGuard' }, invitee: { email: user.email }, client_id: secrets.INVITATION_CLIENT_ID, roles: decision.roles,
-    }, { maxRetries: 0 });
+    await mgmt.organizations.invitations.create(
+      org.id,
+      {
+        inviter: { name: 'ActionGuard' },
+        invitee: { email: user.email },
+        client_id: secrets.INVITATION_CLIENT_ID,
+        roles: decision.roles,
+      },
+      { maxRetries: 0 },
+    );
     api.cache.set(sentKey, '1', { ttl: 24 * 3600 * 1000 });
   } else if (decision.action === 'create_for_approval' && secrets.APPROVAL_WEBHOOK_URL && secrets.APPROVAL_WEBHOOK_SECRET) {
     return requestApproval(secrets, api, event.tenant?.id ?? null, decision);

@@ -59,12 +59,11 @@ const FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EIS
 function loadForm(secrets) {
   const url = secrets?.ACTIONGUARD_WASM_URL;
   if (url) return fetchVerified(String(url), String(secrets.ACTIONGUARD_WASM_SHA256 || ''));
-  // @ts-ignore: embedded.js and actionguard_factory.js are generated into pkg/ (scripts/package-forms.js).
+  // embedded.js and actionguard_factory.js are generated into pkg/ (scripts/package-forms.js).
   if (secrets?.ACTIONGUARD_WASM === 'embedded') return require('./embedded.js');
   try {
     return require('./actionguard.js');
   } catch (err) {
-    // @ts-ignore: generated, as above.
     if (FS_ERRORS.has(err?.code)) return require('./embedded.js');
     throw err;
   }
@@ -90,7 +89,6 @@ async function fetchVerified(url, sha256) {
     throw fail('wasm_integrity', 'the fetched WebAssembly does not match ACTIONGUARD_WASM_SHA256');
   }
   const bytes = body[0] === 0x1f && body[1] === 0x8b ? zlib.gunzipSync(body) : body;
-  // @ts-ignore: generated, as above.
   return require('./actionguard_factory.js')(bytes);
 }
 
@@ -102,7 +100,11 @@ async function fetchVerified(url, sha256) {
  * @returns {Promise<ActionGuard>}
  */
 function load(secrets) {
-  const key = secrets?.ACTIONGUARD_WASM_URL ? `url:${secrets.ACTIONGUARD_WASM_URL}:${secrets.ACTIONGUARD_WASM_SHA256}` : secrets?.ACTIONGUARD_WASM === 'embedded' ? 'embedded' : 'file';
+  const key = secrets?.ACTIONGUARD_WASM_URL
+    ? `url:${secrets.ACTIONGUARD_WASM_URL}:${secrets.ACTIONGUARD_WASM_SHA256}`
+    : secrets?.ACTIONGUARD_WASM === 'embedded'
+      ? 'embedded'
+      : 'file';
   let pending = loaded.get(key);
   if (!pending) {
     pending = (async () => loadForm(secrets))().catch((cause) => {
@@ -269,7 +271,14 @@ function auditLine(trigger, event, fields) {
 function failureLine(trigger, event, err, fields) {
   // A trap (a Rust panic, out of memory) is a defect to fix, whatever the input was.
   const code = err instanceof WebAssembly.RuntimeError ? 'trap' : err?.code || 'internal';
-  return auditLine(trigger, event, { ...fields, error: { code: typeof code === 'string' ? code.slice(0, 64) : 'internal', path: typeof err?.path === 'string' ? err.path.slice(0, 128) : null, status: err?.statusCode ?? null } });
+  return auditLine(trigger, event, {
+    ...fields,
+    error: {
+      code: typeof code === 'string' ? code.slice(0, 64) : 'internal',
+      path: typeof err?.path === 'string' ? err.path.slice(0, 128) : null,
+      status: err?.statusCode ?? null,
+    },
+  });
 }
 
 // A log stream is the record; the webhook is a copy, and never worth a slow login.

@@ -24,15 +24,23 @@ function create() {
   const cedar = require(path.join(__dirname, 'node_modules', '@cedar-policy', 'cedar-wasm', 'nodejs'));
   const parsed = cedar.preparsePolicySet('tenant', { staticPolicies: POLICIES });
   if (parsed.type !== 'success') throw new Error(`cedar: ${JSON.stringify(parsed.errors)}`);
-  const ask = (action, principal, context) => cedar.statefulIsAuthorized({
-    principal, action: { type: 'Action', id: action }, resource: { type: 'App', id: 'tenant' }, context, entities: [], preparsedPolicySetId: 'tenant',
-  });
+  const ask = (action, principal, context) =>
+    cedar.statefulIsAuthorized({
+      principal,
+      action: { type: 'Action', id: action },
+      resource: { type: 'App', id: 'tenant' },
+      context,
+      entities: [],
+      preparsedPolicySetId: 'tenant',
+    });
   return {
     decide(ctx) {
       const a = ctx.authentication?.riskAssessment?.assessments || {};
       const context = {
-        travel: a.ImpossibleTravel?.code || 'none', new_device: a.NewDevice?.code || 'none',
-        untrusted_ip: a.UntrustedIP?.code || 'none', confidence: ctx.authentication?.riskAssessment?.confidence || 'none',
+        travel: a.ImpossibleTravel?.code || 'none',
+        new_device: a.NewDevice?.code || 'none',
+        untrusted_ip: a.UntrustedIP?.code || 'none',
+        confidence: ctx.authentication?.riskAssessment?.confidence || 'none',
       };
       const principal = { type: 'User', id: String(ctx.user?.user_id || 'anonymous') };
       const login = ask('login', principal, context);
