@@ -57,7 +57,8 @@ exports.onExecutePostLogin = async (event, api) => {
         request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
         authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
         history: event.user?.app_metadata?.actionguard,
-        discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: event.user?.app_metadata?.actionguard_org },
+        // The marker as text: whatever was left there is the core's to read, and never fails the context.
+        discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: JSON.stringify(event.user?.app_metadata?.actionguard_org) },
         now_ms: Date.now(),
       },
       event.secrets,
@@ -71,11 +72,12 @@ exports.onExecutePostLogin = async (event, api) => {
     if (answer.mfa?.kind === 'enroll') api.multifactor.enable('any', { allowRememberBrowser: false });
     for (const claim of answer.claims) api.idToken.setCustomClaim(claim.name, claim.value);
     if (answer.discovery) {
-      const found = await discovery.run({
+      await discovery.run({
         trigger: 'post-login',
         audit,
         failure: { discovery_failed: true },
         budgetMs: DISCOVERY_BUDGET_MS,
+        remember: true,
         auth0,
         engine: guard,
         event,
@@ -83,7 +85,6 @@ exports.onExecutePostLogin = async (event, api) => {
         memberships: true,
         completeJoin: answer.discovery.complete_join,
       });
-      if (found) api.user.setAppMetadata('actionguard_org', found.marker);
     }
   } catch (err) {
     runtime.applyFailMode('post-login', failMode, event, api, audit, err);

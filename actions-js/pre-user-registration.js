@@ -44,7 +44,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
 
     audit.log(answer.audit);
     // Best effort: a failed write only makes the next count low.
-    if (answer.counters) api.cache.set(countersKey, answer.counters.value, { ttl: answer.counters.ttl_ms });
+    if (answer.counters) runtime.applyCache(api, [answer.counters]);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason, answer.user_message);
   } catch (err) {
     runtime.applyFailMode('pre-user-registration', failMode, event, api, audit, err);

@@ -36,6 +36,7 @@ const { decideEscalating } = require('./llm.js');
  * @property {import('./runtime.js').AuditTrail} audit The shim's audit trail.
  * @property {Record<string, unknown>} failure Fields of a failure's audit line.
  * @property {number} [budgetMs] How long the shim waits for it.
+ * @property {boolean} [remember] Write the answer's `marker` to `app_metadata.actionguard_org` (post-login).
  */
 /** @typedef {{ run(args: DiscoverArgs & RunArgs): Promise<OrganizationSuccess | undefined> }} Discovery What `createDiscovery` returns. */
 /** @typedef {(build: () => Promise<OrgIndex>) => Promise<OrgIndex>} GetIndex */
@@ -226,7 +227,8 @@ async function requestApproval(secrets, api, tenant, decision) {
  * `roles_completed`), or a failure's, with `failure`'s fields (only the error's
  * code, path and HTTP status are kept). Resolves to the decision, or undefined when
  * none was carried out (failed, or not within `budgetMs`: its writes are idempotent,
- * so one that finishes later does no harm). Never rejects. `memberships`: also look
+ * so one that finishes later does no harm). Never rejects. `remember`: write the
+ * decision's marker to `app_metadata.actionguard_org`. `memberships`: also look
  * up the user's organizations (post-login); `completeJoin`: the post-login answer's
  * `discovery.complete_join`, passed to the core (which may then answer `complete_roles`).
  * @returns {Discovery}
@@ -241,7 +243,7 @@ function createDiscovery() {
  * @param {DiscoverArgs & RunArgs} args
  * @returns {Promise<OrganizationSuccess | undefined>}
  */
-async function run(getIndex, { trigger, audit, failure, budgetMs, ...args }) {
+async function run(getIndex, { trigger, audit, failure, budgetMs, remember = false, ...args }) {
   let timer;
   /** @type {Promise<never>} */
   const budget = new Promise((_, reject) => {
@@ -253,6 +255,7 @@ async function run(getIndex, { trigger, audit, failure, budgetMs, ...args }) {
     const { decision, effect } = await Promise.race([work, budget]);
     audit.log(decision.audit);
     if (effect) audit.log(auditLine(trigger, args.event, { effect }));
+    if (remember) args.api.user.setAppMetadata('actionguard_org', decision.marker);
     return decision;
   } catch (err) {
     if (err?.decision) audit.log(err.decision.audit);

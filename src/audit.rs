@@ -32,7 +32,7 @@ pub struct AuditRecord {
     /// `disposable`, `free_mail` or `other`: the kind of mail domain, never the domain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_class: Option<&'static str>,
-    /// Organization discovery: join, invite, suggest, create_for_approval or none.
+    /// Organization discovery: join, invite, suggest, create_for_approval, complete_roles or none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_action: Option<crate::orgmap::OrgAction>,
     pub outcome: Outcome,

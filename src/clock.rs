@@ -8,6 +8,16 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
+/// Seconds since the epoch of a timestamp as JavaScript's `toISOString` writes it
+/// (RFC 3339), or of a date alone (`2027-01-15`, midnight UTC), as `Date.parse`
+/// reads both.
+pub fn parse_date_time(s: &str) -> Option<i64> {
+    parse_rfc3339(s).or_else(|| {
+        let date = time::Date::parse(s, &time::format_description::well_known::Iso8601::DEFAULT).ok()?;
+        Some(date.midnight().assume_utc().unix_timestamp())
+    })
+}
+
 /// An RFC 3339 timestamp in UTC with milliseconds (`2026-11-02T09:14:07.000Z`,
 /// what JavaScript's `toISOString` writes) for a time in ms since the epoch.
 pub fn rfc3339_of_ms(ms: f64) -> Option<String> {
@@ -50,6 +60,9 @@ mod tests {
         assert_eq!(rfc3339_of_ms(f64::NAN), None);
         assert_eq!(rfc3339_of_ms(1e300), None);
         assert_eq!(rfc3339_of_ms(-1e18), None);
+        assert_eq!(parse_date_time("2027-01-15T08:00:00.123Z"), Some(1_800_000_000));
+        assert_eq!(parse_date_time("2027-01-15"), Some(1_800_000_000 - 8 * 3600));
+        assert_eq!(parse_date_time("next tuesday"), None);
     }
 
     #[test]

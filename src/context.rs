@@ -38,11 +38,14 @@ pub struct LoginContext {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct DiscoveryContext {
-    /// The host can run discovery (the `auth0` SDK and the Management API secrets are there).
+    /// The host can run discovery: the `auth0` SDK and `AUTH0_DOMAIN` are there
+    /// (missing credentials are then audited as `not_configured` by the host).
     pub available: bool,
-    /// `app_metadata.actionguard_org` as found (the marker a previous discovery
-    /// left): anyone with the Management API may have written anything there.
-    pub marker: Option<serde_json::Value>,
+    /// The JSON text (`JSON.stringify`) of `app_metadata.actionguard_org`, the
+    /// marker a previous discovery left. Text, read here leniently: anyone with
+    /// the Management API may have written anything there, and no value of it
+    /// may fail the login's context.
+    pub marker: Option<String>,
 }
 
 /// The stored history's JSON text, kept as written and read once by the history

@@ -33,10 +33,11 @@ pub struct Exchange {
     /// recorded as `failed` (the shim's text never reaches the audit).
     pub failure: Option<String>,
     /// The circuit breaker's value as the host read it from `api.cache`
-    /// ([`crate::cache::LLM_BREAKER`]).
-    pub breaker: Option<String>,
-    /// The rate limit's value as read ([`crate::cache::LLM_RATE`]).
-    pub rate: Option<String>,
+    /// ([`crate::cache::LLM_BREAKER`]). Any JSON: the cache is shared by every
+    /// Action of the trigger, so what is there is read, never trusted to parse.
+    pub breaker: Option<serde_json::Value>,
+    /// The rate limit's value as read ([`crate::cache::LLM_RATE`]), as leniently.
+    pub rate: Option<serde_json::Value>,
 }
 
 /// Failures the shim reports; the first two mean no request went out (the core
@@ -239,9 +240,15 @@ pub fn request<S: AsRef<str>>(
 // ---- The budgets kept across executions (in `api.cache`, shared by the trigger's
 // instances: approximate under concurrency, which is enough to cap a flood) ----
 
-/// Two numbers `a:b` as stored; anything unreadable counts as nothing stored.
-fn read_pair(value: Option<&str>) -> (f64, f64) {
-    let mut parts = value.unwrap_or("").splitn(2, ':').map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()));
+/// The first two numbers of `a:b[:...]` as stored (a number alone is `a`); anything
+/// unreadable counts as nothing stored.
+fn read_pair(value: Option<&serde_json::Value>) -> (f64, f64) {
+    let text = match value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let mut parts = text.split(':').map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()));
     (parts.next().flatten().unwrap_or(0.0), parts.next().flatten().unwrap_or(0.0))
 }
 
@@ -251,12 +258,12 @@ fn read_pair(value: Option<&str>) -> (f64, f64) {
 /// failure opens it again), or `rate_limited` past `llm.max_per_minute` in this
 /// tenant's current minute.
 pub fn admit(exchange: &Exchange, llm: &policy::Llm, now_ms: f64) -> Result<CacheWrite, &'static str> {
-    let (_, open_until) = read_pair(exchange.breaker.as_deref());
+    let (_, open_until) = read_pair(exchange.breaker.as_ref());
     if open_until > now_ms {
         return Err("circuit_open");
     }
     let minute = (now_ms / 60_000.0).floor();
-    let (window, count) = read_pair(exchange.rate.as_deref());
+    let (window, count) = read_pair(exchange.rate.as_ref());
     let used = if window == minute { count } else { 0.0 };
     if used >= f64::from(llm.max_per_minute) {
         return Err("rate_limited");
@@ -271,7 +278,7 @@ pub fn record(exchange: &Exchange, llm: &policy::Llm, result: &str, now_ms: f64)
         "circuit_open" | "rate_limited" => return None,
         "answered" => "0:0".to_string(),
         _ => {
-            let failures = read_pair(exchange.breaker.as_deref()).0 + 1.0;
+            let failures = read_pair(exchange.breaker.as_ref()).0 + 1.0;
             let open_until =
                 if failures >= f64::from(llm.breaker.failures) { now_ms + f64::from(llm.breaker.cooldown_seconds) * 1000.0 } else { 0.0 };
             format!("{failures}:{open_until}")
@@ -282,28 +289,26 @@ pub fn record(exchange: &Exchange, llm: &policy::Llm, result: &str, now_ms: f64)
 
 /// An escalation's settlement with its budgets applied: a pending one is held
 /// back when the breaker is open or the minute's calls are spent (then it is a
-/// failure that asked nothing), and the cache writes that keep the budgets.
+/// failure that asked nothing), and the cache writes that keep the budgets. Only
+/// a call that went out moves the breaker. Without a clock (`now_ms` 0, as in a
+/// replay without one) a stored open breaker stays open: the budgets fail closed.
 pub fn settle_within_budget<S: AsRef<str>>(
     exchange: &Exchange,
     options: &[S],
     llm: &policy::Llm,
     now_ms: f64,
 ) -> (Settled, Vec<CacheWrite>) {
-    match settle(exchange, options, llm.min_confidence) {
+    let settled = settle(exchange, options, llm.min_confidence);
+    let writes = match &settled {
         Settled::Pending => match admit(exchange, llm, now_ms) {
-            Ok(token) => (Settled::Pending, vec![token]),
-            Err(result) => (Settled::Failed { asked: false, result }, Vec::new()),
+            Ok(token) => vec![token],
+            Err(result) => return (Settled::Failed { asked: false, result }, Vec::new()),
         },
-        settled => {
-            let result = match &settled {
-                Settled::Chosen { .. } => "answered",
-                Settled::Failed { result, .. } => result,
-                Settled::Pending => "pending",
-            };
-            let writes = record(exchange, llm, result, now_ms).into_iter().collect();
-            (settled, writes)
-        }
-    }
+        Settled::Chosen { .. } => record(exchange, llm, "answered", now_ms).into_iter().collect(),
+        Settled::Failed { asked: true, result } => record(exchange, llm, result, now_ms).into_iter().collect(),
+        Settled::Failed { asked: false, .. } => Vec::new(),
+    };
+    (settled, writes)
 }
 
 /// `LLM_MODEL` as the body may carry it: a provider's model or deployment name.
@@ -331,6 +336,53 @@ mod tests {
 
     fn opts() -> Vec<String> {
         vec!["allow".into(), "challenge".into()]
+    }
+
+    fn with_state(breaker: serde_json::Value, rate: serde_json::Value) -> Exchange {
+        Exchange { available: true, breaker: Some(breaker), rate: Some(rate), ..Exchange::default() }
+    }
+
+    #[test]
+    fn budgets_hold_back_a_call_and_say_what_to_store() {
+        let llm =
+            policy::Llm { max_per_minute: 2, breaker: policy::Breaker { failures: 2, cooldown_seconds: 60 }, ..policy::Llm::default() };
+        let now = 1_800_000_010_000.0; // minute 30_000_000
+                                       // Free: the call goes out and takes a token.
+        let (s, w) = settle_within_budget(&Exchange { available: true, ..Exchange::default() }, &opts(), &llm, now);
+        assert_eq!(s, Settled::Pending);
+        assert_eq!(w, vec![CacheWrite { key: cache::LLM_RATE, value: "30000000:1".into(), ttl_ms: Some(120_000.0) }]);
+        // The minute's calls spent: held back, nothing stored.
+        let (s, w) = settle_within_budget(&with_state(serde_json::json!("0:0"), serde_json::json!("30000000:2")), &opts(), &llm, now);
+        assert_eq!((s, w), (Settled::Failed { asked: false, result: "rate_limited" }, Vec::new()));
+        // Last minute's count does not carry over.
+        assert!(admit(&with_state(serde_json::json!("0:0"), serde_json::json!("29999999:9")), &llm, now).is_ok());
+        // Open breaker (extra fields after the first two are ignored, as the shim did).
+        let open = with_state(serde_json::json!(format!("2:{}:9", now + 1.0)), serde_json::json!(null));
+        assert_eq!(admit(&open, &llm, now), Err("circuit_open"));
+        // A failure that asked moves the breaker; the second opens it for the cooldown.
+        let failed = Exchange { failure: Some("timeout".into()), ..with_state(serde_json::json!("1:0"), serde_json::json!(null)) };
+        let (_, w) = settle_within_budget(&failed, &opts(), &llm, now);
+        assert_eq!(w, vec![CacheWrite { key: cache::LLM_BREAKER, value: format!("2:{}", now + 60_000.0), ttl_ms: None }]);
+        // An answer closes it.
+        let answered = Exchange {
+            response: Some(
+                r#"{"choices":[{"message":{"content":"{\"decision\":\"allow\",\"confidence\":0.9,\"rationale\":\"x\"}"}}]}"#.into(),
+            ),
+            ..with_state(serde_json::json!("1:0"), serde_json::json!(null))
+        };
+        let (s, w) = settle_within_budget(&answered, &opts(), &llm, now);
+        assert!(matches!(s, Settled::Chosen { index: 0, .. }), "{s:?}");
+        assert_eq!(w, vec![CacheWrite { key: cache::LLM_BREAKER, value: "0:0".into(), ttl_ms: None }]);
+        // Nothing asked (a model name that cannot go out): the breaker does not move.
+        let bad_model = Exchange { model: Some("a b".into()), ..with_state(serde_json::json!("1:0"), serde_json::json!(null)) };
+        assert_eq!(
+            settle_within_budget(&bad_model, &opts(), &llm, now),
+            (Settled::Failed { asked: false, result: "invalid_model" }, Vec::new())
+        );
+        // Whatever another Action left under the keys reads as nothing stored.
+        for garbage in [serde_json::json!({"a": [1]}), serde_json::json!(true), serde_json::json!("x:y"), serde_json::json!(1e308)] {
+            assert!(admit(&with_state(garbage.clone(), garbage), &llm, now).is_ok());
+        }
     }
 
     fn completion(content: &str) -> String {

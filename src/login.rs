@@ -200,12 +200,23 @@ fn discovery_step(ctx: &LoginContext, outcome: Outcome) -> Option<decision::Disc
     if ctx.organization.is_some() || outcome == Outcome::Deny {
         return None;
     }
-    let marker = discovery.marker.as_ref().filter(|m| !m.is_null());
-    let last = marker.and_then(|m| m.get("at")).and_then(serde_json::Value::as_str).and_then(clock::parse_rfc3339);
-    if let (Some(last_s), Some(now)) = (last, ctx.now_ms) {
-        if now - (last_s as f64) * 1000.0 < DISCOVERY_RECHECK_MS {
-            return None;
-        }
+    // What JavaScript would call a marker: absent, null, false, 0 and "" are none;
+    // text that does not parse (deeply nested, say) is a marker with no date.
+    let marker =
+        discovery.marker.as_deref().map(|text| serde_json::from_str::<serde_json::Value>(text).unwrap_or(serde_json::Value::Bool(true)));
+    let marker = marker.filter(|m| match m {
+        serde_json::Value::Null => false,
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+        serde_json::Value::String(s) => !s.is_empty(),
+        _ => true,
+    });
+    let last = marker.as_ref().and_then(|m| m.get("at")).and_then(serde_json::Value::as_str).and_then(clock::parse_date_time);
+    match (last, ctx.now_ms) {
+        (Some(last_s), Some(now)) if now - (last_s as f64) * 1000.0 < DISCOVERY_RECHECK_MS => return None,
+        // A marker with a date but no clock to compare it with: not now.
+        (Some(_), None) => return None,
+        _ => {}
     }
     let logins = ctx.stats.as_ref().and_then(|s| s.logins_count).unwrap_or(0);
     Some(decision::DiscoveryStep { complete_join: marker.is_none() && logins <= 1 })
@@ -283,5 +294,67 @@ impl Engine {
             },
             warnings,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: f64 = 1_800_000_000_000.0;
+
+    fn step(discovery: serde_json::Value, extra: serde_json::Value, outcome: Outcome) -> Option<decision::DiscoveryStep> {
+        let mut ctx = serde_json::json!({"now_ms": NOW, "stats": {"logins_count": 1}, "discovery": discovery});
+        if let (Some(c), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        let (ctx, _) = LoginContext::from_json(&ctx.to_string()).unwrap();
+        discovery_step(&ctx, outcome)
+    }
+
+    fn marker(at: &str) -> String {
+        serde_json::json!({"action": "none", "at": at}).to_string()
+    }
+
+    #[test]
+    fn discovery_runs_once_per_recheck_interval_and_completes_a_first_join() {
+        let none = serde_json::json!({});
+        let first = step(serde_json::json!({"available": true}), none.clone(), Outcome::Allow);
+        assert_eq!(first, Some(decision::DiscoveryStep { complete_join: true }));
+        // Falsy markers are no marker, as `!marker` was in JavaScript.
+        for falsy in ["null", "false", "0", "\"\""] {
+            let s = step(serde_json::json!({"available": true, "marker": falsy}), none.clone(), Outcome::Challenge);
+            assert_eq!(s, Some(decision::DiscoveryStep { complete_join: true }), "{falsy}");
+        }
+        let ten_days = clock::rfc3339_of_ms(NOW - 10.0 * 86_400_000.0).unwrap();
+        assert_eq!(step(serde_json::json!({"available": true, "marker": marker(&ten_days)}), none.clone(), Outcome::Allow), None);
+        let forty_days = clock::rfc3339_of_ms(NOW - 40.0 * 86_400_000.0).unwrap();
+        let again = step(serde_json::json!({"available": true, "marker": marker(&forty_days)}), none.clone(), Outcome::Allow);
+        assert_eq!(again, Some(decision::DiscoveryStep { complete_join: false }));
+        // A date alone is read as Date.parse reads it.
+        assert_eq!(step(serde_json::json!({"available": true, "marker": marker(&ten_days[..10])}), none.clone(), Outcome::Allow), None);
+        // Whatever else is there: a marker without a date, never a failed context.
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        for garbage in [deep.as_str(), "{\"at\": 7}", "not json", "{\"at\": \"soon\"}"] {
+            let s = step(serde_json::json!({"available": true, "marker": garbage}), none.clone(), Outcome::Allow);
+            assert_eq!(s, Some(decision::DiscoveryStep { complete_join: false }), "{garbage}");
+        }
+    }
+
+    #[test]
+    fn discovery_never_runs_unavailable_in_an_organization_login_or_for_a_denied_one() {
+        let none = serde_json::json!({});
+        assert_eq!(step(serde_json::json!({"available": false}), none.clone(), Outcome::Allow), None);
+        assert_eq!(step(serde_json::json!({"available": true}), none.clone(), Outcome::Deny), None);
+        assert_eq!(
+            step(serde_json::json!({"available": true}), serde_json::json!({"organization": {"id": "org_1"}}), Outcome::Allow),
+            None
+        );
+        // A dated marker and no clock: not now.
+        let (ctx, _) = LoginContext::from_json(
+            &serde_json::json!({"discovery": {"available": true, "marker": marker("2027-01-15T08:00:00.000Z")}}).to_string(),
+        )
+        .unwrap();
+        assert_eq!(discovery_step(&ctx, Outcome::Allow), None);
     }
 }

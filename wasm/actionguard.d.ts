@@ -76,7 +76,7 @@ export type LlmResult =
   | "failed"
   | LlmFailure;
 
-/** Why an escalation has no response, as the shim reports it (`SHIM_FAILURES`). */
+/** Why an escalation has no response (`SHIM_FAILURES`): the shim reports the last five; the core decides `circuit_open` and `rate_limited` itself, and still reads them. */
 export type LlmFailure = "circuit_open" | "rate_limited" | "timeout" | "unreachable" | "http_429" | "http_5xx" | "http_error";
 
 /** Why (`Reason`): a stable machine code; the sentences go to the audit line. */
@@ -107,7 +107,7 @@ export interface CacheKeys {
   llm_rate: string;
 }
 
-/** A request for the shim to send, with the budgets it must keep (`llm::Escalation`). */
+/** A request for the shim to send, within its timeout (`llm::Escalation`). */
 export interface Escalation {
   /** The exact JSON body to POST to `{LLM_BASE_URL}/chat/completions`: what leaves the Action is this string and nothing else. */
   body: string;
@@ -227,8 +227,8 @@ export interface LoginOrganization {
 export interface DiscoveryContext {
   /** The host can run discovery (the `auth0` SDK and the Management API secrets are there). */
   available?: boolean;
-  /** `app_metadata.actionguard_org` as found (the marker a previous discovery left): anything. */
-  marker?: unknown;
+  /** The JSON text (`JSON.stringify`) of `app_metadata.actionguard_org`, the marker a previous discovery left; read leniently, never a failed context. */
+  marker?: string | null;
 }
 
 /** What the shim tells the core about the LLM, on the decision's context (`llm::Exchange`). */
@@ -241,10 +241,10 @@ export interface LlmExchange {
   response?: string | null;
   /** Why there is no response: one of `LlmFailure`; anything else is recorded as `failed`. */
   failure?: string | null;
-  /** The circuit breaker's value as the host read it from `api.cache` (`CacheKeys.llm_breaker`). */
-  breaker?: string | null;
-  /** The rate limit's value as read (`CacheKeys.llm_rate`). */
-  rate?: string | null;
+  /** The circuit breaker's value as the host read it from `api.cache` (`CacheKeys.llm_breaker`): any value, read leniently. */
+  breaker?: unknown;
+  /** The rate limit's value as read (`CacheKeys.llm_rate`): any value, read leniently. */
+  rate?: unknown;
 }
 
 /** The input of `decideLogin` and `explainLogin`: slices of the post-login `event` (`LoginContext`). */
@@ -467,14 +467,6 @@ export interface SignupContext {
   now_ms?: number | null;
 }
 
-/** What the shim writes back to `api.cache`, under `CacheKeys.signup_counters` (`signup::CacheWrite`). */
-export interface SignupCounters {
-  /** The value to store. */
-  value: string;
-  /** Its lifetime, in milliseconds. */
-  ttl_ms: number;
-}
-
 /** A sign-up decision (`SignupDecision`). */
 export interface SignupDecision {
   /** `allow` or `deny`: a sign-up has no second factor to fall back on. */
@@ -490,7 +482,8 @@ export interface SignupDecision {
   /** `disposable`, `free_mail` or `other`; absent without a valid address. */
   domain_class?: DomainClass;
   /** The counters to write back. */
-  counters?: SignupCounters;
+  /** The counters to write back to `api.cache` (under `CacheKeys.signup_counters`). */
+  counters?: CacheWrite;
   /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
   audit: string;
 }

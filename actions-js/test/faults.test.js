@@ -212,3 +212,29 @@ test('two joins of one user at once: one membership, one role', async () => {
     await emu.stop();
   }
 });
+
+test('whatever was left in the discovery marker never fails the login: the core reads it as text', async () => {
+  const emu = await emulator();
+  try {
+    /** @type {any} */
+    let deep = { at: '2026-11-01T00:00:00.000Z' };
+    for (let i = 0; i < 300; i += 1) deep = { x: deep };
+    for (const marker of [deep, 'garbage', 42, [1, [2, [3]]], { at: 'soon' }]) {
+      const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: { actionguard_org: marker } } } }).then(
+        (x) => x.result,
+      );
+      assert.equal(login.outcome, 'allow', JSON.stringify(login.audit));
+      assert.ok(!login.audit.some((a) => a.fail_mode), 'no fail mode');
+      // A marker without a readable date: discovery runs. (A marker nested deeper than
+      // JSON parsers go also fails the organization decision's context, which carries
+      // app_metadata for role mapping: audited as discovery_failed, the login goes on.)
+      const ran = login.audit.some((a) => a.trigger === 'organization-discovery' || a.discovery_failed);
+      assert.ok(ran, 'discovery ran');
+      if (marker === deep) continue;
+      const written = login.api_calls.find((c) => c.method === 'user.setAppMetadata' && c.args[0] === 'actionguard_org');
+      assert.match(/** @type {any} */ (written?.args[1])?.at ?? '', /^\d{4}-\d\d-\d\dT/);
+    }
+  } finally {
+    await emu.stop();
+  }
+});

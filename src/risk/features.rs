@@ -190,7 +190,7 @@ pub fn extract(ctx: &LoginContext, history: &History, env: &Environment) -> Feat
         if let (Some(last), Some((lat, lon))) = (&history.last, coords) {
             let km = haversine_km(last.lat, last.lon, lat, lon);
             // Within a minute is "at once"; clocks and geo-IP are not precise enough for less.
-            let hours = ((now - last.t).max(60) as f64) / 3600.0;
+            let hours = (now.saturating_sub(last.t).max(60) as f64) / 3600.0;
             f.distance_km = Some(km);
             f.speed_kmh = Some(km / hours);
         }

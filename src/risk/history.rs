@@ -167,7 +167,7 @@ impl History {
 
     /// Logins in the `window_s` seconds before `now`, this one excluded.
     pub fn logins_within(&self, now: i64, window_s: i64) -> usize {
-        self.t.iter().filter(|&&t| t <= now && now - t <= window_s).count()
+        self.t.iter().filter(|&&t| t <= now && now.saturating_sub(t) <= window_s).count()
     }
 
     /// Learns an observation.
@@ -198,7 +198,7 @@ impl History {
     /// that is, within minutes after it.
     pub fn confirm_pending(&mut self, mfa_at: Option<i64>) -> bool {
         match (&self.pending, mfa_at) {
-            (Some(p), Some(at)) if at >= p.t && at - p.t <= CONFIRM_WINDOW_S => {
+            (Some(p), Some(at)) if at >= p.t && at.saturating_sub(p.t) <= CONFIRM_WINDOW_S => {
                 let p = p.clone();
                 self.pending = None;
                 self.learn(&p);
@@ -236,6 +236,19 @@ pub fn coarse(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stored times are anyone's to write (Management API): the extremes of an i64
+    /// must neither trap (overflow checks are on in release) nor count as recent.
+    #[test]
+    fn extreme_stored_times_neither_trap_nor_count() {
+        let text = r#"{"v":1,"t":[-9223372036854775808,-9223372036854774784,9223372036854775807],"pending":{"t":-9223372036854775808}}"#;
+        let (mut h, warning) = History::from_stored(Some(text));
+        assert!(warning.is_none());
+        assert!(!h.confirm_pending(Some(1_800_000_000)));
+        assert!(!h.confirm_pending(Some(i64::MAX)));
+        assert_eq!(h.logins_within(1_800_000_000, 600), 0);
+        assert_eq!(h.logins_within(i64::MAX, 600), 1);
+    }
     use serde_json::json;
 
     fn obs(t: i64, cc: &str, dev: &str) -> Observation {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::answer::{parse_json, Answer, Issue};
 use crate::audit::{self, AuditRecord};
+use crate::cache::{self, CacheWrite};
 use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::domains::{self, DomainClass};
@@ -70,13 +71,6 @@ impl SignupContext {
     }
 }
 
-/// What the shim writes back to `api.cache` (under its own key).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CacheWrite {
-    pub value: String,
-    pub ttl_ms: f64,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SignupDecision {
     pub outcome: Outcome,
@@ -92,6 +86,7 @@ pub struct SignupDecision {
     /// `disposable`, `free_mail` or `other`; absent without a valid address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_class: Option<&'static str>,
+    /// The counters to write back to `api.cache` (key [`cache::SIGNUP_COUNTERS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counters: Option<CacheWrite>,
     #[serde(serialize_with = "crate::audit::as_json_line")]
@@ -175,7 +170,7 @@ impl Engine {
                     hard.push(&signals::SIGNUP_BURST_DOMAIN);
                 }
             }
-            counters_write = Some(CacheWrite { value: counters.store(), ttl_ms: counters.ttl_ms() });
+            counters_write = Some(CacheWrite { key: cache::SIGNUP_COUNTERS, value: counters.store(), ttl_ms: Some(counters.ttl_ms()) });
         }
 
         let mut soft: Vec<Signal> = Vec::new();

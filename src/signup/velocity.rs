@@ -70,7 +70,7 @@ impl Counters {
 
     fn roll(&mut self, now_s: i64) {
         // A clock behind ours (another instance) is treated as the same window.
-        let elapsed = (now_s - self.start).div_euclid(self.window).max(0);
+        let elapsed = now_s.saturating_sub(self.start).div_euclid(self.window).max(0);
         if elapsed == 0 {
             return;
         }
@@ -96,7 +96,7 @@ impl Counters {
     }
 
     fn estimate(&self, e: &Entry, now_s: i64) -> f64 {
-        let into = ((now_s - self.start) as f64 / self.window as f64).clamp(0.0, 1.0);
+        let into = (now_s.saturating_sub(self.start) as f64 / self.window as f64).clamp(0.0, 1.0);
         f64::from(e.prev) * (1.0 - into) + f64::from(e.cur)
     }
 
