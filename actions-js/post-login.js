@@ -53,7 +53,7 @@ exports.onExecutePostLogin = async (event, api) => {
         tenant: event.tenant,
         organization: event.organization,
         stats: event.stats,
-        user: { user_id: event.user?.user_id, email: event.user?.email, enrolledFactors: event.user?.enrolledFactors },
+        user: { user_id: event.user?.user_id, email: event.user?.email, email_verified: event.user?.email_verified, enrolledFactors: event.user?.enrolledFactors },
         request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
         authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
         history: event.user?.app_metadata?.actionguard,

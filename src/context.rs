@@ -79,6 +79,8 @@ pub struct User {
     pub user_id: Option<String>,
     /// Only for an organization's domain restriction; never logged.
     pub email: Option<String>,
+    /// Whether the address is verified: a domain restriction admits only verified ones.
+    pub email_verified: Option<bool>,
     #[serde(rename = "enrolledFactors")]
     pub enrolled_factors: Option<Vec<EnrolledFactor>>,
 }

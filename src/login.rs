@@ -190,14 +190,16 @@ impl Engine {
 const DISCOVERY_RECHECK_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
 
 /// Whether post-login runs organization discovery, and how: when the host can,
-/// outside an organization login, never for a denied login, and at most once per
+/// outside an organization login, only for an allowed login, and at most once per
 /// [`DISCOVERY_RECHECK_MS`] per user (by the marker the last run left). A first
 /// login with no marker also completes a registration's join whose role
 /// assignment failed; members from before ActionGuard keep the roles their
 /// admins gave them.
 fn discovery_step(ctx: &LoginContext, outcome: Outcome) -> Option<decision::DiscoveryStep> {
     let discovery = ctx.discovery.as_ref().filter(|d| d.available)?;
-    if ctx.organization.is_some() || outcome == Outcome::Deny {
+    // Never from a login the engine challenged or denied: a membership or role
+    // must not be written before the person proved who they are.
+    if ctx.organization.is_some() || outcome != Outcome::Allow {
         return None;
     }
     // What JavaScript would call a marker: absent, null, false, 0 and "" are none;
@@ -323,7 +325,7 @@ mod tests {
         assert_eq!(first, Some(decision::DiscoveryStep { complete_join: true }));
         // Falsy markers are no marker, as `!marker` was in JavaScript.
         for falsy in ["null", "false", "0", "\"\""] {
-            let s = step(serde_json::json!({"available": true, "marker": falsy}), none.clone(), Outcome::Challenge);
+            let s = step(serde_json::json!({"available": true, "marker": falsy}), none.clone(), Outcome::Allow);
             assert_eq!(s, Some(decision::DiscoveryStep { complete_join: true }), "{falsy}");
         }
         let ten_days = clock::rfc3339_of_ms(NOW - 10.0 * 86_400_000.0).unwrap();
@@ -342,10 +344,12 @@ mod tests {
     }
 
     #[test]
-    fn discovery_never_runs_unavailable_in_an_organization_login_or_for_a_denied_one() {
+    fn discovery_never_runs_unavailable_in_an_organization_login_or_unless_allowed() {
         let none = serde_json::json!({});
         assert_eq!(step(serde_json::json!({"available": false}), none.clone(), Outcome::Allow), None);
         assert_eq!(step(serde_json::json!({"available": true}), none.clone(), Outcome::Deny), None);
+        // A challenged login writes no membership before its MFA (security review, item 8).
+        assert_eq!(step(serde_json::json!({"available": true}), none.clone(), Outcome::Challenge), None);
         assert_eq!(
             step(serde_json::json!({"available": true}), serde_json::json!({"organization": {"id": "org_1"}}), Outcome::Allow),
             None

@@ -190,6 +190,10 @@ pub const ORGANIZATION_DOMAIN_NOT_ALLOWED: PolicyReason = rule(
     "organization_domain_not_allowed",
     "the organization only admits addresses at its allowed domains (ag_allowed_domains), and this user's is not one",
 );
+pub const ORGANIZATION_EMAIL_UNVERIFIED: PolicyReason = rule(
+    "organization_email_unverified",
+    "the organization only admits addresses at its allowed domains (ag_allowed_domains), and this user's is not verified",
+);
 
 // ---- Reasons of pre-user-registration (in the order their deny wins) ----
 pub const EMAIL_INVALID: PolicyReason =
@@ -309,6 +313,7 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&LLM_DECISION, LOGIN),
     (&RISK_SCORE_CHALLENGE, LOGIN),
     (&ORGANIZATION_DOMAIN_NOT_ALLOWED, LOGIN),
+    (&ORGANIZATION_EMAIL_UNVERIFIED, LOGIN),
     (&EMAIL_INVALID, SIGNUP_AND_ORGS),
     (&SIGNUP_DOMAIN_NOT_ALLOWED, SIGNUP),
     (&SIGNUP_DOMAIN_BLOCKED, SIGNUP),

@@ -133,6 +133,8 @@ export interface LoginUser {
   user_id?: string | null;
   /** Only for an organization's domain restriction; never logged. */
   email?: string | null;
+  /** Whether the address is verified: a domain restriction admits only verified ones. */
+  email_verified?: boolean | null;
   /** The factors the user has enrolled. */
   enrolledFactors?: EnrolledFactor[] | null;
 }

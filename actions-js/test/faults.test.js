@@ -238,3 +238,41 @@ test('whatever was left in the discovery marker never fails the login: the core 
     await emu.stop();
   }
 });
+
+test('a login the engine challenges writes no membership or role before its MFA (security review, item 8)', async () => {
+  const emu = await emulator();
+  try {
+    const event = {
+      user: { ...USER, app_metadata: {} },
+      stats: { logins_count: 1 },
+      authentication: { riskAssessment: { assessments: { ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } },
+    };
+    const challenged = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event }).then((x) => x.result);
+    assert.equal(challenged.outcome, 'challenge');
+    assert.deepEqual(
+      challenged.management_calls.filter((c) => c.method !== 'GET'),
+      [],
+      'no organization write',
+    );
+    assert.ok(!challenged.audit.some((a) => a.trigger === 'organization-discovery'), 'no discovery decided');
+    // The next, allowed login joins.
+    const allowed = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} }, stats: { logins_count: 2 } } }).then(
+      (x) => x.result,
+    );
+    assert.equal(allowed.outcome, 'allow');
+    assert.ok(allowed.management_calls.some((c) => c.method === 'POST' && c.path === '/api/v2/organizations/org_acme/members'));
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('an organization that admits only its domains denies an unverified address at them (security review, item 9)', async () => {
+  const organization = { id: 'org_acme', name: 'acme', metadata: { ag_allowed_domains: 'acme-industries.com' } };
+  const login = (email_verified) =>
+    runAction({ trigger: 'post-login', event: { organization, user: { user_id: 'auth0|i', email: 'intruder@acme-industries.com', email_verified } } }).then((x) => x.result);
+  const intruder = await login(false);
+  assert.equal(intruder.outcome, 'deny');
+  assert.deepEqual(intruder.api_calls.find((c) => c.method === 'access.deny')?.args, ['organization_domain_not_allowed: access denied by security policy']);
+  assert.ok(intruder.audit[0].reasons.some((r) => r.code === 'organization_email_unverified'));
+  assert.equal((await login(true)).outcome, 'allow');
+});

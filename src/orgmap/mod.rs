@@ -500,10 +500,14 @@ pub fn login_domain_refusal(ctx: &crate::LoginContext) -> Option<Reason> {
     let listed = ctx.organization.as_ref()?.metadata.as_ref()?.get(index::META_ALLOWED_DOMAINS)?.as_str()?;
     let allowed: Vec<String> = listed.split(',').filter_map(|d| email::normalize_domain(d).ok()).collect();
     let address = ctx.user.as_ref().and_then(|u| u.email.as_deref()).and_then(|e| email::parse(e).ok());
-    if address.is_some_and(|a| allowed.iter().any(|d| email::within(&a.domain, d))) {
-        return None;
+    if !address.is_some_and(|a| allowed.iter().any(|d| email::within(&a.domain, d))) {
+        return Some(Reason::of(&signals::ORGANIZATION_DOMAIN_NOT_ALLOWED));
     }
-    Some(Reason::of(&signals::ORGANIZATION_DOMAIN_NOT_ALLOWED))
+    // Anyone can type an address at an allowed domain: only a verified one counts.
+    if ctx.user.as_ref().and_then(|u| u.email_verified) != Some(true) {
+        return Some(Reason::of(&signals::ORGANIZATION_EMAIL_UNVERIFIED));
+    }
+    None
 }
 
 fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {
