@@ -44,7 +44,9 @@ exports.onExecutePostLogin = async (event, api) => {
   let failMode = runtime.failModeOf(event);
   try {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
-    failMode = guard.failMode;
+    // The organization's layers may set their own (a regulated tier: deny), and it must
+    // hold even when the rest of the event is too malformed to decide.
+    failMode = guard.failModeFor(event.organization?.metadata);
     /** @type {LoginSuccess} */
     const answer = await llm.decideEscalating(
       guard,

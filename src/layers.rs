@@ -229,6 +229,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Security review (issue 16), item 6: the fail mode an organization's layers
+    /// set is the one that applies to its undecidable events.
+    #[test]
+    fn an_organizations_layers_set_its_fail_mode() {
+        let engine = Engine::new(Some(r#"{"version":1,"fail_mode":"allow","tiers":{"regulated":{"fail_mode":"deny"}}}"#));
+        assert_eq!(engine.fail_mode_for_json(Some(r#"{"ag_tier":"regulated"}"#)), crate::FailMode::Deny);
+        assert_eq!(engine.fail_mode_for_json(Some(r#"{"ag_policy":"fail_mode=challenge"}"#)), crate::FailMode::Challenge);
+        for baseline in [None, Some("{}"), Some("not json"), Some("[1]"), Some(r#"{"ag_tier":"unknown"}"#)] {
+            assert_eq!(engine.fail_mode_for_json(baseline), crate::FailMode::Allow, "{baseline:?}");
+        }
+    }
     use crate::Engine;
 
     const BASELINE: &str = r#"{"version":1,"tiers":{

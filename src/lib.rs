@@ -126,6 +126,18 @@ impl Engine {
         self.policy.fail_mode
     }
 
+    /// The fail mode of an organization's effective policy (its tier, then its
+    /// override), from its metadata as JSON text: what applies when its event
+    /// cannot be decided. Whatever the text is (absent, not JSON, not an
+    /// object), the answer is a fail mode, the baseline's at the least.
+    pub fn fail_mode_for_json(&self, metadata_json: Option<&str>) -> FailMode {
+        let meta = metadata_json.and_then(|text| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok());
+        match self.layered_for(meta.as_ref()) {
+            Some((engine, _)) => engine.fail_mode(),
+            None => self.fail_mode(),
+        }
+    }
+
     /// A rejected policy, as a warning on every answer until it is fixed.
     fn policy_warnings(&self) -> impl Iterator<Item = Issue> + '_ {
         self.policy_errors.iter().map(|e| Issue {

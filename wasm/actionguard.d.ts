@@ -1036,6 +1036,8 @@ export class Engine {
   readonly cacheKeys: CacheKeys;
   /** What to do when a decision cannot be made. */
   readonly failMode: FailMode;
+  /** The fail mode of an organization's effective policy, from its metadata (any value; the baseline's when it is not an object). Never throws. */
+  failModeFor(metadata: unknown): FailMode;
 }
 
 /** The domain -> organization index. Build it with `buildOrgIndex` or `loadOrgSnapshot`; keep it at module scope. */

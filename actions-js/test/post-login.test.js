@@ -95,6 +95,18 @@ test('the fail mode follows the policy, and the policy follows the POLICY secret
   assert.deepEqual(dflt.api_calls, [{ method: 'multifactor.enable', args: ['any', { allowRememberBrowser: false }] }]);
 });
 
+test("an organization's tier and override set the fail mode of its malformed events (security review, item 6)", async () => {
+  const POLICY = JSON.stringify({ version: 1, fail_mode: 'allow', tiers: { regulated: { mfa: { mode: 'always' }, fail_mode: 'deny' } } });
+  const malformed = (metadata) => ({ stats: { logins_count: 'many' }, organization: { id: 'org_reg', name: 'reg', metadata } });
+  const regulated = await run(malformed({ ag_tier: 'regulated' }), { secrets: { POLICY } });
+  assert.equal(regulated.outcome, 'deny');
+  assert.equal(regulated.audit[0].fail_mode, true);
+  const override = await run(malformed({ ag_policy: 'fail_mode=challenge' }), { secrets: { POLICY } });
+  assert.equal(override.outcome, 'challenge');
+  // No layers, or metadata that is not an object: the baseline's.
+  for (const metadata of [{}, 'ag_tier=regulated', null]) assert.equal((await run(malformed(metadata), { secrets: { POLICY } })).outcome, 'allow');
+});
+
 test('a WebAssembly that fails to load ends in the fail mode, audited as load_failed', async () => {
   // The real Action file, beside a copy of the package whose .wasm is corrupt.
   const actionFile = actionWithPackage('post-login', corruptWasm);

@@ -114,15 +114,27 @@ impl Engine {
         js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "keys are not valid JSON"))
     }
 
+    /// The fail mode of an organization's effective policy, from its metadata
+    /// (`event.organization.metadata`, any value): "challenge" | "allow" | "deny".
+    /// Never throws: a value that is not an object gets the baseline's.
+    #[wasm_bindgen(js_name = failModeFor)]
+    pub fn fail_mode_for(&self, metadata: JsValue) -> String {
+        let json = to_json(&metadata, "the organization metadata").ok().flatten();
+        fail_mode_name(self.inner.fail_mode_for_json(json.as_deref())).to_string()
+    }
+
     /// What to do when a decision cannot be made: "challenge" | "allow" | "deny".
     #[wasm_bindgen(getter, js_name = failMode)]
     pub fn fail_mode(&self) -> String {
-        match self.inner.fail_mode() {
-            actionguard::FailMode::Challenge => "challenge",
-            actionguard::FailMode::Allow => "allow",
-            actionguard::FailMode::Deny => "deny",
-        }
-        .to_string()
+        fail_mode_name(self.inner.fail_mode()).to_string()
+    }
+}
+
+fn fail_mode_name(mode: actionguard::FailMode) -> &'static str {
+    match mode {
+        actionguard::FailMode::Challenge => "challenge",
+        actionguard::FailMode::Allow => "allow",
+        actionguard::FailMode::Deny => "deny",
     }
 }
 
