@@ -40,7 +40,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 function exchangeFor(secrets, api, keys) {
   const available = typeof secrets?.LLM_BASE_URL === 'string' && secrets.LLM_BASE_URL !== '';
   if (!available) return { available, model: secrets?.LLM_MODEL };
-  return { available, model: secrets?.LLM_MODEL, breaker: api.cache.get(keys.llm_breaker)?.value, rate: api.cache.get(keys.llm_rate)?.value };
+  return {
+    available,
+    model: secrets?.LLM_MODEL,
+    base_url: secrets.LLM_BASE_URL,
+    breaker: api.cache.get(keys.llm_breaker)?.value,
+    rate: api.cache.get(keys.llm_rate)?.value,
+  };
 }
 
 // OpenAI, local servers: <base>/chat/completions with a bearer key. Azure OpenAI:

@@ -266,6 +266,9 @@ impl LoginContext {
             }
         }
         bound_now(&mut self.now_ms, &mut warnings);
+        if let Some(e) = &mut self.llm {
+            e.vet(&mut warnings);
+        }
         warnings
     }
 }

@@ -38,6 +38,49 @@ pub struct Exchange {
     pub breaker: Option<serde_json::Value>,
     /// The rate limit's value as read ([`crate::cache::LLM_RATE`]), as leniently.
     pub rate: Option<serde_json::Value>,
+    /// `LLM_BASE_URL`, for [`Exchange::vet`] (the host sends to it only what the core wrote).
+    pub base_url: Option<String>,
+}
+
+impl Exchange {
+    /// An LLM reached over plain `http://` anywhere but this machine is not asked:
+    /// anyone on the path could forge an answer that relaxes an ambiguous login.
+    /// `https://` and loopback (`127.0.0.0/8`, `localhost`, `[::1]`) are; a
+    /// context without `base_url` was vetted by its host.
+    pub fn vet(&mut self, warnings: &mut Vec<crate::Issue>) {
+        let Some(url) = self.base_url.as_deref().filter(|_| self.available) else { return };
+        if !endpoint_allowed(url) {
+            self.available = false;
+            warnings.push(crate::Issue::new(
+                "llm_endpoint_insecure",
+                Some("llm.base_url".into()),
+                "the LLM endpoint is neither https nor on this machine: not asked",
+            ));
+        }
+    }
+}
+
+/// `https://`, or `http://` to a loopback host.
+fn endpoint_allowed(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = lower.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // Credentials before `@` are not the host.
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    if host == "localhost" {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
 }
 
 /// Failures the shim reports; the first two mean no request went out (the core
@@ -336,6 +379,38 @@ mod tests {
 
     fn opts() -> Vec<String> {
         vec!["allow".into(), "challenge".into()]
+    }
+
+    /// Security review (issue 16): plain http only to this machine.
+    #[test]
+    fn only_https_or_loopback_endpoints_are_asked() {
+        for ok in [
+            "https://api.openai.com/v1",
+            "HTTPS://x.openai.azure.com/openai/deployments/d?api-version=1",
+            "http://127.0.0.1:8080/v1",
+            "http://127.9.9.9/v1",
+            "http://localhost:11434/v1",
+            "http://[::1]:8000/v1",
+        ] {
+            assert!(endpoint_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "http://llm.example.com/v1",
+            "http://127.0.0.1.evil.example/v1",
+            "http://localhost.evil.example",
+            "http://user@10.0.0.1/v1",
+            "http://[::2]/",
+            "ftp://127.0.0.1",
+            "",
+            "http://",
+        ] {
+            assert!(!endpoint_allowed(bad), "{bad}");
+        }
+        let mut e = Exchange { available: true, base_url: Some("http://llm.example.com/v1".into()), ..Exchange::default() };
+        let mut warnings = Vec::new();
+        e.vet(&mut warnings);
+        assert!(!e.available);
+        assert_eq!(warnings.first().map(|w| w.code), Some("llm_endpoint_insecure"));
     }
 
     fn with_state(breaker: serde_json::Value, rate: serde_json::Value) -> Exchange {

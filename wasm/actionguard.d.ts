@@ -247,6 +247,8 @@ export interface LlmExchange {
   breaker?: unknown;
   /** The rate limit's value as read (`CacheKeys.llm_rate`): any value, read leniently. */
   rate?: unknown;
+  /** `LLM_BASE_URL`: plain `http://` is asked only on this machine (loopback); anything else is not asked (warning `llm_endpoint_insecure`). */
+  base_url?: string | null;
 }
 
 /** The input of `decideLogin` and `explainLogin`: slices of the post-login `event` (`LoginContext`). */

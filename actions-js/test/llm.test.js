@@ -232,3 +232,13 @@ test('Azure OpenAI and local servers: the endpoint and the key header', () => {
   assert.equal(headersFor(azure, 'k').authorization, undefined);
   assert.equal(headersFor(endpoint('http://localhost:11434/v1'), undefined).authorization, undefined);
 });
+
+test('an LLM over plain http off this machine is never asked (security review, issue 16)', () =>
+  withLlm('allow', async (server) => {
+    // The same fake server, named by a non-loopback host: an on-path attacker's position.
+    const { result, decision } = await login(server, AMBIGUOUS, { secrets: { LLM_BASE_URL: 'http://llm.example.com/v1' } });
+    assert.equal(result.llm_calls, 0);
+    assert.equal(server.requests.length, 0);
+    assert.equal(result.outcome, 'challenge', 'the band falls back');
+    assert.ok(decision.warnings.includes('llm_endpoint_insecure'), JSON.stringify(decision.warnings));
+  }));

@@ -79,6 +79,9 @@ impl OrgContext {
             m.truncate(256);
             m.retain(|id| id.len() <= MAX_ID);
         }
+        if let Some(e) = &mut ctx.llm {
+            e.vet(&mut warnings);
+        }
         Ok((ctx, warnings))
     }
 }
