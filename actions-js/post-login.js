@@ -59,6 +59,7 @@ exports.onExecutePostLogin = async (event, api) => {
         request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
         authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
         history: event.user?.app_metadata?.actionguard,
+        transaction: { protocol: event.transaction?.protocol },
         // The marker as text: whatever was left there is the core's to read, and never fails the context.
         discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: JSON.stringify(event.user?.app_metadata?.actionguard_org) },
         now_ms: Date.now(),

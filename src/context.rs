@@ -32,7 +32,20 @@ pub struct LoginContext {
     pub llm: Option<crate::llm::Exchange>,
     /// Organization discovery from post-login (see `login::discovery_step`).
     pub discovery: Option<DiscoveryContext>,
+    /// `event.transaction`: its `protocol` says whether a person is there to answer MFA.
+    pub transaction: Option<Transaction>,
 }
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Transaction {
+    pub protocol: Option<String>,
+}
+
+/// Protocols in which post-login runs with nobody to answer a challenge: Auth0
+/// fails the exchange if one is asked, and they are not logins to learn from.
+const NON_INTERACTIVE: &[&str] =
+    &["oauth2-refresh-token", "oauth2-token-exchange", "oauth2-resource-owner", "oauth2-resource-owner-jwt-bearer", "oauth2-password"];
 
 /// What the host tells post-login about organization discovery.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -174,6 +187,11 @@ impl LoginContext {
         let mut ctx: LoginContext = parse_json(json, "invalid_context")?;
         let warnings = ctx.bound();
         Ok((ctx, warnings))
+    }
+
+    /// No person is there to answer MFA (a refresh-token exchange, say).
+    pub fn non_interactive(&self) -> bool {
+        self.transaction.as_ref().and_then(|t| t.protocol.as_deref()).is_some_and(|p| NON_INTERACTIVE.contains(&p))
     }
 
     pub fn user_id(&self) -> Option<&str> {

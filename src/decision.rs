@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::audit::AuditRecord;
 use crate::context::LoginContext;
-use crate::policy::{BandFallback, MfaMode, Policy, Unenrolled};
+use crate::policy::{BandFallback, MfaMode, NonInteractive, Policy, Unenrolled};
 use crate::risk::{Floor, RiskAssessment};
 use crate::signals::{self, PolicyReason, Signal};
 
@@ -266,7 +266,8 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
     }
 
     match (policy.mfa.mode, outcome) {
-        (MfaMode::Always, Outcome::Allow) => {
+        // Every interactive login: a refresh-token exchange follows one that did MFA.
+        (MfaMode::Always, Outcome::Allow) if !ctx.non_interactive() => {
             reasons.push(Reason::of(&signals::MFA_REQUIRED_BY_POLICY));
             outcome = Outcome::Challenge;
         }
@@ -275,6 +276,22 @@ pub(crate) fn decide(policy: &Policy, risk: &RiskAssessment, ctx: &LoginContext,
             outcome = Outcome::Allow;
         }
         _ => {}
+    }
+
+    // Nobody is there to answer a challenge (a refresh-token exchange): Auth0 would
+    // fail the exchange, so the policy says what a risky one gets instead.
+    if outcome == Outcome::Challenge && ctx.non_interactive() {
+        match policy.mfa.non_interactive {
+            NonInteractive::Deny => {
+                reasons.push(Reason::of(&signals::NON_INTERACTIVE_DENIED));
+                outcome = Outcome::Deny;
+                deny_code = Some("reauthentication_required");
+            }
+            NonInteractive::Allow => {
+                reasons.push(Reason::of(&signals::NON_INTERACTIVE_ALLOWED));
+                outcome = Outcome::Allow;
+            }
+        }
     }
 
     let mut mfa = None;

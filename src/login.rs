@@ -77,8 +77,9 @@ impl Engine {
         }
 
         // Learn from allowed logins; keep a challenged one pending until an MFA
-        // confirms it; never learn from a denied one.
-        if let Some(observation) = risk.features.observation.clone() {
+        // confirms it; never learn from a denied one, nor from a refresh-token
+        // exchange and its like (not a login: nobody was there).
+        if let Some(observation) = risk.features.observation.clone().filter(|_| !ctx.non_interactive()) {
             match verdict.outcome {
                 Outcome::Allow => {
                     history.learn(&observation);
@@ -199,7 +200,7 @@ fn discovery_step(ctx: &LoginContext, outcome: Outcome) -> Option<decision::Disc
     let discovery = ctx.discovery.as_ref().filter(|d| d.available)?;
     // Never from a login the engine challenged or denied: a membership or role
     // must not be written before the person proved who they are.
-    if ctx.organization.is_some() || outcome != Outcome::Allow {
+    if ctx.organization.is_some() || outcome != Outcome::Allow || ctx.non_interactive() {
         return None;
     }
     // What JavaScript would call a marker: absent, null, false, 0 and "" are none;

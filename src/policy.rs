@@ -293,6 +293,19 @@ pub struct MfaPolicy {
     pub factors: Vec<Factor>,
     /// What to do when a challenge is due but the user has no usable factor.
     pub unenrolled: Unenrolled,
+    /// What to do when a challenge is due in a flow that cannot take one (a
+    /// refresh-token exchange: Auth0 fails the exchange on a challenge).
+    pub non_interactive: NonInteractive,
+}
+
+/// A risky non-interactive execution: deny it (the application must log the
+/// user in again, interactively, where MFA can be asked) or let it through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NonInteractive {
+    #[default]
+    Deny,
+    Allow,
 }
 
 impl Default for MfaPolicy {
@@ -301,6 +314,7 @@ impl Default for MfaPolicy {
             mode: MfaMode::RiskBased,
             factors: vec![Factor::WebauthnPlatform, Factor::WebauthnRoaming, Factor::PushNotification, Factor::Otp],
             unenrolled: Unenrolled::Enroll,
+            non_interactive: NonInteractive::Deny,
         }
     }
 }

@@ -186,6 +186,14 @@ pub const RISK_SCORE_AMBIGUOUS: PolicyReason =
 pub const LLM_DECISION: PolicyReason = rule("llm_decision", "the LLM escalation chose <outcome> among the band's options");
 pub const RISK_SCORE_CHALLENGE: PolicyReason =
     rule("risk_score_challenge", "risk score <score> is at or above the challenge threshold <thresholds.challenge>");
+pub const NON_INTERACTIVE_DENIED: PolicyReason = rule(
+    "non_interactive_denied",
+    "a challenge was due in a flow with nobody to answer it (a refresh-token exchange); the policy denies it, so the user logs in again",
+);
+pub const NON_INTERACTIVE_ALLOWED: PolicyReason = rule(
+    "non_interactive_allowed",
+    "a challenge was due in a flow with nobody to answer it (a refresh-token exchange); the policy lets it through",
+);
 pub const ORGANIZATION_DOMAIN_NOT_ALLOWED: PolicyReason = rule(
     "organization_domain_not_allowed",
     "the organization only admits addresses at its allowed domains (ag_allowed_domains), and this user's is not one",
@@ -312,6 +320,8 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&RISK_SCORE_AMBIGUOUS, LOGIN),
     (&LLM_DECISION, LOGIN),
     (&RISK_SCORE_CHALLENGE, LOGIN),
+    (&NON_INTERACTIVE_DENIED, LOGIN),
+    (&NON_INTERACTIVE_ALLOWED, LOGIN),
     (&ORGANIZATION_DOMAIN_NOT_ALLOWED, LOGIN),
     (&ORGANIZATION_EMAIL_UNVERIFIED, LOGIN),
     (&EMAIL_INVALID, SIGNUP_AND_ORGS),

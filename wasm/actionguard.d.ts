@@ -273,6 +273,8 @@ export interface LoginContext {
   llm?: LlmExchange | null;
   /** Organization discovery from post-login. */
   discovery?: DiscoveryContext | null;
+  /** `event.transaction`: its `protocol` tells a refresh-token exchange (never challenged, never learned) from a login. */
+  transaction?: { protocol?: string | null } | null;
 }
 
 /** How a challenge is carried out, so the shim only translates it to `api` (`MfaStep`). */
@@ -812,6 +814,8 @@ export interface MfaPolicy {
   factors: Factor[];
   /** What to do when a challenge is due but the user has no usable factor. */
   unenrolled: "enroll" | "deny";
+  /** What to do when a challenge is due in a flow nobody can answer (a refresh-token exchange). */
+  non_interactive: "deny" | "allow";
 }
 
 /** Custom claims (`Claims`). */

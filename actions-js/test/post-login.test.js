@@ -107,6 +107,26 @@ test("an organization's tier and override set the fail mode of its malformed eve
   for (const metadata of [{}, 'ag_tier=regulated', null]) assert.equal((await run(malformed(metadata), { secrets: { POLICY } })).outcome, 'allow');
 });
 
+test('a refresh-token exchange is never challenged nor learned; a risky one is denied (security review, issue 16)', async () => {
+  const travel = { riskAssessment: { assessments: { ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } };
+  const refresh = await run({ transaction: { protocol: 'oauth2-refresh-token' }, authentication: travel });
+  assert.equal(refresh.outcome, 'deny');
+  assert.deepEqual(
+    refresh.api_calls.map((c) => c.method),
+    ['access.deny'],
+    'no challenge, no history written',
+  );
+  assert.deepEqual(refresh.api_calls[0].args, ['reauthentication_required: access denied by security policy']);
+  const allowed = await run(
+    { transaction: { protocol: 'oauth2-refresh-token' }, authentication: travel },
+    { secrets: { POLICY: JSON.stringify({ version: 1, mfa: { non_interactive: 'allow' } }) } },
+  );
+  assert.equal(allowed.outcome, 'allow');
+  assert.ok(!allowed.api_calls.some((c) => c.method === 'user.setAppMetadata' && c.args[0] === 'actionguard'), 'not learned');
+  // The same risk in an interactive login is challenged as before.
+  assert.equal((await run({ transaction: { protocol: 'oidc-basic-profile' }, authentication: travel })).outcome, 'challenge');
+});
+
 test('a WebAssembly that fails to load ends in the fail mode, audited as load_failed', async () => {
   // The real Action file, beside a copy of the package whose .wasm is corrupt.
   const actionFile = actionWithPackage('post-login', corruptWasm);
