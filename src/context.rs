@@ -33,12 +33,12 @@ pub struct LoginContext {
     /// Organization discovery from post-login (see `login::discovery_step`).
     pub discovery: Option<DiscoveryContext>,
     /// `event.transaction`: its `protocol` says whether a person is there to answer MFA.
-    pub transaction: Option<Transaction>,
+    pub transaction: Option<LoginTransaction>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct Transaction {
+pub struct LoginTransaction {
     pub protocol: Option<String>,
 }
 

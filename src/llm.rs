@@ -60,26 +60,16 @@ impl Exchange {
     }
 }
 
-/// `https://`, or `http://` to a loopback host.
-fn endpoint_allowed(url: &str) -> bool {
-    let lower = url.trim().to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = lower.strip_prefix("http://") else { return false };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    // Credentials before `@` are not the host.
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host_port.split(':').next().unwrap_or(""),
-    };
-    if host == "localhost" {
-        return true;
-    }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => false,
+/// `https://`, or `http://` to a loopback host, read as WHATWG (and so Node's
+/// `fetch`) reads the URL.
+fn endpoint_allowed(text: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(text.trim()) else { return false };
+    match (parsed.scheme(), parsed.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Domain(d))) => d == "localhost",
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
     }
 }
 
@@ -400,6 +390,8 @@ mod tests {
             "http://localhost.evil.example",
             "http://user@10.0.0.1/v1",
             "http://[::2]/",
+            // `\` ends the authority for WHATWG (and Node): the host is evil.example.
+            "http://evil.example\\@127.0.0.1/v1",
             "ftp://127.0.0.1",
             "",
             "http://",
