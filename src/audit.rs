@@ -69,6 +69,10 @@ pub struct AuditPolicy {
     pub digest: String,
     /// The layers that made it, bottom first: `baseline`, `tier:<name>`, `organization`.
     pub layers: Vec<String>,
+    /// Keys of the organization's override that were refused: they would have
+    /// loosened the layers below, or made the policy invalid.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 pub use crate::llm::AuditLlm;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::answer::Issue;
-use crate::policy::{self, truncate_for_message, Policy};
+use crate::policy::{self, direction, truncate_for_message, Policy};
 use crate::{Engine, Layered};
 
 pub const META_TIER: &str = "ag_tier";
@@ -49,32 +49,127 @@ fn layer_error(layer: &str, message: String) -> Issue {
     Issue::new("policy_layer_rejected", Some(layer.to_string()), format!("{layer}: {message}"))
 }
 
-/// Parses the compact override form into a partial policy document.
+/// One `path=value` pair of the compact override form, as a partial document,
+/// or why it is not one.
+pub fn parse_pair(pair: &str) -> Result<(String, Value), String> {
+    let Some((path, raw)) = pair.split_once('=') else {
+        return Err(format!("`{}` is not `path=value`", truncate_for_message(pair)));
+    };
+    let path = path.trim();
+    if path.is_empty()
+        || !path.split('.').all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+    {
+        return Err(format!("`{}` is not a dotted policy key", truncate_for_message(path)));
+    }
+    if path == "version" || path == "tiers" || path.starts_with("tiers.") {
+        return Err(format!("`{path}` cannot be overridden by an organization"));
+    }
+    let mut patch = parse_value(raw.trim());
+    for key in path.rsplit('.') {
+        let mut m = Map::new();
+        m.insert(key.to_string(), patch);
+        patch = Value::Object(m);
+    }
+    Ok((path.to_string(), patch))
+}
+
+fn pairs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(';').map(str::trim).filter(|p| !p.is_empty())
+}
+
+/// Parses the compact override form into a partial policy document; the first
+/// malformed pair is the error.
 pub fn parse_override(text: &str) -> Result<Value, String> {
     let mut out = Value::Object(Map::new());
-    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some((path, raw)) = pair.split_once('=') else {
-            return Err(format!("`{}` is not `path=value`", truncate_for_message(pair)));
-        };
-        let path = path.trim();
-        if path.is_empty()
-            || !path.split('.').all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
-        {
-            return Err(format!("`{}` is not a dotted policy key", truncate_for_message(path)));
-        }
-        if path == "version" || path.starts_with("tiers") {
-            return Err(format!("`{path}` cannot be overridden by an organization"));
-        }
-        let value = parse_value(raw.trim());
-        let mut patch = value;
-        for key in path.rsplit('.') {
-            let mut m = Map::new();
-            m.insert(key.to_string(), patch);
-            patch = Value::Object(m);
-        }
-        merge(&mut out, &patch);
+    for pair in pairs(text) {
+        merge(&mut out, &parse_pair(pair)?.1);
     }
     Ok(out)
+}
+
+/// An organization's override applied on `below`, pair by pair: a pair that is
+/// malformed, makes the policy invalid, or loosens a key the tenant did not make
+/// `overridable` is refused (an issue naming it, and its key in `refused`); the
+/// others apply. Pairs are tried again while any applies, so that keys bound
+/// together (`thresholds.challenge` below `thresholds.deny`) may come in any
+/// order. `None` when no pair applied.
+pub fn apply_override(below: &Policy, text: &str) -> (Option<Policy>, Vec<Issue>, Vec<String>) {
+    let mut issues = Vec::new();
+    let mut pending = Vec::new();
+    for pair in pairs(text) {
+        match parse_pair(pair) {
+            Ok(parsed) => pending.push(parsed),
+            Err(message) => {
+                issues.push(Issue::new("policy_layer_rejected", Some(META_POLICY[0].to_string()), format!("{OVERRIDE}: {message}")))
+            }
+        }
+    }
+    let Ok(base) = strip_tiers(below) else {
+        issues.push(Issue::new(
+            "policy_layer_rejected",
+            Some(META_POLICY[0].to_string()),
+            format!("{OVERRIDE}: the layers below cannot be read"),
+        ));
+        return (None, issues, Vec::new());
+    };
+    let mut current: Option<(Value, Policy)> = None;
+    loop {
+        let mut refusals = Vec::new();
+        let before = pending.len();
+        for (path, patch) in std::mem::take(&mut pending) {
+            let doc = current.as_ref().map_or(&base, |(d, _)| d);
+            match try_pair(below, &base, doc, &path, &patch) {
+                Ok(applied) => current = Some(applied),
+                Err(why) => {
+                    refusals.push(why);
+                    pending.push((path, patch));
+                }
+            }
+        }
+        if pending.is_empty() || pending.len() == before {
+            issues.extend(refusals.into_iter().flatten());
+            break;
+        }
+    }
+    (current.map(|(_, p)| p), issues, pending.into_iter().map(|(path, _)| path).collect())
+}
+
+const OVERRIDE: &str = "organization override (`ag_policy`)";
+
+/// `doc` with one pair merged on, if it keeps the policy valid and no looser than `below`.
+fn try_pair(below: &Policy, base: &Value, doc: &Value, path: &str, patch: &Value) -> Result<(Value, Policy), Vec<Issue>> {
+    let mut doc = doc.clone();
+    merge(&mut doc, patch);
+    let checked = !direction::overridable(&below.organizations.overridable, path);
+    let loosens = |why: String| {
+        vec![Issue::new(
+            "policy_override_loosens",
+            Some(path.to_string()),
+            format!("{OVERRIDE}: `{path}` {why}; ignored (a tenant can allow it with `organizations.overridable`)"),
+        )]
+    };
+    if let Some(why) = direction::loosening(path, base, &doc).filter(|_| checked) {
+        return Err(loosens(why));
+    }
+    let candidate = policy::parse_policy(&doc.to_string()).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| Issue::new("policy_layer_rejected", Some(path.to_string()), format!("{OVERRIDE}: {}", e.message)))
+            .collect::<Vec<_>>()
+    })?;
+    if let Some(why) = direction::ladder_loosening(path, below, &candidate).filter(|_| checked) {
+        return Err(loosens(why));
+    }
+    Ok((doc, candidate))
+}
+
+fn strip_tiers(below: &Policy) -> Result<Value, serde_json::Error> {
+    let mut doc = serde_json::to_value(below)?;
+    // Tiers belong to the baseline; a layered policy does not carry them.
+    if let Some(m) = doc.as_object_mut() {
+        m.remove("tiers");
+    }
+    Ok(doc)
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -152,11 +247,7 @@ pub fn override_text(meta: &Map<String, Value>) -> Option<String> {
 
 /// `below` with `overlay` merged on and validated; errors are prefixed with the layer.
 pub fn apply(below: &Policy, overlay: &Value, layer: &str) -> Result<Policy, Vec<Issue>> {
-    let mut doc = serde_json::to_value(below).map_err(|e| vec![layer_error(layer, e.to_string())])?;
-    // Tiers belong to the baseline; a layered policy does not carry them.
-    if let Some(m) = doc.as_object_mut() {
-        m.remove("tiers");
-    }
+    let mut doc = strip_tiers(below).map_err(|e| vec![layer_error(layer, e.to_string())])?;
     merge(&mut doc, overlay);
     policy::parse_policy(&doc.to_string()).map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
 }
@@ -197,22 +288,19 @@ impl Engine {
                 )),
             }
         }
+        let mut refused = Vec::new();
         if let Some(text) = text {
-            let layer = "organization override (`ag_policy`)";
-            match parse_override(&text) {
-                Ok(overlay) => match apply(&policy, &overlay, layer) {
-                    Ok(p) => {
-                        policy = p;
-                        names.push("organization".to_string());
-                    }
-                    Err(errors) => rejected.extend(errors),
-                },
-                Err(message) => {
-                    rejected.push(Issue::new("policy_layer_rejected", Some(META_POLICY[0].to_string()), format!("{layer}: {message}")))
-                }
+            let (applied, issues, keys) = apply_override(&policy, &text);
+            rejected.extend(issues);
+            refused = keys;
+            if let Some(p) = applied {
+                policy = p;
+                names.push("organization".to_string());
             }
         }
-        let engine = Arc::new(Engine::from_policy(policy, self.source, self.policy_errors.clone(), names));
+        let mut engine = Engine::from_policy(policy, self.source, self.policy_errors.clone(), names);
+        engine.refused = refused;
+        let engine = Arc::new(engine);
         let entry = (engine, rejected);
         if let Ok(mut cache) = self.layered.lock() {
             if cache.len() >= 256 {
@@ -290,9 +378,12 @@ mod tests {
         assert_eq!(regulated["outcome"], "challenge");
         assert_eq!(audit(&regulated)["policy"]["layers"], json!(["baseline", "tier:regulated"]));
         assert_ne!(audit(&regulated)["policy"]["digest"], audit(&plain)["policy"]["digest"]);
-        // An organization's own override on top of its tier, split over two metadata values.
+        // An organization's own override on top of its tier, split over two metadata
+        // values, loosening keys the tenant lets organizations set.
+        let flexible =
+            Engine::new(Some(&BASELINE.replacen('{', r#"{"organizations":{"overridable":["mfa","thresholds","ambiguous"]},"#, 1)));
         let own = decide(
-            &engine,
+            &flexible,
             json!({"ag_tier": "regulated", "ag_policy": "mfa.mode=risk_", "ag_policy_2": "based;thresholds.challenge=0.9;ambiguous.from=0.85;ambiguous.to=0.9;thresholds.deny=0.95"}),
         );
         assert_eq!(own["outcome"], "allow", "{own}");
@@ -303,12 +394,12 @@ mod tests {
     fn a_rejected_layer_is_skipped_and_named_never_failing_open() {
         let engine = Engine::new(Some(BASELINE));
         // An override that breaks validation: the tier below still applies.
-        let bad = decide(&engine, json!({"ag_tier": "regulated", "ag_policy": "thresholds.challenge=2"}));
+        let bad = decide(&engine, json!({"ag_tier": "regulated", "ag_policy": "thresholds.challenge=-1"}));
         assert_eq!(bad["outcome"], "challenge");
         assert_eq!(bad["warnings"][0]["code"], "policy_layer_rejected");
         assert_eq!(
             bad["warnings"][0]["message"],
-            "organization override (`ag_policy`): `thresholds.challenge`: `2` must be between 0 and 1"
+            "organization override (`ag_policy`): `thresholds.challenge`: `-1` must be between 0 and 1"
         );
         assert_eq!(audit(&bad)["policy"]["layers"], json!(["baseline", "tier:regulated"]));
         let unknown = decide(&engine, json!({"ag_tier": "platinum", "ag_policy": "mfa.mode=sometimes"}));

@@ -57,6 +57,8 @@ pub struct Engine {
     /// The layers this engine's policy was made of, bottom first (`baseline`,
     /// `tier:<name>`, `organization`).
     layers: Vec<String>,
+    /// Keys of the organization's override that were refused (see `layers`).
+    refused: Vec<String>,
     /// Engines for organizations' layers, by tier and override text
     /// ([`layers`]). Bounded: emptied when full (rebuilding one costs a policy parse).
     layered: Mutex<HashMap<String, Layered>>,
@@ -105,6 +107,7 @@ impl Engine {
             digest,
             policy_errors,
             layers,
+            refused: Vec::new(),
             layered: Mutex::new(HashMap::new()),
         }
     }
@@ -150,8 +153,13 @@ impl Engine {
     /// The audit record of a decision on this engine's policy, started with
     /// what every trigger shares.
     fn audit(&self, trigger: &'static str, tenant: Option<&str>, now_ms: Option<f64>) -> AuditBuilder {
-        let policy =
-            AuditPolicy { source: self.source, version: self.policy.version, digest: self.digest.clone(), layers: self.layers.clone() };
+        let policy = AuditPolicy {
+            source: self.source,
+            version: self.policy.version,
+            digest: self.digest.clone(),
+            layers: self.layers.clone(),
+            refused: self.refused.clone(),
+        };
         AuditBuilder::new(trigger, tenant, now_ms, policy)
     }
 }

@@ -2,14 +2,16 @@
 //! key is an error naming the key, and every value is range-checked with a
 //! message naming the key, the value and the reason.
 //!
-//! Layering (baseline -> tier -> organization) is built on this type later;
-//! today a document is the baseline, and a rejected one falls back to the
-//! embedded default rather than failing open.
+//! A rejected baseline falls back to the embedded default rather than failing
+//! open; layering (baseline -> tier -> organization) is in `layers`, and which
+//! way each key tightens, for organization overrides, in `direction`.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::answer::{parse_json, Issue};
+
+pub mod direction;
 
 pub const POLICY_VERSION: u32 = 1;
 
@@ -126,7 +128,10 @@ pub struct Organizations {
     pub invite_unverified: bool,
     /// Propose a new organization, for a person to approve, for a work domain no one claims.
     pub self_serve: bool,
-    /// Connections (by name) whose addresses count as verified (enterprise IdPs).
+    /// Connections (by name) the tenant vouches for in every organization: every
+    /// address they assert counts as verified (`orgmap::Engine::address_trust`).
+    /// Any other enterprise or social connection counts only for an organization
+    /// that enabled it.
     pub trusted_connections: Vec<String>,
     /// Domains never mapped to an organization.
     pub blocked_domains: Vec<String>,
@@ -137,6 +142,16 @@ pub struct Organizations {
     pub role_attribute: String,
     /// Roles given on join when the organization names none.
     pub default_roles: Vec<String>,
+    /// Keys (`mfa.mode`) or sections (`signup`) an organization's own override
+    /// may loosen; every other key it may only tighten (see `policy::direction`).
+    pub overridable: Vec<String>,
+    /// The most organizations an Action instance pages through the Management API
+    /// to build its index (a request per organization): above it the build is
+    /// refused (`snapshot_required`) and a snapshot (`scripts/sync-orgs`) is needed.
+    pub live_index_max: u32,
+    /// An index older than this (its refreshes failed) only suggests: a domain
+    /// removed from an organization stops joining within this time.
+    pub index_max_age_seconds: u32,
 }
 
 impl Default for Organizations {
@@ -150,6 +165,9 @@ impl Default for Organizations {
             trust_metadata_domains: false,
             role_attribute: "department".to_string(),
             default_roles: Vec::new(),
+            overridable: Vec::new(),
+            live_index_max: 1000,
+            index_max_age_seconds: 3600,
         }
     }
 }
@@ -573,7 +591,30 @@ fn validate_organizations(o: &Organizations, fail: &mut impl FnMut(&str, String)
             fail(&format!("organizations.default_roles.{i}"), format!("`{}` is not a role id", truncate_for_message(role)));
         }
     }
+    for (i, key) in o.overridable.iter().enumerate() {
+        if !direction::is_known(key) {
+            fail(
+                &format!("organizations.overridable.{i}"),
+                format!("`{}` is not a key or section of the policy", truncate_for_message(key)),
+            );
+        }
+    }
+    // Past 10,000 organizations a live build is over 10,000 requests against the
+    // tenant's shared rate limit, from every instance: that is the snapshot's job.
+    if o.live_index_max > LIVE_INDEX_MAX_CEILING {
+        fail(
+            "organizations.live_index_max",
+            format!("`{}` must be at most {LIVE_INDEX_MAX_CEILING} (above that, publish a snapshot: scripts/sync-orgs)", o.live_index_max),
+        );
+    }
+    // At least the index's refresh interval (5 minutes), at most a day.
+    if !(300..=86_400).contains(&o.index_max_age_seconds) {
+        fail("organizations.index_max_age_seconds", format!("`{}` must be between 300 and 86400 (a day)", o.index_max_age_seconds));
+    }
 }
+
+/// The highest `organizations.live_index_max` a policy may set.
+pub const LIVE_INDEX_MAX_CEILING: u32 = 10_000;
 
 fn validate_m2m(m: &M2m, fail: &mut impl FnMut(&str, String)) {
     for (id, rule) in &m.clients {
@@ -631,6 +672,20 @@ mod tests {
                 "`llm.min_confidence`: `2` must be between 0 and 1",
             ]
         );
+    }
+
+    #[test]
+    fn the_organization_index_limits_are_bounded() {
+        assert_eq!(Policy::default().organizations.live_index_max, 1000);
+        assert_eq!(
+            messages(r#"{"version":1,"organizations":{"live_index_max":10001,"index_max_age_seconds":60}}"#),
+            [
+                "`organizations.live_index_max`: `10001` must be at most 10000 (above that, publish a snapshot: scripts/sync-orgs)",
+                "`organizations.index_max_age_seconds`: `60` must be between 300 and 86400 (a day)",
+            ]
+        );
+        // 0: never page live, a snapshot only.
+        assert!(parse_policy(r#"{"version":1,"organizations":{"live_index_max":0,"index_max_age_seconds":86400}}"#).is_ok());
     }
 
     #[test]

@@ -1,0 +1,284 @@
+//! Which way each policy key tightens: the one place that says it.
+//!
+//! An organization's override (`ag_policy`) is written by whoever holds
+//! `update:organizations` for it, often a customer's delegated admin, so it may
+//! only make the policy below it (baseline, then tier) stricter, key by key. A
+//! tenant may let organizations loosen named keys or sections with
+//! `organizations.overridable`. Tiers are the tenant's own and are not checked.
+//!
+//! Every key of the policy document has an entry in [`DIRECTIONS`]; a test
+//! walks the document and fails on a key without one, so a new key cannot be
+//! added without saying which way it tightens.
+
+use ipnet::IpNet;
+use serde_json::Value;
+
+use crate::decision::in_band;
+use crate::policy::{truncate_for_message, BandFallback, Policy};
+
+/// How a key's values are ordered from looser to stricter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// A number that may only go down (a threshold, a budget).
+    Lower,
+    /// A number that may only go up (a window, a confidence bar).
+    Raise,
+    /// A limit that may only go down, where 0 turns the limit off (no limit at all).
+    LowerOrOff,
+    /// One of these values, loosest first; a value may only move right.
+    Toward(&'static [&'static str]),
+    /// A deny list: it may only grow (every item below stays covered).
+    Grow(Items),
+    /// An allow list: it may only shrink (every item is covered by one below).
+    Shrink(Items),
+    /// An allow list where empty means "everything": a non-empty list may only
+    /// shrink, and never back to empty.
+    ShrinkOrAll(Items),
+    /// Part of the score ladder (the ambiguous band): checked on the outcome each
+    /// score gets, which may only become stricter.
+    Ladder,
+    /// Set by the tenant only.
+    Fixed,
+}
+
+/// How the items of a list cover one another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Items {
+    /// The same text (case-insensitive).
+    Exact,
+    /// CIDR ranges: a range covers its sub-ranges.
+    Networks,
+    /// Domains: a domain covers its subdomains, as the lists that hold them match.
+    Domains,
+}
+
+const LOOSE_TO_STRICT_BOOL: &[&str] = &["false", "true"];
+const STRICT_WHEN_OFF: &[&str] = &["true", "false"];
+
+/// Every key of the policy document an organization may name, with its
+/// direction. A key under a listed prefix (`m2m.clients.<id>...`) takes the
+/// prefix's entry.
+pub const DIRECTIONS: &[(&str, Direction)] = &[
+    ("thresholds.challenge", Direction::Lower),
+    ("thresholds.deny", Direction::Lower),
+    ("ambiguous.from", Direction::Ladder),
+    ("ambiguous.to", Direction::Ladder),
+    ("ambiguous.fallback", Direction::Toward(&["allow", "challenge"])),
+    ("mfa.mode", Direction::Toward(&["never", "risk_based", "always"])),
+    ("mfa.factors", Direction::Shrink(Items::Exact)),
+    ("mfa.unenrolled", Direction::Toward(&["enroll", "deny"])),
+    ("mfa.non_interactive", Direction::Toward(&["allow", "deny"])),
+    ("fail_mode", Direction::Toward(&["allow", "challenge", "deny"])),
+    // Applications may read the claims: another namespace would hide them.
+    ("claims.namespace", Direction::Fixed),
+    ("claims.risk_level", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    ("networks.deny", Direction::Grow(Items::Networks)),
+    ("networks.allow", Direction::Shrink(Items::Networks)),
+    ("countries.deny", Direction::Grow(Items::Exact)),
+    ("signup.block_disposable", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    ("signup.block_free_mail", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    ("signup.blocked_domains", Direction::Grow(Items::Domains)),
+    ("signup.allowed_domains", Direction::ShrinkOrAll(Items::Domains)),
+    ("signup.velocity.window_minutes", Direction::Raise),
+    ("signup.velocity.per_ip", Direction::LowerOrOff),
+    ("signup.velocity.per_network", Direction::LowerOrOff),
+    ("signup.velocity.per_domain", Direction::LowerOrOff),
+    ("signup.deny_score", Direction::Lower),
+    ("m2m.require_listed", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    // Listing a client can let it through (`require_listed`) or widen its caps.
+    ("m2m.clients", Direction::Fixed),
+    ("organizations.auto_join", Direction::Toward(STRICT_WHEN_OFF)),
+    ("organizations.invite_unverified", Direction::Toward(STRICT_WHEN_OFF)),
+    ("organizations.self_serve", Direction::Toward(STRICT_WHEN_OFF)),
+    ("organizations.trusted_connections", Direction::Shrink(Items::Exact)),
+    ("organizations.blocked_domains", Direction::Grow(Items::Domains)),
+    ("organizations.trust_metadata_domains", Direction::Toward(STRICT_WHEN_OFF)),
+    // Another attribute maps users to other roles.
+    ("organizations.role_attribute", Direction::Fixed),
+    ("organizations.default_roles", Direction::Shrink(Items::Exact)),
+    ("organizations.overridable", Direction::Shrink(Items::Exact)),
+    // One index serves every organization of the instance: not an organization's to set.
+    ("organizations.live_index_max", Direction::Fixed),
+    ("organizations.index_max_age_seconds", Direction::Fixed),
+    ("llm.enabled", Direction::Toward(STRICT_WHEN_OFF)),
+    ("llm.timeout_ms", Direction::Lower),
+    ("llm.max_per_minute", Direction::Lower),
+    ("llm.breaker.failures", Direction::Lower),
+    ("llm.breaker.cooldown_seconds", Direction::Raise),
+    ("llm.min_confidence", Direction::Raise),
+    ("llm.may_deny", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    ("llm.organizations", Direction::Toward(STRICT_WHEN_OFF)),
+    ("llm.share_domain", Direction::Toward(STRICT_WHEN_OFF)),
+];
+
+/// The entry that governs `path`: its own, or its prefix's.
+pub fn entry(path: &str) -> Option<(&'static str, Direction)> {
+    DIRECTIONS.iter().copied().find(|(key, _)| path == *key || path.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')))
+}
+
+/// Whether `path` names a key or a section (`thresholds`) of the document.
+pub fn is_known(path: &str) -> bool {
+    DIRECTIONS.iter().any(|(key, _)| *key == path || key.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+        || entry(path).is_some()
+}
+
+/// Whether a tenant's `organizations.overridable` lets organizations set `path` freely.
+pub fn overridable(list: &[String], path: &str) -> bool {
+    list.iter().any(|o| path == o || path.strip_prefix(o.as_str()).is_some_and(|rest| rest.starts_with('.')))
+}
+
+/// Why setting `path` loosens the policy: `below` and `after` are the policy
+/// documents before and after (JSON, as serialized), or `None` when it does
+/// not. A `path` without an entry loosens (nothing says it may be set). The
+/// ambiguous band is judged on whole policies, by [`ladder_loosening`].
+pub fn loosening(path: &str, below: &Value, after: &Value) -> Option<String> {
+    let Some((key, direction)) = entry(path) else {
+        return Some("is not a key an organization may set".to_string());
+    };
+    let pointer = format!("/{}", key.replace('.', "/"));
+    let old = below.pointer(&pointer).unwrap_or(&Value::Null);
+    let new = after.pointer(&pointer).unwrap_or(&Value::Null);
+    if old == new {
+        return None;
+    }
+    // A value of the wrong kind (a word for a number, an unknown mode) is left to
+    // validation, which refuses it with a better message than a direction could.
+    let (Some(o), Some(n)) = (comparable(old, direction), comparable(new, direction)) else {
+        return None;
+    };
+    match direction {
+        Direction::Lower if n > o => Some(format!("may only be lowered (below: {})", word(old))),
+        Direction::Raise if n < o => Some(format!("may only be raised (below: {})", word(old))),
+        Direction::LowerOrOff if o != 0.0 && (n == 0.0 || n > o) => {
+            Some(format!("may only be lowered, and 0 (no limit) is looser than any limit (below: {})", word(old)))
+        }
+        Direction::Toward(order) if n < o => {
+            Some(format!("may only move toward `{}` (below: `{}`)", order.last().copied().unwrap_or(""), word(old)))
+        }
+        Direction::Grow(items) => {
+            let (old, new) = (strings(old), strings(new));
+            old.iter()
+                .find(|o| !new.iter().any(|n| covers(items, n, o)))
+                .map(|dropped| format!("is a deny list, which may only grow: it drops `{}`", truncate_for_message(dropped)))
+        }
+        Direction::Shrink(items) => {
+            let (old, new) = (strings(old), strings(new));
+            new.iter()
+                .find(|n| !old.iter().any(|o| covers(items, o, n)))
+                .map(|added| format!("is an allow list, which may only shrink: it adds `{}`", truncate_for_message(added)))
+        }
+        Direction::ShrinkOrAll(items) => {
+            let (old, new) = (strings(old), strings(new));
+            if old.is_empty() {
+                None
+            } else if new.is_empty() {
+                Some("is an allow list, which may only shrink: an empty list allows everything".to_string())
+            } else {
+                new.iter()
+                    .find(|n| !old.iter().any(|o| covers(items, o, n)))
+                    .map(|added| format!("is an allow list, which may only shrink: it adds `{}`", truncate_for_message(added)))
+            }
+        }
+        Direction::Fixed => Some("is set by the tenant only".to_string()),
+        _ => None,
+    }
+}
+
+/// A scalar key's value as a number to compare (a rank for `Toward`); lists
+/// and the other kinds compare as `0.0`, their own way.
+fn comparable(v: &Value, direction: Direction) -> Option<f64> {
+    match direction {
+        Direction::Lower | Direction::Raise | Direction::LowerOrOff => v.as_f64(),
+        #[allow(clippy::cast_precision_loss)] // a handful of ranks
+        Direction::Toward(order) => rank(v, order).map(|r| r as f64),
+        _ => Some(0.0),
+    }
+}
+
+/// Why setting the ambiguous band's `path` (giving the valid policy `after`)
+/// loosens `below`, or `None`.
+pub fn ladder_loosening(path: &str, below: &Policy, after: &Policy) -> Option<String> {
+    if entry(path).map(|(_, d)| d) != Some(Direction::Ladder) {
+        return None;
+    }
+    ladder_loosens(below, after).map(|score| {
+        format!(
+            "would give a risk score of {score} a more lenient outcome than the layers below (the ambiguous band may only move scores toward stricter outcomes)"
+        )
+    })
+}
+
+fn rank(v: &Value, order: &[&str]) -> Option<usize> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    order.iter().position(|o| *o == text)
+}
+
+fn word(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().map(word).collect()).unwrap_or_default()
+}
+
+/// Whether list item `wide` covers `narrow`.
+fn covers(items: Items, wide: &str, narrow: &str) -> bool {
+    if wide.eq_ignore_ascii_case(narrow) {
+        return true;
+    }
+    match items {
+        Items::Exact => false,
+        Items::Networks => {
+            match (wide.parse::<IpNet>().ok().or_else(|| single(wide)), narrow.parse::<IpNet>().ok().or_else(|| single(narrow))) {
+                (Some(w), Some(n)) => w.contains(&n),
+                _ => false,
+            }
+        }
+        Items::Domains => {
+            let (wide, narrow) = (wide.trim_end_matches('.').to_ascii_lowercase(), narrow.trim_end_matches('.').to_ascii_lowercase());
+            narrow == wide || narrow.strip_suffix(&wide).is_some_and(|rest| rest.ends_with('.'))
+        }
+    }
+}
+
+fn single(ip: &str) -> Option<IpNet> {
+    ip.parse::<std::net::IpAddr>().ok().map(IpNet::from)
+}
+
+/// The most lenient outcome a score can get from the score ladder alone
+/// (0 allow, 1 challenge, 2 deny): in the ambiguous band with the LLM on, the
+/// LLM may answer allow.
+fn lenient_outcome(p: &Policy, score: f64) -> u8 {
+    if score >= p.thresholds.deny {
+        2
+    } else if in_band(p, score) {
+        match (p.llm.enabled, p.ambiguous.fallback) {
+            (true, _) | (false, BandFallback::Allow) => 0,
+            (false, BandFallback::Challenge) => 1,
+        }
+    } else if score >= p.thresholds.challenge {
+        1
+    } else {
+        0
+    }
+}
+
+/// A score that `after` treats more leniently than `below`, if any. The ladder
+/// is constant between the policies' cut points, so checking each cut point
+/// (and 0) checks every score.
+fn ladder_loosens(below: &Policy, after: &Policy) -> Option<f64> {
+    let cuts = |p: &Policy| [p.thresholds.challenge, p.thresholds.deny, p.ambiguous.from, p.ambiguous.to];
+    let mut points: Vec<f64> = [0.0, 1.0].into_iter().chain(cuts(below)).chain(cuts(after)).collect();
+    points.sort_by(f64::total_cmp);
+    points.into_iter().find(|s| lenient_outcome(after, *s) < lenient_outcome(below, *s))
+}
+
+#[cfg(test)]
+mod tests;

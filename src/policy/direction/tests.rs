@@ -1,0 +1,236 @@
+//! Every key of the policy, tightened and loosened by an organization's override.
+
+use serde_json::{json, Value};
+
+use super::{entry, DIRECTIONS};
+use crate::policy::Policy;
+
+/// `(pair path, what the layers below set (compact form, as a tier), the
+/// override's value, whether it applies)`. A refused value leaves the key as
+/// the layers below set it.
+const CASES: &[(&str, &str, &str, bool)] = &[
+    ("thresholds.challenge", "", "0.4", true),
+    ("thresholds.challenge", "", "0.6", false),
+    ("thresholds.deny", "", "0.8", true),
+    ("thresholds.deny", "", "0.95", false),
+    // The band [0.4, 0.5) below the challenge threshold 0.5 falls back to challenge.
+    ("ambiguous.from", "", "0.3", true),
+    ("ambiguous.from", "", "0.45", false),
+    ("ambiguous.to", "", "0.6", true),
+    ("ambiguous.to", "", "0.45", false),
+    // With the LLM on, a band reaching over the challenge threshold lets it allow challenged scores.
+    ("ambiguous.to", "llm.enabled=true", "0.6", false),
+    ("ambiguous.fallback", "ambiguous.fallback=allow", "challenge", true),
+    ("ambiguous.fallback", "", "allow", false),
+    ("mfa.mode", "", "always", true),
+    ("mfa.mode", "", "never", false),
+    ("mfa.mode", "mfa.mode=always", "risk_based", false),
+    ("mfa.factors", "", "[otp]", true),
+    ("mfa.factors", "mfa.factors=[otp]", "[otp,email]", false),
+    ("mfa.unenrolled", "", "deny", true),
+    ("mfa.unenrolled", "mfa.unenrolled=deny", "enroll", false),
+    ("mfa.non_interactive", "mfa.non_interactive=allow", "deny", true),
+    ("mfa.non_interactive", "", "allow", false),
+    ("fail_mode", "", "deny", true),
+    ("fail_mode", "", "allow", false),
+    ("fail_mode", "fail_mode=deny", "challenge", false),
+    ("claims.namespace", "", "https://actionguard.dev/", true),
+    ("claims.namespace", "", "https://other.example/", false),
+    ("claims.risk_level", "claims.risk_level=false", "true", true),
+    ("claims.risk_level", "", "false", false),
+    ("networks.deny", "networks.deny=[203.0.113.0/24]", "[203.0.113.0/24,192.0.2.7]", true),
+    ("networks.deny", "networks.deny=[203.0.113.0/24]", "[203.0.0.0/16]", true),
+    ("networks.deny", "networks.deny=[203.0.113.0/24]", "[203.0.113.0/25]", false),
+    ("networks.deny", "networks.deny=[203.0.113.0/24]", "[]", false),
+    ("networks.allow", "networks.allow=[198.51.100.0/24]", "[198.51.100.0/26]", true),
+    ("networks.allow", "networks.allow=[198.51.100.0/24]", "[198.51.100.0/24,10.0.0.0/8]", false),
+    ("networks.allow", "", "[10.0.0.0/8]", false),
+    ("countries.deny", "countries.deny=[KP]", "[KP,IR]", true),
+    ("countries.deny", "countries.deny=[KP]", "[]", false),
+    ("countries.deny", "countries.deny=[KP,IR]", "[IR]", false),
+    ("signup.block_disposable", "signup.block_disposable=false", "true", true),
+    ("signup.block_disposable", "", "false", false),
+    ("signup.block_free_mail", "", "true", true),
+    ("signup.block_free_mail", "signup.block_free_mail=true", "false", false),
+    ("signup.blocked_domains", "signup.blocked_domains=[spam.example]", "[spam.example,junk.example]", true),
+    ("signup.blocked_domains", "signup.blocked_domains=[mail.spam.example]", "[spam.example]", true),
+    ("signup.blocked_domains", "signup.blocked_domains=[spam.example]", "[junk.example]", false),
+    ("signup.allowed_domains", "", "[acme.example]", true),
+    ("signup.allowed_domains", "signup.allowed_domains=[acme.example]", "[eu.acme.example]", true),
+    ("signup.allowed_domains", "signup.allowed_domains=[acme.example]", "[]", false),
+    ("signup.allowed_domains", "signup.allowed_domains=[acme.example]", "[acme.example,evil.example]", false),
+    ("signup.velocity.window_minutes", "", "60", true),
+    ("signup.velocity.window_minutes", "", "5", false),
+    ("signup.velocity.per_ip", "", "3", true),
+    ("signup.velocity.per_ip", "", "10", false),
+    ("signup.velocity.per_ip", "", "0", false),
+    ("signup.velocity.per_network", "", "10", true),
+    ("signup.velocity.per_network", "", "0", false),
+    ("signup.velocity.per_domain", "", "50", true),
+    ("signup.velocity.per_domain", "signup.velocity.per_domain=50", "0", false),
+    ("signup.deny_score", "", "0.5", true),
+    ("signup.deny_score", "", "0.9", false),
+    ("m2m.require_listed", "", "true", true),
+    ("m2m.require_listed", "m2m.require_listed=true", "false", false),
+    ("m2m.clients.svc.networks", "m2m.clients.svc.networks=[10.0.0.0/8]", "[10.0.0.0/8]", true),
+    ("m2m.clients.svc.scopes", "", "[read:x]", false),
+    ("m2m.clients.svc.networks", "m2m.clients.svc.networks=[10.0.0.0/8]", "[10.0.0.0/16]", false),
+    ("organizations.auto_join", "", "false", true),
+    ("organizations.auto_join", "organizations.auto_join=false", "true", false),
+    ("organizations.invite_unverified", "", "false", true),
+    ("organizations.invite_unverified", "organizations.invite_unverified=false", "true", false),
+    ("organizations.self_serve", "organizations.self_serve=true", "false", true),
+    ("organizations.self_serve", "", "true", false),
+    ("organizations.trusted_connections", "organizations.trusted_connections=[okta-a,okta-b]", "[okta-a]", true),
+    ("organizations.trusted_connections", "organizations.trusted_connections=[okta-a]", "[okta-a,customer-x-sso]", false),
+    ("organizations.blocked_domains", "", "[gmail.com]", true),
+    ("organizations.blocked_domains", "organizations.blocked_domains=[gmail.com]", "[]", false),
+    ("organizations.trust_metadata_domains", "organizations.trust_metadata_domains=true", "false", true),
+    ("organizations.trust_metadata_domains", "", "true", false),
+    ("organizations.role_attribute", "", "department", true),
+    ("organizations.role_attribute", "", "team", false),
+    ("organizations.default_roles", "organizations.default_roles=[rol_a,rol_b]", "[rol_a]", true),
+    ("organizations.default_roles", "organizations.default_roles=[rol_a]", "[rol_a,rol_admin]", false),
+    ("organizations.overridable", "organizations.overridable=[mfa.mode,fail_mode]", "[fail_mode]", true),
+    ("organizations.overridable", "", "[countries]", false),
+    // The instance's one index: the tenant's to set (the same value is no change).
+    ("organizations.live_index_max", "", "1000", true),
+    ("organizations.live_index_max", "", "10", false),
+    ("organizations.index_max_age_seconds", "", "3600", true),
+    ("organizations.index_max_age_seconds", "", "300", false),
+    ("llm.enabled", "llm.enabled=true", "false", true),
+    ("llm.enabled", "", "true", false),
+    ("llm.timeout_ms", "", "1000", true),
+    ("llm.timeout_ms", "", "3000", false),
+    ("llm.max_per_minute", "", "10", true),
+    ("llm.max_per_minute", "", "100", false),
+    ("llm.breaker.failures", "", "2", true),
+    ("llm.breaker.failures", "", "5", false),
+    ("llm.breaker.cooldown_seconds", "", "120", true),
+    ("llm.breaker.cooldown_seconds", "", "30", false),
+    ("llm.min_confidence", "", "0.9", true),
+    ("llm.min_confidence", "", "0.5", false),
+    ("llm.may_deny", "", "true", true),
+    ("llm.may_deny", "llm.may_deny=true", "false", false),
+    ("llm.organizations", "llm.organizations=true", "false", true),
+    ("llm.organizations", "", "true", false),
+    ("llm.share_domain", "llm.share_domain=true", "false", true),
+    ("llm.share_domain", "", "true", false),
+];
+
+fn effective(below: &str, overlay: &str) -> Value {
+    let tier = crate::layers::parse_override(below).unwrap();
+    let baseline = json!({"version": 1, "tiers": {"t": tier}}).to_string();
+    let meta = json!({"ag_tier": "t", "ag_policy": overlay}).to_string();
+    serde_json::to_value(crate::effective_policy_json(&baseline, &meta)).unwrap()
+}
+
+fn at<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    doc.pointer(&format!("/{}", path.replace('.', "/"))).unwrap_or(&Value::Null)
+}
+
+#[test]
+fn every_key_only_tightens_unless_the_tenant_says_otherwise() {
+    for (path, below, value, applies) in CASES {
+        let overlay = format!("{path}={value}");
+        let got = effective(below, &overlay);
+        let expected = crate::layers::parse_override(&overlay).unwrap();
+        let policy = &got["policy"];
+        let refused: Vec<&str> = got["rejected"].as_array().unwrap().iter().filter_map(|w| w["code"].as_str()).collect();
+        if *applies {
+            assert!(refused.is_empty(), "{overlay} on `{below}` was refused: {got}");
+            assert_eq!(at(policy, path), at(&expected, path), "{overlay} on `{below}`");
+        } else {
+            assert_eq!(refused, ["policy_override_loosens"], "{overlay} on `{below}`: {got}");
+            let message = got["rejected"][0]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("`{path}`")), "{message}");
+            let key = entry(path).unwrap().0;
+            let below_doc = effective(below, "");
+            assert_eq!(at(policy, key), at(&below_doc["policy"], key), "{overlay} on `{below}` changed the key");
+            // A tenant may let organizations set it freely.
+            let free = effective(&format!("{below};organizations.overridable=[{key}]"), &overlay);
+            assert!(free["rejected"].as_array().unwrap().is_empty(), "{overlay} with `{key}` overridable: {free}");
+            assert_eq!(at(&free["policy"], path), at(&expected, path));
+        }
+    }
+}
+
+/// The leaf keys of the policy document: every one needs a direction.
+fn leaves(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                leaves(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out);
+            }
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+#[test]
+fn every_key_has_a_direction_and_is_tested_both_ways() {
+    let mut keys = Vec::new();
+    leaves("", &serde_json::to_value(Policy::default()).unwrap(), &mut keys);
+    keys.retain(|k| k != "version");
+    for key in &keys {
+        assert!(entry(key).is_some_and(|(k, _)| k == key), "`{key}` has no direction in policy::direction::DIRECTIONS");
+    }
+    for (key, _) in DIRECTIONS {
+        assert!(keys.iter().any(|k| k == key), "`{key}` in DIRECTIONS is not a key of the policy");
+        let cases = || CASES.iter().filter(|(path, ..)| entry(path).is_some_and(|(k, _)| k == *key));
+        assert!(cases().any(|c| !c.3), "`{key}`: no case shows a loosening refused");
+        assert!(cases().any(|c| c.3), "`{key}`: no case shows a value accepted");
+    }
+}
+
+/// Security review (issue 16), item 1, with its input.
+#[test]
+fn an_override_cannot_switch_off_the_baseline_and_tier_controls() {
+    let baseline = json!({"version": 1, "countries": {"deny": ["KP"]}, "tiers": {"regulated": {
+        "mfa": {"mode": "always"}, "thresholds": {"challenge": 0.3, "deny": 0.8}, "ambiguous": {"from": 0.2, "to": 0.3}}}})
+    .to_string();
+    let attack = "countries.deny=[];mfa.mode=never;thresholds.challenge=1;thresholds.deny=1;ambiguous.from=1;ambiguous.to=1";
+    let got =
+        serde_json::to_value(crate::effective_policy_json(&baseline, &json!({"ag_tier": "regulated", "ag_policy": attack}).to_string()))
+            .unwrap();
+    assert_eq!(got["layers"], json!(["baseline", "tier:regulated"]), "{got}");
+    assert_eq!(got["policy"]["countries"]["deny"], json!(["KP"]));
+    assert_eq!(got["policy"]["mfa"]["mode"], "always");
+    assert_eq!(got["policy"]["thresholds"], json!({"challenge": 0.3, "deny": 0.8}));
+    let rejected: Vec<(&str, &str)> =
+        got["rejected"].as_array().unwrap().iter().map(|w| (w["code"].as_str().unwrap(), w["path"].as_str().unwrap_or(""))).collect();
+    assert_eq!(rejected.len(), 6, "{got}");
+    assert!(rejected.contains(&("policy_override_loosens", "countries.deny")));
+    assert!(rejected.contains(&("policy_override_loosens", "mfa.mode")));
+
+    // One bad pair no longer voids the others: the tightening stays.
+    let mixed = serde_json::to_value(crate::effective_policy_json(
+        r#"{"version":1,"countries":{"deny":["KP"]}}"#,
+        &json!({"ag_policy": "mfa.mode=always;countries.deny=[kp]"}).to_string(),
+    ))
+    .unwrap();
+    assert_eq!(mixed["layers"], json!(["baseline", "organization"]));
+    assert_eq!(mixed["policy"]["mfa"]["mode"], "always");
+    assert_eq!(mixed["policy"]["countries"]["deny"], json!(["KP"]));
+    assert_eq!(mixed["rejected"][0]["code"], "policy_layer_rejected");
+}
+
+#[test]
+fn a_login_from_a_denied_country_stays_denied_and_the_audit_names_the_refused_keys() {
+    let engine = crate::Engine::new(Some(
+        r#"{"version":1,"countries":{"deny":["KP"]},"tiers":{"regulated":{"mfa":{"mode":"always"},"thresholds":{"challenge":0.3,"deny":0.8},"ambiguous":{"from":0.2,"to":0.3}}}}"#,
+    ));
+    let ctx = json!({
+        "user": {"user_id": "auth0|1", "enrolledFactors": [{"type": "otp"}]},
+        "request": {"ip": "175.45.176.1", "user_agent": "curl/8.4.0", "geoip": {"countryCode": "KP"}},
+        "organization": {"id": "org_1", "metadata": {"ag_tier": "regulated",
+            "ag_policy": "countries.deny=[];mfa.mode=never;thresholds.challenge=1;thresholds.deny=1;ambiguous.from=1;ambiguous.to=1"}},
+        "authentication": {"riskAssessment": {"assessments": {
+            "UntrustedIP": {"code": "found_on_deny_list"}, "ImpossibleTravel": {"code": "impossible_travel_from_last_login"}}}}});
+    let answer = serde_json::to_value(engine.decide_login_json(&ctx.to_string())).unwrap();
+    assert_eq!(answer["outcome"], "deny", "{answer}");
+    let audit: Value = serde_json::from_str(answer["audit"].as_str().unwrap()).unwrap();
+    let refused = audit["policy"]["refused"].as_array().unwrap();
+    assert!(refused.contains(&json!("countries.deny")) && refused.contains(&json!("mfa.mode")), "{audit}");
+    assert!(audit["warnings"].as_array().unwrap().contains(&json!("policy_override_loosens")));
+}
