@@ -34,6 +34,15 @@ pub struct LoginContext {
     pub discovery: Option<DiscoveryContext>,
     /// `event.transaction`: its `protocol` says whether a person is there to answer MFA.
     pub transaction: Option<LoginTransaction>,
+    /// `event.session`: a challenged login is learned only when its own session
+    /// later shows the MFA.
+    pub session: Option<LoginSession>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LoginSession {
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -216,6 +225,13 @@ impl LoginContext {
 
     pub fn geo(&self) -> Option<&GeoIp> {
         self.request.as_ref()?.geoip.as_ref()
+    }
+
+    /// The session, as the history stores it (a short hash salted with the
+    /// user's id); `None` without a usable session id.
+    pub fn session_key(&self) -> Option<String> {
+        let id = self.session.as_ref()?.id.as_deref().filter(|id| !id.is_empty() && id.len() <= 256)?;
+        Some(crate::risk::history::short_hash("sid", self.user_id().unwrap_or(""), id))
     }
 
     /// When this session last completed MFA, in seconds since the epoch.

@@ -23,7 +23,7 @@ impl Engine {
         let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref().map(|h| h.text()));
         let reset = history_warning.is_some();
         warnings.extend(history_warning);
-        let changed = history.confirm_pending(ctx.mfa_completed_at()) || reset;
+        let changed = history.confirm_pending(ctx.mfa_completed_at(), ctx.session_key().as_deref()) || reset;
         let env = risk::Environment {
             hosting_asns: self.hosting_asns,
             deny_networks: &self.deny_networks,
@@ -69,6 +69,10 @@ impl Engine {
             _ => None,
         };
         let mut verdict = decision::decide(&self.policy, &risk, ctx, choice);
+        // The budgets fail closed: a rate token the host could not keep means no call.
+        if matches!(settled, Some(llm::Settled::Failed { result: "budget_unavailable", .. })) {
+            verdict.reasons.push(decision::Reason::of(&crate::signals::LLM_BUDGET_UNAVAILABLE));
+        }
         if let Some(reason) = refusal {
             verdict.reasons.push(reason);
             verdict.outcome = Outcome::Deny;
@@ -86,7 +90,7 @@ impl Engine {
                     history_changed = true;
                 }
                 Outcome::Challenge => {
-                    history.pending = Some(observation);
+                    history.pending = Some(risk::Observation { sid: ctx.session_key(), ..observation });
                     history_changed = true;
                 }
                 Outcome::Deny => {}
@@ -317,6 +321,39 @@ mod tests {
 
     fn marker(at: &str) -> String {
         serde_json::json!({"action": "none", "at": at}).to_string()
+    }
+
+    /// Security review (issue 16): a challenged login is kept pending with its
+    /// session, and only that session's MFA has it learned.
+    #[test]
+    fn a_challenged_login_is_learned_only_from_its_own_sessions_mfa() {
+        let engine = Engine::new(None);
+        let login = |session: &str, history: Option<&serde_json::Value>, mfa: bool| {
+            let mut ctx = serde_json::json!({
+                "user": {"user_id": "auth0|s1", "enrolledFactors": [{"type": "otp"}]},
+                "session": {"id": session},
+                "request": {"ip": "198.51.100.20", "geoip": {"countryCode": "BR"},
+                    "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15"},
+                "authentication": {"riskAssessment": {"assessments": {
+                    "ImpossibleTravel": {"code": "impossible_travel_from_last_login"}, "NewDevice": {"code": "no_match"}}}},
+                "now_ms": 1_800_000_000_000.0_f64,
+            });
+            if let Some(h) = history {
+                ctx["history"] = h.clone();
+            }
+            if mfa {
+                ctx["authentication"]["methods"] = serde_json::json!([{"name": "mfa", "timestamp": "2027-01-15T08:01:00Z"}]);
+                ctx["now_ms"] = serde_json::json!(1_800_000_100_000.0_f64);
+            }
+            serde_json::to_value(engine.decide_login_json(&ctx.to_string())).unwrap()
+        };
+        let challenged = login("sess_attacker", None, false);
+        assert_eq!(challenged["outcome"], "challenge", "{challenged}");
+        let stored = &challenged["history"];
+        assert_eq!(stored["pending"]["sid"], risk::history::short_hash("sid", "auth0|s1", "sess_attacker"));
+        let learned = |answer: &serde_json::Value| answer["history"]["cc"].as_array().is_some_and(|cc| cc.iter().any(|c| c[0] == "BR"));
+        assert!(!learned(&login("sess_owner", Some(stored), true)), "another session's MFA vouched for it");
+        assert!(learned(&login("sess_attacker", Some(stored), true)), "its own session's MFA did not");
     }
 
     #[test]

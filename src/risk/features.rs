@@ -212,6 +212,7 @@ pub fn extract(ctx: &LoginContext, history: &History, env: &Environment) -> Feat
             lat: coords.map(|(lat, _)| coarse(lat)),
             lon: coords.map(|(_, lon)| coarse(lon)),
             hour,
+            sid: None,
         });
     }
     f

@@ -11,9 +11,10 @@
 //! parse is dropped with a warning and rebuilt, never a failure.
 //!
 //! What gets recorded: an allowed login is learned at once. A challenged one
-//! is kept as `pending` and learned only once a later login shows the MFA it
-//! asked for completed (within 15 minutes of it); a denied one is never learned. So an attacker who is
-//! challenged cannot teach the history their country or device.
+//! is kept as `pending` and learned only once a later login in the same session
+//! shows the MFA it asked for completed (within 15 minutes of it); a denied one
+//! is never learned. So an attacker who is challenged cannot teach the history
+//! their country or device, even while the user completes MFA elsewhere.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -58,6 +59,9 @@ pub struct Observation {
     pub lon: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hour: Option<u8>,
+    /// The session of a pending (challenged) login: only that session's MFA vouches for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +155,11 @@ impl History {
         let excess = self.t.len().saturating_sub(MAX_RECENT);
         self.t.drain(..excess);
         self.h.truncate(24);
+        // Anyone with the Management API may write there: an oversized pending
+        // is dropped whole rather than kept or half-trusted.
+        if self.pending.as_ref().is_some_and(|p| p.sid.as_ref().is_some_and(|s| s.len() > MAX_KEY)) {
+            self.pending = None;
+        }
         if self.last.as_ref().is_some_and(|p| !valid_coords(p.lat, p.lon)) {
             self.last = None;
         }
@@ -194,11 +203,15 @@ impl History {
         }
     }
 
-    /// Learns the pending observation when the MFA it asked for completed,
-    /// that is, within minutes after it.
-    pub fn confirm_pending(&mut self, mfa_at: Option<i64>) -> bool {
+    /// Learns the pending observation when the MFA it asked for completed:
+    /// within minutes after it, in the session that was challenged (`session`,
+    /// as [`Observation::sid`] stores it). Another session's MFA proves the user
+    /// is around, not that the challenged login was theirs.
+    pub fn confirm_pending(&mut self, mfa_at: Option<i64>, session: Option<&str>) -> bool {
         match (&self.pending, mfa_at) {
-            (Some(p), Some(at)) if at >= p.t && at.saturating_sub(p.t) <= CONFIRM_WINDOW_S => {
+            (Some(p), Some(at))
+                if at >= p.t && at.saturating_sub(p.t) <= CONFIRM_WINDOW_S && p.sid.is_some() && p.sid.as_deref() == session =>
+            {
                 let p = p.clone();
                 self.pending = None;
                 self.learn(&p);
@@ -244,8 +257,8 @@ mod tests {
         let text = r#"{"v":1,"t":[-9223372036854775808,-9223372036854774784,9223372036854775807],"pending":{"t":-9223372036854775808}}"#;
         let (mut h, warning) = History::from_stored(Some(text));
         assert!(warning.is_none());
-        assert!(!h.confirm_pending(Some(1_800_000_000)));
-        assert!(!h.confirm_pending(Some(i64::MAX)));
+        assert!(!h.confirm_pending(Some(1_800_000_000), None));
+        assert!(!h.confirm_pending(Some(i64::MAX), None));
         assert_eq!(h.logins_within(1_800_000_000, 600), 0);
         assert_eq!(h.logins_within(i64::MAX, 600), 1);
     }
@@ -303,13 +316,22 @@ mod tests {
     }
 
     #[test]
-    fn pending_is_learned_only_after_a_later_mfa() {
-        let mut h = History { pending: Some(obs(100, "BR", "d9")), ..History::default() };
-        assert!(!h.confirm_pending(None));
-        assert!(!h.confirm_pending(Some(99)), "an MFA from before the challenge proves nothing");
-        assert!(!h.confirm_pending(Some(100 + 86_400)), "an MFA a day later proves the user, not the pending login");
-        assert!(h.confirm_pending(Some(130)));
+    fn pending_is_learned_only_after_a_later_mfa_in_its_own_session() {
+        let sid = Some("5f0c2a91");
+        let mut h = History { pending: Some(Observation { sid: sid.map(String::from), ..obs(100, "BR", "d9") }), ..History::default() };
+        assert!(!h.confirm_pending(None, sid));
+        assert!(!h.confirm_pending(Some(99), sid), "an MFA from before the challenge proves nothing");
+        assert!(!h.confirm_pending(Some(100 + 86_400), sid), "an MFA a day later proves the user, not the pending login");
+        // Security review (issue 16): the user completing MFA in another session (their own
+        // laptop) within the window does not vouch for the attacker's challenged login.
+        assert!(!h.confirm_pending(Some(130), Some("77aa01be")), "another session's MFA");
+        assert!(!h.confirm_pending(Some(130), None), "a login without a session");
+        assert!(h.pending.is_some());
+        assert!(h.confirm_pending(Some(130), sid));
         assert!(History::knows(&h.cc, "BR") && h.pending.is_none());
+        // A pending login stored without its session (before sessions were kept) is never confirmed.
+        let mut legacy = History { pending: Some(obs(100, "BR", "d9")), ..History::default() };
+        assert!(!legacy.confirm_pending(Some(130), sid) && !legacy.confirm_pending(Some(130), None));
     }
 
     #[test]

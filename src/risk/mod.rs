@@ -18,7 +18,7 @@ pub mod network;
 mod rules;
 
 pub use features::{Environment, Features};
-pub use history::History;
+pub use history::{History, Observation};
 
 use crate::context::LoginContext;
 pub use crate::signals::{Floor, Signal};
