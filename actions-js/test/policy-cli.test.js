@@ -31,13 +31,21 @@ test('effective: the layers an organization gets, and 1 when one of them is reje
   assert.equal(rejected.status, 1);
   assert.deepEqual(JSON.parse(rejected.stdout).layers, ['baseline', 'tier:regulated']);
   assert.match(rejected.stderr, /organization override \(`ag_policy`\): `mfa.mode`: unknown variant `sometimes`/);
+  // An override may only tighten: the loosening pair is refused by name, the other applies.
+  const loosening = run('effective', 'examples/policy.json', '{"ag_tier":"regulated","ag_policy":"mfa.mode=never;countries.deny=[KP]"}');
+  assert.equal(loosening.status, 1);
+  const partly = JSON.parse(loosening.stdout);
+  assert.deepEqual(partly.layers, ['baseline', 'tier:regulated', 'organization']);
+  assert.equal(partly.policy.mfa.mode, 'always');
+  assert.deepEqual(partly.policy.countries.deny, ['KP']);
+  assert.match(loosening.stderr, /`mfa.mode` may only move toward `always` \(below: `always`\)/);
 });
 
 test('encode: the metadata form of an override, which reads back to the same layer', () => {
   const r = run('encode', 'examples/override-acme.json');
   assert.equal(r.status, 0, r.stderr);
   const meta = JSON.parse(r.stdout);
-  assert.equal(meta.ag_policy, 'countries.deny=[KP,IR,SY];mfa.factors=[webauthn-roaming];networks.allow=[203.0.113.0/24]');
+  assert.equal(meta.ag_policy, 'countries.deny=[KP,IR,SY];mfa.factors=[webauthn-roaming];networks.deny=[198.51.100.0/24]');
   const back = JSON.parse(run('effective', 'examples/policy.json', JSON.stringify(meta)).stdout);
   assert.deepEqual(back.policy.mfa.factors, ['webauthn-roaming']);
   assert.equal(run('encode', '{"thresholds":{"deny":-1}}').status, 1);
