@@ -124,6 +124,21 @@ pub fn org_override(data: &[u8]) {
         "user": {"email": "a@acme.com"}});
     check(&engines().1.decide_login_json(&ctx.to_string()));
     check(&actionguard::effective_policy_json(POLICY, &meta.to_string()));
+    never_looser(&format!("{p1}{p2}{p3}"));
+}
+
+/// Whatever an organization writes, its override leaves no key of the policy
+/// looser than the layers below it (`policy::direction`).
+fn never_looser(text: &str) {
+    use actionguard::policy::direction;
+    let Ok(mut below) = actionguard::policy::parse_policy(POLICY) else { return };
+    below.tiers.clear();
+    let (Some(after), _, refused) = actionguard::layers::apply_override(&below, text) else { return };
+    let (Ok(b), Ok(a)) = (serde_json::to_value(&below), serde_json::to_value(&after)) else { return };
+    for (key, _) in direction::DIRECTIONS {
+        let why = direction::loosening(key, &b, &a).or_else(|| direction::ladder_loosening(key, &below, &after));
+        assert!(why.is_none(), "`{text}` loosened `{key}` ({why:?}); refused: {refused:?}");
+    }
 }
 
 pub fn email(data: &[u8]) {

@@ -234,3 +234,94 @@ fn a_login_from_a_denied_country_stays_denied_and_the_audit_names_the_refused_ke
     assert!(refused.contains(&json!("countries.deny")) && refused.contains(&json!("mfa.mode")), "{audit}");
     assert!(audit["warnings"].as_array().unwrap().contains(&json!("policy_override_loosens")));
 }
+
+/// Random overrides from every key and a pool of values, on a baseline with
+/// every section in use: the result is never looser than the baseline.
+#[test]
+fn no_combination_of_pairs_loosens_any_key() {
+    let below = crate::policy::parse_policy(
+        r#"{"version":1,"networks":{"deny":["192.0.2.0/24"],"allow":["198.51.100.0/24"]},"countries":{"deny":["KP"]},
+        "llm":{"enabled":true,"may_deny":true},"signup":{"allowed_domains":["acme.example"],"velocity":{"per_domain":3}},
+        "organizations":{"trusted_connections":["okta-a"],"default_roles":["rol_a"]},
+        "thresholds":{"challenge":0.6,"deny":0.9},"ambiguous":{"from":0.4,"to":0.6}}"#,
+    )
+    .unwrap();
+    let values = [
+        "0",
+        "0.2",
+        "0.45",
+        "0.5",
+        "0.7",
+        "0.95",
+        "1",
+        "-1",
+        "3",
+        "100",
+        "true",
+        "false",
+        "always",
+        "never",
+        "risk_based",
+        "deny",
+        "allow",
+        "challenge",
+        "enroll",
+        "[]",
+        "[KP]",
+        "[IR]",
+        "[kp]",
+        "[192.0.2.0/25]",
+        "[10.0.0.0/8]",
+        "[otp]",
+        "[acme.example]",
+        "[gmail.com]",
+        "[okta-a,okta-b]",
+        "[rol_a]",
+        "[mfa]",
+        "x",
+    ];
+    let mut keys: Vec<&str> = DIRECTIONS.iter().map(|(k, _)| *k).collect();
+    keys.push("m2m.clients.svc.scopes");
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % n as u64).unwrap()
+    };
+    let b = serde_json::to_value(&below).unwrap();
+    // And end to end: the same logins are decided no more leniently.
+    let logins = [
+        json!({"user": {"user_id": "auth0|1", "enrolledFactors": [{"type": "otp"}]}, "request": {"ip": "192.0.2.9", "geoip": {"countryCode": "KP"}}}),
+        json!({"user": {"user_id": "auth0|1", "enrolledFactors": [{"type": "otp"}]},
+            "authentication": {"riskAssessment": {"assessments": {"NewDevice": {"code": "no_match"}, "ImpossibleTravel": {"code": "impossible_travel_from_last_login"}}}}}),
+        json!({"user": {"user_id": "auth0|1"}, "authentication": {"riskAssessment": {"assessments": {"NewDevice": {"code": "no_match"}}}}}),
+    ];
+    let rank = |answer: &Value| match (answer["outcome"].as_str(), answer["mfa"]["kind"].as_str()) {
+        (Some("deny"), _) => 3,
+        (Some("challenge"), _) => 2,
+        (_, Some(_)) => 1,
+        _ => 0,
+    };
+    let decided = |policy: &Policy| {
+        let engine = crate::Engine::new(Some(&serde_json::to_string(policy).unwrap()));
+        assert!(engine.policy_errors().is_empty());
+        logins.iter().map(|ctx| rank(&serde_json::to_value(engine.decide_login_json(&ctx.to_string())).unwrap())).collect::<Vec<u8>>()
+    };
+    let floor = decided(&below);
+    assert_eq!(floor, [3, 2, 0], "the logins should span the outcomes");
+    for round in 0..3000 {
+        let text: Vec<String> = (0..1 + next(6)).map(|_| format!("{}={}", keys[next(keys.len())], values[next(values.len())])).collect();
+        let text = text.join(";");
+        let (Some(after), _, _) = crate::layers::apply_override(&below, &text) else { continue };
+        let a = serde_json::to_value(&after).unwrap();
+        for (key, _) in DIRECTIONS {
+            let why = super::loosening(key, &b, &a).or_else(|| super::ladder_loosening(key, &below, &after));
+            assert!(why.is_none(), "`{text}` loosened `{key}`: {why:?}");
+        }
+        if round % 10 == 0 {
+            let got = decided(&after);
+            assert!(got.iter().zip(&floor).all(|(g, f)| g >= f), "`{text}`: {got:?} is more lenient than {floor:?}");
+        }
+    }
+}
