@@ -7,8 +7,8 @@
  *
  * Dependencies: actionguard, auth0 (npm). Secrets: AUTH0_DOMAIN, AUTH0_CLIENT_ID,
  * AUTH0_CLIENT_SECRET (M2M with read:organizations, read:organization_discovery_domains,
- * create:organization_members, create:organization_member_roles,
- * create:organization_invitations), INVITATION_CLIENT_ID (the application invitations
+ * read:organization_connections, create:organization_members,
+ * create:organization_member_roles, create:organization_invitations), INVITATION_CLIENT_ID (the application invitations
  * open; without it none is sent), APPROVAL_WEBHOOK_URL and APPROVAL_WEBHOOK_SECRET,
  * ORGMAP_SNAPSHOT_URL and ORGMAP_SNAPSHOT_SHA256 (large tenants), POLICY (optional),
  * AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).

@@ -124,9 +124,10 @@ async function all(first) {
   }
 }
 
-// Every organization with its discovery domains, in pages of at most 50 (the SDK
-// waits out a 429 as x-ratelimit-reset says): one request per organization, so
-// large tenants publish a snapshot instead (scripts/sync-orgs, which uses this too).
+// Every organization with its discovery domains and enabled connections, in pages of
+// at most 50 (the SDK waits out a 429 as x-ratelimit-reset says): two requests per
+// organization, so large tenants publish a snapshot instead (scripts/sync-orgs, which
+// uses this too).
 // Resolves to `{ index, warnings }` (records skipped, each with its reason).
 /**
  * @param {any} mgmt
@@ -138,7 +139,12 @@ async function buildFromApi(mgmt, secrets) {
   const records = [];
   for (const org of await all(mgmt.organizations.list({ take: 50 }))) {
     const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
-    records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains });
+    // The connections the organization enabled: an enterprise or social connection's
+    // email_verified counts for a join only there (or when the policy trusts it). Offset
+    // pages only; with per_page given, the SDK stops at a short page (one request).
+    const enabled = await all(mgmt.organizations.enabledConnections.list(org.id, { per_page: 50 }));
+    const connections = enabled.map((c) => c.connection?.name).filter((name) => typeof name === 'string');
+    records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains, enabled_connections: connections });
   }
   return orThrow((await load(secrets)).buildOrgIndex(records));
 }
@@ -286,7 +292,8 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
     {
       tenant: event.tenant,
       user: { user_id: user.user_id, email: user.email, email_verified: user.email_verified, app_metadata: user.app_metadata },
-      connection: { name: event.connection?.name },
+      // The strategy says whose word email_verified is (Auth0's for database and passwordless email).
+      connection: { name: event.connection?.name, strategy: event.connection?.strategy },
       member_of: memberOf,
       complete_join: completeJoin,
       now_ms: Date.now(),

@@ -287,6 +287,10 @@ pub const VERIFIED_DOMAIN_MATCH: PolicyReason =
 pub const EMAIL_UNVERIFIED_INVITE: PolicyReason =
     rule("email_unverified_invite", "the address is not verified: an invitation to it proves it before membership");
 pub const EMAIL_UNVERIFIED_NO_INVITE: PolicyReason = rule("email_unverified", "the address is not verified and the policy does not invite");
+pub const CONNECTION_NOT_TRUSTED: PolicyReason = rule(
+    "connection_not_trusted",
+    "the address was asserted by an enterprise or social connection that the organization has not enabled and `organizations.trusted_connections` does not list: suggest only, never join, invite or propose",
+);
 pub const LLM_CHOICE: PolicyReason =
     rule("llm_choice", "the LLM escalation chose one of the candidate organizations; it stays a suggestion");
 pub const LLM_NO_MATCH: PolicyReason = rule("llm_no_match", "the LLM escalation found none of the candidate organizations a match");
@@ -354,6 +358,7 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&VERIFIED_DOMAIN_MATCH, ORGS),
     (&EMAIL_UNVERIFIED_INVITE, ORGS),
     (&EMAIL_UNVERIFIED_NO_INVITE, ORGS),
+    (&CONNECTION_NOT_TRUSTED, ORGS),
     (&LLM_CHOICE, ORGS),
     (&LLM_NO_MATCH, ORGS),
     (&MULTIPLE_UNRELATED_ORGANIZATIONS, ORGS),

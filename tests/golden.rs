@@ -1,6 +1,8 @@
 //! Data-driven golden tests: every `tests/golden/*.json` file is a context, an
 //! optional policy, the trigger (post-login unless it says otherwise) and the
-//! answer expected, so the cases double as documentation.
+//! answer expected, so the cases double as documentation. An
+//! `organization-discovery` case also gives `organizations`: the Management API
+//! records its index is built from.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //!
@@ -36,6 +38,11 @@ fn run_case(path: &Path) -> Result<(), String> {
         "post-login" => serde_json::to_value(engine.decide_login_json(&context_text)),
         "pre-user-registration" => serde_json::to_value(engine.decide_signup_json(&context_text)),
         "credentials-exchange" => serde_json::to_value(engine.decide_credentials_json(&context_text)),
+        "organization-discovery" => {
+            let records = case.get("organizations").cloned().unwrap_or(json!([]));
+            let (index, _) = actionguard::orgmap::OrgIndex::from_records_json(&records.to_string()).map_err(|e| e.message)?;
+            serde_json::to_value(engine.decide_organization_json(&index, &context_text))
+        }
         other => return Err(format!("{}: unknown trigger {other:?}", path.display())),
     }
     .map_err(|e| e.to_string())?;

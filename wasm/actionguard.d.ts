@@ -578,7 +578,10 @@ export interface DiscoveryDomainRecord {
   use_for_organization_discovery?: boolean | null;
 }
 
-/** An organization as the Management API returns it, plus its discovery domains (`OrgRecord`). */
+/** A connection enabled for an organization: its name, or the entry as Auth0 lists it (`{ connection: { name } }`), or `{ name }`. */
+export type EnabledConnectionRecord = string | { name?: string | null; connection?: { name?: string | null } | null };
+
+/** An organization as the Management API returns it, plus its discovery domains and enabled connections (`OrgRecord`). */
 export interface OrgRecord {
   /** The organization id (`org_...`). */
   id?: string;
@@ -588,6 +591,8 @@ export interface OrgRecord {
   metadata?: Record<string, unknown> | null;
   /** `GET /api/v2/organizations/{id}/discovery-domains`. */
   discovery_domains?: DiscoveryDomainRecord[];
+  /** The connections enabled for it (`GET /api/v2/organizations/{id}/enabled_connections`): names, or entries as Auth0 lists them (unusable ones skipped with a warning). An enterprise or social connection's `email_verified` counts for a join only where it is enabled. */
+  enabled_connections?: EnabledConnectionRecord[];
 }
 
 /** The user an organization decision is for (`OrgUser`). */
@@ -604,8 +609,10 @@ export interface OrgUser {
 
 /** `event.connection` (`OrgConnection`). */
 export interface OrgConnection {
-  /** The connection's name: `organizations.trusted_connections` count its addresses as verified. */
+  /** The connection's name: matched against `organizations.trusted_connections` and the organization's enabled connections. */
   name?: string | null;
+  /** `event.connection.strategy`: `auth0` (database) and `email` (passwordless email) are verified by Auth0; any other, or none, counts only where the organization enabled the connection or the policy trusts it. */
+  strategy?: string | null;
 }
 
 /** The input of `decideOrganization` (`OrgContext`). */
@@ -894,7 +901,7 @@ export interface OrganizationsPolicy {
   invite_unverified: boolean;
   /** Propose a new organization, for a person to approve, for a work domain no one claims. */
   self_serve: boolean;
-  /** Connections (by name) whose addresses count as verified (enterprise IdPs). */
+  /** Connections (by name) the tenant vouches for in every organization: every address they assert counts as verified. A customer's own IdP belongs enabled on that customer's organization instead. */
   trusted_connections: string[];
   /** Domains never mapped to an organization. */
   blocked_domains: string[];

@@ -4,7 +4,7 @@
 // (design.md section 5) on the real paths, so shims and tests use the real
 // `auth0` SDK against it. It keeps Auth0's rules that matter to callers:
 // pages of at most 50, offset (`page`/`per_page`) and checkpoint (`from`/`take`)
-// pagination, 10 members per add, bearer tokens from /oauth/token, and 429s
+// pagination (offset only where Auth0 has only that: enabled connections), 10 members per add, bearer tokens from /oauth/token, and 429s
 // with `x-ratelimit-reset` (or 5xx) injected on demand for fault tests.
 
 const http = require('node:http');
@@ -165,6 +165,8 @@ class ManagementEmulator {
         verification_host: d.verification_host || `_auth0-challenge.${d.domain}`,
         ...d,
       }));
+      // As Auth0 lists them: a name (and strategy) in the fixture becomes a full entry.
+      org.enabled_connections = (org.enabled_connections || []).map((c, i) => enabledConnection(org.id, c, i));
     }
   }
 
@@ -303,6 +305,13 @@ class ManagementEmulator {
         };
         org.discovery_domains.push(created);
         return ok(created, 201);
+      }
+      if (sub === 'enabled_connections' && !subId && method === 'GET') {
+        // Offset pagination only (`page`, `per_page`, `include_totals`), as on Auth0.
+        for (const key of ['from', 'take']) {
+          if (q.has(key)) throw new HttpError(400, `Query validation error: Additional properties not allowed: ${key}`, 'invalid_query_string');
+        }
+        return ok(paginate(org.enabled_connections, q, 'enabled_connections'));
       }
       if (sub === 'members' && !subId) {
         if (method === 'GET') {
@@ -593,6 +602,7 @@ class ManagementEmulator {
       id: `org_${crypto.randomBytes(8).toString('hex')}`,
       members: [],
       discovery_domains: [],
+      enabled_connections: [],
       ...pick(body, ['name', 'display_name', 'metadata', 'branding']),
     });
     this.orgs.push(org);
@@ -620,6 +630,25 @@ function safeJson(text) {
  */
 function pick(obj, keys) {
   return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
+}
+
+/**
+ * An enabled connection as `GET /api/v2/organizations/{id}/enabled_connections` lists it.
+ * @param {string} orgId
+ * @param {Harness.FixtureEnabledConnection} c a connection name, or its parts
+ * @param {number} i
+ * @returns {Harness.StoredEnabledConnection}
+ */
+function enabledConnection(orgId, c, i) {
+  if (typeof c === 'object' && 'connection' in c) return { ...c, connection: { ...c.connection } };
+  const e = typeof c === 'string' ? { name: c } : c;
+  return {
+    connection_id: e.connection_id || `con_${crypto.createHash('sha256').update(`${orgId}\0${e.name}\0${i}`).digest('hex').slice(0, 16)}`,
+    assign_membership_on_login: e.assign_membership_on_login ?? false,
+    show_as_button: e.show_as_button ?? true,
+    is_signup_enabled: e.is_signup_enabled ?? false,
+    connection: { name: e.name, strategy: e.strategy || 'oidc' },
+  };
 }
 
 /** @param {Harness.FixtureOrganization} o */

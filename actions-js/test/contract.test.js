@@ -44,12 +44,20 @@ const TRIGGERS = {
   'post-login': { decide: 'decideLogin', answer: 'LoginAnswer', context: 'LoginContext' },
   'pre-user-registration': { decide: 'decideSignup', answer: 'SignupAnswer', context: 'SignupContext' },
   'credentials-exchange': { decide: 'decideCredentials', answer: 'CredentialsAnswer', context: 'CredentialsContext' },
+  // The case's `organizations` are the records its index is built from.
+  'organization-discovery': { decide: 'decideOrganization', answer: 'OrganizationAnswer', context: 'OrgContext' },
 };
 
 const NOW = Date.UTC(2025, 0, 15, 9, 30);
 
 const ORG_RECORDS = [
-  { id: 'org_acme', name: 'acme', metadata: { ag_roles: 'rol_member' }, discovery_domains: [{ domain: 'acme.com', status: 'verified', use_for_organization_discovery: true }] },
+  {
+    id: 'org_acme',
+    name: 'acme',
+    metadata: { ag_roles: 'rol_member' },
+    discovery_domains: [{ domain: 'acme.com', status: 'verified', use_for_organization_discovery: true }],
+    enabled_connections: ['acme-okta'],
+  },
   { id: 'org_globex', name: 'globex', discovery_domains: [{ domain: 'globex.com', status: 'pending', use_for_organization_discovery: true }] },
   {
     id: 'org_initech',
@@ -100,7 +108,15 @@ function collect() {
     const trigger = TRIGGERS[golden.trigger ?? 'post-login'];
     assert.ok(trigger, `${file}: unknown trigger ${golden.trigger}`);
     const engine = new ag.Engine(golden.policy);
-    const a = answer(`golden ${file}`, trigger.answer, engine[trigger.decide](golden.context));
+    /** @type {(context: unknown) => unknown} */
+    let decide = (context) => engine[trigger.decide](context);
+    if (trigger.decide === 'decideOrganization') {
+      add(`golden ${file}, organizations`, 'OrgRecord[]', golden.organizations, { fresh: false });
+      const built = ag.buildOrgIndex(golden.organizations);
+      assert.equal(built.type, 'success', `${file}: ${JSON.stringify(built)}`);
+      decide = (context) => engine.decideOrganization(built.index, context);
+    }
+    const a = answer(`golden ${file}`, trigger.answer, decide(golden.context));
     if (golden.expect?.type) assert.equal(a.type, golden.expect.type, `${file}: ${JSON.stringify(a)}`);
     if (a.type === 'success') add(`golden ${file}, context`, trigger.context, golden.context, { fresh: false });
     if (golden.policy) add(`golden ${file}, policy`, 'PolicyDocument', golden.policy, { fresh: false });
@@ -153,13 +169,15 @@ function collect() {
   add('OrgIndex.snapshot', 'string', index.snapshot());
   const orgEngine = new ag.Engine(ORG_POLICY);
   const user = (email, verified) => ({ user_id: 'auth0|7', email, email_verified: verified, app_metadata: { department: 'sales' } });
+  // Auth0 verified a database connection's addresses; another connection's count where the organization enabled it.
+  const database = { name: 'Username-Password-Authentication', strategy: 'auth0' };
   const orgContexts = {
-    join: { tenant: { id: 'tenant-1' }, user: user('a@acme.com', true), connection: { name: 'Username-Password-Authentication' }, now_ms: NOW },
-    invite: { user: user('a@acme.com', false), now_ms: NOW },
+    join: { tenant: { id: 'tenant-1' }, user: user('a@acme.com', true), connection: { name: 'acme-okta', strategy: 'okta' }, now_ms: NOW },
+    invite: { user: user('a@acme.com', false), connection: database, now_ms: NOW },
     suggest: { user: user('a@globex.com', true), member_of: [], now_ms: NOW },
     complete_roles: { user: user('a@acme.com', true), member_of: ['org_acme'], complete_join: true, now_ms: NOW },
     anomaly: { user: user('a@acme.com', true), member_of: ['org_globex', 'org_initech'], now_ms: NOW },
-    create_for_approval: { user: user('founder@newco.io', true), now_ms: NOW },
+    create_for_approval: { user: user('founder@newco.io', true), connection: database, now_ms: NOW },
     none: { user: user('someone@gmail.com', true) },
   };
   for (const [action, context] of Object.entries(orgContexts)) {

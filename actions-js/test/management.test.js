@@ -168,3 +168,46 @@ test('a 5xx is surfaced after the SDK gives up, and nothing was written', async 
     await done();
   }
 });
+
+test('enabled connections: Auth0 entries from a fixture name or parts, offset pages only, and the SDK list the index build uses', async () => {
+  const fixture = tenant(2);
+  fixture.organizations[0].enabled_connections = [
+    'acme-okta',
+    { name: 'acme-saml', strategy: 'samlp', assign_membership_on_login: true },
+    ...Array.from({ length: 60 }, (_, i) => `extra-${i}`),
+  ];
+  const emu = await new ManagementEmulator(fixture, { domain: DOMAIN, ...CLIENT }).start();
+  const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
+  const client = new ManagementClient({ domain: DOMAIN, ...CLIENT });
+  try {
+    const first = await client.organizations.enabledConnections.list('org_0000', { per_page: 50 });
+    assert.equal(first.data.length, 50);
+    const [okta, saml] = first.data;
+    assert.deepEqual(okta.connection, { name: 'acme-okta', strategy: 'oidc' });
+    assert.match(String(okta.connection_id), /^con_[0-9a-f]{16}$/);
+    assert.deepEqual([saml.connection?.name, saml.connection?.strategy, saml.assign_membership_on_login], ['acme-saml', 'samlp', true]);
+    // What js/orgs.js buildFromApi does: every page, one request per 50 connections.
+    const { allPages } = require('actionguard/orgs');
+    const before = emu.calls.length;
+    const all = await allPages(client.organizations.enabledConnections.list('org_0000', { per_page: 50 }));
+    assert.equal(all.length, 62);
+    assert.deepEqual(
+      emu.calls.slice(before).map((c) => c.path),
+      [
+        '/api/v2/organizations/org_0000/enabled_connections?page=0&per_page=50&include_totals=true',
+        '/api/v2/organizations/org_0000/enabled_connections?page=1&per_page=50&include_totals=true',
+      ],
+    );
+    const none = await allPages(client.organizations.enabledConnections.list('org_0001', { per_page: 50 }));
+    assert.deepEqual(none, []);
+    // Auth0 pages this list by offset only.
+    const token = [...emu.tokens][0];
+    const checkpoint = await fetch(`https://${DOMAIN}/api/v2/organizations/org_0000/enabled_connections?take=10`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(checkpoint.status, 400);
+    const missing = await fetch(`https://${DOMAIN}/api/v2/organizations/org_nope/enabled_connections`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(missing.status, 404);
+  } finally {
+    restore();
+    await emu.stop();
+  }
+});

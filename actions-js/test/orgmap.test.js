@@ -27,6 +27,7 @@ function tenant(n) {
       name: `org-${i}`,
       metadata: i === 7 ? { ag_roles: 'rol_member' } : {},
       discovery_domains: [{ domain: i === 7 ? 'Bücher-Seven.example' : `org${i}.example`, status: i % 3 === 2 ? 'pending' : 'verified', use_for_organization_discovery: true }],
+      enabled_connections: i === 7 ? [{ name: 'seven-sso', strategy: 'samlp' }] : [],
       members: [],
     })),
   };
@@ -43,10 +44,19 @@ test('sync-orgs pages every organization through 429s and writes a snapshot the 
     const loaded = ag.loadOrgSnapshot(Buffer.from(r.snapshot));
     assert.ok(loaded.type === 'success');
     const engine = new ag.Engine(undefined); // undefined: the embedded default policy
-    const d = engine.decideOrganization(loaded.index, { user: { email: 'x@BÜCHER-seven.example', email_verified: true } });
+    const database = { name: 'Username-Password-Authentication', strategy: 'auth0' };
+    const d = engine.decideOrganization(loaded.index, { user: { email: 'x@BÜCHER-seven.example', email_verified: true }, connection: database });
     assert.ok(d.type === 'success');
     assert.deepEqual([d.action, d.organization?.id, d.roles], ['join', 'org_0007', ['rol_member']]);
-    const pending = engine.decideOrganization(loaded.index, { user: { email: 'x@org2.example', email_verified: true } });
+    // The snapshot carries each organization's enabled connections (one request each).
+    assert.equal(emu.calls.filter((c) => c.method === 'GET' && c.path.includes('/enabled_connections')).length, 120);
+    const sso = engine.decideOrganization(loaded.index, { user: { email: 'x@bücher-seven.example', email_verified: true }, connection: { name: 'seven-sso', strategy: 'samlp' } });
+    assert.ok(sso.type === 'success');
+    assert.deepEqual([sso.action, sso.organization?.id], ['join', 'org_0007'], 'a connection the organization enabled');
+    const other = engine.decideOrganization(loaded.index, { user: { email: 'x@org0.example', email_verified: true }, connection: { name: 'seven-sso', strategy: 'samlp' } });
+    assert.ok(other.type === 'success');
+    assert.deepEqual([other.action, other.reasons[0].code], ['suggest', 'connection_not_trusted'], 'not enabled for org_0000');
+    const pending = engine.decideOrganization(loaded.index, { user: { email: 'x@org2.example', email_verified: true }, connection: database });
     assert.ok(pending.type === 'success');
     assert.equal(pending.action, 'suggest');
     assert.ok(emu.calls.filter((c) => c.status === 429).length === 2, 'the 429s were served and waited out');

@@ -140,6 +140,30 @@ declare namespace Harness {
     branding?: unknown;
     members?: Member[];
     discovery_domains?: DiscoveryDomain[];
+    /** Connections enabled for the organization: a name, or its parts (strategy defaults to `oidc`). */
+    enabled_connections?: FixtureEnabledConnection[];
+  }
+
+  /** A connection name, its parts, or the entry as Auth0 lists it. */
+  type FixtureEnabledConnection =
+    | string
+    | StoredEnabledConnection
+    | {
+        name: string;
+        strategy?: string;
+        connection_id?: string;
+        assign_membership_on_login?: boolean;
+        show_as_button?: boolean;
+        is_signup_enabled?: boolean;
+      };
+
+  /** An enabled connection as Auth0 lists it (`GET /api/v2/organizations/{id}/enabled_connections`). */
+  interface StoredEnabledConnection {
+    connection_id: string;
+    assign_membership_on_login: boolean;
+    show_as_button: boolean;
+    is_signup_enabled: boolean;
+    connection: { name: string; strategy: string };
   }
 
   /** An injected failure: the next `times` requests matching method and path prefix get `status`. */
@@ -170,6 +194,7 @@ declare namespace Harness {
   interface Organization extends FixtureOrganization {
     members: Member[];
     discovery_domains: StoredDiscoveryDomain[];
+    enabled_connections: StoredEnabledConnection[];
   }
 
   interface Invitation {

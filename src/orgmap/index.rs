@@ -9,9 +9,15 @@
 //! `acme.com`), and never by prefix or similarity.
 //!
 //! Snapshot format (text, one record per line, tab-separated, `-` for none):
-//!   `actionguard-orgmap 1`
-//!   `O <id> <name> <auto_join: 1|0|-> <default roles, comma-separated> <role map: key=role,...>`
+//!   `actionguard-orgmap 2`
+//!   `O <id> <name> <auto_join: 1|0|-> <default roles, comma-separated> <role map: key=role,...> <enabled connections, comma-separated>`
 //!   `D <domain> <organization line number, from 0> <v|p|m: verified, pending, metadata> <discovery: 1|0>`
+//!
+//! Version 1 (written before organizations carried their enabled connections)
+//! has no last `O` field and still loads: its organizations enable no
+//! connection, so enterprise and social connections count for joins only
+//! through `organizations.trusted_connections` until the snapshot is rebuilt.
+//! Any other version is refused with an error that says so.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -23,7 +29,11 @@ use serde::Deserialize;
 use crate::answer::{parse_json, Issue};
 use crate::email;
 
-const HEADER: &str = "actionguard-orgmap 1";
+const HEADER: &str = "actionguard-orgmap 2";
+/// The header of snapshots written before organizations carried their enabled connections.
+const HEADER_V1: &str = "actionguard-orgmap 1";
+/// Auth0 connection names are at most 128 characters.
+const MAX_CONNECTION_NAME: usize = 128;
 /// Organization metadata keys ActionGuard reads (Auth0 keeps metadata as
 /// at most 25 string pairs of 255 characters).
 pub const META_DOMAINS: &str = "ag_domains";
@@ -68,9 +78,16 @@ pub struct Org<'a> {
     pub auto_join: Option<bool>,
     roles: &'a str,
     role_map: &'a str,
+    connections: &'a str,
 }
 
 impl<'a> Org<'a> {
+    /// Whether the connection (by name) is enabled for this organization
+    /// (`GET /api/v2/organizations/{id}/enabled_connections`).
+    pub fn connection_enabled(&self, name: &str) -> bool {
+        !name.is_empty() && self.connections.split(',').any(|c| c == name)
+    }
+
     /// Role ids given on join.
     pub fn default_roles(&self) -> Vec<String> {
         role_list(self.roles)
@@ -96,6 +113,7 @@ struct OrgRow {
     auto_join: Option<bool>,
     roles: Span,
     role_map: Span,
+    connections: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +150,10 @@ impl PartialEq for OrgIndex {
 }
 
 /// An organization as the Management API returns it, plus its discovery
-/// domains (`GET /api/v2/organizations/{id}/discovery-domains`).
+/// domains (`GET /api/v2/organizations/{id}/discovery-domains`) and its enabled
+/// connections (`GET /api/v2/organizations/{id}/enabled_connections`): each a
+/// connection name, or an entry as Auth0 lists it (`{connection: {name}}`) or
+/// `{name}`; anything else is skipped with a warning.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct OrgRecord {
@@ -140,6 +161,7 @@ pub struct OrgRecord {
     pub name: String,
     pub metadata: Option<HashMap<String, serde_json::Value>>,
     pub discovery_domains: Vec<DiscoveryDomain>,
+    pub enabled_connections: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -175,6 +197,7 @@ impl OrgIndex {
             auto_join: row.auto_join,
             roles: self.str(row.roles),
             role_map: self.str(row.role_map),
+            connections: self.str(row.connections),
         })
     }
 
@@ -223,13 +246,26 @@ impl OrgIndex {
             };
             let roles = role_list(meta(META_ROLES).unwrap_or("")).join(",");
             let map: Vec<String> = role_map(meta(META_ROLE_MAP).unwrap_or("")).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut connections: Vec<&str> = Vec::new();
+            for (j, entry) in record.enabled_connections.iter().enumerate() {
+                let name = entry.as_str().or_else(|| entry.pointer("/connection/name")?.as_str()).or_else(|| entry.get("name")?.as_str());
+                match name {
+                    Some(c) if is_connection_name(c) => {
+                        if !connections.contains(&c) {
+                            connections.push(c);
+                        }
+                    }
+                    _ => warnings.push(skipped(&format!("{i}.enabled_connections.{j}"), "not a connection name")),
+                }
+            }
             let n = orgs.len() as u32;
             orgs.push(format!(
-                "O\t{}\t{}\t{auto}\t{}\t{}\n",
+                "O\t{}\t{}\t{auto}\t{}\t{}\t{}\n",
                 record.id,
                 or_dash(&clean_name(&record.name)),
                 or_dash(&roles),
-                or_dash(&map.join(","))
+                or_dash(&map.join(",")),
+                or_dash(&connections.join(","))
             ));
             let mut claim = |domain: &str, status: DomainStatus, discovery: bool, path: String| match email::normalize_domain(domain) {
                 Ok(d) => claims.push((d, n, status, discovery)),
@@ -292,10 +328,12 @@ impl OrgIndex {
         let mut by_domain: HashTable<u32> = HashTable::with_capacity(slots);
         let mut pos = 0usize;
         let mut lines = 0usize;
+        // Fields of an organization line: 6 in version 1, 7 (enabled connections) since.
+        let mut org_fields = 7;
         // One pass over the bytes: line ends and field ends together.
         while pos < bytes.len() {
             let start = pos;
-            let mut fields = [Span { start: 0, len: 0 }; 6];
+            let mut fields = [Span { start: 0, len: 0 }; 7];
             let mut count = 0;
             let mut field_start = start;
             let mut end = bytes.len();
@@ -320,8 +358,13 @@ impl OrgIndex {
             lines += 1;
             let line = at(text, Span { start: start as u32, len: (end - start) as u32 });
             if n == 0 {
-                if line != HEADER {
-                    return Err(bad(0, "not an actionguard-orgmap 1 snapshot"));
+                match line {
+                    HEADER => {}
+                    HEADER_V1 => org_fields = 6,
+                    _ if line.starts_with("actionguard-orgmap ") => {
+                        return Err(bad(0, "a snapshot version this build does not read (it reads 1 and 2): write it with this version's scripts/sync-orgs"));
+                    }
+                    _ => return Err(bad(0, "not an actionguard-orgmap snapshot")),
                 }
                 continue;
             }
@@ -335,7 +378,7 @@ impl OrgIndex {
             count += 1;
             let f = |i: usize| fields.get(i).map_or("", |s| at(text, *s));
             match (f(0), count) {
-                ("O", 6) => {
+                ("O", c) if c == org_fields => {
                     let id = f(1);
                     if id.is_empty() || id == "-" {
                         return Err(bad(n, "an organization needs an id"));
@@ -359,6 +402,8 @@ impl OrgIndex {
                         auto_join,
                         roles: dash(fields[4]),
                         role_map: dash(fields[5]),
+                        // Version 1 has none: an empty span.
+                        connections: fields.get(6).map_or(Span { start: 0, len: 0 }, |s| dash(*s)),
                     });
                 }
                 ("D", 5) => {
@@ -398,13 +443,14 @@ impl OrgIndex {
                     }
                     claims.push(DomainClaim { org, status, discovery });
                 }
-                ("O", _) => return Err(bad(n, "an organization line has 6 fields")),
+                ("O", _) if org_fields == 6 => return Err(bad(n, "an organization line has 6 fields in version 1")),
+                ("O", _) => return Err(bad(n, "an organization line has 7 fields")),
                 ("D", _) => return Err(bad(n, "a domain line has 5 fields")),
                 _ => return Err(bad(n, "a line starts with O or D")),
             }
         }
         if lines == 0 {
-            return Err(bad(0, "not an actionguard-orgmap 1 snapshot"));
+            return Err(bad(0, "not an actionguard-orgmap snapshot"));
         }
         // No shrink_to_fit: it would copy, and WebAssembly memory keeps its high-water mark.
         Ok(OrgIndex { text: owned.into_boxed_str(), orgs, domains, claims, by_id, by_domain, hasher })
@@ -466,6 +512,11 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Auth0 connection names: letters, digits and `-` (`_` and `.` tolerated), at most 128.
+fn is_connection_name(s: &str) -> bool {
+    (1..=MAX_CONNECTION_NAME).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 fn is_role_id(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
@@ -491,6 +542,7 @@ mod tests {
 
     const RECORDS: &str = r#"[
       {"id":"org_acme","name":"acme","metadata":{"ag_roles":"rol_member","ag_role_map":"Engineering=rol_eng, sales = rol_sales, bad=no spaces allowed"},
+       "enabled_connections":["acme-okta",{"connection_id":"con_1","connection":{"name":"google-oauth2","strategy":"google-oauth2"}},"acme-okta","bad,name",{"name":"acme-saml"},7],
        "discovery_domains":[{"domain":"ACME.com.","status":"verified","use_for_organization_discovery":true},
                             {"domain":"acme.co.uk","status":"pending","use_for_organization_discovery":true}]},
       {"id":"org_bücher","name":"Bücher GmbH","metadata":{"ag_domains":"bücher.example, not a domain","ag_auto_join":"false"}},
@@ -511,11 +563,14 @@ mod tests {
             (acme.role_for("engineering").as_deref(), acme.role_for("sales").as_deref(), acme.role_for("bad")),
             (Some("rol_eng"), Some("rol_sales"), None)
         );
+        assert!(acme.connection_enabled("acme-okta") && acme.connection_enabled("google-oauth2") && acme.connection_enabled("acme-saml"));
+        assert!(!acme.connection_enabled("acme") && !acme.connection_enabled("") && !acme.connection_enabled("bad,name"));
         let b = index.org(1).unwrap();
         assert_eq!((b.name, b.auto_join), ("", Some(false)), "an invalid name is dropped");
+        assert!(!b.connection_enabled("acme-okta"), "enabled connections are per organization");
         assert_eq!(index.org_by_id("org_twin").map(|(i, o)| (i, o.name)), Some((2, "twin")));
         let paths: Vec<_> = warnings.iter().filter_map(|w| w.path.as_deref()).collect();
-        assert_eq!(paths, ["1.metadata.ag_domains.1", "2.id"]);
+        assert_eq!(paths, ["0.enabled_connections.3", "0.enabled_connections.5", "1.metadata.ag_domains.1", "2.id"]);
     }
 
     #[test]
@@ -530,6 +585,7 @@ mod tests {
                     status: "verified".into(),
                     use_for_organization_discovery: Some(true),
                 }],
+                enabled_connections: vec![serde_json::Value::String(format!("company-{i}-sso"))],
             })
             .collect();
         let (index, warnings) = OrgIndex::from_records(records).unwrap();
@@ -539,6 +595,7 @@ mod tests {
             let claims = index.claims(&format!("company-{i}.example"));
             assert_eq!(claims.len(), 1);
             assert_eq!(index.org(claims[0].org).unwrap().id, format!("org_{i:08}"));
+            assert!(index.org(claims[0].org).unwrap().connection_enabled(&format!("company-{i}-sso")));
         }
     }
 
@@ -546,13 +603,18 @@ mod tests {
     fn snapshots_round_trip_and_reject_what_is_not_ours() {
         let (index, _) = OrgIndex::from_records_json(RECORDS).unwrap();
         let snap = index.to_snapshot();
-        assert!(snap.starts_with("actionguard-orgmap 1\nO\torg_acme\tacme\t-\trol_member\tengineering=rol_eng,sales=rol_sales\n"));
+        assert!(snap.starts_with(
+            "actionguard-orgmap 2\nO\torg_acme\tacme\t-\trol_member\tengineering=rol_eng,sales=rol_sales\tacme-okta,google-oauth2,acme-saml\n"
+        ));
         let back = OrgIndex::from_snapshot(snap).unwrap();
         assert_eq!(back, index);
         assert_eq!(back.claims("acme.com"), index.claims("acme.com"));
+        assert!(back.org(0).unwrap().connection_enabled("google-oauth2") && !back.org(1).unwrap().connection_enabled("google-oauth2"));
         for (text, line) in [
             ("", "line 1"),
-            ("actionguard-orgmap 2\n", "line 1"),
+            ("actionguard-orgmap 3\n", "line 1"),
+            ("actionguard-orgmap 2\nO\torg_x\tx\t-\t-\t-\n", "line 2"),
+            ("actionguard-orgmap 1\nO\torg_x\tx\t-\t-\t-\tcorp-sso\n", "line 2"),
             ("actionguard-orgmap 1\nD\tacme.com\t0\tv\t1\n", "line 2"),
             ("actionguard-orgmap 1\nO\torg_x\tx\t-\t-\t-\nD\tACME.com\t0\tv\t1\n", "line 3"),
             ("actionguard-orgmap 1\nO\torg_x\tx\t-\t-\n", "line 2"),
@@ -563,5 +625,17 @@ mod tests {
         ] {
             assert_eq!(OrgIndex::from_snapshot(text).unwrap_err().path.as_deref(), Some(line), "{text:?}");
         }
+        let newer = OrgIndex::from_snapshot("actionguard-orgmap 3\n").unwrap_err();
+        assert!(newer.message.contains("reads 1 and 2") && newer.message.contains("scripts/sync-orgs"), "{}", newer.message);
+    }
+
+    #[test]
+    fn version_1_snapshots_still_load_and_enable_no_connection() {
+        let v1 = "actionguard-orgmap 1\nO\torg_acme\tacme\t-\trol_member\t-\nD\tacme.com\t0\tv\t1\n";
+        let index = OrgIndex::from_snapshot(v1).unwrap();
+        let acme = index.org(0).unwrap();
+        assert_eq!((acme.id, acme.default_roles()), ("org_acme", vec!["rol_member".to_string()]));
+        assert_eq!(index.claims("acme.com").len(), 1);
+        assert!(!acme.connection_enabled("acme-okta") && !acme.connection_enabled("-"));
     }
 }

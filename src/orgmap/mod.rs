@@ -4,9 +4,13 @@
 //! cross-tenant data breach, so every step refuses when unsure:
 //! - free-mail and disposable domains never map, whoever claims them;
 //! - only Auth0-verified domains with discovery enabled join automatically,
-//!   and only for a verified address (or a connection the tenant trusts to
-//!   have verified it); an unverified address gets an invitation, which
-//!   proves it;
+//!   and only for a verified address: verified by Auth0 itself (database and
+//!   passwordless-email connections), or asserted by a connection that the
+//!   organization enabled or that the tenant trusts
+//!   (`organizations.trusted_connections`). Any other connection's word is
+//!   not enough, because any customer's identity provider can assert an
+//!   address at another customer's domain: it only ever suggests. An
+//!   unverified address gets an invitation, which proves it;
 //! - pending domains, metadata claims, subdomains of claimed domains and
 //!   domains claimed twice only ever suggest;
 //! - the lookup walks up to the registrable domain (public suffix list) and
@@ -59,6 +63,42 @@ pub struct OrgUser {
 #[serde(default)]
 pub struct OrgConnection {
     pub name: Option<String>,
+    /// `event.connection.strategy`: `auth0` (database) and `email` (passwordless
+    /// email) are verified by Auth0 itself; anything else, or none, is an
+    /// identity provider's word ([`ConnectionKind`]).
+    pub strategy: Option<String>,
+}
+
+/// Whose word a connection's `email_verified` is, by its Auth0 strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionKind {
+    /// Auth0 verified the address by mail: database (`auth0`) and passwordless
+    /// email (`email`) connections.
+    MailVerified,
+    /// An identity provider asserted it: enterprise (`oidc`, `samlp`, `waad`,
+    /// `adfs`, `okta`, `google-apps`, ...), social (`google-oauth2`, ...),
+    /// passwordless SMS (Auth0 verified a phone, not the address), and any
+    /// strategy unknown or missing (fail safe).
+    Asserted,
+}
+
+impl ConnectionKind {
+    pub fn of(strategy: Option<&str>) -> ConnectionKind {
+        match strategy {
+            Some("auth0" | "email") => ConnectionKind::MailVerified,
+            _ => ConnectionKind::Asserted,
+        }
+    }
+}
+
+/// Whether an address counts as verified for a join (or a proposal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    Verified,
+    Unverified,
+    /// An identity provider's word from a connection the organization did not
+    /// enable and the tenant does not trust: suggest at most.
+    ConnectionNotTrusted,
 }
 
 impl OrgContext {
@@ -74,6 +114,7 @@ impl OrgContext {
         }
         if let Some(c) = &mut ctx.connection {
             drop_if_longer(&mut c.name, MAX_ID, "connection.name", &mut warnings);
+            drop_if_longer(&mut c.strategy, MAX_ID, "connection.strategy", &mut warnings);
         }
         if let Some(m) = &mut ctx.member_of {
             m.truncate(256);
@@ -362,8 +403,12 @@ impl Engine {
         }
 
         if policy.self_serve {
-            if !self.address_trusted(ctx) {
-                return Outcome::none(&signals::EMAIL_UNVERIFIED_NO_PROPOSAL);
+            // No organization has enabled anything yet: only Auth0's own verification
+            // or a tenant-trusted connection counts.
+            match self.address_trust(ctx, None) {
+                Trust::Verified => {}
+                Trust::Unverified => return Outcome::none(&signals::EMAIL_UNVERIFIED_NO_PROPOSAL),
+                Trust::ConnectionNotTrusted => return Outcome::none(&signals::CONNECTION_NOT_TRUSTED),
             }
             return Outcome {
                 action: OrgAction::CreateForApproval,
@@ -441,8 +486,10 @@ impl Engine {
         if ctx.member_of.as_deref().unwrap_or(&[]).iter().any(|m| index.org(org).is_some_and(|o| o.id == m)) {
             return Outcome::with(OrgAction::None, org, &signals::ALREADY_MEMBER);
         }
-        if self.address_trusted(ctx) {
-            return Outcome::with(OrgAction::Join, org, &signals::VERIFIED_DOMAIN_MATCH);
+        match self.address_trust(ctx, index.org(org).as_ref()) {
+            Trust::Verified => return Outcome::with(OrgAction::Join, org, &signals::VERIFIED_DOMAIN_MATCH),
+            Trust::ConnectionNotTrusted => return Outcome::suggest(vec![org], &signals::CONNECTION_NOT_TRUSTED),
+            Trust::Unverified => {}
         }
         if policy.invite_unverified {
             return Outcome::with(OrgAction::Invite, org, &signals::EMAIL_UNVERIFIED_INVITE);
@@ -450,11 +497,33 @@ impl Engine {
         Outcome::none(&signals::EMAIL_UNVERIFIED_NO_INVITE)
     }
 
-    /// A verified address, or one from a connection the tenant trusts to verify email.
-    fn address_trusted(&self, ctx: &OrgContext) -> bool {
+    /// Whether the address counts as verified for a join to `org` (`None`: a
+    /// proposal, no organization yet), by whose word `email_verified` is:
+    /// - a connection in `organizations.trusted_connections`: the tenant vouches
+    ///   for it in every organization, so every address it asserts counts,
+    ///   `email_verified` or not (Auth0's enterprise connections set it to false
+    ///   unless told otherwise);
+    /// - database and passwordless-email connections: Auth0 verified the address
+    ///   by mail, so `email_verified` counts in every organization;
+    /// - any other connection (unknown or missing strategy included):
+    ///   `email_verified` counts only for an organization that enabled that
+    ///   connection; elsewhere the connection is not trusted at all.
+    fn address_trust(&self, ctx: &OrgContext, org: Option<&index::Org>) -> Trust {
         let verified = ctx.user.as_ref().and_then(|u| u.email_verified) == Some(true);
-        let connection = ctx.connection.as_ref().and_then(|c| c.name.as_deref());
-        verified || connection.is_some_and(|c| self.policy.organizations.trusted_connections.iter().any(|t| t == c))
+        let connection = ctx.connection.as_ref();
+        let name = connection.and_then(|c| c.name.as_deref()).filter(|n| !n.is_empty());
+        if name.is_some_and(|c| self.policy.organizations.trusted_connections.iter().any(|t| t == c)) {
+            return Trust::Verified;
+        }
+        let word_counts = match ConnectionKind::of(connection.and_then(|c| c.strategy.as_deref())) {
+            ConnectionKind::MailVerified => true,
+            ConnectionKind::Asserted => name.is_some_and(|n| org.is_some_and(|o| o.connection_enabled(n))),
+        };
+        match (word_counts, verified) {
+            (false, _) => Trust::ConnectionNotTrusted,
+            (true, true) => Trust::Verified,
+            (true, false) => Trust::Unverified,
+        }
     }
 
     fn roles_for(&self, org: &index::Org, user: Option<&OrgUser>, reasons: &mut Vec<Reason>) -> Vec<String> {

@@ -4,7 +4,10 @@ use super::*;
 
 const TENANT: &str = r#"[
   {"id":"org_acme","name":"acme","metadata":{"ag_roles":"rol_member","ag_role_map":"engineering=rol_eng"},
+   "enabled_connections":["acme-okta","google-oauth2"],
    "discovery_domains":[{"domain":"acme.com","status":"verified","use_for_organization_discovery":true}]},
+  {"id":"org_customer_x","name":"customer-x","enabled_connections":["customer-x-sso"],
+   "discovery_domains":[{"domain":"customer-x.example","status":"verified","use_for_organization_discovery":true}]},
   {"id":"org_acme_uk","name":"acme-uk","discovery_domains":[{"domain":"acme-industries.co.uk","status":"verified","use_for_organization_discovery":true}]},
   {"id":"org_suffix","name":"suffix-squatter","discovery_domains":[{"domain":"co.uk","status":"verified","use_for_organization_discovery":true}]},
   {"id":"org_pending","name":"pending","discovery_domains":[{"domain":"pending.example","status":"pending","use_for_organization_discovery":true}]},
@@ -24,7 +27,8 @@ fn index() -> OrgIndex {
 
 fn decide_with(policy: Option<&str>, user: Value, extra: Value) -> Value {
     let engine = Engine::new(policy);
-    let mut ctx = json!({"tenant": {"id": "acme-prod"}, "user": user});
+    // A database connection unless the case says otherwise: Auth0 verified its addresses by mail.
+    let mut ctx = json!({"tenant": {"id": "acme-prod"}, "user": user, "connection": {"name": "Username-Password-Authentication", "strategy": "auth0"}});
     if let (Some(obj), Some(more)) = (ctx.as_object_mut(), extra.as_object()) {
         obj.extend(more.clone());
     }
@@ -96,9 +100,77 @@ fn an_unverified_address_is_invited_unless_its_connection_is_trusted() {
     let other = decide_with(
         Some(policy),
         json!({"email": "sam@acme.com", "email_verified": false}),
-        json!({"connection": {"name": "Username-Password-Authentication"}}),
+        json!({"connection": {"name": "Username-Password-Authentication", "strategy": "auth0"}}),
     );
     assert_eq!((summary(&other).0.as_str(), summary(&other).3[0].as_str()), ("none", "email_unverified"));
+}
+
+/// Security review, issue 16 item 2: customer X's identity provider asserts a
+/// verified address at the domain Acme verified.
+fn via(policy: Option<&str>, connection: Value, email: &str, verified: bool) -> (String, Option<String>, Vec<String>, Vec<String>) {
+    summary(&decide_with(
+        policy,
+        json!({"user_id": "auth0|x", "email": email, "email_verified": verified}),
+        json!({"connection": connection}),
+    ))
+}
+
+#[test]
+fn another_customers_identity_provider_cannot_join_an_address_at_your_domain() {
+    let suggest_only = ("suggest".to_string(), None, vec!["org_acme".to_string()], vec!["connection_not_trusted".to_string()]);
+    for strategy in [json!("oidc"), json!("samlp"), json!("waad"), json!("google-apps"), json!("sms"), json!("unknown-kind"), json!(null)] {
+        let connection = json!({"name": "customer-x-sso", "strategy": strategy});
+        assert_eq!(via(None, connection.clone(), "ceo@acme.com", true), suggest_only, "{strategy}");
+        // Not an invitation either: the connection's word is not taken at all.
+        assert_eq!(via(None, connection, "ceo@acme.com", false), suggest_only, "{strategy}");
+    }
+    // No strategy, or no connection at all: not trusted (fail safe).
+    assert_eq!(via(None, json!({"name": "customer-x-sso"}), "ceo@acme.com", true), suggest_only);
+    assert_eq!(via(None, json!(null), "ceo@acme.com", true), suggest_only);
+    // A social connection Acme did not enable is no better.
+    assert_eq!(via(None, json!({"name": "github", "strategy": "github"}), "ceo@acme.com", true), suggest_only);
+}
+
+#[test]
+fn a_connection_counts_where_the_organization_enabled_it() {
+    let join = |org: &str| ("join".to_string(), Some(org.to_string()), Vec::<String>::new(), vec!["verified_domain_match".to_string()]);
+    // Acme enabled its own Okta and Google: their word counts for Acme.
+    assert_eq!(via(None, json!({"name": "acme-okta", "strategy": "okta"}), "ceo@acme.com", true), join("org_acme"));
+    assert_eq!(via(None, json!({"name": "google-oauth2", "strategy": "google-oauth2"}), "ceo@acme.com", true), join("org_acme"));
+    // Customer X's connection counts for customer X, not for Acme.
+    assert_eq!(via(None, json!({"name": "customer-x-sso", "strategy": "samlp"}), "it@customer-x.example", true), join("org_customer_x"));
+    // Acme's Okta at customer X's domain: customer X did not enable it.
+    assert_eq!(via(None, json!({"name": "acme-okta", "strategy": "okta"}), "spy@customer-x.example", true).3, ["connection_not_trusted"]);
+    // Enabled, but the provider says the address is not verified: an invitation proves it, as for a database user.
+    let unverified = via(None, json!({"name": "acme-okta", "strategy": "okta"}), "ceo@acme.com", false);
+    assert_eq!((unverified.0.as_str(), unverified.3[0].as_str()), ("invite", "email_unverified_invite"));
+}
+
+#[test]
+fn trusted_connections_count_in_every_organization_and_database_keeps_its_rules() {
+    let policy = Some(r#"{"version":1,"organizations":{"trusted_connections":["customer-x-sso"]}}"#);
+    let sso = json!({"name": "customer-x-sso", "strategy": "oidc"});
+    for verified in [true, false] {
+        let a = via(policy, sso.clone(), "ceo@acme.com", verified);
+        assert_eq!((a.0.as_str(), a.1.as_deref()), ("join", Some("org_acme")), "email_verified {verified}");
+    }
+    // Database and passwordless email: Auth0 verified the address by mail; as before.
+    for strategy in ["auth0", "email"] {
+        let connection = json!({"name": format!("{strategy}-connection"), "strategy": strategy});
+        assert_eq!(via(None, connection.clone(), "ceo@acme.com", true).0, "join", "{strategy}");
+        assert_eq!(via(None, connection, "ceo@acme.com", false).0, "invite", "{strategy}");
+    }
+}
+
+#[test]
+fn an_untrusted_connection_proposes_no_organization() {
+    let policy = r#"{"version":1,"organizations":{"self_serve":true}}"#;
+    let sso = json!({"name": "customer-x-sso", "strategy": "oidc"});
+    assert_eq!(via(Some(policy), sso.clone(), "ceo@new-co.example", true).3, ["connection_not_trusted"]);
+    let trusted = r#"{"version":1,"organizations":{"self_serve":true,"trusted_connections":["customer-x-sso"]}}"#;
+    assert_eq!(via(Some(trusted), sso, "ceo@new-co.example", true).0, "create_for_approval");
+    let database = json!({"name": "Username-Password-Authentication", "strategy": "auth0"});
+    assert_eq!(via(Some(policy), database, "ceo@new-co.example", true).0, "create_for_approval");
 }
 
 #[test]

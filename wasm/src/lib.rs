@@ -340,7 +340,8 @@ mod tests {
         let loaded = load_org_snapshot(bytes.into()).unwrap();
         assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
         let engine = Engine::new(JsValue::UNDEFINED).unwrap();
-        let a = engine.decide_organization(&index, JsValue::from_str(r#"{"user":{"email":"a@ACME.com","email_verified":true}}"#)).unwrap();
+        let context = r#"{"user":{"email":"a@ACME.com","email_verified":true},"connection":{"name":"db","strategy":"auth0"}}"#;
+        let a = engine.decide_organization(&index, JsValue::from_str(context)).unwrap();
         assert_eq!(get(&a, "action").as_string().unwrap(), "join");
         assert_eq!(index.lookup("x@Acme.COM").get(0).as_string().unwrap(), "org_acme");
         assert_eq!(index.lookup("not an address").length(), 0);
