@@ -9,6 +9,7 @@
 const crypto = require('node:crypto');
 const { load, orThrow, auditLine, failureLine } = require('./runtime.js');
 const { decideEscalating } = require('./llm.js');
+const webhook = require('./webhook.js');
 
 /** @typedef {import('./actionguard.js').Engine} Engine */
 /** @typedef {import('./actionguard.js').OrgIndex} OrgIndex */
@@ -213,10 +214,9 @@ async function requestApproval(secrets, api, tenant, decision) {
     requested_by: JSON.parse(decision.audit).user,
     requested_at: new Date().toISOString(),
   });
-  const signature = crypto.createHmac('sha256', secrets.APPROVAL_WEBHOOK_SECRET).update(body).digest('hex');
   const res = await fetchOr('approval', secrets.APPROVAL_WEBHOOK_URL, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-actionguard-signature': `sha256=${signature}`, 'idempotency-key': dedupeKey },
+    headers: { 'content-type': 'application/json', [webhook.SIGNATURE_HEADER]: webhook.sign(secrets.APPROVAL_WEBHOOK_SECRET, body), 'idempotency-key': dedupeKey },
     body,
     signal: AbortSignal.timeout(APPROVAL_TIMEOUT_MS),
   });

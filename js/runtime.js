@@ -9,6 +9,7 @@
 
 const crypto = require('node:crypto');
 const zlib = require('node:zlib');
+const webhook = require('./webhook.js');
 
 const WASM_FETCH_TIMEOUT_MS = 5000;
 const FAIL_MODES = new Set(['allow', 'challenge', 'deny']);
@@ -287,7 +288,7 @@ const AUDIT_WEBHOOK_BUDGET_MS = 300;
 /**
  * The audit trail of one execution: `log(line)` writes it to the Action's console
  * (Auth0 real-time logs and log streams) and keeps it; `flush()` posts the lines
- * (newline-delimited JSON, signed with AUDIT_WEBHOOK_SECRET when set) to
+ * (newline-delimited JSON, signed with AUDIT_WEBHOOK_SECRET when set: js/webhook.js) to
  * AUDIT_WEBHOOK_URL within a small budget, and never throws.
  * @param {any} event
  * @param {{ log(line: string): void }} actionConsole
@@ -309,7 +310,7 @@ function auditTrail(event, actionConsole) {
       /** @type {Record<string, string>} */
       const headers = { 'content-type': 'application/x-ndjson' };
       if (secrets.AUDIT_WEBHOOK_SECRET) {
-        headers['x-actionguard-signature'] = `sha256=${require('node:crypto').createHmac('sha256', secrets.AUDIT_WEBHOOK_SECRET).update(body).digest('hex')}`;
+        headers[webhook.SIGNATURE_HEADER] = webhook.sign(secrets.AUDIT_WEBHOOK_SECRET, body);
       }
       try {
         await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(AUDIT_WEBHOOK_BUDGET_MS) });

@@ -6,6 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const http = require('node:http');
+const webhook = require('actionguard/webhook');
 const { runAction } = require('../harness/run');
 
 async function receiver(handler) {
@@ -22,7 +23,7 @@ test('every trigger posts its audit lines, signed, as newline-delimited JSON', a
       body += c;
     });
     req.on('end', () => {
-      got.push({ body, signature: req.headers['x-actionguard-signature'], type: req.headers['content-type'] });
+      got.push({ body, signature: req.headers['x-actionguard-signature'], type: req.headers['content-type'], at: Date.now() });
       res.writeHead(204).end();
     });
   });
@@ -35,7 +36,16 @@ test('every trigger posts its audit lines, signed, as newline-delimited JSON', a
     assert.equal(got.length, 3);
     for (const g of got) {
       assert.equal(g.type, 'application/x-ndjson');
-      assert.equal(g.signature, `sha256=${crypto.createHmac('sha256', 'audit-secret').update(g.body).digest('hex')}`);
+      // t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">: the time is signed with the body.
+      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(g.signature);
+      assert.ok(m, g.signature);
+      const t = Number(m[1]);
+      assert.ok(Math.abs(t - g.at / 1000) <= 2, `signed at ${t}, received at ${g.at}`);
+      assert.equal(m[2], crypto.createHmac('sha256', 'audit-secret').update(`${t}.${g.body}`).digest('hex'));
+      // What a receiver runs: accepted now, refused once older than 300 s (a replay).
+      assert.deepEqual(webhook.verify('audit-secret', g.body, g.signature, { nowMs: g.at }), { ok: true, timestamp: t });
+      assert.deepEqual(webhook.verify('audit-secret', g.body, g.signature, { nowMs: (t + 301) * 1000 }), { ok: false, error: 'signature_expired' });
+      assert.deepEqual(webhook.verify('other-secret', g.body, g.signature, { nowMs: g.at }), { ok: false, error: 'bad_signature' });
       const lines = g.body
         .trim()
         .split('\n')

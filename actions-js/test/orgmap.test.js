@@ -101,7 +101,6 @@ test('post-user-registration: a repeated join of one user adds the member once',
 
 test('post-user-registration: a new work domain under self-serve asks a person once, signed, and creates nothing', async () => {
   const http = require('node:http');
-  const crypto = require('node:crypto');
   const received = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -109,8 +108,8 @@ test('post-user-registration: a new work domain under self-serve asks a person o
       body += c;
     });
     req.on('end', () => {
-      const expected = `sha256=${crypto.createHmac('sha256', 'approval-secret').update(body).digest('hex')}`;
-      received.push({ body: JSON.parse(body), signed: req.headers['x-actionguard-signature'] === expected, key: req.headers['idempotency-key'] });
+      const signed = require('actionguard/webhook').verify('approval-secret', body, req.headers['x-actionguard-signature']).ok;
+      received.push({ body: JSON.parse(body), signed, key: req.headers['idempotency-key'] });
       res.writeHead(202).end();
     });
   });

@@ -19,6 +19,7 @@
 pub mod index;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::answer::{parse_json, Answer, Issue};
 use crate::audit::{self, AuditRecord};
@@ -592,18 +593,43 @@ fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {
     out
 }
 
-/// An Auth0-valid organization name (`[a-z0-9_-]{1,50}`) from a registrable
-/// domain: `acme-industries.co.uk` -> `acme-industries-co-uk`.
+/// The longest domain whose name is the domain itself, character for character.
+const MAX_MAPPED_DOMAIN: usize = 49;
+/// Hex digits of SHA-256 in the name of a longer domain (48 bits).
+const NAME_HASH_HEX: usize = 12;
+
+/// A proposal for a registrable domain, its name unique per domain (names are how
+/// `scripts/approvals` finds an organization again, so two domains must never share
+/// one: `acme-co.uk` and `acme.co.uk` once both became `acme-co-uk`).
 fn proposal_for(registrable: &str) -> Proposal {
-    let mut name: String = registrable.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    name.truncate(50);
-    let name = name.trim_matches('-').to_string();
     let (display, _) = idna::domain_to_unicode(registrable);
-    Proposal {
-        name: if name.is_empty() { "organization".to_string() } else { name },
-        display_name: display.chars().take(255).collect(),
-        domain: registrable.to_string(),
+    Proposal { name: proposal_name(registrable), display_name: display.chars().take(255).collect(), domain: registrable.to_string() }
+}
+
+/// An Auth0-valid organization name (`[a-z0-9_-]{1,50}`), one per domain: a
+/// normalized domain of up to 49 characters maps one to one, dots to `-` and
+/// hyphens to `_` (`acme-co.uk` -> `acme_co-uk`, `acme.co.uk` -> `acme-co-uk`),
+/// so distinct domains give distinct names of the domain's length. Any other input
+/// gives exactly 50 characters, never the length of a mapped name: the first 37
+/// characters so mapped (padded with `_`), `-`, and 12 hex digits of SHA-256 of
+/// the whole domain.
+fn proposal_name(domain: &str) -> String {
+    let mapped = |c: char| match c {
+        'a'..='z' | '0'..='9' => c,
+        'A'..='Z' => c.to_ascii_lowercase(),
+        '.' => '-',
+        _ => '_',
+    };
+    let one_to_one = domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if one_to_one && !domain.is_empty() && domain.len() <= MAX_MAPPED_DOMAIN {
+        return domain.chars().map(mapped).collect();
     }
+    let digest = Sha256::digest(format!("actionguard/org-name/v1\0{domain}").as_bytes());
+    let prefix = 50 - 1 - NAME_HASH_HEX;
+    let mut name: String = domain.chars().map(mapped).chain(std::iter::repeat('_')).take(prefix).collect();
+    name.push('-');
+    crate::hex::push_hex(&mut name, digest.get(..NAME_HASH_HEX / 2).unwrap_or_default());
+    name
 }
 
 #[cfg(test)]

@@ -197,14 +197,46 @@ fn roles_come_from_app_metadata_never_from_what_the_user_controls() {
 }
 
 #[test]
+fn proposed_names_are_unique_per_domain() {
+    // Dots once became hyphens: all three proposed `acme-co-uk`, and executing one
+    // approval could take the organization another had created.
+    let policy = Some(r#"{"version":1,"organizations":{"self_serve":true}}"#);
+    let proposal = |email: &str| decide_with(policy, json!({"email": email, "email_verified": true}), json!({}))["proposal"].clone();
+    let (hyphen, dotted, sub) = (proposal("a@acme-co.uk"), proposal("a@acme.co.uk"), proposal("a@mail.acme-co.uk"));
+    assert_eq!((hyphen["name"].as_str(), hyphen["domain"].as_str()), (Some("acme_co-uk"), Some("acme-co.uk")));
+    assert_eq!((dotted["name"].as_str(), dotted["domain"].as_str()), (Some("acme-co-uk"), Some("acme.co.uk")));
+    // A subdomain asks for its registrable domain: the same domain, the same name.
+    assert_eq!(sub, hyphen);
+
+    let valid =
+        |n: &str| (1..=50).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    // Domains over 49 characters: 37 of them, `-`, 12 hex digits of the whole; never a short name's length.
+    let long_a = format!("{}a.com", "x".repeat(60));
+    let long_b = format!("{}b.com", "x".repeat(60));
+    let (a, b) = (proposal_name(&long_a), proposal_name(&long_b));
+    assert_ne!(a, b);
+    assert_eq!((a.len(), b.len()), (50, 50));
+    assert!(a.starts_with(&"x".repeat(37)) && valid(&a) && valid(&b), "{a} {b}");
+    let at_limit = format!("{}.com", "y".repeat(45));
+    assert_eq!(proposal_name(&at_limit), format!("{}-com", "y".repeat(45)));
+    let over = format!("{}.com", "y".repeat(46));
+    assert_eq!(proposal_name(&over).len(), 50);
+    // Whatever the input, the name is Auth0-valid and a mapped name's length is never 50.
+    for odd in ["", "ACME.com", "stra\u{df}e.de", "a_b.com"] {
+        let n = proposal_name(odd);
+        assert!(valid(&n) && n.len() == 50, "{odd:?} -> {n}");
+    }
+}
+
+#[test]
 fn self_serve_proposes_an_auth0_valid_organization_for_approval() {
     let policy = Some(r#"{"version":1,"organizations":{"self_serve":true}}"#);
     let a = decide_with(policy, json!({"email": "founder@mail.new-co.com.au", "email_verified": true}), json!({}));
     assert_eq!(a["action"], "create_for_approval");
-    assert_eq!(a["proposal"], json!({"name": "new-co-com-au", "display_name": "new-co.com.au", "domain": "new-co.com.au"}));
+    assert_eq!(a["proposal"], json!({"name": "new_co-com-au", "display_name": "new-co.com.au", "domain": "new-co.com.au"}));
     let idn = decide_with(policy, json!({"email": "x@Straße-Bau.de", "email_verified": true}), json!({}));
     assert_eq!(idn["proposal"]["display_name"], "straße-bau.de");
-    assert!(idn["proposal"]["name"].as_str().unwrap().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    assert!(idn["proposal"]["name"].as_str().unwrap().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'));
     let unverified = decide_with(policy, json!({"email": "founder@new-co.com.au", "email_verified": false}), json!({}));
     assert_eq!(summary(&unverified).3, ["email_unverified"]);
     let free = decide_with(policy, json!({"email": "founder@gmail.com", "email_verified": true}), json!({}));
