@@ -47,6 +47,9 @@ pub struct OrgContext {
     /// existing member of the organization the domain maps to gets the roles a join
     /// gives, completing a registration's join whose role assignment failed.
     pub complete_join: bool,
+    /// How old the index is (ms since its data was read, as the host reports it):
+    /// past `organizations.index_max_age_seconds` discovery only suggests.
+    pub index_age_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -251,6 +254,12 @@ impl Engine {
                 self.map_domain(index, ctx, &a.domain, c)
             }
         };
+        // An index whose refreshes failed may still hold a domain an organization has
+        // since removed: past its maximum age it is only good for suggestions.
+        let stale = self.index_stale(ctx);
+        if stale {
+            outcome = only_suggest(outcome);
+        }
 
         let mut escalation = None;
         let mut cache = Vec::new();
@@ -299,6 +308,7 @@ impl Engine {
             _ => Vec::new(),
         };
         if ctx.complete_join
+            && !stale
             && outcome.action == OrgAction::None
             && outcome.organization.is_some()
             && !roles.is_empty()
@@ -480,7 +490,15 @@ impl Engine {
 
     fn join_or_invite(&self, index: &OrgIndex, ctx: &OrgContext, org: u32) -> Outcome {
         let policy = &self.policy.organizations;
-        let allowed = index.org(org).and_then(|o| o.auto_join).unwrap_or(policy.auto_join);
+        // `ag_auto_join` is an organization's own setting, written by whoever may update
+        // it: like its `ag_policy`, it may turn auto-join off, and on only where the
+        // tenant lets organizations loosen `organizations.auto_join`.
+        let own = index.org(org).and_then(|o| o.auto_join);
+        let allowed = if crate::policy::direction::overridable(&policy.overridable, "organizations.auto_join") {
+            own.unwrap_or(policy.auto_join)
+        } else {
+            policy.auto_join && own != Some(false)
+        };
         if !allowed {
             return Outcome::suggest(vec![org], &signals::AUTO_JOIN_DISABLED);
         }
@@ -545,6 +563,12 @@ impl Engine {
         self.policy.organizations.default_roles.clone()
     }
 
+    /// Whether the host's index is older than the policy lets it decide joins on.
+    fn index_stale(&self, ctx: &OrgContext) -> bool {
+        let max_ms = f64::from(self.policy.organizations.index_max_age_seconds) * 1000.0;
+        ctx.index_age_ms.is_some_and(|age| age > max_ms)
+    }
+
     /// Organizations the user belongs to that claim nothing on the address's domain.
     fn unrelated_memberships(&self, index: &OrgIndex, domain: &str, member_of: &[String]) -> usize {
         let related: Vec<u32> = email::self_and_parents(domain).flat_map(|d| index.claims(d)).map(|c| c.org).collect();
@@ -581,6 +605,19 @@ pub fn login_domain_refusal(ctx: &crate::LoginContext) -> Option<Reason> {
         return Some(Reason::of(&signals::ORGANIZATION_EMAIL_UNVERIFIED));
     }
     None
+}
+
+/// A join or an invitation from a stale index becomes a suggestion of the same
+/// organization; anything else already writes nothing on the index's word.
+fn only_suggest(outcome: Outcome) -> Outcome {
+    match (outcome.action, outcome.organization) {
+        (OrgAction::Join | OrgAction::Invite, Some(org)) => {
+            let mut reasons = vec![Reason::of(&signals::ORGANIZATION_INDEX_STALE)];
+            reasons.extend(outcome.reasons);
+            Outcome { action: OrgAction::Suggest, organization: None, candidates: vec![org], proposal: None, reasons }
+        }
+        _ => outcome,
+    }
 }
 
 fn dedup(orgs: impl Iterator<Item = u32>) -> Vec<u32> {

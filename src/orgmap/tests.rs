@@ -90,6 +90,28 @@ fn unclear_claims_only_suggest_and_bad_domains_never_map() {
     assert_eq!(summary(&none).3, ["no_email"]);
 }
 
+/// Security review (issue 16), item 1: an organization's `ag_auto_join` only
+/// tightens, like its `ag_policy`, unless the tenant lets it loosen.
+#[test]
+fn an_organizations_own_auto_join_cannot_switch_on_what_the_tenant_switched_off() {
+    let user = || json!({"user_id": "auth0|1", "email": "sam@acme.com", "email_verified": true});
+    let off = r#"{"version":1,"organizations":{"auto_join":false}}"#;
+    let records = r#"[{"id":"org_open","name":"open","metadata":{"ag_auto_join":"true"},
+        "discovery_domains":[{"domain":"acme.com","status":"verified","use_for_organization_discovery":true}]}]"#;
+    let index = OrgIndex::from_records_json(records).unwrap().0;
+    let ctx = json!({"user": user(), "connection": {"name": "Username-Password-Authentication", "strategy": "auth0"}}).to_string();
+    let on = |policy: &str| serde_json::to_value(Engine::new(Some(policy)).decide_organization_json(&index, &ctx)).unwrap();
+    let (action, _, candidates, codes) = summary(&on(off));
+    assert_eq!(
+        (action.as_str(), candidates, codes.first().map(String::as_str)),
+        ("suggest", vec!["org_open".to_string()], Some("auto_join_disabled"))
+    );
+    let overridable = r#"{"version":1,"organizations":{"auto_join":false,"overridable":["organizations.auto_join"]}}"#;
+    assert_eq!(summary(&on(overridable)).0, "join");
+    // Turning it off is always the organization's to do.
+    assert_eq!(summary(&decide("a@closed.example", true)).0, "suggest");
+}
+
 #[test]
 fn an_unverified_address_is_invited_unless_its_connection_is_trusted() {
     expect("sam@acme.com", false, "invite", Some("org_acme"), &[], "email_unverified_invite");
@@ -236,7 +258,11 @@ fn self_serve_proposes_an_auth0_valid_organization_for_approval() {
     assert_eq!(a["proposal"], json!({"name": "new_co-com-au", "display_name": "new-co.com.au", "domain": "new-co.com.au"}));
     let idn = decide_with(policy, json!({"email": "x@Straße-Bau.de", "email_verified": true}), json!({}));
     assert_eq!(idn["proposal"]["display_name"], "straße-bau.de");
-    assert!(idn["proposal"]["name"].as_str().unwrap().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'));
+    assert!(idn["proposal"]["name"]
+        .as_str()
+        .unwrap()
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'));
     let unverified = decide_with(policy, json!({"email": "founder@new-co.com.au", "email_verified": false}), json!({}));
     assert_eq!(summary(&unverified).3, ["email_unverified"]);
     let free = decide_with(policy, json!({"email": "founder@gmail.com", "email_verified": true}), json!({}));
@@ -313,4 +339,36 @@ fn an_llm_only_narrows_a_suggestion() {
     let body = shared["escalation"]["body"].as_str().unwrap();
     assert!(body.contains("shared.example") && body.contains("twin1"), "{body}");
     assert!(!body.contains("ignore"), "{body}");
+}
+
+// Security review (issue 16): an index whose refreshes failed keeps domains an
+// organization has since removed; past `index_max_age_seconds` it only suggests.
+#[test]
+fn a_stale_index_only_suggests() {
+    let user = |verified: bool| json!({"user_id": "auth0|1", "email": "sam@acme.com", "email_verified": verified});
+    let at = |age_ms: f64| json!({"index_age_ms": age_ms});
+    // Default maximum age: an hour.
+    let fresh = decide_with(None, user(true), at(3_600_000.0));
+    assert_eq!(summary(&fresh).0, "join");
+    let stale = decide_with(None, user(true), at(3_600_001.0));
+    assert_eq!(
+        summary(&stale),
+        (
+            "suggest".to_string(),
+            None,
+            vec!["org_acme".to_string()],
+            vec!["organization_index_stale".to_string(), "verified_domain_match".to_string()]
+        )
+    );
+    assert!(stale["roles"].as_array().unwrap().is_empty(), "a suggestion assigns nothing");
+    // An invitation is a write on the index's word too.
+    let invite = decide_with(None, user(false), at(3_600_001.0));
+    assert_eq!(summary(&invite).0, "suggest");
+    // The policy sets the age; a host that reports none is trusted as fresh.
+    let short = Some(r#"{"version":1,"organizations":{"index_max_age_seconds":300}}"#);
+    assert_eq!(summary(&decide_with(short, user(true), at(300_001.0))).0, "suggest");
+    assert_eq!(summary(&decide_with(short, user(true), json!({}))).0, "join");
+    // No roles are completed from a stale index.
+    let member = decide_with(None, user(true), json!({"index_age_ms": 4_000_000.0, "member_of": ["org_acme"], "complete_join": true}));
+    assert_eq!(summary(&member).0, "none");
 }
