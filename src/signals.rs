@@ -184,6 +184,10 @@ pub const RISK_SCORE_DENY: PolicyReason = rule("risk_score_deny", "risk score <s
 pub const RISK_SCORE_AMBIGUOUS: PolicyReason =
     rule("risk_score_ambiguous", "risk score <score> is in the ambiguous band [<from>, <to>); the policy falls back to <fallback>");
 pub const LLM_DECISION: PolicyReason = rule("llm_decision", "the LLM escalation chose <outcome> among the band's options");
+pub const LLM_BUDGET_UNAVAILABLE: PolicyReason = rule(
+    "llm_budget_unavailable",
+    "the LLM's rate limit could not be stored in api.cache (full, or not read back): the LLM was not asked, the fallback applies",
+);
 pub const RISK_SCORE_CHALLENGE: PolicyReason =
     rule("risk_score_challenge", "risk score <score> is at or above the challenge threshold <thresholds.challenge>");
 pub const NON_INTERACTIVE_DENIED: PolicyReason = rule(
@@ -298,6 +302,10 @@ pub const MULTIPLE_UNRELATED_ORGANIZATIONS: PolicyReason =
     rule("multiple_unrelated_organizations", "the user already belongs to two or more organizations that do not claim their email domain");
 pub const JOIN_ROLES_COMPLETED: PolicyReason =
     rule("join_roles_completed", "a first login completes the join: the member gets the roles a join gives");
+pub const ORGANIZATION_INDEX_STALE: PolicyReason = rule(
+    "organization_index_stale",
+    "the organization index is older than organizations.index_max_age_seconds (its refreshes failed), so it may hold a domain since removed: suggest only",
+);
 pub const NO_ORGANIZATION_SELF_SERVE: PolicyReason =
     rule("no_organization_self_serve", "no organization claims this work domain; the policy lets a person approve a new one");
 pub const ROLE_FROM_ATTRIBUTE: PolicyReason =
@@ -323,6 +331,7 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&RISK_SCORE_DENY, LOGIN),
     (&RISK_SCORE_AMBIGUOUS, LOGIN),
     (&LLM_DECISION, LOGIN),
+    (&LLM_BUDGET_UNAVAILABLE, LOGIN),
     (&RISK_SCORE_CHALLENGE, LOGIN),
     (&NON_INTERACTIVE_DENIED, LOGIN),
     (&NON_INTERACTIVE_ALLOWED, LOGIN),
@@ -363,6 +372,7 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&LLM_NO_MATCH, ORGS),
     (&MULTIPLE_UNRELATED_ORGANIZATIONS, ORGS),
     (&JOIN_ROLES_COMPLETED, ORGS),
+    (&ORGANIZATION_INDEX_STALE, ORGS),
     (&NO_ORGANIZATION_SELF_SERVE, ORGS),
     (&ROLE_FROM_ATTRIBUTE, ORGS),
     (&DOMAIN_PENDING, ORGS),

@@ -76,8 +76,20 @@ export type LlmResult =
   | "failed"
   | LlmFailure;
 
-/** Why an escalation has no response (`SHIM_FAILURES`): the shim reports the last five; the core decides `circuit_open` and `rate_limited` itself, and still reads them. */
-export type LlmFailure = "circuit_open" | "rate_limited" | "timeout" | "unreachable" | "http_429" | "http_5xx" | "http_error";
+/**
+ * Why an escalation has no response (`SHIM_FAILURES`): the shim reports the last six; the core
+ * decides `circuit_open` and `rate_limited` itself, and still reads them. `budget_unavailable`:
+ * the budgets' cache write was refused or did not read back, so nothing was sent (fail closed).
+ */
+export type LlmFailure =
+  | "circuit_open"
+  | "rate_limited"
+  | "budget_unavailable"
+  | "timeout"
+  | "unreachable"
+  | "http_429"
+  | "http_5xx"
+  | "http_error";
 
 /** Why (`Reason`): a stable machine code; the sentences go to the audit line. */
 export interface Reason {
@@ -99,12 +111,10 @@ export interface CacheWrite {
 
 /** The `api.cache` keys the core reads and writes, by role (`cache::KEYS`). */
 export interface CacheKeys {
-  /** Sign-up counters per address, network and domain. */
+  /** Sign-up counters per address, network and domain (keyed hashes; pre-user-registration). */
   signup_counters: string;
-  /** The LLM circuit breaker: `<failures in a row>:<open until, ms>`. */
-  llm_breaker: string;
-  /** The LLM rate limit: `<minute>:<calls in it>`. */
-  llm_rate: string;
+  /** The LLM's rate limit and circuit breaker, one entry: `<minute>:<calls in it>:<failures in a row>:<open until, ms>`. */
+  llm_budget: string;
 }
 
 /** A request for the shim to send, within its timeout (`llm::Escalation`). */
@@ -243,10 +253,8 @@ export interface LlmExchange {
   response?: string | null;
   /** Why there is no response: one of `LlmFailure`; anything else is recorded as `failed`. */
   failure?: string | null;
-  /** The circuit breaker's value as the host read it from `api.cache` (`CacheKeys.llm_breaker`): any value, read leniently. */
-  breaker?: unknown;
-  /** The rate limit's value as read (`CacheKeys.llm_rate`): any value, read leniently. */
-  rate?: unknown;
+  /** The budgets' value (rate limit and breaker) as the host read it from `api.cache` (`CacheKeys.llm_budget`): any value, read leniently. */
+  state?: unknown;
   /** `LLM_BASE_URL`: plain `http://` is asked only on this machine (loopback); anything else is not asked (warning `llm_endpoint_insecure`). */
   base_url?: string | null;
 }
@@ -469,8 +477,26 @@ export interface SignupContext {
   request?: RequestInfo | null;
   /** The value the shim keeps under its cache key (`CacheKeys.signup_counters`), as read. */
   counters?: string | null;
+  /** What the counters' keys are made with (never stored, never audited); without any, nothing is counted. */
+  counter_secrets?: CounterSecrets | null;
   /** The Action's clock (`Date.now()`). */
   now_ms?: number | null;
+}
+
+/**
+ * The secrets a sign-up counter's key may be made with, in this order (`CounterSecrets`):
+ * `counter_key`; a key derived from `client_secret`; `instance_key` (counts per Action
+ * instance only, warning `counters_per_instance`). Each needs at least 16 characters; a
+ * shorter `counter_key` is skipped with warning `counter_key_weak`. Without any, nothing is
+ * counted (warning `counters_unkeyed`).
+ */
+export interface CounterSecrets {
+  /** The `COUNTER_KEY` secret. */
+  counter_key?: string | null;
+  /** `AUTH0_CLIENT_SECRET`, when the Action has it. */
+  client_secret?: string | null;
+  /** A random key of this Action instance (the runtime's `counterSecrets` makes one). */
+  instance_key?: string | null;
 }
 
 /** A sign-up decision (`SignupDecision`). */

@@ -106,7 +106,7 @@ impl Engine {
     }
 
     /// The `api.cache` keys the core reads and writes, by role:
-    /// `{ signup_counters, llm_breaker, llm_rate }`.
+    /// `{ signup_counters, llm_budget }`.
     #[wasm_bindgen(getter, js_name = cacheKeys)]
     pub fn cache_keys(&self) -> Result<JsValue, JsValue> {
         let keys: std::collections::BTreeMap<&str, &str> = actionguard::cache::KEYS.iter().copied().collect();
