@@ -47,7 +47,7 @@ exports.onExecutePostLogin = async (event, api) => {
     // The organization's layers may set their own (a regulated tier: deny), and it must
     // hold even when the rest of the event is too malformed to decide.
     failMode = guard.failModeFor(event.organization?.metadata);
-    /** @type {LoginSuccess} */
+    /** @type {LoginSuccess & import('actionguard/llm').Unstored} */
     const answer = await llm.decideEscalating(
       guard,
       (context) => guard.decideLogin(context),
@@ -69,6 +69,7 @@ exports.onExecutePostLogin = async (event, api) => {
     );
 
     audit.log(answer.audit);
+    runtime.reportUnstored('post-login', event, audit, answer.cache_unstored ?? []);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason);
     if (answer.mfa?.kind === 'challenge') api.authentication.challengeWithAny(answer.mfa.factors.map((type) => ({ type })));

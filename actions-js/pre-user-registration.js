@@ -5,8 +5,9 @@
  * or look like bots (bursts per address, network or domain; automation from hosting
  * networks), with a message the person understands.
  *
- * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), AUDIT_WEBHOOK_URL
- * and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
+ * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), COUNTER_KEY (keys the
+ * sign-up counters; without it they are keyed per instance), AUDIT_WEBHOOK_URL and
+ * AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
  * State: sign-up counters, one api.cache value (Auth0 keeps it per trigger, best effort).
  * Fail mode: a sign-up has no MFA to fall back on, so fail_mode `allow` lets it through
  * and `challenge` or `deny` refuses it with a "try again later" message.
@@ -38,13 +39,16 @@ exports.onExecutePreUserRegistration = async (event, api) => {
         connection: { name: event.connection?.name },
         request: event.request && { ip: event.request.ip, asn: event.request.asn, user_agent: event.request.user_agent, geoip: event.request.geoip },
         counters: api.cache.get(countersKey)?.value,
+        // COUNTER_KEY (or AUTH0_CLIENT_SECRET, or this instance's key): the core keys the counters with it.
+        counter_secrets: runtime.counterSecrets(event.secrets),
         now_ms: Date.now(),
       }),
     );
 
     audit.log(answer.audit);
-    // Best effort: a failed write only makes the next count low.
-    if (answer.counters) runtime.applyCache(api, [answer.counters]);
+    // A write that does not hold (a full cache) only makes the next count low: never a
+    // reason to refuse a sign-up, but audited.
+    if (answer.counters) runtime.reportUnstored('pre-user-registration', event, audit, runtime.applyCache(api, [answer.counters]));
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason, answer.user_message);
   } catch (err) {
     runtime.applyFailMode('pre-user-registration', failMode, event, api, audit, err);

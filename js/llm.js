@@ -4,10 +4,13 @@
 // writes the request body, reads the answer, and keeps the circuit breaker and the
 // per-tenant rate limit (it reads their `api.cache` values from the context and answers
 // with the writes); this file only sends the body within the policy's budget, once (no
-// retries inside a login). Every failure becomes a code the core audits; the decision is
-// then the policy's fallback, which was already safe to apply.
+// retries inside a login), and only once the budgets' cache entry holds the call's rate
+// token. Every failure becomes a code the core audits; the decision is then the policy's
+// fallback, which was already safe to apply.
 
 const { orThrow, applyCache } = require('./runtime.js');
+
+/** @typedef {import('./runtime.js').UnstoredWrite} UnstoredWrite */
 
 /** @typedef {import('./actionguard.js').Engine} Engine */
 /** @typedef {import('./actionguard.js').CacheKeys} CacheKeys */
@@ -25,13 +28,15 @@ const { orThrow, applyCache } = require('./runtime.js');
  * @typedef {import('./actionguard.js').Success<T>} Success
  */
 /** @typedef {{ escalation?: Escalation, cache?: CacheWrite[] }} Escalating A decision that may ask for an escalation. */
+/** @typedef {{ cache_unstored?: UnstoredWrite[] }} Unstored The budgets' cache writes that did not hold, when any did not. */
 
 // A real answer is a few hundred bytes; the core refuses anything over 32 KiB.
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * What the core needs to know before deciding: whether an LLM is configured, and then
- * its budgets' state (without one the core never escalates: nothing to read).
+ * its budgets' state, one `api.cache` entry (without an LLM the core never escalates:
+ * nothing to read).
  * @param {Secrets | undefined} secrets
  * @param {any} api
  * @param {CacheKeys} keys
@@ -40,13 +45,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 function exchangeFor(secrets, api, keys) {
   const available = typeof secrets?.LLM_BASE_URL === 'string' && secrets.LLM_BASE_URL !== '';
   if (!available) return { available, model: secrets?.LLM_MODEL };
-  return {
-    available,
-    model: secrets?.LLM_MODEL,
-    base_url: secrets.LLM_BASE_URL,
-    breaker: api.cache.get(keys.llm_breaker)?.value,
-    rate: api.cache.get(keys.llm_rate)?.value,
-  };
+  return { available, model: secrets?.LLM_MODEL, base_url: secrets.LLM_BASE_URL, state: api.cache.get(keys.llm_budget)?.value };
 }
 
 // OpenAI, local servers: <base>/chat/completions with a bearer key. Azure OpenAI:
@@ -121,8 +120,11 @@ async function send(escalation, secrets) {
 /**
  * Decides with `decide(context)` (an Engine method returning an answer); when the core
  * asks for an escalation, sends it and decides again with what came back. Applies each
- * answer's cache writes. `engine` names the cache keys. Resolves to the success answer;
- * throws only what `orThrow` throws for a failure answer.
+ * answer's cache writes. The budgets fail closed: the request goes out only once the
+ * rate token the core took is stored and reads back; otherwise nothing is sent and the
+ * core decides again with `budget_unavailable` (its fallback, audited). `engine` names the
+ * cache keys. Resolves to the success answer, with `cache_unstored` when a write did not
+ * hold (for the shim's audit); throws only what `orThrow` throws for a failure answer.
  * @template {Escalating} T
  * @template C
  * @param {Engine} engine
@@ -130,17 +132,27 @@ async function send(escalation, secrets) {
  * @param {C} context
  * @param {Secrets} secrets
  * @param {any} api
- * @returns {Promise<Success<T>>}
+ * @returns {Promise<Success<T> & Unstored>}
  */
 async function decideEscalating(engine, decide, context, secrets, api) {
-  const exchange = exchangeFor(secrets, api, engine.cacheKeys);
-  const first = orThrow(decide({ ...context, llm: exchange }));
-  applyCache(api, first.cache);
-  if (!first.escalation) return first;
-  const sent = await send(first.escalation, secrets);
-  const second = orThrow(decide({ ...context, llm: { ...exchange, ...sent } }));
-  applyCache(api, second.cache);
-  return second;
+  const first = orThrow(decide({ ...context, llm: exchangeFor(secrets, api, engine.cacheKeys) }));
+  const unstored = applyCache(api, first.cache);
+  if (!first.escalation) return withUnstored(first, unstored);
+  /** @type {{ response: string } | { failure: LlmFailure }} */
+  const sent = unstored.length ? { failure: 'budget_unavailable' } : await send(first.escalation, secrets);
+  // Read again: the breaker's next value builds on what is stored now (this call's token).
+  const second = orThrow(decide({ ...context, llm: { ...exchangeFor(secrets, api, engine.cacheKeys), ...sent } }));
+  return withUnstored(second, [...unstored, ...applyCache(api, second.cache)]);
+}
+
+/**
+ * @template T
+ * @param {T} answer
+ * @param {UnstoredWrite[]} unstored
+ * @returns {T & Unstored}
+ */
+function withUnstored(answer, unstored) {
+  return unstored.length ? { ...answer, cache_unstored: unstored } : answer;
 }
 
 module.exports = { decideEscalating, exchangeFor, endpoint, headersFor };

@@ -186,13 +186,57 @@ function failModeIn(policy) {
   }
 }
 
+/** @typedef {{ key: string, code: string }} UnstoredWrite A cache write that did not hold, and why. */
+
 /**
- * Applies an answer's `api.cache` writes (the core names the keys and the values).
+ * Applies an answer's `api.cache` writes (the core names the keys and the values) and
+ * checks each: Auth0's `set` answers `{ type: 'error', code }` when the write does not fit
+ * (20 entries and 8 kB per trigger, shared with every Action bound to it) rather than
+ * throwing, and the cache is best effort, so a write counts only once it reads back.
+ * Returns the writes that did not hold (`code`: Auth0's, or `not_read_back`); never throws.
  * @param {any} api
  * @param {CacheWrite[] | undefined} writes
+ * @returns {UnstoredWrite[]}
  */
 function applyCache(api, writes) {
-  for (const write of writes ?? []) api.cache.set(write.key, write.value, write.ttl_ms === undefined ? undefined : { ttl: write.ttl_ms });
+  /** @type {UnstoredWrite[]} */
+  const unstored = [];
+  for (const write of writes ?? []) {
+    try {
+      const result = api.cache.set(write.key, write.value, write.ttl_ms === undefined ? undefined : { ttl: write.ttl_ms });
+      if (result?.type !== 'success') unstored.push({ key: write.key, code: String(result?.code ?? 'not_stored').slice(0, 64) });
+      else if (api.cache.get(write.key)?.value !== write.value) unstored.push({ key: write.key, code: 'not_read_back' });
+    } catch (err) {
+      unstored.push({ key: write.key, code: String(err?.code ?? 'cache_error').slice(0, 64) });
+    }
+  }
+  return unstored;
+}
+
+/**
+ * Writes a shim audit line naming the cache writes that did not hold (nothing when all did).
+ * @param {Trigger} trigger
+ * @param {any} event
+ * @param {AuditTrail} audit
+ * @param {UnstoredWrite[]} unstored
+ */
+function reportUnstored(trigger, event, audit, unstored) {
+  if (unstored.length) audit.log(auditLine(trigger, event, { cache_unstored: unstored }));
+}
+
+// A random key of this Action instance: the sign-up counters' last resort when the Action
+// has neither a COUNTER_KEY nor an AUTH0_CLIENT_SECRET secret (counts per instance only).
+const INSTANCE_KEY = crypto.randomBytes(32).toString('hex');
+
+/**
+ * The secrets the core may key the sign-up counters with (`counter_secrets` of the
+ * sign-up context); which one it uses, and what it warns, is the core's to decide.
+ * @param {Secrets | undefined} secrets
+ * @returns {{ counter_key?: string, client_secret?: string, instance_key: string }}
+ */
+function counterSecrets(secrets) {
+  const text = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : undefined);
+  return { counter_key: text(secrets?.COUNTER_KEY), client_secret: text(secrets?.AUTH0_CLIENT_SECRET), instance_key: INSTANCE_KEY };
 }
 
 const SIGNUP_UNAVAILABLE = 'We could not complete your sign-up right now. Please try again in a few minutes.';
@@ -321,4 +365,18 @@ function auditTrail(event, actionConsole) {
   };
 }
 
-module.exports = { load, engineCache, eventOrThrow, failModeOf, orThrow, applyCache, applyFailMode, FAIL_MODE_TABLE, auditLine, failureLine, auditTrail };
+module.exports = {
+  load,
+  engineCache,
+  eventOrThrow,
+  failModeOf,
+  orThrow,
+  applyCache,
+  reportUnstored,
+  counterSecrets,
+  applyFailMode,
+  FAIL_MODE_TABLE,
+  auditLine,
+  failureLine,
+  auditTrail,
+};

@@ -208,7 +208,7 @@ async function main() {
       if (rand() < 0.05) event.secrets = hostileValue();
     }
     // A shared cache per trigger, as Auth0 keeps one: the counters and breaker see garbage too.
-    if (rand() < 0.01) caches[trigger].set(pick(['actionguard:signup:v1', 'actionguard:llm:breaker', 'actionguard:llm:rate']), pick(HOSTILE).slice(0, 4000));
+    if (rand() < 0.01) caches[trigger].set(pick(['actionguard:signup:v1', 'actionguard:llm']), pick(HOSTILE).slice(0, 4000));
     const { api, calls } = createApi(trigger, { cache: caches[trigger] });
     let logs = '';
     let failure;

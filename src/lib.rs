@@ -25,6 +25,7 @@ pub mod hex;
 pub mod layers;
 pub mod llm;
 pub mod login;
+pub mod mac;
 pub mod orgmap;
 pub mod policy;
 pub mod risk;

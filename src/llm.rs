@@ -32,12 +32,11 @@ pub struct Exchange {
     /// Why there is no response: one of [`SHIM_FAILURES`]; anything else is
     /// recorded as `failed` (the shim's text never reaches the audit).
     pub failure: Option<String>,
-    /// The circuit breaker's value as the host read it from `api.cache`
-    /// ([`crate::cache::LLM_BREAKER`]). Any JSON: the cache is shared by every
-    /// Action of the trigger, so what is there is read, never trusted to parse.
-    pub breaker: Option<serde_json::Value>,
-    /// The rate limit's value as read ([`crate::cache::LLM_RATE`]), as leniently.
-    pub rate: Option<serde_json::Value>,
+    /// The budgets' value (rate limit and circuit breaker) as the host read it
+    /// from `api.cache` ([`crate::cache::LLM_BUDGET`]). Any JSON: the cache is
+    /// shared by every Action of the trigger, so what is there is read, never
+    /// trusted to parse.
+    pub state: Option<serde_json::Value>,
     /// `LLM_BASE_URL`, for [`Exchange::vet`] (the host sends to it only what the core wrote).
     pub base_url: Option<String>,
 }
@@ -73,9 +72,18 @@ fn endpoint_allowed(text: &str) -> bool {
     }
 }
 
-/// Failures the shim reports; the first two mean no request went out (the core
-/// decides those itself now, see [`admit`], and still reads them from older shims).
-pub const SHIM_FAILURES: [&str; 7] = ["circuit_open", "rate_limited", "timeout", "unreachable", "http_429", "http_5xx", "http_error"];
+/// Failures the shim reports. The first three mean no request went out: the
+/// core decides `circuit_open` and `rate_limited` itself (see [`admit`]) and
+/// still reads them from older shims; `budget_unavailable` is the host's report
+/// that the budgets' cache write of [`admit`] was refused or not read back, so
+/// the call was not made (the budgets fail closed).
+pub const SHIM_FAILURES: [&str; 8] =
+    ["circuit_open", "rate_limited", "budget_unavailable", "timeout", "unreachable", "http_429", "http_5xx", "http_error"];
+
+/// A settlement that asked nothing because of the budgets.
+fn held_back(result: &str) -> bool {
+    matches!(result, "circuit_open" | "rate_limited" | "budget_unavailable")
+}
 
 /// A request for the shim to send, with the budgets it must keep.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,7 +151,7 @@ pub fn settle<S: AsRef<str>>(exchange: &Exchange, options: &[S], min_confidence:
         None => Settled::Pending,
         Some(code) => {
             let result = SHIM_FAILURES.iter().find(|f| **f == code).copied().unwrap_or("failed");
-            Settled::Failed { asked: !matches!(result, "circuit_open" | "rate_limited"), result }
+            Settled::Failed { asked: !held_back(result), result }
         }
     }
 }
@@ -273,51 +281,101 @@ pub fn request<S: AsRef<str>>(
 // ---- The budgets kept across executions (in `api.cache`, shared by the trigger's
 // instances: approximate under concurrency, which is enough to cap a flood) ----
 
-/// The first two numbers of `a:b[:...]` as stored (a number alone is `a`); anything
-/// unreadable counts as nothing stored.
-fn read_pair(value: Option<&serde_json::Value>) -> (f64, f64) {
-    let text = match value {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    };
-    let mut parts = text.split(':').map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()));
-    (parts.next().flatten().unwrap_or(0.0), parts.next().flatten().unwrap_or(0.0))
+/// The rate limit and the circuit breaker, stored together in one entry
+/// ([`cache::LLM_BUDGET`]: `<minute>:<calls in it>:<failures in a row>:<open
+/// until, ms>`), so that a call's rate token and the breaker are written, and
+/// fail to be written, together: one entry of Auth0's 20, and a call goes out
+/// only once the host has stored and read back the token it takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Budget {
+    minute: f64,
+    calls: f64,
+    failures: f64,
+    open_until: f64,
+}
+
+/// Long enough to keep failures in a row between calls, and an open breaker
+/// until its cooldown is over (Auth0 keeps an entry at most 24 hours).
+const BUDGET_TTL_MS: f64 = 15.0 * 60_000.0;
+const MAX_TTL_MS: f64 = 24.0 * 3_600_000.0;
+/// Bounds of the stored numbers: a minute of the Unix epoch (8 digits until the year
+/// 2160), counts up to `llm.max_per_minute` (at most 10,000) and `llm.breaker.failures`.
+const MAX_MINUTE: f64 = 99_999_999.0;
+const MAX_COUNT: f64 = 10_000.0;
+/// The longest value [`Budget::write`] writes: 8 + 5 + 5 + 15 digits (a clock the
+/// context accepts, up to 1e14 ms) and 3 colons; 34 until the year 2286 (docs/operations.md).
+pub const MAX_VALUE_BYTES: usize = 36;
+
+impl Budget {
+    /// The numbers of `a:b:c:d` as stored; anything unreadable counts as nothing stored,
+    /// and each is held to what this module writes (so what is written back stays small:
+    /// at most [`MAX_VALUE_BYTES`]).
+    fn read(value: Option<&serde_json::Value>, now_ms: f64) -> Budget {
+        let text = match value {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        let mut parts = text.split(':').map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()).unwrap_or(0.0));
+        let mut next = |max: f64| parts.next().unwrap_or(0.0).clamp(0.0, max).trunc();
+        Budget {
+            minute: next(MAX_MINUTE),
+            calls: next(MAX_COUNT),
+            failures: next(MAX_COUNT),
+            open_until: next(now_ms.max(0.0) + MAX_TTL_MS),
+        }
+    }
+
+    fn write(&self, now_ms: f64) -> CacheWrite {
+        let ttl = (self.open_until - now_ms + 60_000.0).clamp(BUDGET_TTL_MS, MAX_TTL_MS);
+        CacheWrite {
+            key: cache::LLM_BUDGET,
+            value: format!("{}:{}:{}:{}", self.minute, self.calls, self.failures, self.open_until),
+            ttl_ms: Some(ttl),
+        }
+    }
 }
 
 /// Whether a request may go out now, and the write that takes its rate token:
 /// `Err` with `circuit_open` after `llm.breaker.failures` failures in a row (for
 /// `llm.breaker.cooldown_seconds`; then one call goes through, and one more
 /// failure opens it again), or `rate_limited` past `llm.max_per_minute` in this
-/// tenant's current minute.
+/// tenant's current minute. The host sends the request only if it stored the
+/// write and read it back (else it reports `budget_unavailable`).
 pub fn admit(exchange: &Exchange, llm: &policy::Llm, now_ms: f64) -> Result<CacheWrite, &'static str> {
-    let (_, open_until) = read_pair(exchange.breaker.as_ref());
-    if open_until > now_ms {
+    let budget = Budget::read(exchange.state.as_ref(), now_ms);
+    if budget.open_until > now_ms {
         return Err("circuit_open");
     }
-    let minute = (now_ms / 60_000.0).floor();
-    let (window, count) = read_pair(exchange.rate.as_ref());
-    let used = if window == minute { count } else { 0.0 };
+    let minute = (now_ms / 60_000.0).floor().clamp(0.0, MAX_MINUTE);
+    let used = if budget.minute == minute { budget.calls } else { 0.0 };
     if used >= f64::from(llm.max_per_minute) {
         return Err("rate_limited");
     }
-    Ok(CacheWrite { key: cache::LLM_RATE, value: format!("{minute}:{}", used + 1.0), ttl_ms: Some(120_000.0) })
+    Ok(Budget { minute, calls: used + 1.0, ..budget }.write(now_ms))
 }
 
-/// The breaker's next value after an exchange ended with `result`: closed by an
-/// answer, one failure more otherwise; nothing for a call that never went out.
+/// The budgets' next value after an exchange ended with `result` (the state the
+/// host read after the call, which holds its rate token): the breaker closed by
+/// an answer, one failure more otherwise; nothing for a call that never went out.
 pub fn record(exchange: &Exchange, llm: &policy::Llm, result: &str, now_ms: f64) -> Option<CacheWrite> {
-    let value = match result {
-        "circuit_open" | "rate_limited" => return None,
-        "answered" => "0:0".to_string(),
-        _ => {
-            let failures = read_pair(exchange.breaker.as_ref()).0 + 1.0;
-            let open_until =
-                if failures >= f64::from(llm.breaker.failures) { now_ms + f64::from(llm.breaker.cooldown_seconds) * 1000.0 } else { 0.0 };
-            format!("{failures}:{open_until}")
-        }
-    };
-    Some(CacheWrite { key: cache::LLM_BREAKER, value, ttl_ms: None })
+    if held_back(result) {
+        return None;
+    }
+    let mut budget = Budget::read(exchange.state.as_ref(), now_ms);
+    if result == "answered" {
+        budget.failures = 0.0;
+        budget.open_until = 0.0;
+    } else {
+        // Past the threshold the count says nothing more: it stays there (and small).
+        budget.failures = (budget.failures + 1.0).min(f64::from(llm.breaker.failures));
+        budget.open_until = if budget.failures >= f64::from(llm.breaker.failures) {
+            now_ms + f64::from(llm.breaker.cooldown_seconds) * 1000.0
+        } else {
+            0.0
+        };
+    }
+    Some(budget.write(now_ms))
 }
 
 /// An escalation's settlement with its budgets applied: a pending one is held
@@ -405,8 +463,8 @@ mod tests {
         assert_eq!(warnings.first().map(|w| w.code), Some("llm_endpoint_insecure"));
     }
 
-    fn with_state(breaker: serde_json::Value, rate: serde_json::Value) -> Exchange {
-        Exchange { available: true, breaker: Some(breaker), rate: Some(rate), ..Exchange::default() }
+    fn with_state(state: serde_json::Value) -> Exchange {
+        Exchange { available: true, state: Some(state), ..Exchange::default() }
     }
 
     #[test]
@@ -414,41 +472,85 @@ mod tests {
         let llm =
             policy::Llm { max_per_minute: 2, breaker: policy::Breaker { failures: 2, cooldown_seconds: 60 }, ..policy::Llm::default() };
         let now = 1_800_000_010_000.0; // minute 30_000_000
-                                       // Free: the call goes out and takes a token.
+        let write = |value: &str, ttl: f64| vec![CacheWrite { key: cache::LLM_BUDGET, value: value.into(), ttl_ms: Some(ttl) }];
+        // Free: the call goes out and takes a token (one entry: rate and breaker together).
         let (s, w) = settle_within_budget(&Exchange { available: true, ..Exchange::default() }, &opts(), &llm, now);
         assert_eq!(s, Settled::Pending);
-        assert_eq!(w, vec![CacheWrite { key: cache::LLM_RATE, value: "30000000:1".into(), ttl_ms: Some(120_000.0) }]);
+        assert_eq!(w, write("30000000:1:0:0", 900_000.0));
         // The minute's calls spent: held back, nothing stored.
-        let (s, w) = settle_within_budget(&with_state(serde_json::json!("0:0"), serde_json::json!("30000000:2")), &opts(), &llm, now);
+        let (s, w) = settle_within_budget(&with_state(serde_json::json!("30000000:2:0:0")), &opts(), &llm, now);
         assert_eq!((s, w), (Settled::Failed { asked: false, result: "rate_limited" }, Vec::new()));
-        // Last minute's count does not carry over.
-        assert!(admit(&with_state(serde_json::json!("0:0"), serde_json::json!("29999999:9")), &llm, now).is_ok());
-        // Open breaker (extra fields after the first two are ignored, as the shim did).
-        let open = with_state(serde_json::json!(format!("2:{}:9", now + 1.0)), serde_json::json!(null));
+        // Last minute's count does not carry over; the breaker's failures do.
+        assert_eq!(admit(&with_state(serde_json::json!("29999999:9:1:0")), &llm, now), Ok(write("30000000:1:1:0", 900_000.0).remove(0)));
+        // Open breaker (extra fields after the first four are ignored).
+        let open = with_state(serde_json::json!(format!("0:0:2:{}:9", now + 1.0)));
         assert_eq!(admit(&open, &llm, now), Err("circuit_open"));
-        // A failure that asked moves the breaker; the second opens it for the cooldown.
-        let failed = Exchange { failure: Some("timeout".into()), ..with_state(serde_json::json!("1:0"), serde_json::json!(null)) };
+        // A failure that asked moves the breaker; the second opens it for the cooldown,
+        // and the entry outlives the cooldown.
+        let failed = Exchange { failure: Some("timeout".into()), ..with_state(serde_json::json!("30000000:1:1:0")) };
         let (_, w) = settle_within_budget(&failed, &opts(), &llm, now);
-        assert_eq!(w, vec![CacheWrite { key: cache::LLM_BREAKER, value: format!("2:{}", now + 60_000.0), ttl_ms: None }]);
-        // An answer closes it.
+        assert_eq!(w, write(&format!("30000000:1:2:{}", now + 60_000.0), 900_000.0));
+        let long = policy::Llm { breaker: policy::Breaker { failures: 1, cooldown_seconds: 3600 }, ..llm.clone() };
+        let (_, w) = settle_within_budget(&failed, &opts(), &long, now);
+        assert_eq!(w.first().and_then(|w| w.ttl_ms), Some(3_660_000.0));
+        // An answer closes it, keeping the minute's calls.
         let answered = Exchange {
             response: Some(
                 r#"{"choices":[{"message":{"content":"{\"decision\":\"allow\",\"confidence\":0.9,\"rationale\":\"x\"}"}}]}"#.into(),
             ),
-            ..with_state(serde_json::json!("1:0"), serde_json::json!(null))
+            ..with_state(serde_json::json!("30000000:1:1:0"))
         };
         let (s, w) = settle_within_budget(&answered, &opts(), &llm, now);
         assert!(matches!(s, Settled::Chosen { index: 0, .. }), "{s:?}");
-        assert_eq!(w, vec![CacheWrite { key: cache::LLM_BREAKER, value: "0:0".into(), ttl_ms: None }]);
+        assert_eq!(w, write("30000000:1:0:0", 900_000.0));
         // Nothing asked (a model name that cannot go out): the breaker does not move.
-        let bad_model = Exchange { model: Some("a b".into()), ..with_state(serde_json::json!("1:0"), serde_json::json!(null)) };
+        let bad_model = Exchange { model: Some("a b".into()), ..with_state(serde_json::json!("0:0:1:0")) };
         assert_eq!(
             settle_within_budget(&bad_model, &opts(), &llm, now),
             (Settled::Failed { asked: false, result: "invalid_model" }, Vec::new())
         );
-        // Whatever another Action left under the keys reads as nothing stored.
+        // Whatever another Action left under the key reads as nothing stored.
         for garbage in [serde_json::json!({"a": [1]}), serde_json::json!(true), serde_json::json!("x:y"), serde_json::json!(1e308)] {
-            assert!(admit(&with_state(garbage.clone(), garbage), &llm, now).is_ok());
+            assert!(admit(&with_state(garbage), &llm, now).is_ok());
+        }
+    }
+
+    /// Security review (issue 16): a token the host could not store means no call,
+    /// and nothing else is written.
+    #[test]
+    fn a_budget_the_host_could_not_store_asks_nothing() {
+        let llm = policy::Llm { max_per_minute: 1, ..policy::Llm::default() };
+        let unstored = Exchange { failure: Some("budget_unavailable".into()), ..with_state(serde_json::json!(null)) };
+        assert_eq!(
+            settle_within_budget(&unstored, &opts(), &llm, 1_800_000_010_000.0),
+            (Settled::Failed { asked: false, result: "budget_unavailable" }, Vec::new())
+        );
+        let audit = AuditLlm::of(&Settled::Failed { asked: false, result: "budget_unavailable" }, &opts());
+        assert_eq!((audit.asked, audit.result), (false, Some("budget_unavailable")));
+    }
+
+    /// docs/operations.md lists the entry's worst case: whatever was stored, what is
+    /// written back stays within it.
+    #[test]
+    fn the_budget_entry_stays_small_whatever_was_stored() {
+        let llm = policy::Llm {
+            max_per_minute: 10_000,
+            breaker: policy::Breaker { failures: 100, cooldown_seconds: 3600 },
+            ..policy::Llm::default()
+        };
+        assert!(cache::LLM_BUDGET.len() + MAX_VALUE_BYTES <= 64);
+        for now in [0.0, 1_800_000_010_000.0, 1.0e14] {
+            for stored in ["-1e308:1e308:1e308:1e308", "99999999:9999:99:1e20", "1e300:5:1e300:-5", "x"] {
+                let e = Exchange { failure: Some("timeout".into()), ..with_state(serde_json::json!(stored)) };
+                for w in settle_within_budget(&e, &opts(), &llm, now).1.into_iter().chain(admit(
+                    &with_state(serde_json::json!(stored)),
+                    &llm,
+                    now,
+                )) {
+                    assert!(w.value.len() <= MAX_VALUE_BYTES, "{stored} at {now}: {}", w.value);
+                    assert!(w.ttl_ms.is_some_and(|t| (BUDGET_TTL_MS..=MAX_TTL_MS).contains(&t)), "{w:?}");
+                }
+            }
         }
     }
 

@@ -184,6 +184,10 @@ pub const RISK_SCORE_DENY: PolicyReason = rule("risk_score_deny", "risk score <s
 pub const RISK_SCORE_AMBIGUOUS: PolicyReason =
     rule("risk_score_ambiguous", "risk score <score> is in the ambiguous band [<from>, <to>); the policy falls back to <fallback>");
 pub const LLM_DECISION: PolicyReason = rule("llm_decision", "the LLM escalation chose <outcome> among the band's options");
+pub const LLM_BUDGET_UNAVAILABLE: PolicyReason = rule(
+    "llm_budget_unavailable",
+    "the LLM's rate limit could not be stored in api.cache (full, or not read back): the LLM was not asked, the fallback applies",
+);
 pub const RISK_SCORE_CHALLENGE: PolicyReason =
     rule("risk_score_challenge", "risk score <score> is at or above the challenge threshold <thresholds.challenge>");
 pub const NON_INTERACTIVE_DENIED: PolicyReason = rule(
@@ -327,6 +331,7 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&RISK_SCORE_DENY, LOGIN),
     (&RISK_SCORE_AMBIGUOUS, LOGIN),
     (&LLM_DECISION, LOGIN),
+    (&LLM_BUDGET_UNAVAILABLE, LOGIN),
     (&RISK_SCORE_CHALLENGE, LOGIN),
     (&NON_INTERACTIVE_DENIED, LOGIN),
     (&NON_INTERACTIVE_ALLOWED, LOGIN),

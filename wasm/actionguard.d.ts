@@ -76,8 +76,20 @@ export type LlmResult =
   | "failed"
   | LlmFailure;
 
-/** Why an escalation has no response (`SHIM_FAILURES`): the shim reports the last five; the core decides `circuit_open` and `rate_limited` itself, and still reads them. */
-export type LlmFailure = "circuit_open" | "rate_limited" | "timeout" | "unreachable" | "http_429" | "http_5xx" | "http_error";
+/**
+ * Why an escalation has no response (`SHIM_FAILURES`): the shim reports the last six; the core
+ * decides `circuit_open` and `rate_limited` itself, and still reads them. `budget_unavailable`:
+ * the budgets' cache write was refused or did not read back, so nothing was sent (fail closed).
+ */
+export type LlmFailure =
+  | "circuit_open"
+  | "rate_limited"
+  | "budget_unavailable"
+  | "timeout"
+  | "unreachable"
+  | "http_429"
+  | "http_5xx"
+  | "http_error";
 
 /** Why (`Reason`): a stable machine code; the sentences go to the audit line. */
 export interface Reason {
@@ -99,12 +111,10 @@ export interface CacheWrite {
 
 /** The `api.cache` keys the core reads and writes, by role (`cache::KEYS`). */
 export interface CacheKeys {
-  /** Sign-up counters per address, network and domain. */
+  /** Sign-up counters per address, network and domain (keyed hashes; pre-user-registration). */
   signup_counters: string;
-  /** The LLM circuit breaker: `<failures in a row>:<open until, ms>`. */
-  llm_breaker: string;
-  /** The LLM rate limit: `<minute>:<calls in it>`. */
-  llm_rate: string;
+  /** The LLM's rate limit and circuit breaker, one entry: `<minute>:<calls in it>:<failures in a row>:<open until, ms>`. */
+  llm_budget: string;
 }
 
 /** A request for the shim to send, within its timeout (`llm::Escalation`). */
@@ -243,10 +253,8 @@ export interface LlmExchange {
   response?: string | null;
   /** Why there is no response: one of `LlmFailure`; anything else is recorded as `failed`. */
   failure?: string | null;
-  /** The circuit breaker's value as the host read it from `api.cache` (`CacheKeys.llm_breaker`): any value, read leniently. */
-  breaker?: unknown;
-  /** The rate limit's value as read (`CacheKeys.llm_rate`): any value, read leniently. */
-  rate?: unknown;
+  /** The budgets' value (rate limit and breaker) as the host read it from `api.cache` (`CacheKeys.llm_budget`): any value, read leniently. */
+  state?: unknown;
   /** `LLM_BASE_URL`: plain `http://` is asked only on this machine (loopback); anything else is not asked (warning `llm_endpoint_insecure`). */
   base_url?: string | null;
 }
@@ -469,8 +477,26 @@ export interface SignupContext {
   request?: RequestInfo | null;
   /** The value the shim keeps under its cache key (`CacheKeys.signup_counters`), as read. */
   counters?: string | null;
+  /** What the counters' keys are made with (never stored, never audited); without any, nothing is counted. */
+  counter_secrets?: CounterSecrets | null;
   /** The Action's clock (`Date.now()`). */
   now_ms?: number | null;
+}
+
+/**
+ * The secrets a sign-up counter's key may be made with, in this order (`CounterSecrets`):
+ * `counter_key`; a key derived from `client_secret`; `instance_key` (counts per Action
+ * instance only, warning `counters_per_instance`). Each needs at least 16 characters; a
+ * shorter `counter_key` is skipped with warning `counter_key_weak`. Without any, nothing is
+ * counted (warning `counters_unkeyed`).
+ */
+export interface CounterSecrets {
+  /** The `COUNTER_KEY` secret. */
+  counter_key?: string | null;
+  /** `AUTH0_CLIENT_SECRET`, when the Action has it. */
+  client_secret?: string | null;
+  /** A random key of this Action instance (the runtime's `counterSecrets` makes one). */
+  instance_key?: string | null;
 }
 
 /** A sign-up decision (`SignupDecision`). */
@@ -631,8 +657,6 @@ export interface OrgContext {
   llm?: LlmExchange | null;
   /** Post-login's first discovery for a new user (`DiscoveryStep.complete_join`): an existing member gets the roles a join gives. */
   complete_join?: boolean;
-  /** How old the host's index is, in ms since its data was read: past `organizations.index_max_age_seconds` discovery only suggests. */
-  index_age_ms?: number | null;
 }
 
 /** What to do about the user's organization (`OrgAction`). */
@@ -913,12 +937,6 @@ export interface OrganizationsPolicy {
   role_attribute: string;
   /** Roles given on join when the organization names none. */
   default_roles: string[];
-  /** Keys (`mfa.mode`) or sections (`signup`) an organization's own override may loosen; every other key it may only tighten. */
-  overridable: string[];
-  /** The most organizations an Action instance pages through the Management API for its index (0 to 10,000; default 1,000): above it, `snapshot_required`. */
-  live_index_max: number;
-  /** An index older than this (its refreshes failed) only suggests (300 to 86,400; default 3,600). */
-  index_max_age_seconds: number;
 }
 
 /** After `failures` failed calls in a row, no call for `cooldown_seconds` (`Breaker`). */
@@ -1055,10 +1073,6 @@ export class Engine {
   readonly policyErrors: Issue[];
   /** The `api.cache` keys the core reads and writes, by role. */
   readonly cacheKeys: CacheKeys;
-  /** The most organizations a host may page through the Management API for an index (`organizations.live_index_max`); above it a snapshot is required. */
-  readonly liveIndexMax: number;
-  /** How old an index may be, in ms, before discovery only suggests (`organizations.index_max_age_seconds`): a host holding an older one waits for its refresh. */
-  readonly indexMaxAgeMs: number;
   /** What to do when a decision cannot be made. */
   readonly failMode: FailMode;
   /** The fail mode of an organization's effective policy, from its metadata (any value; the baseline's when it is not an object). Never throws. */

@@ -6,10 +6,22 @@
 // limits and answers in its shapes; metadata writes are batched and applied
 // after the execution, as Auth0 applies them at the end of the flow.
 
-// Auth0 api.cache limits (from its own implementation).
+// Auth0's api.cache limits as documented (https://auth0.com/docs/customize/actions/limitations,
+// "Cached data"): "A maximum of 20 entries can be cached per Trigger", "Cache keys have a
+// maximum size of 64 bytes and values have a maximum size of 4kB", "The cumulative size of
+// cached keys and their values must not exceed 8kB", "Cached items persist for a maximum of
+// 24 hours". `set` answers a CacheWriteResult, `{ type: 'error', code }` on failure, never
+// throws (the api object reference). Auth0 documents no eviction: a write that does not fit
+// is refused, as Auth0's own test loader refuses it (auth0/auth0-actions, `canSetNewCacheRecord`:
+// `CacheSizeExceeded`; that loader allows 16 kB + 256 B and any number of entries, looser than
+// the documentation, which is what we model). The documentation names no code for the 21st
+// entry: it is refused with the same one. Expired entries are gone and count for nothing;
+// an update is measured with its new value in place of the old.
 const MAX_KEY_BYTES = 64;
 const MAX_VALUE_BYTES = 4096;
-const MAX_TOTAL_CACHE_BYTES = 16 * 1024 + 256;
+const MAX_TOTAL_CACHE_BYTES = 8 * 1024;
+const MAX_CACHE_ENTRIES = 20;
+const MAX_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_CACHE_TTL_MS = 15 * 60 * 1000;
 
 // Claims Auth0 refuses to let an Action overwrite.
@@ -58,6 +70,8 @@ function jsonCopy(args) {
 /** Auth0's `api.cache`, shared between the executions of one Action instance. */
 class Cache {
   /**
+   * A seed that Auth0 could not hold (over 20 entries or 8 kB, a key or value over its
+   * limit) throws: a test cannot start from a cache that cannot exist.
    * @param {Record<string, string | Auth0Actions.CacheRecord>} [initial] values (with the default TTL) or whole records
    * @param {() => number} [clock] epoch milliseconds
    */
@@ -66,14 +80,49 @@ class Cache {
     /** @type {Map<string, Auth0Actions.CacheRecord>} */
     this.data = new Map();
     for (const [k, v] of Object.entries(initial)) {
-      this.data.set(k, typeof v === 'object' && v !== null ? v : { value: String(v), expires_at: clock() + DEFAULT_CACHE_TTL_MS });
+      const record = typeof v === 'object' && v !== null ? v : { value: String(v), expires_at: clock() + DEFAULT_CACHE_TTL_MS };
+      const refused = this.#refuses(k, record.value);
+      if (refused) throw new Error(`the cache seed does not fit Auth0's limits at ${JSON.stringify(k)}: ${refused}`);
+      this.data.set(k, record);
     }
   }
 
+  /** Drops expired records: Auth0 no longer holds them. */
+  #purge() {
+    const now = this.clock();
+    for (const [k, v] of this.data) if (v.expires_at < now) this.data.delete(k);
+  }
+
+  /** Bytes of the live keys and values (UTF-8), what the 8 kB limit counts. */
   size() {
-    let chars = '';
-    for (const [k, v] of this.data) chars += k + v.value;
-    return Buffer.byteLength(chars, 'utf8');
+    this.#purge();
+    let bytes = 0;
+    for (const [k, v] of this.data) bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v.value, 'utf8');
+    return bytes;
+  }
+
+  /** Live entries, what the 20-entry limit counts. */
+  entries() {
+    this.#purge();
+    return this.data.size;
+  }
+
+  /**
+   * The error code a write of `key` = `value` gets from the limits, or undefined.
+   * @param {string} key
+   * @param {string} value
+   * @returns {Auth0Actions.CacheErrorCode | undefined}
+   */
+  #refuses(key, value) {
+    const keySize = Buffer.byteLength(key, 'utf8');
+    const valueSize = Buffer.byteLength(value, 'utf8');
+    if (keySize > MAX_KEY_BYTES) return 'CacheKeySizeExceeded';
+    if (valueSize > MAX_VALUE_BYTES) return 'CacheValueSizeExceeded';
+    const existing = this.data.get(key);
+    if (!existing && this.entries() >= MAX_CACHE_ENTRIES) return 'CacheSizeExceeded';
+    const current = this.size() - (existing ? keySize + Buffer.byteLength(existing.value, 'utf8') : 0);
+    if (current + keySize + valueSize > MAX_TOTAL_CACHE_BYTES) return 'CacheSizeExceeded';
+    return undefined;
   }
 
   /**
@@ -94,13 +143,8 @@ class Cache {
    */
   set(key, value, options) {
     if (typeof key !== 'string' || typeof value !== 'string') return { type: 'error', code: 'InvalidArgument' };
-    const keySize = Buffer.byteLength(key, 'utf8');
-    const valueSize = Buffer.byteLength(value, 'utf8');
-    if (keySize > MAX_KEY_BYTES) return { type: 'error', code: 'CacheKeySizeExceeded' };
-    if (valueSize > MAX_VALUE_BYTES) return { type: 'error', code: 'CacheValueSizeExceeded' };
-    const existing = this.data.get(key);
-    const current = this.size() - (existing ? Buffer.byteLength(key + existing.value, 'utf8') : 0);
-    if (current + keySize + valueSize > MAX_TOTAL_CACHE_BYTES) return { type: 'error', code: 'CacheSizeExceeded' };
+    const refused = this.#refuses(key, value);
+    if (refused) return { type: 'error', code: refused };
     const now = this.clock();
     let expiresAt;
     if (options?.ttl !== undefined) {
@@ -114,7 +158,8 @@ class Cache {
     if (expiresAt === undefined) expiresAt = now + DEFAULT_CACHE_TTL_MS;
     if (expiresAt <= now) return { type: 'error', code: 'ItemAlreadyExpired' };
     if (!Number.isSafeInteger(expiresAt)) return { type: 'error', code: 'InvalidExpiry' };
-    const record = { value, expires_at: expiresAt };
+    // Kept at most 24 hours, whatever was asked.
+    const record = { value, expires_at: Math.min(expiresAt, now + MAX_CACHE_TTL_MS) };
     this.data.set(key, record);
     return { type: 'success', record };
   }
@@ -272,4 +317,4 @@ function outcomeOf(calls, error) {
   return 'allow';
 }
 
-module.exports = { createApi, outcomeOf, Cache, MAX_KEY_BYTES, MAX_VALUE_BYTES };
+module.exports = { createApi, outcomeOf, Cache, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_TOTAL_CACHE_BYTES, MAX_CACHE_ENTRIES, MAX_CACHE_TTL_MS };

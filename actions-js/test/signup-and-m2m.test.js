@@ -91,11 +91,17 @@ test('pre-user-registration: a sustained spray of sign-ups keeps the counters un
 });
 
 test('pre-user-registration: unreadable counters written by someone else are reset, not trusted', async () => {
-  const cache = new Cache({ 'actionguard:signup:v1': `v1 0 600 ${'x:1:1 '.repeat(10)}` });
-  const { result } = await runAction({ trigger: SIGNUP, event: {}, cache });
+  const secrets = { COUNTER_KEY: 'tenant-counter-key-0123456789' };
+  const cache = new Cache({ 'actionguard:signup:v1': `v2 0 600 ${'x:1:1 '.repeat(10)}` });
+  const { result } = await runAction({ trigger: SIGNUP, event: {}, cache, secrets });
   assert.equal(result.outcome, 'allow');
   assert.deepEqual(result.audit[0].warnings, ['counters_reset']);
-  assert.match(cache.get('actionguard:signup:v1').value, /^v1 \d+ 600 d[0-9a-f]{10}:0:1 n[0-9a-f]{10}:0:1 i[0-9a-f]{10}:0:1$/);
+  assert.match(cache.get('actionguard:signup:v1').value, /^v2 \d+ 600 d[0-9a-f]{10}:0:1 n[0-9a-f]{10}:0:1 i[0-9a-f]{10}:0:1$/);
+  // The unkeyed format of earlier versions is replaced at the first write, without a warning.
+  const old = new Cache({ 'actionguard:signup:v1': 'v1 1800000000 600 ideb614eade:0:5' });
+  const upgraded = await runAction({ trigger: SIGNUP, event: {}, cache: old, secrets });
+  assert.deepEqual(upgraded.result.audit[0].warnings, []);
+  assert.doesNotMatch(old.get('actionguard:signup:v1').value, /ideb614eade/);
 });
 
 test('no raw email, IP, user agent or client secret reaches the logs of either Action', async () => {

@@ -22,7 +22,7 @@ use crate::risk::{self, agent, network};
 use crate::signals::{self, PolicyReason, Signal};
 use crate::Engine;
 
-use velocity::Counters;
+use velocity::{CounterKey, Counters};
 
 /// `event` of pre-user-registration, the parts we use, plus the counters the
 /// shim read from `api.cache` and the Action's clock.
@@ -35,7 +35,82 @@ pub struct SignupContext {
     pub request: Option<Request>,
     /// The value the shim keeps under its cache key, as read.
     pub counters: Option<String>,
+    /// What the counters' keys are made with (never stored, never audited).
+    pub counter_secrets: Option<CounterSecrets>,
     pub now_ms: Option<f64>,
+}
+
+/// The secrets a sign-up counter's key may be made with, in this order:
+/// `COUNTER_KEY`; a key derived from `AUTH0_CLIENT_SECRET`; a random key of this
+/// Action instance (counts per instance only, warning `counters_per_instance`).
+/// Without any, nothing is counted (warning `counters_unkeyed`): an unkeyed
+/// hash of an address in a cache every Action of the trigger reads is the
+/// address.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct CounterSecrets {
+    /// The `COUNTER_KEY` secret, at least [`MIN_SECRET_CHARS`] characters.
+    pub counter_key: Option<String>,
+    /// `AUTH0_CLIENT_SECRET`, when the Action has it.
+    pub client_secret: Option<String>,
+    /// A random key the runtime made for this Action instance.
+    pub instance_key: Option<String>,
+}
+
+/// A shorter secret could be guessed along with the address it keys.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+impl std::fmt::Debug for CounterSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &Option<String>| if s.is_some() { "set" } else { "absent" };
+        f.debug_struct("CounterSecrets")
+            .field("counter_key", &set(&self.counter_key))
+            .field("client_secret", &set(&self.client_secret))
+            .field("instance_key", &set(&self.instance_key))
+            .finish()
+    }
+}
+
+impl CounterSecrets {
+    fn bound(&mut self, warnings: &mut Vec<Issue>) {
+        // Auth0 limits a secret's value to 4,096 characters.
+        drop_if_longer(&mut self.counter_key, 4096, "counter_secrets.counter_key", warnings);
+        drop_if_longer(&mut self.client_secret, 4096, "counter_secrets.client_secret", warnings);
+        drop_if_longer(&mut self.instance_key, 4096, "counter_secrets.instance_key", warnings);
+    }
+}
+
+/// The key the counters are kept under, or none (and why, in `warnings`).
+fn counter_key(secrets: Option<&CounterSecrets>, warnings: &mut Vec<Issue>) -> Option<CounterKey> {
+    let strong = |s: &Option<String>| s.as_deref().filter(|s| s.chars().count() >= MIN_SECRET_CHARS).map(str::to_string);
+    let secrets = secrets.cloned().unwrap_or_default();
+    if secrets.counter_key.as_deref().is_some_and(|s| !s.is_empty()) && strong(&secrets.counter_key).is_none() {
+        warnings.push(Issue::new(
+            "counter_key_weak",
+            Some("counter_secrets.counter_key".into()),
+            "the `COUNTER_KEY` secret is shorter than 16 characters and is not used",
+        ));
+    }
+    if let Some(s) = strong(&secrets.counter_key) {
+        return Some(CounterKey::derive("COUNTER_KEY", &s));
+    }
+    if let Some(s) = strong(&secrets.client_secret) {
+        return Some(CounterKey::derive("AUTH0_CLIENT_SECRET", &s));
+    }
+    if let Some(s) = strong(&secrets.instance_key) {
+        warnings.push(Issue::new(
+            "counters_per_instance",
+            Some("counter_secrets".into()),
+            "sign-up counters are keyed per Action instance: set the `COUNTER_KEY` secret to count across instances",
+        ));
+        return Some(CounterKey::derive("instance", &s));
+    }
+    warnings.push(Issue::new(
+        "counters_unkeyed",
+        Some("counter_secrets".into()),
+        "sign-up bursts are not counted: no `COUNTER_KEY` secret to key the counters with",
+    ));
+    None
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -66,6 +141,9 @@ impl SignupContext {
         }
         // Our own cache value is at most 4 kB; anything bigger is not ours.
         drop_if_longer(&mut ctx.counters, 4096, "counters", &mut warnings);
+        if let Some(s) = &mut ctx.counter_secrets {
+            s.bound(&mut warnings);
+        }
         crate::context::bound_now(&mut ctx.now_ms, &mut warnings);
         Ok((ctx, warnings))
     }
@@ -144,7 +222,11 @@ impl Engine {
         // Count every attempt, refused ones too: a bot that keeps trying stays refused.
         let now_s = ctx.now_ms.map(|ms| (ms / 1000.0) as i64);
         let mut counters_write = None;
-        if let (Some(now_s), false) = (now_s, trusted) {
+        let key = match (now_s, trusted) {
+            (Some(_), false) => counter_key(ctx.counter_secrets.as_ref(), &mut warnings),
+            _ => None,
+        };
+        if let (Some(now_s), Some(key)) = (now_s, key) {
             let v = &policy.velocity;
             let (mut counters, unreadable) = Counters::load(ctx.counters.as_deref(), now_s, i64::from(v.window_minutes) * 60);
             if unreadable {
@@ -152,12 +234,12 @@ impl Engine {
             }
             if let Some(ip) = ip {
                 let single = network::subscriber(ip).to_string();
-                let n = counters.hit(velocity::key('i', &single), now_s);
+                let n = counters.hit(key.key('i', &single), now_s);
                 if v.per_ip > 0 && n > f64::from(v.per_ip) {
                     hard.push(&signals::SIGNUP_BURST_IP);
                 }
                 if let Some(net) = network::home_prefix(ip) {
-                    let n = counters.hit(velocity::key('n', &net.to_string()), now_s);
+                    let n = counters.hit(key.key('n', &net.to_string()), now_s);
                     if v.per_network > 0 && n > f64::from(v.per_network) {
                         hard.push(&signals::SIGNUP_BURST_NETWORK);
                     }
@@ -165,7 +247,7 @@ impl Engine {
             }
             // Free-mail domains are shared by millions: counting them says nothing.
             if let (Some(d), Some(DomainClass::Other | DomainClass::Disposable)) = (domain, class) {
-                let n = counters.hit(velocity::key('d', d), now_s);
+                let n = counters.hit(key.key('d', d), now_s);
                 if v.per_domain > 0 && n > f64::from(v.per_domain) {
                     hard.push(&signals::SIGNUP_BURST_DOMAIN);
                 }
@@ -255,8 +337,49 @@ mod tests {
             "user": {"email": email},
             "request": {"ip": ip, "user_agent": BROWSER, "geoip": {"countryCode": "US"}},
             "counters": counters,
+            "counter_secrets": {"counter_key": "test-counter-key-0123456789"},
             "now_ms": now_ms,
         })
+    }
+
+    /// Security review (issue 16): which secret keys the counters, and nothing is
+    /// counted without one.
+    #[test]
+    fn counters_are_keyed_with_a_secret_or_not_kept_at_all() {
+        let engine = Engine::new(None);
+        let t = 1_800_000_000_000.0;
+        let with = |secrets: Value| {
+            let mut ctx = signup("a@acme-industries.com", "198.51.100.7", t, None);
+            ctx["counter_secrets"] = secrets;
+            decide(&engine, ctx)
+        };
+        let warnings = |a: &Value| -> Vec<String> {
+            a["warnings"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap().to_string()).collect()
+        };
+        let stored = |a: &Value| a["counters"]["value"].as_str().map(str::to_string);
+        let own = with(json!({"counter_key": "tenant-a-counter-key-0123456789"}));
+        let other = with(json!({"counter_key": "tenant-b-counter-key-0123456789"}));
+        assert!(warnings(&own).is_empty());
+        assert_ne!(stored(&own), stored(&other), "two tenants' secrets, two sets of keys");
+        // Derived from the client secret when there is no COUNTER_KEY; a weak one is named and skipped.
+        let derived = with(json!({"counter_key": "short", "client_secret": "tenant-a-counter-key-0123456789"}));
+        assert_eq!(warnings(&derived), ["counter_key_weak"]);
+        assert!(stored(&derived).is_some());
+        assert_ne!(stored(&derived), stored(&own), "the client secret keys under its own label");
+        let instance = with(json!({"instance_key": "0123456789abcdef0123456789abcdef"}));
+        assert_eq!(warnings(&instance), ["counters_per_instance"]);
+        assert!(stored(&instance).is_some());
+        for none in [json!(null), json!({}), json!({"counter_key": "", "instance_key": "too-short"})] {
+            let a = with(none.clone());
+            assert_eq!(warnings(&a), ["counters_unkeyed"], "{none}");
+            assert!(a.get("counters").is_none(), "{none}: nothing is stored");
+            assert_eq!(a["outcome"], "allow");
+        }
+        // No secret ever reaches the audit line.
+        let line = own["audit"].as_str().unwrap();
+        assert!(!line.contains("tenant-a-counter-key"), "{line}");
+        let secrets = CounterSecrets { counter_key: Some("tenant-a-counter-key-0123456789".into()), ..CounterSecrets::default() };
+        assert!(!format!("{secrets:?}").contains("tenant-a"), "{secrets:?}");
     }
 
     #[test]
@@ -351,9 +474,12 @@ mod tests {
         assert_eq!(a["type"], "failure");
         assert_eq!(a["errors"][0]["path"], "user.email");
         let huge = "a".repeat(100_000);
-        let b = decide(&engine, json!({"user": {"email": huge}, "counters": huge, "request": {"ip": huge}, "now_ms": 1.0e300}));
+        let b = decide(
+            &engine,
+            json!({"user": {"email": huge}, "counters": huge, "request": {"ip": huge}, "counter_secrets": {"counter_key": huge}, "now_ms": 1.0e300}),
+        );
         assert_eq!(b["deny_reason"], "email_invalid");
-        let c = decide(&engine, json!({"counters": "v1 garbage", "now_ms": 1.8e12}));
+        let c = decide(&engine, json!({"counters": "v2 garbage", "counter_secrets": {"counter_key": "x".repeat(16)}, "now_ms": 1.8e12}));
         assert_eq!(c["outcome"], "allow");
         assert_eq!(c["warnings"][0]["code"], "counters_reset");
     }

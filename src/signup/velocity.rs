@@ -4,8 +4,11 @@
 //! still inside the sliding window), which has no boundary bursts and needs
 //! two numbers per source.
 //!
-//! Sources are hashed (`i` address, `n` network, `d` domain + 40 bits of
-//! SHA-256), so the cache never holds an address or a domain. When the value
+//! Sources are keyed hashes (`i` address, `n` network, `d` domain + 40 bits of
+//! HMAC-SHA256 under a [`CounterKey`] made from an Action secret), so the cache,
+//! which every Action bound to the trigger reads, never holds an address or a
+//! domain, nor a hash anyone without the secret could reverse (an unkeyed hash
+//! of an IPv4 address is reversed by trying all 2^32 of them). When the value
 //! would outgrow its budget the lightest counters go first, the least
 //! recently seen among equals: an attacker's heavy counters survive a spray
 //! of one-off sources.
@@ -14,10 +17,11 @@
 //! under concurrency counts can be low by the number of racing writers; a
 //! burst still shows, a few attempts later.
 //!
-//! Format: `v1 <window start, s> <window, s> <key>:<previous>:<current> ...`,
-//! most recently seen first. Anything else is treated as empty.
+//! Format: `v2 <window start, s> <window, s> <key>:<previous>:<current> ...`,
+//! most recently seen first. A `v1` value (unkeyed hashes, before 2026-12) is
+//! dropped without a warning; anything else is treated as empty, with one.
 
-use sha2::{Digest, Sha256};
+use crate::mac::hmac_sha256;
 
 /// Leaves room under Auth0's 4096-byte value limit.
 pub const MAX_STORED_BYTES: usize = 3800;
@@ -36,16 +40,31 @@ pub struct Counters {
     entries: Vec<Entry>,
 }
 
-/// The counter key of a source: its kind letter and a short hash.
-pub fn key(kind: char, source: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"actionguard/velocity/v1\0");
-    h.update(source.as_bytes());
-    let digest = h.finalize();
-    let mut out = String::with_capacity(11);
-    out.push(kind);
-    crate::hex::push_hex(&mut out, digest.get(..5).unwrap_or_default());
-    out
+/// The secret the counters' keys are made with, derived from an Action secret
+/// and labelled with that secret's name, so one secret never keys two uses.
+#[derive(Clone, PartialEq)]
+pub struct CounterKey([u8; 32]);
+
+impl std::fmt::Debug for CounterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CounterKey(..)")
+    }
+}
+
+impl CounterKey {
+    pub fn derive(label: &str, secret: &str) -> CounterKey {
+        CounterKey(hmac_sha256(secret.as_bytes(), &[b"actionguard/counter-key/v2\0", label.as_bytes()]))
+    }
+
+    /// The counter key of a source: its kind letter and 40 bits of its keyed hash.
+    pub fn key(&self, kind: char, source: &str) -> String {
+        let mut letter = [0u8; 4];
+        let digest = hmac_sha256(&self.0, &[kind.encode_utf8(&mut letter).as_bytes(), b"\0", source.as_bytes()]);
+        let mut out = String::with_capacity(11);
+        out.push(kind);
+        crate::hex::push_hex(&mut out, digest.get(..5).unwrap_or_default());
+        out
+    }
 }
 
 impl Counters {
@@ -54,7 +73,8 @@ impl Counters {
     pub fn load(stored: Option<&str>, now_s: i64, window_s: i64) -> (Counters, bool) {
         let window = window_s.max(1);
         let fresh = Counters { start: now_s - now_s.rem_euclid(window), window, entries: Vec::new() };
-        let Some(text) = stored.filter(|t| !t.trim().is_empty()) else {
+        // Nothing stored, or the unkeyed format this one replaces: start over.
+        let Some(text) = stored.filter(|t| !t.trim().is_empty() && !t.starts_with("v1 ")) else {
             return (fresh, false);
         };
         match parse(text) {
@@ -103,7 +123,7 @@ impl Counters {
     /// The value to store: bounded to [`MAX_STORED_BYTES`].
     pub fn store(&self) -> String {
         let mut entries = self.entries.clone();
-        let header = format!("v1 {} {}", self.start, self.window);
+        let header = format!("v2 {} {}", self.start, self.window);
         let entry_len = |e: &Entry| e.key.len() + 4 + digits(e.prev) + digits(e.cur);
         let mut total = header.len() + entries.iter().map(entry_len).sum::<usize>();
         while total > MAX_STORED_BYTES {
@@ -131,7 +151,7 @@ fn digits(n: u32) -> usize {
 
 fn parse(text: &str) -> Option<Counters> {
     let mut parts = text.split(' ');
-    if parts.next()? != "v1" {
+    if parts.next()? != "v2" {
         return None;
     }
     let start: i64 = parts.next()?.parse().ok()?;
@@ -156,6 +176,10 @@ mod tests {
 
     const W: i64 = 600;
 
+    fn key(kind: char, source: &str) -> String {
+        CounterKey::derive("COUNTER_KEY", "test-counter-key-0123456789").key(kind, source)
+    }
+
     #[test]
     fn counts_slide_across_windows() {
         let t0 = 1_800_000_000 - 1_800_000_000 % W;
@@ -175,15 +199,18 @@ mod tests {
 
     #[test]
     fn garbage_and_other_windows_start_over() {
-        for junk in ["", "v2 1 2", "v1 x 600", "v1 0 600 a:b:c", "v1 0 -5", "{\"json\":1}"] {
+        for junk in ["", "v3 1 2", "v2 x 600", "v2 0 600 a:b:c", "v2 0 -5", "{\"json\":1}"] {
             let (c, bad) = Counters::load(Some(junk), 1000, W);
             assert!(c.entries.is_empty(), "{junk:?}");
             assert_eq!(bad, !junk.is_empty(), "{junk:?}");
         }
-        let (c, bad) = Counters::load(Some("v1 0 300 iabc:1:2"), 100, W);
+        let (c, bad) = Counters::load(Some("v2 0 300 iabc:1:2"), 100, W);
         assert!(c.entries.is_empty() && !bad, "a changed window is not garbage");
+        // The unkeyed format this one replaced is dropped, quietly.
+        let (c, bad) = Counters::load(Some("v1 600 600 ideb614eade:0:5"), 1000, W);
+        assert!(c.entries.is_empty() && !bad);
         // A clock behind the stored window start does not go back in time.
-        let (mut c, _) = Counters::load(Some("v1 1200 600 iabc:0:3"), 1000, W);
+        let (mut c, _) = Counters::load(Some("v2 1200 600 iabc:0:3"), 1000, W);
         assert_eq!(c.hit("iabc".to_string(), 1000), 4.0);
     }
 
@@ -213,5 +240,38 @@ mod tests {
         assert_eq!(k.len(), 11);
         assert!(k.starts_with('i') && !k.contains("198"));
         assert_ne!(k, key('i', "198.51.100.8"));
+        assert_ne!(k, key('n', "198.51.100.7"), "the kind is part of what is hashed");
+    }
+
+    /// The unkeyed hash before issue 16: `kind` + 40 bits of SHA-256 of a fixed prefix
+    /// and the source, which anyone reading the cache could recompute for every IPv4 address.
+    fn unkeyed(kind: char, source: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"actionguard/velocity/v1\0");
+        h.update(source.as_bytes());
+        let mut out = String::from(kind);
+        crate::hex::push_hex(&mut out, h.finalize().get(..5).unwrap_or_default());
+        out
+    }
+
+    /// Security review (issue 16): the counters' keys depend on a per-tenant secret.
+    #[test]
+    fn the_same_ip_under_two_keys_gives_two_counter_keys_and_never_the_unkeyed_hash() {
+        // What the sign-up rules count an IPv4 address as (`network::subscriber`).
+        let ip = "198.51.100.7/32";
+        let a = CounterKey::derive("COUNTER_KEY", "tenant-a-counter-key-0123456789");
+        let b = CounterKey::derive("COUNTER_KEY", "tenant-b-counter-key-0123456789");
+        assert_ne!(a.key('i', ip), b.key('i', ip));
+        // One secret under two labels (COUNTER_KEY, or derived from the client secret) keys differently.
+        assert_ne!(a.key('i', ip), CounterKey::derive("AUTH0_CLIENT_SECRET", "tenant-a-counter-key-0123456789").key('i', ip));
+        assert_eq!(unkeyed('i', ip), "ideb614eade", "the unkeyed hash the old counters stored");
+        let now = 1_800_000_000;
+        let (mut c, _) = Counters::load(None, now, W);
+        c.hit(a.key('i', ip), now);
+        let stored = c.store();
+        assert!(stored.contains(&a.key('i', ip)), "{stored}");
+        assert!(!stored.contains(&unkeyed('i', ip)[1..]), "{stored}");
+        assert!(!format!("{a:?}").contains(|ch: char| ch.is_ascii_digit()), "the key is never printed");
     }
 }

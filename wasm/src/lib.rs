@@ -106,7 +106,7 @@ impl Engine {
     }
 
     /// The `api.cache` keys the core reads and writes, by role:
-    /// `{ signup_counters, llm_breaker, llm_rate }`.
+    /// `{ signup_counters, llm_budget }`.
     #[wasm_bindgen(getter, js_name = cacheKeys)]
     pub fn cache_keys(&self) -> Result<JsValue, JsValue> {
         let keys: std::collections::BTreeMap<&str, &str> = actionguard::cache::KEYS.iter().copied().collect();
@@ -121,21 +121,6 @@ impl Engine {
     pub fn fail_mode_for(&self, metadata: JsValue) -> String {
         let json = to_json(&metadata, "the organization metadata").ok().flatten();
         fail_mode_name(self.inner.fail_mode_for_json(json.as_deref())).to_string()
-    }
-
-    /// The most organizations the host may page through the Management API to build
-    /// an index (`organizations.live_index_max`): above it, a snapshot is required.
-    #[wasm_bindgen(getter, js_name = liveIndexMax)]
-    pub fn live_index_max(&self) -> u32 {
-        self.inner.policy().organizations.live_index_max
-    }
-
-    /// How old an index may be before discovery only suggests
-    /// (`organizations.index_max_age_seconds`, in ms): a host holding an older one
-    /// waits for its refresh rather than have a join turned into a suggestion.
-    #[wasm_bindgen(getter, js_name = indexMaxAgeMs)]
-    pub fn index_max_age_ms(&self) -> f64 {
-        f64::from(self.inner.policy().organizations.index_max_age_seconds) * 1000.0
     }
 
     /// What to do when a decision cannot be made: "challenge" | "allow" | "deny".
