@@ -41,15 +41,35 @@ const webhook = require('./webhook.js');
  * @property {boolean} [remember] Write the answer's `marker` to `app_metadata.actionguard_org` (post-login).
  */
 /** @typedef {{ run(args: DiscoverArgs & RunArgs): Promise<OrganizationSuccess | undefined> }} Discovery What `createDiscovery` returns. */
-/** @typedef {(build: () => Promise<OrgIndex>) => Promise<OrgIndex>} GetIndex */
+/** @typedef {{ index: OrgIndex, ageMs: number }} IndexView An index and how old its data is. */
+/**
+ * @typedef {object} IndexPolicy How an index is kept.
+ * @property {boolean} refresh Rebuild it every INDEX_TTL_MS (false for a pinned snapshot, which cannot change).
+ * @property {number} maxAgeMs Past this age an execution waits for the refresh rather than decide on it.
+ */
+/**
+ * @typedef {(source: string, build: () => Promise<OrgIndex>, policy: IndexPolicy) => Promise<IndexView>} GetIndex
+ * `source` names what the index is built from.
+ */
+/**
+ * @typedef {object} Tokens The Management API token of one Action instance.
+ * @property {(secrets: Secrets) => Promise<string>} get A live token, requested when none is (one request at a time).
+ * @property {(token: string) => void} drop Forget `token` (the API refused it).
+ */
 /**
  * @template T
  * @typedef {{ data: T[], hasNextPage(): boolean, getNextPage(): Promise<Page<T>> }} Page A page of an `auth0` SDK list.
  */
 
-const TOKEN_KEY = 'actionguard:mgmt-token';
 // An instance rebuilds its index at most this often, in the background.
 const INDEX_TTL_MS = 5 * 60 * 1000;
+// After a failed build, none for 10 s, doubling with each failure in a row up to
+// 10 minutes: a tenant that is down or rate limited is not asked again by every
+// execution (a live build is a request per organization).
+const BACKOFF_FIRST_MS = 10 * 1000;
+const BACKOFF_MAX_MS = 10 * 60 * 1000;
+// A token is used until this long before it expires (at most half its life).
+const TOKEN_MARGIN_S = 300;
 const HTTP_TIMEOUT_MS = 5000;
 const APPROVAL_TIMEOUT_MS = 2000;
 
@@ -78,37 +98,101 @@ async function fetchOr(what, url, init) {
   }
 }
 
-// One M2M token for every instance of a trigger while it lasts: api.cache is shared
-// by the trigger's instances, the SDK's own token cache is not.
+// The Management API token lives in this Action instance's memory (module scope),
+// never in api.cache: Auth0 shares api.cache with every Action bound to the trigger,
+// and this token can add any user to any organization. One request at a time: the
+// executions that need a token while it is requested wait for that one.
+/** @returns {Tokens} */
+function tokenSource() {
+  /** @type {{ key: string, token: string, until: number } | undefined} */
+  let held;
+  /** @type {{ key: string, promise: Promise<string> } | undefined} */
+  let pending;
+  return {
+    get(secrets) {
+      const key = `${secrets.AUTH0_DOMAIN}\0${secrets.AUTH0_CLIENT_ID}`;
+      if (held && held.key === key && Date.now() < held.until) return Promise.resolve(held.token);
+      if (!pending || pending.key !== key) {
+        const promise = requestToken(secrets)
+          .then(({ token, until }) => {
+            held = { key, token, until };
+            return token;
+          })
+          .finally(() => {
+            if (pending?.promise === promise) pending = undefined;
+          });
+        pending = { key, promise };
+      }
+      return pending.promise;
+    },
+    drop(token) {
+      if (held?.token === token) held = undefined;
+    },
+  };
+}
+
 /**
+ * @param {Secrets} secrets
+ * @returns {Promise<{ token: string, until: number }>} the token and until when to use it (epoch ms)
+ */
+async function requestToken(secrets) {
+  const domain = secrets.AUTH0_DOMAIN;
+  const asked = Date.now();
+  const res = await fetchOr('token', `https://${domain}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: secrets.AUTH0_CLIENT_ID,
+      client_secret: secrets.AUTH0_CLIENT_SECRET,
+      audience: `https://${domain}/api/v2/`,
+    }),
+    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+  });
+  if (!res.ok) throw fail('token_failed', 'the token endpoint refused', res.status);
+  const grant = /** @type {{ access_token?: unknown, expires_in?: unknown }} */ (await res.json());
+  if (typeof grant.access_token !== 'string' || !grant.access_token) throw fail('token_failed', 'the token endpoint gave no token', res.status);
+  // Counted from when it was asked for, so the margin covers the request's own time.
+  const life = typeof grant.expires_in === 'number' && grant.expires_in > 0 ? grant.expires_in : 3600;
+  return { token: grant.access_token, until: asked + (life - Math.min(TOKEN_MARGIN_S, life / 2)) * 1000 };
+}
+
+/**
+ * The SDK's client on the instance's token. A request the API refuses with 401 (the
+ * token was revoked, or its signing key rotated) drops the token and is sent once
+ * more with a new one.
  * @param {any} auth0
  * @param {Secrets} secrets
- * @param {any} api
- * @returns {Promise<any>} The SDK's `ManagementClient`.
+ * @param {Tokens} tokens
+ * @returns {any} The SDK's `ManagementClient`.
  */
-async function managementClient(auth0, secrets, api) {
-  const domain = secrets.AUTH0_DOMAIN;
-  let token = api.cache.get(TOKEN_KEY)?.value;
-  if (!token) {
-    const res = await fetchOr('token', `https://${domain}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: secrets.AUTH0_CLIENT_ID,
-        client_secret: secrets.AUTH0_CLIENT_SECRET,
-        audience: `https://${domain}/api/v2/`,
-      }),
-      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-    });
-    if (!res.ok) throw fail('token_failed', 'the token endpoint refused', res.status);
-    const grant = /** @type {{ access_token?: string, expires_in?: number }} */ (await res.json());
-    token = grant.access_token;
-    api.cache.set(TOKEN_KEY, token, { ttl: Math.max(60, (grant.expires_in || 3600) - 300) * 1000 });
-  }
+function managementClient(auth0, secrets, tokens) {
+  /** @type {typeof fetch} */
+  const retrying401 = async (input, init) => {
+    const res = await fetch(input, init);
+    if (res.status !== 401) return res;
+    const headers = new Headers(init?.headers);
+    const used = (headers.get('authorization') || '').replace(/^Bearer /i, '');
+    tokens.drop(used);
+    /** @type {string} */
+    let fresh;
+    try {
+      fresh = await tokens.get(secrets);
+    } catch {
+      return res; // audited as the 401 it was; the next execution asks for a token again
+    }
+    if (!used || fresh === used) return res;
+    headers.set('authorization', `Bearer ${fresh}`);
+    return fetch(input, { ...init, headers });
+  };
   // The SDK retries 408, 429 (as x-ratelimit-reset says) and 5xx twice; a request that
   // hangs gives up after HTTP_TIMEOUT_MS.
-  return new auth0.ManagementClient({ domain, token, timeoutInSeconds: HTTP_TIMEOUT_MS / 1000 });
+  return new auth0.ManagementClient({
+    domain: secrets.AUTH0_DOMAIN,
+    token: () => tokens.get(secrets),
+    fetch: retrying401,
+    timeoutInSeconds: HTTP_TIMEOUT_MS / 1000,
+  });
 }
 
 /**
@@ -133,13 +217,14 @@ async function all(first) {
 // Resolves to `{ index, warnings }` (records skipped, each with its reason).
 /**
  * @param {any} mgmt
- * @param {Secrets} secrets
+ * @param {Secrets} [secrets]
+ * @param {{ maxOrganizations?: number }} [options] refuse a tenant with more organizations (`snapshot_required`)
  * @returns {Promise<Success<{ index: OrgIndex }>>}
  */
-async function buildFromApi(mgmt, secrets) {
+async function buildFromApi(mgmt, secrets, { maxOrganizations } = {}) {
   /** @type {OrgRecord[]} */
   const records = [];
-  for (const org of await all(mgmt.organizations.list({ take: 50 }))) {
+  for (const org of await listOrganizations(mgmt, maxOrganizations)) {
     const domains = await all(mgmt.organizations.discoveryDomains.list(org.id, { take: 50 }));
     // The connections the organization enabled: an enterprise or social connection's
     // email_verified counts for a join only there (or when the policy trusts it). Offset
@@ -149,6 +234,26 @@ async function buildFromApi(mgmt, secrets) {
     records.push({ id: org.id, name: org.name, metadata: org.metadata, discovery_domains: domains, enabled_connections: connections });
   }
   return orThrow((await load(secrets)).buildOrgIndex(records));
+}
+
+// The organizations, page by page. Past `max` the listing stops at once (a page over
+// it, not the whole list) and the build is refused: at that size the per-organization
+// requests belong in scripts/sync-orgs, not in every Action instance.
+/**
+ * @param {any} mgmt
+ * @param {number} [max]
+ * @returns {Promise<any[]>}
+ */
+async function listOrganizations(mgmt, max) {
+  const orgs = [];
+  for (let page = await mgmt.organizations.list({ take: 50 }); ; page = await page.getNextPage()) {
+    orgs.push(...page.data);
+    if (max !== undefined && orgs.length > max) {
+      const refused = fail('snapshot_required', `more than ${max} organizations (organizations.live_index_max): publish a snapshot with scripts/sync-orgs`);
+      throw Object.assign(refused, { path: 'organizations.live_index_max' });
+    }
+    if (!page.hasNextPage()) return orgs;
+  }
 }
 
 // A snapshot is only trusted with the SHA-256 it was published with.
@@ -165,31 +270,85 @@ async function indexFromSnapshot(secrets) {
   return orThrow((await load(secrets)).loadOrgSnapshot(bytes)).index;
 }
 
-// The index of one Action instance: built on first use; afterwards a stale index
-// keeps serving while a new one is built in the background.
+// The index of one Action instance, one build at a time:
+// - the first executions (a cold instance) all wait for the one build;
+// - afterwards the index serves while a new one is built in the background, every
+//   INDEX_TTL_MS (`refresh`; a snapshot pinned by its SHA-256 cannot change: never);
+// - an index past the policy's maximum age (an instance idle that long) is not decided
+//   on while a refresh may replace it: the execution waits for that refresh;
+// - after a failed build, no other until the backoff ends: until then a cold instance
+//   fails at once with that build's error, and a warm one serves its old index, whose
+//   age keeps growing (reported to the core, which past the maximum only suggests);
+// - another source (a new snapshot pin) is a new index, built the same way.
+// One index is kept: a replaced one is left to the garbage collector.
 /** @returns {GetIndex} */
 function indexCache() {
-  /** @type {OrgIndex | undefined} */
-  let index;
-  let indexAt = 0;
-  /** @type {Promise<void> | undefined} */
-  let refreshing;
-  return async function getIndex(build) {
-    if (!index) {
-      index = await build();
-      indexAt = Date.now();
-    } else if (Date.now() - indexAt > INDEX_TTL_MS && !refreshing) {
-      refreshing = build()
-        .then((fresh) => {
-          index = fresh;
-          indexAt = Date.now();
-        })
-        .catch(() => {}) // the stale index stays; the next execution tries again
-        .finally(() => {
-          refreshing = undefined;
-        });
+  /** @type {{ source: string, index: OrgIndex, readAt: number } | undefined} */
+  let current;
+  /** @type {{ source: string, promise: Promise<OrgIndex> } | undefined} */
+  let building;
+  /** @type {{ source: string, error: unknown, until: number, failures: number } | undefined} */
+  let failed;
+
+  /**
+   * @param {string} source
+   * @param {() => Promise<OrgIndex>} build
+   * @returns {Promise<OrgIndex>}
+   */
+  function start(source, build) {
+    // The data is as old as the build's first request.
+    const readAt = Date.now();
+    const promise = build().then(
+      (index) => {
+        current = { source, index, readAt };
+        failed = undefined;
+        return index;
+      },
+      (error) => {
+        const failures = failed?.source === source ? failed.failures + 1 : 1;
+        failed = { source, error, failures, until: Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1)) };
+        throw error;
+      },
+    );
+    building = { source, promise };
+    promise
+      .finally(() => {
+        if (building?.promise === promise) building = undefined;
+      })
+      .catch(() => {}); // the callers see the rejection
+    return promise;
+  }
+
+  return async function getIndex(source, build, { refresh, maxAgeMs }) {
+    for (;;) {
+      const now = Date.now();
+      const backingOff = failed?.source === source && now < failed.until;
+      if (current?.source === source) {
+        const held = current;
+        if (!refresh) return { index: held.index, ageMs: 0 };
+        const ageMs = now - held.readAt;
+        if (ageMs > INDEX_TTL_MS && !building && !backingOff) start(source, build).catch(() => {});
+        if (ageMs > maxAgeMs && building?.source === source) {
+          // Too old to join on: the refresh decides, or, when it fails, the old index
+          // with its age (the core then only suggests).
+          try {
+            const index = await building.promise;
+            return { index, ageMs: Date.now() - (current?.readAt ?? now) };
+          } catch {
+            return { index: held.index, ageMs: Date.now() - held.readAt };
+          }
+        }
+        return { index: held.index, ageMs };
+      }
+      if (building?.source === source) return { index: await building.promise, ageMs: 0 };
+      // One build at a time, even across sources: wait for the other one first.
+      if (building) {
+        await building.promise.catch(() => {});
+        continue;
+      }
+      if (backingOff) throw failed?.error;
+      return { index: await start(source, build), ageMs: 0 };
     }
-    return index;
   };
 }
 
@@ -274,24 +433,26 @@ const APPROVAL_MEMORY_MAX = 1000;
  */
 function createDiscovery() {
   const getIndex = indexCache();
+  const tokens = tokenSource();
   /** @type {Map<string, number>} */
   const approvals = new Map();
-  return { run: (args) => run(getIndex, { ...args, approvals }) };
+  return { run: (args) => run(getIndex, tokens, { ...args, approvals }) };
 }
 
 /**
  * @param {GetIndex} getIndex
+ * @param {Tokens} tokens
  * @param {DiscoverArgs & RunArgs} args
  * @returns {Promise<OrganizationSuccess | undefined>}
  */
-async function run(getIndex, { trigger, audit, failure, budgetMs, remember = false, ...args }) {
+async function run(getIndex, tokens, { trigger, audit, failure, budgetMs, remember = false, ...args }) {
   let timer;
   /** @type {Promise<never>} */
   const budget = new Promise((_, reject) => {
     if (budgetMs) timer = setTimeout(() => reject(fail('budget_exceeded', 'organization discovery exceeded its budget')), budgetMs);
   });
   try {
-    const work = discover(getIndex, args);
+    const work = discover(getIndex, tokens, args);
     work.catch(() => {}); // settled later when the budget wins
     const { decision, effect } = await Promise.race([work, budget]);
     audit.log(decision.audit);
@@ -309,17 +470,23 @@ async function run(getIndex, { trigger, audit, failure, budgetMs, remember = fal
 
 /**
  * @param {GetIndex} getIndex
+ * @param {Tokens} tokens
  * @param {DiscoverArgs} args
  * @returns {Promise<Discovered>}
  */
-async function discover(getIndex, { auth0, engine, event, api, memberships = false, completeJoin = false, approvals = new Map() }) {
+async function discover(getIndex, tokens, { auth0, engine, event, api, memberships = false, completeJoin = false, approvals = new Map() }) {
   const secrets = event.secrets || {};
   const user = event.user || {};
   if (!secrets.AUTH0_DOMAIN || !secrets.AUTH0_CLIENT_ID || !secrets.AUTH0_CLIENT_SECRET) {
     throw fail('not_configured', 'AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET are needed for organization discovery');
   }
-  const mgmt = await managementClient(auth0, secrets, api);
-  const orgIndex = await getIndex(() => (secrets.ORGMAP_SNAPSHOT_URL ? indexFromSnapshot(secrets) : buildFromApi(mgmt, secrets).then((built) => built.index)));
+  // A token first: a token endpoint that refuses is audited as such (token_failed).
+  await tokens.get(secrets);
+  const mgmt = managementClient(auth0, secrets, tokens);
+  const kept = { refresh: !secrets.ORGMAP_SNAPSHOT_URL, maxAgeMs: engine.indexMaxAgeMs };
+  const { index: orgIndex, ageMs } = secrets.ORGMAP_SNAPSHOT_URL
+    ? await getIndex(`snapshot\0${secrets.ORGMAP_SNAPSHOT_URL}\0${String(secrets.ORGMAP_SNAPSHOT_SHA256).toLowerCase()}`, () => indexFromSnapshot(secrets), kept)
+    : await getIndex(`api\0${secrets.AUTH0_DOMAIN}`, () => buildFromApi(mgmt, secrets, { maxOrganizations: engine.liveIndexMax }).then((built) => built.index), kept);
   const memberOf = memberships && user.user_id ? (await all(mgmt.users.organizations.list(user.user_id, {}))).map((o) => o.id) : undefined;
   const decision = await decideEscalating(
     engine,
@@ -331,6 +498,8 @@ async function discover(getIndex, { auth0, engine, event, api, memberships = fal
       connection: { name: event.connection?.name, strategy: event.connection?.strategy },
       member_of: memberOf,
       complete_join: completeJoin,
+      // Its age only: whether it is too old to join on is the core's call.
+      index_age_ms: ageMs,
       now_ms: Date.now(),
     },
     secrets,

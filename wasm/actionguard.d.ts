@@ -657,6 +657,8 @@ export interface OrgContext {
   llm?: LlmExchange | null;
   /** Post-login's first discovery for a new user (`DiscoveryStep.complete_join`): an existing member gets the roles a join gives. */
   complete_join?: boolean;
+  /** How old the host's index is, in ms since its data was read: past `organizations.index_max_age_seconds` discovery only suggests. */
+  index_age_ms?: number | null;
 }
 
 /** What to do about the user's organization (`OrgAction`). */
@@ -937,6 +939,12 @@ export interface OrganizationsPolicy {
   role_attribute: string;
   /** Roles given on join when the organization names none. */
   default_roles: string[];
+  /** Keys (`mfa.mode`) or sections (`signup`) an organization's own override may loosen; every other key it may only tighten. */
+  overridable: string[];
+  /** The most organizations an Action instance pages through the Management API for its index (0 to 10,000; default 1,000): above it, `snapshot_required`. */
+  live_index_max: number;
+  /** An index older than this (its refreshes failed) only suggests (300 to 86,400; default 3,600). */
+  index_max_age_seconds: number;
 }
 
 /** After `failures` failed calls in a row, no call for `cooldown_seconds` (`Breaker`). */
@@ -1073,6 +1081,10 @@ export class Engine {
   readonly policyErrors: Issue[];
   /** The `api.cache` keys the core reads and writes, by role. */
   readonly cacheKeys: CacheKeys;
+  /** The most organizations a host may page through the Management API for an index (`organizations.live_index_max`); above it a snapshot is required. */
+  readonly liveIndexMax: number;
+  /** How old an index may be, in ms, before discovery only suggests (`organizations.index_max_age_seconds`): a host holding an older one waits for its refresh. */
+  readonly indexMaxAgeMs: number;
   /** What to do when a decision cannot be made. */
   readonly failMode: FailMode;
   /** The fail mode of an organization's effective policy, from its metadata (any value; the baseline's when it is not an object). Never throws. */

@@ -114,7 +114,8 @@ const loaded = new Map();
  *   trigger, event, tenant, secrets, now (ISO string), fillDefaults (default true),
  *   actionFile (default actions-js/<trigger>.js), cache (a harness Cache to share
  *   between runs), emulator (a started ManagementEmulator to reuse),
- *   budgetMs, freshModule (load the Action file anew instead of reusing the instance).
+ *   budgetMs, freshModule (load the Action file anew instead of reusing the instance),
+ *   instance (run on this loaded Action, e.g. several executions at once on one cold instance).
  * Resolves to `{ result, logs, metadata, cache }`; `result` is the contract object.
  * @param {Harness.RunOptions} opts
  * @returns {Promise<Harness.RunOutput>}
@@ -147,7 +148,7 @@ async function runAction(opts) {
   const restoreClock = installClock(opts.now);
   const restoreFetch = installFetch({ domain, emulator, llmBaseUrl: secrets.LLM_BASE_URL, counters });
   try {
-    let action = opts.freshModule ? undefined : loaded.get(`${trigger}\0${file}`);
+    let action = opts.instance || (opts.freshModule ? undefined : loaded.get(`${trigger}\0${file}`));
     if (!action) {
       action = await loadAction(file, trigger);
       if (!opts.freshModule) loaded.set(`${trigger}\0${file}`, action);

@@ -107,7 +107,10 @@ test('a 429 burst on the member list does not duplicate the join', async () => {
 test('a token endpoint that is down: the login decides as usual, discovery is audited and tried again next login', async () => {
   const emu = await emulator([{ method: 'POST', path: '/oauth/token', status: 503, times: 100 }]);
   try {
-    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} } } }).then((x) => x.result);
+    // A new instance: an instance keeps its token (js/orgs.js), and this one has none yet.
+    const login = await runAction({ trigger: 'post-login', emulator: emu, secrets: SECRETS, event: { user: { ...USER, app_metadata: {} } }, freshModule: true }).then(
+      (x) => x.result,
+    );
     assert.equal(login.outcome, 'allow');
     const failed = login.audit.find((a) => a.discovery_failed);
     assert.deepEqual(failed.error, { code: 'token_failed', path: null, status: 503 });

@@ -90,6 +90,11 @@ declare namespace Harness {
     budgetMs?: number;
     /** Load the Action file anew instead of reusing the loaded instance. */
     freshModule?: boolean;
+    /**
+     * Run on this instance (`loadAction`'s): executions started together on a new one
+     * are concurrent executions on one cold Action instance.
+     */
+    instance?: import('../harness/loader').LoadedAction;
   }
 
   interface RunOutput {

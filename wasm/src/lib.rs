@@ -123,6 +123,21 @@ impl Engine {
         fail_mode_name(self.inner.fail_mode_for_json(json.as_deref())).to_string()
     }
 
+    /// The most organizations the host may page through the Management API to build
+    /// an index (`organizations.live_index_max`): above it, a snapshot is required.
+    #[wasm_bindgen(getter, js_name = liveIndexMax)]
+    pub fn live_index_max(&self) -> u32 {
+        self.inner.policy().organizations.live_index_max
+    }
+
+    /// How old an index may be before discovery only suggests
+    /// (`organizations.index_max_age_seconds`, in ms): a host holding an older one
+    /// waits for its refresh rather than have a join turned into a suggestion.
+    #[wasm_bindgen(getter, js_name = indexMaxAgeMs)]
+    pub fn index_max_age_ms(&self) -> f64 {
+        f64::from(self.inner.policy().organizations.index_max_age_seconds) * 1000.0
+    }
+
     /// What to do when a decision cannot be made: "challenge" | "allow" | "deny".
     #[wasm_bindgen(getter, js_name = failMode)]
     pub fn fail_mode(&self) -> String {
