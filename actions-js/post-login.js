@@ -60,6 +60,7 @@ exports.onExecutePostLogin = async (event, api) => {
         authentication: { riskAssessment: event.authentication?.riskAssessment, methods: event.authentication?.methods },
         history: event.user?.app_metadata?.actionguard,
         transaction: { protocol: event.transaction?.protocol },
+        session: { id: event.session?.id },
         // The marker as text: whatever was left there is the core's to read, and never fails the context.
         discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: JSON.stringify(event.user?.app_metadata?.actionguard_org) },
         now_ms: Date.now(),

@@ -283,6 +283,8 @@ export interface LoginContext {
   discovery?: DiscoveryContext | null;
   /** `event.transaction`: its `protocol` tells a refresh-token exchange (never challenged, never learned) from a login. */
   transaction?: { protocol?: string | null } | null;
+  /** `event.session`: a challenged login is learned only when its own session later shows the MFA. */
+  session?: { id?: string | null } | null;
 }
 
 /** How a challenge is carried out, so the shim only translates it to `api` (`MfaStep`). */
@@ -763,6 +765,8 @@ export interface AuditPolicy {
   digest: string;
   /** The layers that made it, bottom first: `baseline`, `tier:<name>`, `organization`. */
   layers: string[];
+  /** Keys of the organization's override that were refused (they would have loosened the layers below, or made the policy invalid); absent when none. */
+  refused?: string[];
 }
 
 /** The audit record's view of an LLM exchange (`AuditLlm`). */
