@@ -35,7 +35,15 @@ pub struct AuditRecord {
     /// Organization discovery: join, invite, suggest, create_for_approval, complete_roles or none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_action: Option<crate::orgmap::OrgAction>,
+    /// What was applied: `allow` (and for discovery a suggestion at most) when watched.
     pub outcome: Outcome,
+    /// What the engine decided; differs from `outcome` only when the decision was watched.
+    pub would_outcome: Outcome,
+    /// Organization discovery: what it decided, when watching applied less (`org_action`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_action: Option<crate::orgmap::OrgAction>,
+    /// Whether the decision was applied, and the policy's rollout that says so.
+    pub enforcement: crate::enforcement::Applied,
     pub score: f64,
     pub rule_score: f64,
     pub model_score: Option<f64>,
@@ -96,6 +104,9 @@ impl AuditBuilder {
             domain_class: None,
             org_action: None,
             outcome: Outcome::Allow,
+            would_outcome: Outcome::Allow,
+            would_action: None,
+            enforcement: crate::enforcement::Applied::default(),
             score: 0.0,
             rule_score: 0.0,
             model_score: None,
@@ -139,8 +150,23 @@ impl AuditBuilder {
         self
     }
 
+    /// What the engine decided: applied as well, unless [`Self::enforcement`] says otherwise.
     pub fn outcome(mut self, outcome: Outcome) -> Self {
         self.0.outcome = outcome;
+        self.0.would_outcome = outcome;
+        self
+    }
+
+    /// How the decision was treated, and what was applied when it was only watched.
+    pub fn enforcement(mut self, applied: crate::enforcement::Applied, outcome: Outcome) -> Self {
+        self.0.enforcement = applied;
+        self.0.outcome = outcome;
+        self
+    }
+
+    /// What organization discovery decided, beside what it applied (`org_action`).
+    pub fn would_action(mut self, action: crate::orgmap::OrgAction) -> Self {
+        self.0.would_action = Some(action);
         self
     }
 

@@ -10,6 +10,7 @@ use crate::answer::{parse_json, Answer, Issue};
 use crate::audit::AuditRecord;
 use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
+use crate::enforcement;
 use crate::risk::network;
 use crate::signals;
 use crate::Engine;
@@ -102,7 +103,13 @@ impl CredentialsContext {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CredentialsDecision {
+    /// What the Action must do: `allow` when the decision is only watched (`enforcement`).
     pub outcome: Outcome,
+    /// What the engine decided; differs from `outcome` only when the decision is watched,
+    /// and then `deny_code` and `deny_reason` are absent too.
+    pub would_outcome: Outcome,
+    /// Whether the decision is applied (policy `enforcement.m2m`).
+    pub enforcement: crate::enforcement::Applied,
     pub reasons: Vec<Reason>,
     /// For `api.access.deny(code, reason)`: `invalid_request` or `invalid_scope`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,15 +176,21 @@ impl Engine {
             None => {}
         }
 
-        let outcome = if refusals.is_empty() { Outcome::Allow } else { Outcome::Deny };
-        let deny = refusals.first().map(|(code, reason)| (*code, format!("{}: {}", reason.code, reason.message)));
-        let reasons: Vec<Reason> = refusals.into_iter().map(|(_, r)| r).collect();
+        let would = if refusals.is_empty() { Outcome::Allow } else { Outcome::Deny };
+        // Client ids are the tenant's own identifiers, not personal data: the subject as it is.
+        let applied = enforcement::applied(&self.policy.enforcement.m2m, client_id);
+        let deny =
+            refusals.first().filter(|_| applied.enforced).map(|(code, reason)| (*code, format!("{}: {}", reason.code, reason.message)));
+        let outcome = if deny.is_some() { Outcome::Deny } else { Outcome::Allow };
+        let mut reasons: Vec<Reason> = refusals.into_iter().map(|(_, r)| r).collect();
+        reasons.extend(enforcement::reason(enforcement::Kind::M2m, &applied));
 
-        let score = if outcome == Outcome::Deny { 1.0 } else { 0.0 };
+        let score = if would == Outcome::Deny { 1.0 } else { 0.0 };
         let record = self
             .audit("credentials-exchange", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms)
             .client(client_id)
-            .outcome(outcome)
+            .outcome(would)
+            .enforcement(applied, outcome)
             .scores(score, score, None)
             .reasons(&reasons)
             .warnings(&warnings)
@@ -186,6 +199,8 @@ impl Engine {
         Answer::success(
             CredentialsDecision {
                 outcome,
+                would_outcome: would,
+                enforcement: applied,
                 reasons,
                 deny_code: deny.as_ref().map(|(code, _)| *code),
                 deny_reason: deny.map(|(_, text)| text),

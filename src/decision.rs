@@ -94,7 +94,13 @@ pub struct TokenClaim {
 /// The decision proper: what the Action must do, and why (codes and weights).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
+    /// What the Action must do: `allow` when the decision is only watched (`enforcement`).
     pub outcome: Outcome,
+    /// What the engine decided; differs from `outcome` only when the decision is watched,
+    /// and then `mfa`, `deny_reason` and `claims` are absent too.
+    pub would_outcome: Outcome,
+    /// Whether the decision is applied (policy `enforcement.login`).
+    pub enforcement: crate::enforcement::Applied,
     /// The score the policy was applied to: the higher of the rules' and the model's.
     pub score: f64,
     pub rule_score: f64,

@@ -21,6 +21,7 @@ pub mod credentials;
 pub mod decision;
 pub mod domains;
 pub mod email;
+pub mod enforcement;
 pub mod hex;
 pub mod layers;
 pub mod llm;

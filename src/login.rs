@@ -12,7 +12,7 @@ use crate::audit::{self, AuditLlm};
 use crate::context::LoginContext;
 use crate::decision::{self, Decision, LoginDecision, Outcome, TokenClaim};
 use crate::signals::Floor;
-use crate::{clock, llm, orgmap, risk, Engine, Policy};
+use crate::{clock, enforcement, llm, orgmap, risk, Engine, Policy};
 
 impl Engine {
     /// The user's history as this login finds it (a pending observation
@@ -97,13 +97,32 @@ impl Engine {
             }
         }
 
-        // A denied login issues no token, so it carries no claim.
+        // Watched or enforced, the history above and discovery below follow what the
+        // engine decided: watching builds the baselines enforcement will need, and a
+        // login it would not have allowed joins nothing.
+        let subject = ctx.user_id().map(|id| audit::pseudonymize_user(ctx.tenant_id(), id));
+        let applied = enforcement::applied(&self.policy.enforcement.login, subject.as_deref());
+        let discovery = discovery_step(
+            ctx,
+            verdict.outcome,
+            enforcement::applied(&self.policy.enforcement.organizations, subject.as_deref()).enforced,
+        );
+        let would = verdict.outcome;
+        verdict.reasons.extend(enforcement::reason(enforcement::Kind::Login, &applied));
+
+        // A denied login issues no token, so it carries no claim; a watched one gets none
+        // either (an application may act on it).
         let mut claims = Vec::new();
-        if self.policy.claims.risk_level && verdict.outcome != Outcome::Deny {
+        if self.policy.claims.risk_level && verdict.outcome != Outcome::Deny && applied.enforced {
             claims.push(TokenClaim {
                 name: format!("{}risk_level", self.policy.claims.namespace),
                 value: verdict.risk_level.as_str().to_string(),
             });
+        }
+        if !applied.enforced {
+            verdict.outcome = Outcome::Allow;
+            verdict.mfa = None;
+            verdict.deny_code = None;
         }
 
         let mut escalation = None;
@@ -112,7 +131,7 @@ impl Engine {
         match (&settled, exchange) {
             (Some(llm::Settled::Pending), Some(e)) => {
                 let facts = llm_login_facts(&self.policy, &risk);
-                escalation = Some(llm::request(&self.policy.llm, e, "login_risk", &names, verdict.outcome.as_str(), facts));
+                escalation = Some(llm::request(&self.policy.llm, e, "login_risk", &names, would.as_str(), facts));
             }
             (Some(s), _) => {
                 audit_llm = AuditLlm::of(s, &names);
@@ -123,8 +142,9 @@ impl Engine {
         let audit = self
             .audit("post-login", ctx.tenant_id(), ctx.now_ms)
             .organization(ctx.organization_id())
-            .user(ctx.user_id().map(|id| audit::pseudonymize_user(ctx.tenant_id(), id)))
-            .outcome(verdict.outcome)
+            .user(subject)
+            .outcome(would)
+            .enforcement(applied, verdict.outcome)
             .scores(risk.score, risk.rule_score, risk.model_score)
             .reasons(&verdict.reasons)
             .model(risk.model_score.map(|_| risk::model::MODEL_VERSION))
@@ -136,6 +156,8 @@ impl Engine {
             LoginDecision {
                 decision: Decision {
                     outcome: verdict.outcome,
+                    would_outcome: would,
+                    enforcement: applied,
                     score: risk.score,
                     rule_score: risk.rule_score,
                     model_score: risk.model_score,
@@ -149,7 +171,7 @@ impl Engine {
                     escalation,
                     llm_result,
                     cache,
-                    discovery: discovery_step(ctx, verdict.outcome),
+                    discovery,
                 },
                 audit,
             },
@@ -199,8 +221,10 @@ const DISCOVERY_RECHECK_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
 /// [`DISCOVERY_RECHECK_MS`] per user (by the marker the last run left). A first
 /// login with no marker also completes a registration's join whose role
 /// assignment failed; members from before ActionGuard keep the roles their
-/// admins gave them.
-fn discovery_step(ctx: &LoginContext, outcome: Outcome) -> Option<decision::DiscoveryStep> {
+/// admins gave them. A marker a watched discovery left (`would_action`) does not
+/// wait once organization discovery is enforced for the user (`orgs_enforced`):
+/// what watching held back is then done at the next login, not a month later.
+fn discovery_step(ctx: &LoginContext, outcome: Outcome, orgs_enforced: bool) -> Option<decision::DiscoveryStep> {
     let discovery = ctx.discovery.as_ref().filter(|d| d.available)?;
     // Never from a login the engine challenged or denied: a membership or role
     // must not be written before the person proved who they are.
@@ -218,7 +242,13 @@ fn discovery_step(ctx: &LoginContext, outcome: Outcome) -> Option<decision::Disc
         serde_json::Value::String(s) => !s.is_empty(),
         _ => true,
     });
-    let last = marker.as_ref().and_then(|m| m.get("at")).and_then(serde_json::Value::as_str).and_then(clock::parse_date_time);
+    let watched = marker.as_ref().is_some_and(|m| m.get("would_action").is_some());
+    let last = marker
+        .as_ref()
+        .filter(|_| !(watched && orgs_enforced))
+        .and_then(|m| m.get("at"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(clock::parse_date_time);
     match (last, ctx.now_ms) {
         (Some(last_s), Some(now)) if now - (last_s as f64) * 1000.0 < DISCOVERY_RECHECK_MS => return None,
         // A marker with a date but no clock to compare it with: not now.
@@ -316,7 +346,7 @@ mod tests {
             c.extend(e.clone());
         }
         let (ctx, _) = LoginContext::from_json(&ctx.to_string()).unwrap();
-        discovery_step(&ctx, outcome)
+        discovery_step(&ctx, outcome, true)
     }
 
     fn marker(at: &str) -> String {
@@ -397,6 +427,6 @@ mod tests {
             &serde_json::json!({"discovery": {"available": true, "marker": marker("2027-01-15T08:00:00.000Z")}}).to_string(),
         )
         .unwrap();
-        assert_eq!(discovery_step(&ctx, Outcome::Allow), None);
+        assert_eq!(discovery_step(&ctx, Outcome::Allow, true), None);
     }
 }

@@ -41,6 +41,9 @@ pub struct Policy {
     pub organizations: Organizations,
     #[serde(default)]
     pub llm: Llm,
+    /// Per decision kind, whether decisions are applied or only watched (`enforcement`).
+    #[serde(default)]
+    pub enforcement: Enforcement,
     /// Named partial documents an organization can be put on (`ag_tier`), each
     /// merged onto this one (see `layers`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -225,6 +228,47 @@ impl Default for Breaker {
     }
 }
 
+/// Safe rollout: per decision kind, whether its decisions are applied (`enforce`) or only
+/// watched (`monitor`: decided and audited as `would_outcome`, nothing applied), and the
+/// share of subjects enforced. Who is enforced, and why a user never flips, is in
+/// `enforcement`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Enforcement {
+    /// Post-login.
+    pub login: Rollout,
+    /// Pre-user-registration.
+    pub signup: Rollout,
+    /// Credentials-exchange (machine-to-machine tokens).
+    pub m2m: Rollout,
+    /// Organization discovery (post-user-registration, and post-login for existing users).
+    pub organizations: Rollout,
+}
+
+/// One decision kind's rollout: `mode`, and under `enforce` the percentage of subjects
+/// (users, addresses, clients) enforced; the rest are watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rollout {
+    pub mode: EnforcementMode,
+    /// 0 to 100; raising it only adds subjects (`enforcement::bucket`).
+    pub percent: u32,
+}
+
+impl Default for Rollout {
+    fn default() -> Self {
+        Rollout { mode: EnforcementMode::Enforce, percent: 100 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnforcementMode {
+    #[default]
+    Enforce,
+    Monitor,
+}
+
 /// Machine-to-machine tokens (credentials-exchange).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -261,6 +305,7 @@ impl Default for Policy {
             m2m: M2m::default(),
             organizations: Organizations::default(),
             llm: Llm::default(),
+            enforcement: Enforcement::default(),
             tiers: std::collections::BTreeMap::new(),
         }
     }
@@ -523,6 +568,11 @@ fn validate(p: &Policy) -> Vec<Issue> {
     validate_signup(&p.signup, &mut fail);
     validate_m2m(&p.m2m, &mut fail);
     validate_organizations(&p.organizations, &mut fail);
+    for (kind, rollout) in p.enforcement.kinds() {
+        if rollout.percent > 100 {
+            fail(&format!("enforcement.{kind}.percent"), format!("`{}` must be between 0 and 100", rollout.percent));
+        }
+    }
     for (name, overlay) in &p.tiers {
         let at = format!("tiers.{}", truncate_for_message(name));
         if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
@@ -770,6 +820,33 @@ mod tests {
             messages(r#"{"version":1,"signup":{"velocty":{}}}"#),
             vec!["`signup.velocty`: unknown field `velocty`, expected one of `block_disposable`, `block_free_mail`, `blocked_domains`, `allowed_domains`, `velocity`, `deny_score`"]
         );
+    }
+
+    #[test]
+    fn enforcement_is_checked_with_key_value_and_reason() {
+        assert_eq!(
+            messages(r#"{"version":1,"enforcement":{"login":{"mode":"watch"}}}"#),
+            ["`enforcement.login.mode`: unknown variant `watch`, expected `enforce` or `monitor`"]
+        );
+        assert_eq!(
+            messages(r#"{"version":1,"enforcement":{"sigup":{}}}"#),
+            ["`enforcement.sigup`: unknown field `sigup`, expected one of `login`, `signup`, `m2m`, `organizations`"]
+        );
+        assert_eq!(
+            messages(r#"{"version":1,"enforcement":{"m2m":{"percent":-1}}}"#),
+            ["`enforcement.m2m.percent`: invalid value: integer `-1`, expected a whole number >= 0"]
+        );
+        assert_eq!(
+            messages(r#"{"version":1,"enforcement":{"signup":{"percent":101},"organizations":{"mode":"monitor","percent":250}}}"#),
+            [
+                "`enforcement.signup.percent`: `101` must be between 0 and 100",
+                "`enforcement.organizations.percent`: `250` must be between 0 and 100",
+            ]
+        );
+        let p = parse_policy(r#"{"version":1,"enforcement":{"login":{"mode":"monitor"},"m2m":{"percent":0}}}"#).unwrap();
+        assert_eq!(p.enforcement.login, Rollout { mode: EnforcementMode::Monitor, percent: 100 });
+        assert_eq!(p.enforcement.m2m, Rollout { mode: EnforcementMode::Enforce, percent: 0 });
+        assert_eq!(p.enforcement.signup, Rollout::default());
     }
 
     #[test]

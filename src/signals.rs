@@ -314,11 +314,22 @@ pub const DOMAIN_PENDING: PolicyReason = rule("domain_pending", "the domain's cl
 pub const DOMAIN_CLAIMED_IN_METADATA: PolicyReason =
     rule("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified");
 
+// ---- Reasons of every decision: monitor mode and gradual enforcement (`enforcement`) ----
+pub const ENFORCEMENT_MONITOR: PolicyReason = rule(
+    "enforcement_monitor",
+    "the policy watches <kind> decisions (enforcement.<kind>.mode is monitor): the decision is recorded as would_outcome, nothing is applied",
+);
+pub const ENFORCEMENT_OUTSIDE_PERCENT: PolicyReason = rule(
+    "enforcement_outside_percent",
+    "the subject is outside the <percent>% of subjects enforcement.<kind>.percent enforces: the decision is recorded as would_outcome, nothing is applied",
+);
+
 pub const SIGNUP: &[&str] = &["pre-user-registration"];
 pub const SIGNUP_AND_ORGS: &[&str] = &["pre-user-registration", "organization-discovery"];
 pub const SIGNUP_AND_M2M: &[&str] = &["pre-user-registration", "credentials-exchange"];
 pub const M2M: &[&str] = &["credentials-exchange"];
 pub const ORGS: &[&str] = &["organization-discovery"];
+pub const EVERY_DECISION: &[&str] = &["post-login", "pre-user-registration", "credentials-exchange", "organization-discovery"];
 
 /// Every policy reason and the decisions that cite it: the second table of `docs/reasons.md`.
 pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
@@ -377,6 +388,8 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&ROLE_FROM_ATTRIBUTE, ORGS),
     (&DOMAIN_PENDING, ORGS),
     (&DOMAIN_CLAIMED_IN_METADATA, ORGS),
+    (&ENFORCEMENT_MONITOR, EVERY_DECISION),
+    (&ENFORCEMENT_OUTSIDE_PERCENT, EVERY_DECISION),
 ];
 
 #[cfg(test)]

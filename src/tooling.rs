@@ -22,6 +22,10 @@ pub struct PolicySummary {
 pub struct EffectivePolicy {
     pub layers: Vec<String>,
     pub digest: String,
+    /// The enforcement the organization's decisions run under: logins take it from
+    /// the organization's layers; sign-ups, tokens and organization discovery know no
+    /// organization and take the baseline's, whatever its tier says.
+    pub enforcement: crate::policy::Enforcement,
     pub policy: Policy,
     pub rejected: Vec<Issue>,
 }
@@ -43,7 +47,13 @@ pub fn effective_policy_json(policy_json: &str, metadata_json: &str) -> Answer<E
         None => (&engine, Vec::new()),
     };
     Answer::success(
-        EffectivePolicy { layers: chosen.layers.clone(), digest: chosen.digest.clone(), policy: chosen.policy.clone(), rejected },
+        EffectivePolicy {
+            layers: chosen.layers.clone(),
+            digest: chosen.digest.clone(),
+            enforcement: crate::policy::Enforcement { login: chosen.policy.enforcement.login, ..engine.policy.enforcement.clone() },
+            policy: chosen.policy.clone(),
+            rejected,
+        },
         Vec::new(),
     )
 }

@@ -7,7 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //!
 //! A case's `expect` is compared against the answer's JSON: each key present in
-//! `expect` must match exactly; `reasons` and `warnings` compare as code lists.
+//! `expect` must match exactly; `reasons` and `warnings` compare as code lists,
+//! and `audit.<field>` is that field of the audit record.
 
 use std::path::Path;
 
@@ -66,6 +67,13 @@ fn run_case(path: &Path) -> Result<(), String> {
                 .map(|a| codes(&a, "reasons"))
                 .unwrap_or(Value::Null),
             "escalation_options" => answer.pointer("/escalation/options").cloned().unwrap_or(Value::Null),
+            // One field of the audit record (`audit.would_outcome`, `audit.enforcement`).
+            other if other.starts_with("audit.") => answer
+                .get("audit")
+                .and_then(Value::as_str)
+                .and_then(|line| serde_json::from_str::<Value>(line).ok())
+                .and_then(|a| a.get(other.trim_start_matches("audit.")).cloned())
+                .unwrap_or(Value::Null),
             "audit_llm" => answer
                 .get("audit")
                 .and_then(Value::as_str)

@@ -91,6 +91,23 @@ export type LlmFailure =
   | "http_5xx"
   | "http_error";
 
+/** Whether decisions of a kind are applied or only watched (`EnforcementMode`). */
+export type EnforcementMode = "enforce" | "monitor";
+
+/**
+ * How a decision was treated (`enforcement::Applied`): the policy's rollout for its kind and
+ * whether this one was applied. Not enforced: the answer applies nothing (`outcome` allow, a
+ * suggestion at most for discovery) and `would_outcome` / `would_action` say what was decided.
+ */
+export interface AppliedEnforcement {
+  /** The policy's mode for this kind of decision. */
+  mode: EnforcementMode;
+  /** The policy's percentage of subjects enforced, 0 to 100. */
+  percent: number;
+  /** Whether this decision was applied. */
+  enforced: boolean;
+}
+
 /** Why (`Reason`): a stable machine code; the sentences go to the audit line. */
 export interface Reason {
   /** A stable machine code (docs/reasons.md lists them). */
@@ -370,8 +387,12 @@ export interface History {
 
 /** The decision proper: what the Action must do, and why (`Decision`). */
 export interface Decision {
-  /** What the Action must do. */
+  /** What the Action must do: `allow` when the decision is only watched (`enforcement`). */
   outcome: Outcome;
+  /** What the engine decided; differs from `outcome` only when watched, and then `mfa`, `deny_reason` and `claims` are absent or empty. */
+  would_outcome: Outcome;
+  /** Whether the decision is applied (policy `enforcement.login`). */
+  enforcement: AppliedEnforcement;
   /** The score the policy was applied to: the higher of the rules' and the model's. */
   score: number;
   /** The rules' score. */
@@ -503,8 +524,12 @@ export interface CounterSecrets {
 
 /** A sign-up decision (`SignupDecision`). */
 export interface SignupDecision {
-  /** `allow` or `deny`: a sign-up has no second factor to fall back on. */
+  /** `allow` or `deny`: a sign-up has no second factor to fall back on; `allow` when only watched (`enforcement`). */
   outcome: Outcome;
+  /** What the engine decided; differs from `outcome` only when watched, and then `deny_reason` and `user_message` are absent. */
+  would_outcome: Outcome;
+  /** Whether the decision is applied (policy `enforcement.signup`). */
+  enforcement: AppliedEnforcement;
   /** Combined soft evidence in [0, 1] (hard rules deny whatever it is). */
   score: number;
   /** Why. */
@@ -575,8 +600,12 @@ export interface CredentialsContext {
 
 /** A machine-to-machine token decision (`CredentialsDecision`). */
 export interface CredentialsDecision {
-  /** `allow` or `deny`: a machine cannot answer a challenge. */
+  /** `allow` or `deny`: a machine cannot answer a challenge; `allow` when only watched (`enforcement`). */
   outcome: Outcome;
+  /** What the engine decided; differs from `outcome` only when watched, and then `deny_code` and `deny_reason` are absent. */
+  would_outcome: Outcome;
+  /** Whether the decision is applied (policy `enforcement.m2m`). */
+  enforcement: AppliedEnforcement;
   /** Why. */
   reasons: Reason[];
   /** For `api.access.deny(code, reason)`: `invalid_request` or `invalid_scope`. */
@@ -699,12 +728,18 @@ export interface DiscoveryMarker {
   suggested?: string[];
   /** When (RFC 3339), from the context's clock. */
   at?: string;
+  /** What a watched discovery would have done: once discovery is enforced for the user, the next login does not wait. */
+  would_action?: OrgAction;
 }
 
 /** An organization decision (`OrgDecision`). */
 export interface OrgDecision {
-  /** What to do. */
+  /** What to do: `suggest` or `none` when the decision is only watched (`enforcement`). */
   action: OrgAction;
+  /** What the engine decided; differs from `action` only when watched (a join or invitation is then suggested). */
+  would_action: OrgAction;
+  /** Whether the decision is applied (policy `enforcement.organizations`). */
+  enforcement: AppliedEnforcement;
   /** The organization to join or invite to. */
   organization?: OrgRef;
   /** Organizations to suggest (never joined automatically). */
@@ -801,8 +836,14 @@ export interface AuditRecord {
   domain_class?: DomainClass;
   /** Organization discovery: what it decided. */
   org_action?: OrgAction;
-  /** The outcome (`allow` for organization discovery, which never refuses). */
+  /** The outcome applied (`allow` for organization discovery, which never refuses, and for a watched decision). */
   outcome: Outcome;
+  /** What the engine decided; differs from `outcome` only when the decision was watched. */
+  would_outcome: Outcome;
+  /** Organization discovery: what it decided, beside what it applied (`org_action`). */
+  would_action?: OrgAction;
+  /** Whether the decision was applied, and the policy's rollout that says so. */
+  enforcement: AppliedEnforcement;
   /** The score the policy was applied to. */
   score: number;
   /** The rules' score. */
@@ -979,6 +1020,26 @@ export interface LlmPolicy {
   share_domain: boolean;
 }
 
+/** One decision kind's rollout (`Rollout`): watched, or enforced for `percent` of its subjects. */
+export interface RolloutPolicy {
+  /** `enforce` (default) or `monitor` (decided and audited, nothing applied). */
+  mode: EnforcementMode;
+  /** Under `enforce`, the share of subjects (users, addresses, clients) enforced, 0 to 100 (default 100); raising it only adds subjects. */
+  percent: number;
+}
+
+/** Monitor mode and gradual enforcement, per decision kind (`Enforcement`). */
+export interface EnforcementPolicy {
+  /** Post-login. */
+  login: RolloutPolicy;
+  /** Pre-user-registration. */
+  signup: RolloutPolicy;
+  /** Credentials-exchange. */
+  m2m: RolloutPolicy;
+  /** Organization discovery. */
+  organizations: RolloutPolicy;
+}
+
 /** A policy document once validated, every default filled in (`Policy`). */
 export interface Policy {
   /** The format's version: 1. */
@@ -1005,6 +1066,8 @@ export interface Policy {
   organizations: OrganizationsPolicy;
   /** LLM escalation. */
   llm: LlmPolicy;
+  /** Monitor mode and gradual enforcement. */
+  enforcement: EnforcementPolicy;
   /** Named partial documents an organization can be put on (`ag_tier`), each merged onto this one; absent when none. */
   tiers?: Record<string, PolicyLayer>;
 }
@@ -1035,6 +1098,8 @@ export interface EffectivePolicy {
   layers: string[];
   /** Its digest. */
   digest: string;
+  /** The enforcement its decisions run under: `login` from its layers; sign-ups, tokens and discovery know no organization and take the baseline's. */
+  enforcement: EnforcementPolicy;
   /** The effective document. */
   policy: Policy;
   /** The errors of the layers that were rejected (the decision runs on the last valid layer below). */

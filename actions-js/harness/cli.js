@@ -85,6 +85,9 @@ async function main() {
       process.stdout.write(`${JSON.stringify(result)}\n`);
     } else {
       process.stdout.write(`trigger   ${result.trigger}\noutcome   ${result.outcome}\n`);
+      // What the engine decided, and whether it was applied (policy `enforcement`).
+      if (result.would_outcome) process.stdout.write(`would     ${result.would_outcome}${result.enforced === false ? ' (watched: nothing applied)' : ''}\n`);
+      if (result.would_action) process.stdout.write(`would org ${result.would_action}\n`);
       if (result.error) process.stdout.write(`error     ${result.error}\n`);
       for (const c of result.api_calls) process.stdout.write(`api       ${c.method}(${JSON.stringify(c.args).slice(1, -1)})\n`);
       for (const c of result.management_calls) process.stdout.write(`mgmt      ${c.method} ${c.path} -> ${c.status}\n`);

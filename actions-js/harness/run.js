@@ -173,7 +173,35 @@ async function runAction(opts) {
     audit: auditRecords(logs),
   };
   if (error) result.error = error.message;
+  Object.assign(result, wouldBe(result.audit));
   return { result, logs, metadata, cache };
 }
 
-module.exports = { runAction, installClock, installFetch, auditRecords, ACTIONS_DIR };
+/**
+ * What the execution's decision would have done, beside what was applied (`outcome`): the
+ * deciding audit record's `would_outcome` and whether it was enforced (a watched decision
+ * applies nothing), and organization discovery's `would_action`. Read from a full record
+ * (`would_outcome`, `enforcement`) or a console line (which names `would_outcome` or
+ * `would_action` only for a watched decision). Empty without a decision (fail mode).
+ * @param {Harness.AuditRecord[]} records
+ * @returns {Pick<Harness.Result, 'would_outcome' | 'would_action' | 'enforced'>}
+ */
+function wouldBe(records) {
+  const decided = records.filter((r) => !r.fail_mode && typeof r.outcome === 'string');
+  // Post-login's own record before the discovery it started; post-user-registration has only the latter.
+  const decision = decided.find((r) => r.trigger !== 'organization-discovery') || decided[0];
+  const discovery = decided.find((r) => r.trigger === 'organization-discovery');
+  /** @param {Harness.AuditRecord} r */
+  const enforced = (r) => (typeof r.enforcement?.enforced === 'boolean' ? r.enforcement.enforced : !('would_outcome' in r || 'would_action' in r));
+  /** @type {Pick<Harness.Result, 'would_outcome' | 'would_action' | 'enforced'>} */
+  const out = {};
+  if (decision) {
+    out.would_outcome = decision.would_outcome ?? decision.outcome;
+    out.enforced = enforced(decision);
+  }
+  const action = discovery && (discovery.would_action ?? discovery.org_action ?? discovery.action);
+  if (typeof action === 'string') out.would_action = action;
+  return out;
+}
+
+module.exports = { runAction, installClock, installFetch, auditRecords, wouldBe, ACTIONS_DIR };

@@ -16,6 +16,10 @@
 //   "llm": { "reply": "allow", "delay_ms": 3000 },     start the harness's OpenAI-compatible
 //                                                       server (harness/llm.js) and point
 //                                                       LLM_BASE_URL at it
+//   "cohort": ["auth0|a", "auth0|b"],                  besides the scenario's run, one run per
+//                                                       subject, put in the event's subject field
+//                                                       (COHORT_FIELD); each must apply exactly its
+//                                                       decision when enforced and nothing when watched
 //   "expect": {
 //     "outcome": "challenge",                      exact
 //     "api_methods": ["idToken.setCustomClaim"],   exact list of api methods, in call order
@@ -25,7 +29,10 @@
 //     "audit": [{ "outcome": "allow" }],           one partial object per audit record
 //     "management_calls": [{ "method": "GET", "path": "/api/v2/..." }],  in order, partial
 //     "llm_calls": 0,
-//     "error_contains": "..."
+//     "error_contains": "...",
+//     "would_outcome": "deny", "would_action": "join",   what the decision would have done, exact
+//     "enforced": false,                              whether it was applied (policy `enforcement`)
+//     "enforced_subjects": ["auth0|b"]               exactly the cohort's subjects enforced, in order
 //   }
 // }
 
@@ -107,7 +114,81 @@ function check(expect, result) {
   if (expect.error_contains && !(result.error || '').includes(expect.error_contains)) {
     failures.push(`error: expected it to contain ${show(expect.error_contains)}, got ${show(result.error)}`);
   }
+  for (const key of /** @type {const} */ (['would_outcome', 'would_action', 'enforced'])) {
+    if (key in expect && expect[key] !== result[key]) failures.push(`${key}: expected ${show(expect[key])}, got ${show(result[key])}`);
+  }
   return failures;
+}
+
+/** Where a cohort's subject goes in the event: what the decision's rollout hashes (its audit pseudonym, or the client id). */
+const COHORT_FIELD = {
+  'post-login': ['user', 'user_id'],
+  'post-user-registration': ['user', 'user_id'],
+  'pre-user-registration': ['user', 'email'],
+  'credentials-exchange': ['client', 'client_id'],
+};
+
+// What applying a decision calls; a watched one calls none of these.
+const APPLYING_METHODS = [
+  'access.deny',
+  'authentication.challengeWith',
+  'authentication.challengeWithAny',
+  'multifactor.enable',
+  'idToken.setCustomClaim',
+  'accessToken.setCustomClaim',
+  'validation.error',
+];
+
+/**
+ * Whether a run applied its decision when enforced and nothing when watched.
+ * @param {string} subject
+ * @param {Harness.Result} result
+ * @returns {string[]}
+ */
+function checkApplied(subject, result) {
+  if (result.would_outcome === undefined) return [`cohort ${subject}: no decision (${result.error || 'no audit record with would_outcome'})`];
+  if (result.enforced) {
+    return result.outcome === result.would_outcome ? [] : [`cohort ${subject}: enforced, yet ${result.outcome} applied for ${result.would_outcome}`];
+  }
+  const applied = result.api_calls.map((c) => c.method).filter((m) => APPLYING_METHODS.includes(m));
+  const writes = result.management_calls.filter((c) => c.method === 'POST' && /\/(members|roles|invitations)\b/.test(c.path)).map((c) => c.path);
+  if (result.outcome !== 'allow' || applied.length || writes.length) {
+    return [`cohort ${subject}: watched, yet applied ${result.outcome} ${JSON.stringify([...applied, ...writes])}`];
+  }
+  return [];
+}
+
+/**
+ * One run per cohort subject (each on a fresh cache), and the subjects whose decision was enforced.
+ * @param {Harness.Scenario} scenario
+ * @returns {Promise<{ enforced: string[], failures: string[] }>}
+ */
+async function runCohort(scenario) {
+  const [section, field] = COHORT_FIELD[scenario.trigger] || [];
+  if (!section) return { enforced: [], failures: [`cohort: ${scenario.trigger} has no subject field`] };
+  /** @type {string[]} */
+  const enforced = [];
+  /** @type {string[]} */
+  const failures = [];
+  for (const subject of scenario.cohort || []) {
+    /** @type {any} */
+    const event = scenario.event && typeof scenario.event === 'object' ? scenario.event : {};
+    const { result } = await runAction({
+      trigger: scenario.trigger,
+      event: { ...event, [section]: { ...event[section], [field]: subject } },
+      fillDefaults: scenario.fill_defaults !== false,
+      tenant: scenario.tenant,
+      secrets: scenario.secrets,
+      now: scenario.now,
+      actionFile: scenario.action_file,
+    });
+    if (result.enforced) enforced.push(subject);
+    failures.push(...checkApplied(subject, result));
+  }
+  if (scenario.expect.enforced_subjects && !matches(scenario.expect.enforced_subjects, enforced)) {
+    failures.push(`enforced_subjects: expected ${JSON.stringify(scenario.expect.enforced_subjects)}, got ${JSON.stringify(enforced)}`);
+  }
+  return { enforced, failures };
 }
 
 /**
@@ -143,7 +224,7 @@ function scenarioFiles(dir) {
 
 /**
  * @param {Harness.Scenario} scenario
- * @returns {Promise<{ result: Harness.Result, logs: string, failures: string[], llmRequests: Harness.LlmRequest[] }>}
+ * @returns {Promise<{ result: Harness.Result, logs: string, failures: string[], llmRequests: Harness.LlmRequest[], cohort?: { enforced: string[] } }>}
  */
 async function runScenario(scenario) {
   if (scenario.wasm === 'corrupt') scenario = { ...scenario, action_file: actionWithPackage(scenario.trigger, corruptWasm), fresh_module: true };
@@ -151,7 +232,9 @@ async function runScenario(scenario) {
   try {
     const secrets = llm ? { ...scenario.secrets, LLM_BASE_URL: llm.url } : scenario.secrets;
     const outcome = await runScenarioWith({ ...scenario, secrets });
-    return { ...outcome, llmRequests: llm ? llm.requests : [] };
+    if (!scenario.cohort) return { ...outcome, llmRequests: llm ? llm.requests : [] };
+    const cohort = await runCohort({ ...scenario, secrets });
+    return { ...outcome, failures: [...outcome.failures, ...cohort.failures], llmRequests: llm ? llm.requests : [], cohort };
   } finally {
     if (llm) await llm.stop();
   }
@@ -213,7 +296,7 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
       out.write(`FAIL  ${rel}\n      could not run: ${err.message}\n`);
       continue;
     }
-    const { result, failures } = outcome;
+    const { result, failures, cohort } = outcome;
     /** @type {Partial<Harness.AuditRecord>} */
     const decision = result.audit.find((a) => !a.fail_mode) || result.audit[0] || {};
     const score = decision.score === undefined ? '-' : String(decision.score);
@@ -224,7 +307,16 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
     // Which policy layers decided, when they are more than the baseline.
     const layers = decision.policy?.layers?.length > 1 ? ` [${decision.policy.layers.join(' > ')}]` : '';
     const llm = decision.llm?.asked || decision.llm?.result ? ` [llm: ${decision.llm.result}]` : '';
-    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}${layers}${llm}\n`);
+    // A watched decision applies nothing: what it would have done.
+    const would = [
+      result.would_outcome !== result.outcome && result.would_outcome,
+      result.would_action !== undefined && result.would_action !== decision.org_action && result.would_action,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const watched = result.enforced === false ? ` [watched, would: ${would || result.would_outcome}]` : '';
+    const enforced = cohort ? ` [enforced ${cohort.enforced.length}/${scenario.cohort?.length}: ${cohort.enforced.join(', ') || 'none'}]` : '';
+    out.write(`${status}  ${rel.padEnd(width)} ${result.outcome.padEnd(9)} score ${score.padEnd(6)} ${codes}${layers}${llm}${watched}${enforced}\n`);
     if (verbose) {
       out.write(`      ${scenario.name}\n`);
       for (const r of decision.reasons || []) out.write(`        - ${r.code}: ${r.message}\n`);
@@ -236,4 +328,4 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
   return failed;
 }
 
-module.exports = { runScenarios, runScenario, loadScenario, scenarioFiles, check, matches };
+module.exports = { runScenarios, runScenario, loadScenario, scenarioFiles, check, checkApplied, matches };

@@ -27,10 +27,27 @@ test('run --json prints exactly one JSON object with the contract keys', () => {
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
   const out = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(out), KEYS);
+  // The contract's keys, then what the decision would have done and whether it was applied.
+  assert.deepEqual(Object.keys(out), [...KEYS, 'would_outcome', 'enforced']);
   assert.equal(out.trigger, 'post-login');
   assert.equal(out.outcome, 'allow');
+  assert.equal(out.would_outcome, 'allow');
+  assert.equal(out.enforced, true);
   assert.equal(out.llm_calls, 0);
+});
+
+test('run shows what a watched decision would have done', () => {
+  const event = file('w.json', {
+    authentication: { riskAssessment: { assessments: { UntrustedIP: { code: 'found_on_deny_list' }, ImpossibleTravel: { code: 'impossible_travel_from_last_login' } } } },
+  });
+  const secrets = file('w-secrets.json', { POLICY: '{"version":1,"enforcement":{"login":{"mode":"monitor"}}}' });
+  const json = JSON.parse(cli('run', '--trigger', 'post-login', '--event', event, '--secrets', secrets, '--json').stdout);
+  assert.deepEqual([json.outcome, json.would_outcome, json.enforced], ['allow', 'deny', false]);
+  assert.ok(!json.api_calls.some((c) => /deny|challenge|multifactor|setCustomClaim/.test(c.method)), JSON.stringify(json.api_calls));
+  const text = cli('run', '--trigger', 'post-login', '--event', event, '--secrets', secrets).stdout;
+  assert.match(text, /^outcome {3}allow$/m);
+  assert.match(text, /^would {5}deny \(watched: nothing applied\)$/m);
+  assert.match(text, /^reason {4}enforcement_monitor: /m);
 });
 
 test('run --json on malformed events: a decision, never outcome error', () => {

@@ -9,8 +9,8 @@ const path = require('node:path');
 const { loadAction } = require('../harness/loader');
 const { createApi, outcomeOf, Cache } = require('../harness/api');
 const { fillDefaults, defaultEvent } = require('../harness/events');
-const { installClock, auditRecords } = require('../harness/run');
-const { matches } = require('../harness/scenarios');
+const { installClock, auditRecords, wouldBe } = require('../harness/run');
+const { matches, checkApplied } = require('../harness/scenarios');
 
 function actionFile(source) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-action-'));
@@ -129,4 +129,29 @@ test('scenario matching is partial for objects and exact for arrays', () => {
   assert.ok(!matches([1], [1, 2]));
   assert.ok(matches([{ m: 'x' }], [{ m: 'x', args: [] }]));
   assert.ok(!matches({ a: undefined }, { a: null }));
+});
+
+test('would_outcome: from full records and console lines; a watched run that applies anything fails', () => {
+  const full = (trigger, fields) => ({ actionguard_audit: 1, trigger, outcome: 'allow', ...fields });
+  const watched = { mode: 'monitor', percent: 100, enforced: false };
+  assert.deepEqual(wouldBe([full('post-login', { would_outcome: 'deny', enforcement: watched })]), { would_outcome: 'deny', enforced: false });
+  assert.deepEqual(
+    wouldBe([
+      full('post-login', { would_outcome: 'allow', enforcement: { ...watched, mode: 'enforce', enforced: true } }),
+      full('organization-discovery', { org_action: 'suggest', would_action: 'join', would_outcome: 'allow', enforcement: watched }),
+    ]),
+    { would_outcome: 'allow', enforced: true, would_action: 'join' },
+  );
+  // A console line names would_outcome (would_action) only for a watched decision.
+  assert.deepEqual(wouldBe([{ actionguard_line: 1, trigger: 'credentials-exchange', outcome: 'allow', would_outcome: 'deny' }]), { would_outcome: 'deny', enforced: false });
+  assert.deepEqual(wouldBe([{ actionguard_line: 1, trigger: 'post-login', outcome: 'challenge' }]), { would_outcome: 'challenge', enforced: true });
+  assert.deepEqual(wouldBe([{ actionguard_audit: 1, trigger: 'post-login', fail_mode: true, outcome: 'challenge' }]), {});
+
+  const result = (fields) => ({ trigger: 'post-login', outcome: 'allow', api_calls: [], management_calls: [], llm_calls: 0, audit: [], ...fields });
+  assert.deepEqual(checkApplied('u1', result({ would_outcome: 'deny', enforced: false })), []);
+  assert.equal(checkApplied('u1', result({ would_outcome: 'deny', enforced: false, api_calls: [{ method: 'idToken.setCustomClaim', args: [] }] })).length, 1);
+  const joined = result({ would_outcome: 'allow', enforced: false, management_calls: [{ method: 'POST', path: '/api/v2/organizations/org_acme/members' }] });
+  assert.match(checkApplied('u1', joined)[0], /watched, yet applied allow .*members/);
+  assert.deepEqual(checkApplied('u1', result({ outcome: 'deny', would_outcome: 'deny', enforced: true })), []);
+  assert.equal(checkApplied('u1', result({ outcome: 'allow', would_outcome: 'deny', enforced: true })).length, 1);
 });

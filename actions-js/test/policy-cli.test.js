@@ -41,6 +41,27 @@ test('effective: the layers an organization gets, and 1 when one of them is reje
   assert.match(loosening.stderr, /`mfa.mode` may only move toward `always` \(below: `always`\)/);
 });
 
+test('effective: the enforcement an organization runs under comes first, logins from its layers', () => {
+  const r = run('effective', 'examples/policy.json', '{"ag_tier":"pilot"}');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(r.stdout)), ['layers', 'digest', 'enforcement', 'policy']);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.enforcement.login, { mode: 'enforce', percent: 25 });
+  assert.deepEqual(out.enforcement.signup, { mode: 'enforce', percent: 100 });
+  // An organization may raise its share, never watch on its own.
+  const raised = JSON.parse(run('effective', 'examples/policy.json', '{"ag_tier":"pilot","ag_policy":"enforcement.login.percent=60"}').stdout);
+  assert.equal(raised.enforcement.login.percent, 60);
+  const watching = run('effective', 'examples/policy.json', '{"ag_policy":"enforcement.login.mode=monitor"}');
+  assert.equal(watching.status, 1);
+  assert.equal(JSON.parse(watching.stdout).enforcement.login.mode, 'enforce');
+  assert.match(watching.stderr, /`enforcement.login.mode` may only move toward `enforce` \(below: `enforce`\)/);
+  // Sign-ups know no organization: a tier's sign-up enforcement is not theirs.
+  const tier = '{"version":1,"tiers":{"t":{"enforcement":{"signup":{"mode":"monitor"}}}}}';
+  const signup = JSON.parse(run('effective', tier, '{"ag_tier":"t"}').stdout);
+  assert.equal(signup.policy.enforcement.signup.mode, 'monitor');
+  assert.equal(signup.enforcement.signup.mode, 'enforce');
+});
+
 test('encode: the metadata form of an override, which reads back to the same layer', () => {
   const r = run('encode', 'examples/override-acme.json');
   assert.equal(r.status, 0, r.stderr);

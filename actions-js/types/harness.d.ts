@@ -66,6 +66,15 @@ declare namespace Harness {
     llm_calls: number;
     audit: AuditRecord[];
     error?: string;
+    /**
+     * What the deciding audit record says the engine decided; differs from `outcome` when
+     * the decision was only watched (policy `enforcement`). Absent without a decision.
+     */
+    would_outcome?: 'allow' | 'challenge' | 'deny';
+    /** Organization discovery's decision, when it ran (`suggest` is then what was applied). */
+    would_action?: string;
+    /** Whether the deciding decision was applied (`enforcement.enforced` of its record). */
+    enforced?: boolean;
   }
 
   interface RunOptions {
@@ -278,6 +287,14 @@ declare namespace Harness {
     management_calls?: Partial<ManagementCall>[];
     llm_calls?: number;
     error_contains?: string;
+    /** Exact: what the decision would have done (policy `enforcement`). */
+    would_outcome?: Result['would_outcome'];
+    /** Exact: what organization discovery would have done. */
+    would_action?: string;
+    /** Exact: whether the decision was applied. */
+    enforced?: boolean;
+    /** Exactly the `cohort` subjects whose decision was enforced, in cohort order. */
+    enforced_subjects?: string[];
   }
 
   interface Scenario {
@@ -300,6 +317,11 @@ declare namespace Harness {
     wasm?: 'corrupt';
     /** Start the harness's OpenAI-compatible server and point LLM_BASE_URL at it. */
     llm?: { reply?: LlmReply; delay_ms?: number };
+    /**
+     * Subjects (user ids; addresses for sign-ups; client ids for tokens) each run once more
+     * with the scenario's event: who a percentage enforces (`expect.enforced_subjects`).
+     */
+    cohort?: string[];
     expect: Expectation;
   }
 

@@ -27,6 +27,7 @@ use crate::context::{drop_if_longer, Tenant, MAX_ID};
 use crate::decision::Reason;
 use crate::domains::{self, DomainClass};
 use crate::email;
+use crate::enforcement;
 use crate::signals::{self, PolicyReason};
 use crate::Engine;
 
@@ -155,6 +156,10 @@ pub struct DiscoveryMarker {
     /// When (RFC 3339), from the context's clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// What a watched discovery would have done: once discovery is enforced for the
+    /// user, post-login does not wait for the recheck interval (`login::discovery_step`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_action: Option<OrgAction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -173,7 +178,12 @@ pub struct Proposal {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgDecision {
+    /// What to carry out: a suggestion at most when the decision is only watched (`enforcement`).
     pub action: OrgAction,
+    /// What the engine decided; differs from `action` only when the decision is watched.
+    pub would_action: OrgAction,
+    /// Whether the decision is applied (policy `enforcement.organizations`).
+    pub enforcement: crate::enforcement::Applied,
     /// The organization to join or invite to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<OrgRef>,
@@ -303,7 +313,7 @@ impl Engine {
         }
         // An existing member gets the roles a join would give, so that a join whose role
         // assignment failed can be completed later (assigning a role twice is a no-op).
-        let roles = match (outcome.action, outcome.organization.and_then(|i| index.org(i))) {
+        let mut roles = match (outcome.action, outcome.organization.and_then(|i| index.org(i))) {
             (OrgAction::Join | OrgAction::Invite | OrgAction::None, Some(org)) => self.roles_for(&org, user, &mut reasons),
             _ => Vec::new(),
         };
@@ -317,24 +327,45 @@ impl Engine {
             outcome.action = OrgAction::CompleteRoles;
             reasons.push(Reason::of(&signals::JOIN_ROLES_COMPLETED));
         }
+
+        // Watched, discovery writes nothing: a join or an invitation becomes a suggestion
+        // of the same organization, and roles, proposals and completions are dropped.
+        let tenant = ctx.tenant.as_ref().and_then(|t| t.id.as_deref());
+        let subject = user.and_then(|u| u.user_id.as_deref()).map(|id| audit::pseudonymize_user(tenant, id)).or_else(|| match &address {
+            Some(Ok(a)) => Some(audit::pseudonymize_email(tenant, &a.base_local(), &a.domain)),
+            _ => None,
+        });
+        let applied = enforcement::applied(&self.policy.enforcement.organizations, subject.as_deref());
+        let would_action = outcome.action;
+        let concerned = outcome.organization.or_else(|| outcome.candidates.first().copied().filter(|_| outcome.candidates.len() == 1));
+        if !applied.enforced {
+            reasons.extend(enforcement::reason(enforcement::Kind::Organizations, &applied));
+            // Its reasons were taken above: the record's are `reasons`.
+            outcome = watched(Outcome { reasons: Vec::new(), ..outcome });
+            roles.clear();
+        }
+
         let as_ref = |i: u32| index.org(i).map(|o| OrgRef { id: o.id.to_string(), name: o.name.to_string() });
         let candidates: Vec<OrgRef> = outcome.candidates.into_iter().filter_map(as_ref).collect();
         let marker = DiscoveryMarker {
             action: outcome.action,
             suggested: (outcome.action == OrgAction::Suggest).then(|| candidates.iter().map(|c| c.id.clone()).collect()),
             at: ctx.now_ms.and_then(crate::clock::rfc3339_of_ms),
+            would_action: (!applied.enforced).then_some(would_action),
         };
 
-        let tenant = ctx.tenant.as_ref().and_then(|t| t.id.as_deref());
         let llm_result = llm_audit.result;
-        // Discovery never refuses a login; what it does is `org_action`.
+        // Discovery never refuses a login; what it does is `org_action` (what it would
+        // have done, `would_action`, names the organization the record is about).
         let record = self
             .audit("organization-discovery", tenant, ctx.now_ms)
-            .organization(outcome.organization.and_then(|i| index.org(i)).map(|o| o.id))
+            .organization(if applied.enforced { outcome.organization } else { concerned }.and_then(|i| index.org(i)).map(|o| o.id))
             .user(user.and_then(|u| u.user_id.as_deref()).map(|id| audit::pseudonymize_user(tenant, id)))
             .domain_class(class.map(DomainClass::as_str))
             .org_action(outcome.action)
+            .would_action(would_action)
             .outcome(crate::Outcome::Allow)
+            .enforcement(applied, crate::Outcome::Allow)
             .reasons(&reasons)
             .llm(llm_audit)
             .warnings(&warnings)
@@ -343,6 +374,8 @@ impl Engine {
         Answer::success(
             OrgDecision {
                 action: outcome.action,
+                would_action,
+                enforcement: applied,
                 organization: outcome.organization.and_then(as_ref),
                 candidates,
                 roles,
@@ -605,6 +638,21 @@ pub fn login_domain_refusal(ctx: &crate::LoginContext) -> Option<Reason> {
         return Some(Reason::of(&signals::ORGANIZATION_EMAIL_UNVERIFIED));
     }
     None
+}
+
+/// What a watched decision may carry out: a suggestion at most. A join or an
+/// invitation becomes a suggestion of the same organization; a completion of roles
+/// or a proposal becomes nothing.
+fn watched(outcome: Outcome) -> Outcome {
+    match (outcome.action, outcome.organization) {
+        (OrgAction::Join | OrgAction::Invite, Some(org)) => {
+            Outcome { action: OrgAction::Suggest, organization: None, candidates: vec![org], proposal: None, ..outcome }
+        }
+        (OrgAction::Join | OrgAction::Invite | OrgAction::CompleteRoles | OrgAction::CreateForApproval, _) => {
+            Outcome { action: OrgAction::None, proposal: None, ..outcome }
+        }
+        (OrgAction::Suggest | OrgAction::None, _) => outcome,
+    }
 }
 
 /// A join or an invitation from a stale index becomes a suggestion of the same

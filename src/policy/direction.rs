@@ -54,6 +54,8 @@ pub enum Items {
 
 const LOOSE_TO_STRICT_BOOL: &[&str] = &["false", "true"];
 const STRICT_WHEN_OFF: &[&str] = &["true", "false"];
+/// Watching applies nothing: an organization may only move a kind toward enforcement.
+const MONITOR_TO_ENFORCE: &[&str] = &["monitor", "enforce"];
 
 /// Every key of the policy document an organization may name, with its
 /// direction. A key under a listed prefix (`m2m.clients.<id>...`) takes the
@@ -109,6 +111,15 @@ pub const DIRECTIONS: &[(&str, Direction)] = &[
     ("llm.may_deny", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
     ("llm.organizations", Direction::Toward(STRICT_WHEN_OFF)),
     ("llm.share_domain", Direction::Toward(STRICT_WHEN_OFF)),
+    // A higher percentage only adds enforced subjects (`enforcement::bucket`).
+    ("enforcement.login.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
+    ("enforcement.login.percent", Direction::Raise),
+    ("enforcement.signup.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
+    ("enforcement.signup.percent", Direction::Raise),
+    ("enforcement.m2m.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
+    ("enforcement.m2m.percent", Direction::Raise),
+    ("enforcement.organizations.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
+    ("enforcement.organizations.percent", Direction::Raise),
 ];
 
 /// The entry that governs `path`: its own, or its prefix's.

@@ -18,6 +18,7 @@ use crate::context::{drop_if_longer, Request, Tenant, MAX_ID};
 use crate::decision::{Outcome, Reason};
 use crate::domains::{self, DomainClass};
 use crate::email;
+use crate::enforcement;
 use crate::risk::{self, agent, network};
 use crate::signals::{self, PolicyReason, Signal};
 use crate::Engine;
@@ -151,7 +152,13 @@ impl SignupContext {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SignupDecision {
+    /// What the Action must do: `allow` when the decision is only watched (`enforcement`).
     pub outcome: Outcome,
+    /// What the engine decided; differs from `outcome` only when the decision is watched,
+    /// and then `deny_reason` and `user_message` are absent too.
+    pub would_outcome: Outcome,
+    /// Whether the decision is applied (policy `enforcement.signup`).
+    pub enforcement: crate::enforcement::Applied,
     /// Combined soft evidence in [0, 1] (hard rules deny whatever it is).
     pub score: f64,
     pub reasons: Vec<Reason>,
@@ -279,8 +286,7 @@ impl Engine {
 
         let mut reasons: Vec<Reason> = hard.iter().map(|r| Reason::of(r)).collect();
         reasons.extend(soft.iter().map(Reason::evidence));
-        let first = hard.first();
-        let outcome = if first.is_some() { Outcome::Deny } else { Outcome::Allow };
+        let would = if hard.is_empty() { Outcome::Allow } else { Outcome::Deny };
 
         let record = self.audit("pre-user-registration", ctx.tenant.as_ref().and_then(|t| t.id.as_deref()), ctx.now_ms);
         // The address pseudonymized without its +tag, so retries correlate.
@@ -288,10 +294,17 @@ impl Engine {
             Some(Ok(a)) => Some(audit::pseudonymize_email(record.tenant(), &a.base_local(), &a.domain)),
             _ => None,
         };
+        // A watched sign-up is counted like any other (the counters are what a burst is
+        // seen by) and refuses no one.
+        let applied = enforcement::applied(&self.policy.enforcement.signup, user.as_deref());
+        reasons.extend(enforcement::reason(enforcement::Kind::Signup, &applied));
+        let first = hard.first().filter(|_| applied.enforced);
+        let outcome = if first.is_some() { Outcome::Deny } else { Outcome::Allow };
         let record = record
             .user(user)
             .domain_class(class.map(DomainClass::as_str))
-            .outcome(outcome)
+            .outcome(would)
+            .enforcement(applied, outcome)
             .scores(score, score, None)
             .reasons(&reasons)
             .warnings(&warnings)
@@ -300,6 +313,8 @@ impl Engine {
         Answer::success(
             SignupDecision {
                 outcome,
+                would_outcome: would,
+                enforcement: applied,
                 score,
                 reasons,
                 deny_reason: first.map(|r| match r.code {

@@ -116,6 +116,23 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("llm.organizations", "", "true", false),
     ("llm.share_domain", "llm.share_domain=true", "false", true),
     ("llm.share_domain", "", "true", false),
+    // A tier may watch while the baseline enforces; an organization only moves toward enforcement.
+    ("enforcement.login.mode", "enforcement.login.mode=monitor", "enforce", true),
+    ("enforcement.login.mode", "", "monitor", false),
+    ("enforcement.login.percent", "enforcement.login.percent=10", "50", true),
+    ("enforcement.login.percent", "", "50", false),
+    ("enforcement.signup.mode", "enforcement.signup.mode=monitor", "enforce", true),
+    ("enforcement.signup.mode", "", "monitor", false),
+    ("enforcement.signup.percent", "enforcement.signup.percent=0", "100", true),
+    ("enforcement.signup.percent", "enforcement.signup.percent=60", "0", false),
+    ("enforcement.m2m.mode", "enforcement.m2m.mode=monitor", "enforce", true),
+    ("enforcement.m2m.mode", "", "monitor", false),
+    ("enforcement.m2m.percent", "enforcement.m2m.percent=25", "26", true),
+    ("enforcement.m2m.percent", "enforcement.m2m.percent=25", "24", false),
+    ("enforcement.organizations.mode", "enforcement.organizations.mode=monitor", "enforce", true),
+    ("enforcement.organizations.mode", "enforcement.organizations.mode=enforce", "monitor", false),
+    ("enforcement.organizations.percent", "enforcement.organizations.percent=5", "100", true),
+    ("enforcement.organizations.percent", "enforcement.organizations.percent=100", "99", false),
 ];
 
 fn effective(below: &str, overlay: &str) -> Value {
