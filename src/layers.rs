@@ -117,8 +117,8 @@ pub fn apply_override(below: &Policy, text: &str) -> (Option<Policy>, Vec<Issue>
         let mut refusals = Vec::new();
         let before = pending.len();
         for (path, patch) in std::mem::take(&mut pending) {
-            let doc = current.as_ref().map_or(&base, |(d, _)| d);
-            match try_pair(below, &base, doc, &path, &patch) {
+            let (doc, now) = current.as_ref().map_or((&base, below), |(d, p)| (d, p));
+            match try_pair(below, &base, (doc, now), &path, &patch) {
                 Ok(applied) => current = Some(applied),
                 Err(why) => {
                     refusals.push(why);
@@ -136,8 +136,11 @@ pub fn apply_override(below: &Policy, text: &str) -> (Option<Policy>, Vec<Issue>
 
 const OVERRIDE: &str = "organization override (`ag_policy`)";
 
-/// `doc` with one pair merged on, if it keeps the policy valid and no looser than `below`.
-fn try_pair(below: &Policy, base: &Value, doc: &Value, path: &str, patch: &Value) -> Result<(Value, Policy), Vec<Issue>> {
+/// The override so far (`doc`, and the policy `now` it makes) with one pair merged
+/// on, if that keeps the policy valid and no looser: its key than `below`, the
+/// score ladder than `now` (so that a pair the tenant made `overridable` does
+/// not count against the next one).
+fn try_pair(below: &Policy, base: &Value, (doc, now): (&Value, &Policy), path: &str, patch: &Value) -> Result<(Value, Policy), Vec<Issue>> {
     let mut doc = doc.clone();
     merge(&mut doc, patch);
     let checked = !direction::overridable(&below.organizations.overridable, path);
@@ -157,7 +160,7 @@ fn try_pair(below: &Policy, base: &Value, doc: &Value, path: &str, patch: &Value
             .map(|e| Issue::new("policy_layer_rejected", Some(path.to_string()), format!("{OVERRIDE}: {}", e.message)))
             .collect::<Vec<_>>()
     })?;
-    if let Some(why) = direction::ladder_loosening(path, below, &candidate).filter(|_| checked) {
+    if let Some(why) = direction::ladder_loosening(now, &candidate).filter(|_| checked) {
         return Err(loosens(why));
     }
     Ok((doc, candidate))

@@ -145,6 +145,9 @@ pub struct Organizations {
     pub role_attribute: String,
     /// Roles given on join when the organization names none.
     pub default_roles: Vec<String>,
+    /// When not empty, the only roles an organization's metadata (`ag_roles`,
+    /// `ag_role_map`) may give: its admin writes that metadata.
+    pub assignable_roles: Vec<String>,
     /// Keys (`mfa.mode`) or sections (`signup`) an organization's own override
     /// may loosen; every other key it may only tighten (see `policy::direction`).
     pub overridable: Vec<String>,
@@ -168,6 +171,7 @@ impl Default for Organizations {
             trust_metadata_domains: false,
             role_attribute: "department".to_string(),
             default_roles: Vec::new(),
+            assignable_roles: Vec::new(),
             overridable: Vec::new(),
             live_index_max: 1000,
             index_max_age_seconds: 3600,
@@ -635,6 +639,11 @@ fn validate_organizations(o: &Organizations, fail: &mut impl FnMut(&str, String)
     let attr = &o.role_attribute;
     if attr.is_empty() || attr.len() > 64 || !attr.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         fail("organizations.role_attribute", format!("`{}` must be 1 to 64 letters, digits or `_`", truncate_for_message(attr)));
+    }
+    for (i, role) in o.assignable_roles.iter().enumerate() {
+        if role.is_empty() || role.len() > 64 || !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            fail(&format!("organizations.assignable_roles.{i}"), format!("`{}` is not a role id", truncate_for_message(role)));
+        }
     }
     for (i, role) in o.default_roles.iter().enumerate() {
         if role.is_empty() || role.len() > 64 || !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {

@@ -310,6 +310,8 @@ pub const NO_ORGANIZATION_SELF_SERVE: PolicyReason =
     rule("no_organization_self_serve", "no organization claims this work domain; the policy lets a person approve a new one");
 pub const ROLE_FROM_ATTRIBUTE: PolicyReason =
     rule("role_from_attribute", "the role comes from the organization's mapping of the user's app_metadata attribute");
+pub const ROLE_NOT_ASSIGNABLE: PolicyReason =
+    rule("role_not_assignable", "a role the organization's metadata names is not in `organizations.assignable_roles`, so it is not given");
 pub const DOMAIN_PENDING: PolicyReason = rule("domain_pending", "the domain's claim is not verified yet");
 pub const DOMAIN_CLAIMED_IN_METADATA: PolicyReason =
     rule("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified");
@@ -386,6 +388,7 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&ORGANIZATION_INDEX_STALE, ORGS),
     (&NO_ORGANIZATION_SELF_SERVE, ORGS),
     (&ROLE_FROM_ATTRIBUTE, ORGS),
+    (&ROLE_NOT_ASSIGNABLE, ORGS),
     (&DOMAIN_PENDING, ORGS),
     (&DOMAIN_CLAIMED_IN_METADATA, ORGS),
     (&ENFORCEMENT_MONITOR, EVERY_DECISION),

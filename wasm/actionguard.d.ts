@@ -822,6 +822,8 @@ export interface AuditLlm {
 export interface AuditRecord {
   /** Schema version; also the marker log pipelines filter on. */
   actionguard_audit: number;
+  /** Unique per record: 24 lowercase hex digits, from the engine's record nonce. Its console line (`AuditLine`) carries it too. */
+  id: string;
   /** The decision it records. */
   trigger: AuditTrigger;
   /** The tenant id. */
@@ -984,6 +986,8 @@ export interface OrganizationsPolicy {
   role_attribute: string;
   /** Roles given on join when the organization names none. */
   default_roles: string[];
+  /** When not empty, the only roles an organization's metadata (`ag_roles`, `ag_role_map`) may give. */
+  assignable_roles: string[];
   /** Keys (`mfa.mode`) or sections (`signup`) an organization's own override may loosen; every other key it may only tighten. */
   overridable: string[];
   /** The most organizations an Action instance pages through the Management API for its index (0 to 10,000; default 1,000): above it, `snapshot_required`. */
@@ -1087,6 +1091,8 @@ export interface PolicySummary {
   digest: string;
   /** The document with every default filled in. */
   policy: Policy;
+  /** Its length in characters as given; an Auth0 secret (`POLICY`) holds at most 4,096, and a longer document is refused. */
+  characters: number;
 }
 
 /** What `validatePolicy` answers. */

@@ -136,7 +136,7 @@ fn never_looser(text: &str) {
     let (Some(after), _, refused) = actionguard::layers::apply_override(&below, text) else { return };
     let (Ok(b), Ok(a)) = (serde_json::to_value(&below), serde_json::to_value(&after)) else { return };
     for (key, _) in direction::DIRECTIONS {
-        let why = direction::loosening(key, &b, &a).or_else(|| direction::ladder_loosening(key, &below, &after));
+        let why = direction::loosening(key, &b, &a).or_else(|| direction::ladder_loosening(&below, &after));
         assert!(why.is_none(), "`{text}` loosened `{key}` ({why:?}); refused: {refused:?}");
     }
 }

@@ -578,22 +578,41 @@ impl Engine {
         }
     }
 
+    /// The roles a join gives: the organization's mapping of the user's attribute,
+    /// else its own defaults, else the policy's. An organization's metadata is its
+    /// admin's to write, so where the tenant lists `assignable_roles` the roles it
+    /// names are kept to that list (`role_not_assignable` when one is dropped).
     fn roles_for(&self, org: &index::Org, user: Option<&OrgUser>, reasons: &mut Vec<Reason>) -> Vec<String> {
-        let attribute = &self.policy.organizations.role_attribute;
+        let policy = &self.policy.organizations;
+        let assignable = |roles: Vec<String>, reasons: &mut Vec<Reason>| {
+            if policy.assignable_roles.is_empty() {
+                return roles;
+            }
+            let before = roles.len();
+            let kept: Vec<String> = roles.into_iter().filter(|r| policy.assignable_roles.contains(r)).collect();
+            let dropped = Reason::of(&signals::ROLE_NOT_ASSIGNABLE);
+            if kept.len() < before && !reasons.iter().any(|r| r.code == dropped.code) {
+                reasons.push(dropped);
+            }
+            kept
+        };
         let value = user
             .and_then(|u| u.app_metadata.as_ref())
-            .and_then(|m| m.get(attribute.as_str()))
+            .and_then(|m| m.get(policy.role_attribute.as_str()))
             .and_then(|v| v.as_str())
             .map(|s| s.trim().to_lowercase());
         if let Some(role) = value.and_then(|v| org.role_for(&v)) {
-            reasons.push(Reason::of(&signals::ROLE_FROM_ATTRIBUTE));
-            return vec![role];
+            let kept = assignable(vec![role], reasons);
+            if !kept.is_empty() {
+                reasons.push(Reason::of(&signals::ROLE_FROM_ATTRIBUTE));
+                return kept;
+            }
         }
-        let roles = org.default_roles();
+        let roles = assignable(org.default_roles(), reasons);
         if !roles.is_empty() {
             return roles;
         }
-        self.policy.organizations.default_roles.clone()
+        policy.default_roles.clone()
     }
 
     /// Whether the host's index is older than the policy lets it decide joins on.

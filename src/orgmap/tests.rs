@@ -112,6 +112,32 @@ fn an_organizations_own_auto_join_cannot_switch_on_what_the_tenant_switched_off(
     assert_eq!(summary(&decide("a@closed.example", true)).0, "suggest");
 }
 
+/// Security review (red team of issue 16): an organization's admin writes its
+/// `ag_roles` / `ag_role_map`; where the tenant lists `assignable_roles`, roles
+/// outside it are never given.
+#[test]
+fn organization_metadata_gives_only_assignable_roles() {
+    let records = r#"[{"id":"org_x","name":"x","metadata":{"ag_roles":"rol_member,rol_tenant_admin","ag_role_map":"engineering=rol_tenant_admin"},
+        "discovery_domains":[{"domain":"x.example","status":"verified","use_for_organization_discovery":true}]}]"#;
+    let index = OrgIndex::from_records_json(records).unwrap().0;
+    let join = |policy: &str, department: &str| {
+        let ctx = json!({"user": {"user_id": "auth0|1", "email": "sam@x.example", "email_verified": true, "app_metadata": {"department": department}},
+            "connection": {"name": "Username-Password-Authentication", "strategy": "auth0"}});
+        serde_json::to_value(Engine::new(Some(policy)).decide_organization_json(&index, &ctx.to_string())).unwrap()
+    };
+    let open = join(r#"{"version":1}"#, "sales");
+    assert_eq!(open["roles"], json!(["rol_member", "rol_tenant_admin"]), "without a list, as the organization says");
+    let listed = r#"{"version":1,"organizations":{"assignable_roles":["rol_member"],"default_roles":["rol_viewer"]}}"#;
+    let kept = join(listed, "sales");
+    assert_eq!(kept["action"], "join");
+    assert_eq!(kept["roles"], json!(["rol_member"]), "{kept}");
+    assert_eq!(summary(&kept).3, ["verified_domain_match", "role_not_assignable"]);
+    // A mapped role outside the list falls back to the organization's assignable defaults.
+    let mapped = join(listed, "engineering");
+    assert_eq!(mapped["roles"], json!(["rol_member"]), "{mapped}");
+    assert_eq!(summary(&mapped).3, ["verified_domain_match", "role_not_assignable"]);
+}
+
 #[test]
 fn an_unverified_address_is_invited_unless_its_connection_is_trusted() {
     expect("sam@acme.com", false, "invite", Some("org_acme"), &[], "email_unverified_invite");

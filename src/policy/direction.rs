@@ -23,20 +23,24 @@ pub enum Direction {
     Lower,
     /// A number that may only go up (a window, a confidence bar).
     Raise,
-    /// A limit that may only go down, where 0 turns the limit off (no limit at all).
-    LowerOrOff,
     /// One of these values, loosest first; a value may only move right.
     Toward(&'static [&'static str]),
     /// A deny list: it may only grow (every item below stays covered).
     Grow(Items),
     /// An allow list: it may only shrink (every item is covered by one below).
     Shrink(Items),
-    /// An allow list where empty means "everything": a non-empty list may only
-    /// shrink, and never back to empty.
-    ShrinkOrAll(Items),
-    /// Part of the score ladder (the ambiguous band): checked on the outcome each
-    /// score gets, which may only become stricter.
+    /// Part of the score ladder (the ambiguous band): checked on the outcomes each
+    /// score can get, which may only become stricter.
     Ladder,
+    /// How often the LLM's answer is taken rather than the band's fallback: the
+    /// inner direction (less often) holds only while the LLM can only relax the
+    /// fallback (fallback `challenge`, no `llm.may_deny`); otherwise the LLM is also
+    /// a tightening and the key is the tenant's.
+    LessLlm(&'static Direction),
+    /// Read only where no organization is known yet (sign-ups, machine tokens,
+    /// organization discovery), so on the tenant's policy: an override could not
+    /// change what happens, and is refused rather than silently ignored.
+    Unread,
     /// Set by the tenant only.
     Fixed,
 }
@@ -48,8 +52,6 @@ pub enum Items {
     Exact,
     /// CIDR ranges: a range covers its sub-ranges.
     Networks,
-    /// Domains: a domain covers its subdomains, as the lists that hold them match.
-    Domains,
 }
 
 const LOOSE_TO_STRICT_BOOL: &[&str] = &["false", "true"];
@@ -77,40 +79,44 @@ pub const DIRECTIONS: &[(&str, Direction)] = &[
     ("networks.deny", Direction::Grow(Items::Networks)),
     ("networks.allow", Direction::Shrink(Items::Networks)),
     ("countries.deny", Direction::Grow(Items::Exact)),
-    ("signup.block_disposable", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
-    ("signup.block_free_mail", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
-    ("signup.blocked_domains", Direction::Grow(Items::Domains)),
-    ("signup.allowed_domains", Direction::ShrinkOrAll(Items::Domains)),
-    ("signup.velocity.window_minutes", Direction::Raise),
-    ("signup.velocity.per_ip", Direction::LowerOrOff),
-    ("signup.velocity.per_network", Direction::LowerOrOff),
-    ("signup.velocity.per_domain", Direction::LowerOrOff),
-    ("signup.deny_score", Direction::Lower),
-    ("m2m.require_listed", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    ("signup.block_disposable", Direction::Unread),
+    ("signup.block_free_mail", Direction::Unread),
+    ("signup.blocked_domains", Direction::Unread),
+    ("signup.allowed_domains", Direction::Unread),
+    ("signup.velocity.window_minutes", Direction::Unread),
+    ("signup.velocity.per_ip", Direction::Unread),
+    ("signup.velocity.per_network", Direction::Unread),
+    ("signup.velocity.per_domain", Direction::Unread),
+    ("signup.deny_score", Direction::Unread),
+    // Sign-ups and machine tokens are decided on the baseline (no organization there).
+    ("m2m.require_listed", Direction::Unread),
     // Listing a client can let it through (`require_listed`) or widen its caps.
     ("m2m.clients", Direction::Fixed),
-    ("organizations.auto_join", Direction::Toward(STRICT_WHEN_OFF)),
-    ("organizations.invite_unverified", Direction::Toward(STRICT_WHEN_OFF)),
-    ("organizations.self_serve", Direction::Toward(STRICT_WHEN_OFF)),
-    ("organizations.trusted_connections", Direction::Shrink(Items::Exact)),
-    ("organizations.blocked_domains", Direction::Grow(Items::Domains)),
-    ("organizations.trust_metadata_domains", Direction::Toward(STRICT_WHEN_OFF)),
+    // Discovery decides before any organization is known: the tenant's policy. An
+    // organization's own switch is its `ag_auto_join`, which only tightens too.
+    ("organizations.auto_join", Direction::Unread),
+    ("organizations.invite_unverified", Direction::Unread),
+    ("organizations.self_serve", Direction::Unread),
+    ("organizations.trusted_connections", Direction::Unread),
+    ("organizations.blocked_domains", Direction::Unread),
+    ("organizations.trust_metadata_domains", Direction::Unread),
     // Another attribute maps users to other roles.
     ("organizations.role_attribute", Direction::Fixed),
-    ("organizations.default_roles", Direction::Shrink(Items::Exact)),
+    ("organizations.default_roles", Direction::Unread),
+    ("organizations.assignable_roles", Direction::Unread),
     ("organizations.overridable", Direction::Shrink(Items::Exact)),
     // One index serves every organization of the instance: not an organization's to set.
     ("organizations.live_index_max", Direction::Fixed),
     ("organizations.index_max_age_seconds", Direction::Fixed),
     ("llm.enabled", Direction::Toward(STRICT_WHEN_OFF)),
-    ("llm.timeout_ms", Direction::Lower),
-    ("llm.max_per_minute", Direction::Lower),
-    ("llm.breaker.failures", Direction::Lower),
-    ("llm.breaker.cooldown_seconds", Direction::Raise),
-    ("llm.min_confidence", Direction::Raise),
+    ("llm.timeout_ms", Direction::LessLlm(&Direction::Lower)),
+    ("llm.max_per_minute", Direction::LessLlm(&Direction::Lower)),
+    ("llm.breaker.failures", Direction::LessLlm(&Direction::Lower)),
+    ("llm.breaker.cooldown_seconds", Direction::LessLlm(&Direction::Raise)),
+    ("llm.min_confidence", Direction::LessLlm(&Direction::Raise)),
     ("llm.may_deny", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
-    ("llm.organizations", Direction::Toward(STRICT_WHEN_OFF)),
-    ("llm.share_domain", Direction::Toward(STRICT_WHEN_OFF)),
+    ("llm.organizations", Direction::Unread),
+    ("llm.share_domain", Direction::Unread),
     // A higher percentage only adds enforced subjects (`enforcement::bucket`).
     ("enforcement.login.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
     ("enforcement.login.percent", Direction::Raise),
@@ -152,6 +158,10 @@ pub fn loosening(path: &str, below: &Value, after: &Value) -> Option<String> {
     if old == new {
         return None;
     }
+    judge(direction, old, new, below)
+}
+
+fn judge(direction: Direction, old: &Value, new: &Value, below: &Value) -> Option<String> {
     // A value of the wrong kind (a word for a number, an unknown mode) is left to
     // validation, which refuses it with a better message than a direction could.
     let (Some(o), Some(n)) = (comparable(old, direction), comparable(new, direction)) else {
@@ -160,9 +170,6 @@ pub fn loosening(path: &str, below: &Value, after: &Value) -> Option<String> {
     match direction {
         Direction::Lower if n > o => Some(format!("may only be lowered (below: {})", word(old))),
         Direction::Raise if n < o => Some(format!("may only be raised (below: {})", word(old))),
-        Direction::LowerOrOff if o != 0.0 && (n == 0.0 || n > o) => {
-            Some(format!("may only be lowered, and 0 (no limit) is looser than any limit (below: {})", word(old)))
-        }
         Direction::Toward(order) if n < o => {
             Some(format!("may only move toward `{}` (below: `{}`)", order.last().copied().unwrap_or(""), word(old)))
         }
@@ -178,18 +185,24 @@ pub fn loosening(path: &str, below: &Value, after: &Value) -> Option<String> {
                 .find(|n| !old.iter().any(|o| covers(items, o, n)))
                 .map(|added| format!("is an allow list, which may only shrink: it adds `{}`", truncate_for_message(added)))
         }
-        Direction::ShrinkOrAll(items) => {
-            let (old, new) = (strings(old), strings(new));
-            if old.is_empty() {
-                None
-            } else if new.is_empty() {
-                Some("is an allow list, which may only shrink: an empty list allows everything".to_string())
+        Direction::LessLlm(inner) => {
+            let relaxes_only = below.pointer("/ambiguous/fallback").and_then(Value::as_str) == Some("challenge")
+                && below.pointer("/llm/may_deny").and_then(Value::as_bool) == Some(false);
+            if relaxes_only {
+                judge(*inner, old, new, below)
             } else {
-                new.iter()
-                    .find(|n| !old.iter().any(|o| covers(items, o, n)))
-                    .map(|added| format!("is an allow list, which may only shrink: it adds `{}`", truncate_for_message(added)))
+                Some(
+                    "changes how often the LLM's answer is taken over the band's fallback, and here the LLM can also tighten \
+                     (fallback `allow`, or `llm.may_deny`): the tenant's to set"
+                        .to_string(),
+                )
             }
         }
+        Direction::Unread => Some(
+            "is read only where no organization is known yet (sign-ups, machine tokens, organization discovery), on the \
+             tenant's policy: an override cannot change it"
+                .to_string(),
+        ),
         Direction::Fixed => Some("is set by the tenant only".to_string()),
         _ => None,
     }
@@ -199,22 +212,23 @@ pub fn loosening(path: &str, below: &Value, after: &Value) -> Option<String> {
 /// and the other kinds compare as `0.0`, their own way.
 fn comparable(v: &Value, direction: Direction) -> Option<f64> {
     match direction {
-        Direction::Lower | Direction::Raise | Direction::LowerOrOff => v.as_f64(),
+        Direction::Lower | Direction::Raise => v.as_f64(),
         #[allow(clippy::cast_precision_loss)] // a handful of ranks
         Direction::Toward(order) => rank(v, order).map(|r| r as f64),
+        Direction::LessLlm(inner) => comparable(v, *inner),
         _ => Some(0.0),
     }
 }
 
-/// Why setting the ambiguous band's `path` (giving the valid policy `after`)
-/// loosens `below`, or `None`.
-pub fn ladder_loosening(path: &str, below: &Policy, after: &Policy) -> Option<String> {
-    if entry(path).map(|(_, d)| d) != Some(Direction::Ladder) {
-        return None;
-    }
+/// Why the valid policy `after` gives some risk score a more lenient outcome
+/// than `below` on the score ladder (thresholds, the ambiguous band, its
+/// fallback and the LLM's options), or `None`. Every pair of an override is
+/// checked: keys of different directions meet on the ladder.
+pub fn ladder_loosening(below: &Policy, after: &Policy) -> Option<String> {
     ladder_loosens(below, after).map(|score| {
         format!(
-            "would give a risk score of {score} a more lenient outcome than the layers below (the ambiguous band may only move scores toward stricter outcomes)"
+            "would give a risk score of {score} a more lenient outcome than the layers below (the score ladder: thresholds, \
+             the ambiguous band, its fallback and the LLM's options, may only become stricter)"
         )
     })
 }
@@ -252,10 +266,6 @@ fn covers(items: Items, wide: &str, narrow: &str) -> bool {
                 _ => false,
             }
         }
-        Items::Domains => {
-            let (wide, narrow) = (wide.trim_end_matches('.').to_ascii_lowercase(), narrow.trim_end_matches('.').to_ascii_lowercase());
-            narrow == wide || narrow.strip_suffix(&wide).is_some_and(|rest| rest.ends_with('.'))
-        }
     }
 }
 
@@ -263,21 +273,29 @@ fn single(ip: &str) -> Option<IpNet> {
     ip.parse::<std::net::IpAddr>().ok().map(IpNet::from)
 }
 
-/// The most lenient outcome a score can get from the score ladder alone
-/// (0 allow, 1 challenge, 2 deny): in the ambiguous band with the LLM on, the
-/// LLM may answer allow.
-fn lenient_outcome(p: &Policy, score: f64) -> u8 {
+/// The outcomes a score can get from the score ladder alone, as (most lenient,
+/// strictest), 0 allow, 1 challenge, 2 deny. In the ambiguous band with the LLM
+/// on, the LLM may answer allow, or deny when `llm.may_deny`; the fallback
+/// applies when it does not answer. Both ends must hold: a band removed under a
+/// challenge fallback loses a challenge, an LLM turned off under an `allow`
+/// fallback loses a deny.
+fn outcomes(p: &Policy, score: f64) -> (u8, u8) {
     if score >= p.thresholds.deny {
-        2
+        (2, 2)
     } else if in_band(p, score) {
-        match (p.llm.enabled, p.ambiguous.fallback) {
-            (true, _) | (false, BandFallback::Allow) => 0,
-            (false, BandFallback::Challenge) => 1,
+        let fallback = match p.ambiguous.fallback {
+            BandFallback::Allow => 0,
+            BandFallback::Challenge => 1,
+        };
+        if p.llm.enabled {
+            (0, fallback.max(if p.llm.may_deny { 2 } else { 1 }))
+        } else {
+            (fallback, fallback)
         }
     } else if score >= p.thresholds.challenge {
-        1
+        (1, 1)
     } else {
-        0
+        (0, 0)
     }
 }
 
@@ -288,7 +306,10 @@ fn ladder_loosens(below: &Policy, after: &Policy) -> Option<f64> {
     let cuts = |p: &Policy| [p.thresholds.challenge, p.thresholds.deny, p.ambiguous.from, p.ambiguous.to];
     let mut points: Vec<f64> = [0.0, 1.0].into_iter().chain(cuts(below)).chain(cuts(after)).collect();
     points.sort_by(f64::total_cmp);
-    points.into_iter().find(|s| lenient_outcome(after, *s) < lenient_outcome(below, *s))
+    points.into_iter().find(|s| {
+        let ((after_low, after_high), (below_low, below_high)) = (outcomes(after, *s), outcomes(below, *s));
+        after_low < below_low || after_high < below_high
+    })
 }
 
 #[cfg(test)]
