@@ -120,12 +120,13 @@ pub const DIRECTIONS: &[(&str, Direction)] = &[
     // A higher percentage only adds enforced subjects (`enforcement::bucket`).
     ("enforcement.login.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
     ("enforcement.login.percent", Direction::Raise),
-    ("enforcement.signup.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
-    ("enforcement.signup.percent", Direction::Raise),
-    ("enforcement.m2m.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
-    ("enforcement.m2m.percent", Direction::Raise),
-    ("enforcement.organizations.mode", Direction::Toward(MONITOR_TO_ENFORCE)),
-    ("enforcement.organizations.percent", Direction::Raise),
+    // Sign-ups, machine tokens and discovery are decided on the baseline, like their sections.
+    ("enforcement.signup.mode", Direction::Unread),
+    ("enforcement.signup.percent", Direction::Unread),
+    ("enforcement.m2m.mode", Direction::Unread),
+    ("enforcement.m2m.percent", Direction::Unread),
+    ("enforcement.organizations.mode", Direction::Unread),
+    ("enforcement.organizations.percent", Direction::Unread),
 ];
 
 /// The entry that governs `path`: its own, or its prefix's.
