@@ -183,7 +183,7 @@ async function runAction(opts) {
  * applies nothing), and organization discovery's `would_action`. Read from a full record
  * (`would_outcome`, `enforcement`) or a console line (which names `would_outcome` or
  * `would_action` only for a watched decision). Empty without a decision (fail mode).
- * @param {Harness.AuditRecord[]} records
+ * @param {Partial<Harness.AuditRecord>[]} records
  * @returns {Pick<Harness.Result, 'would_outcome' | 'would_action' | 'enforced'>}
  */
 function wouldBe(records) {
@@ -191,7 +191,7 @@ function wouldBe(records) {
   // Post-login's own record before the discovery it started; post-user-registration has only the latter.
   const decision = decided.find((r) => r.trigger !== 'organization-discovery') || decided[0];
   const discovery = decided.find((r) => r.trigger === 'organization-discovery');
-  /** @param {Harness.AuditRecord} r */
+  /** @param {Partial<Harness.AuditRecord>} r */
   const enforced = (r) => (typeof r.enforcement?.enforced === 'boolean' ? r.enforcement.enforced : !('would_outcome' in r || 'would_action' in r));
   /** @type {Pick<Harness.Result, 'would_outcome' | 'would_action' | 'enforced'>} */
   const out = {};
