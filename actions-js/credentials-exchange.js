@@ -5,7 +5,7 @@
  * scope cap (policy `m2m.clients`), and never from the tenant's denied networks.
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), AUDIT_WEBHOOK_URL
- * and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
+ * and AUDIT_WEBHOOK_SECRET (optional: where the full audit records go; the console keeps one line each).
  * Fail mode: fail_mode `allow` issues the token; `challenge` or `deny` refuses it
  * with `server_error` (a machine cannot answer a challenge).
  */
@@ -40,7 +40,7 @@ exports.onExecuteCredentialsExchange = async (event, api) => {
       }),
     );
 
-    audit.log(answer.audit);
+    audit.log(answer);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_code, answer.deny_reason);
   } catch (err) {
     runtime.applyFailMode('credentials-exchange', failMode, event, api, audit, err);

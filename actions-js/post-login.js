@@ -69,7 +69,7 @@ exports.onExecutePostLogin = async (event, api) => {
       api,
     );
 
-    audit.log(answer.audit);
+    audit.log(answer);
     runtime.reportUnstored('post-login', event, audit, answer.cache_unstored ?? []);
     if (answer.history) api.user.setAppMetadata('actionguard', answer.history);
     if (answer.outcome === 'deny') api.access.deny(answer.deny_reason);

@@ -11,7 +11,7 @@
  * create:organization_member_roles, create:organization_invitations), INVITATION_CLIENT_ID (the application invitations
  * open; without it none is sent), APPROVAL_WEBHOOK_URL and APPROVAL_WEBHOOK_SECRET,
  * ORGMAP_SNAPSHOT_URL and ORGMAP_SNAPSHOT_SHA256 (large tenants), POLICY (optional),
- * AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
+ * AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET (optional: where the full audit records go; the console keeps one line each).
  * This trigger runs after the user exists and cannot block sign-up: failures are audited.
  */
 

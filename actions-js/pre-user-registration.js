@@ -7,7 +7,7 @@
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), COUNTER_KEY (keys the
  * sign-up counters; without it they are keyed per instance), AUDIT_WEBHOOK_URL and
- * AUDIT_WEBHOOK_SECRET (optional copy of the audit lines).
+ * AUDIT_WEBHOOK_SECRET (optional: where the full audit records go; the console keeps one line each).
  * State: sign-up counters, one api.cache value (Auth0 keeps it per trigger, best effort).
  * Fail mode: a sign-up has no MFA to fall back on, so fail_mode `allow` lets it through
  * and `challenge` or `deny` refuses it with a "try again later" message.
@@ -45,7 +45,7 @@ exports.onExecutePreUserRegistration = async (event, api) => {
       }),
     );
 
-    audit.log(answer.audit);
+    audit.log(answer);
     // A write that does not hold (a full cache) only makes the next count low: never a
     // reason to refuse a sign-up, but audited.
     if (answer.counters) runtime.reportUnstored('pre-user-registration', event, audit, runtime.applyCache(api, [answer.counters]));

@@ -455,12 +455,12 @@ async function run(getIndex, tokens, { trigger, audit, failure, budgetMs, rememb
     const work = discover(getIndex, tokens, args);
     work.catch(() => {}); // settled later when the budget wins
     const { decision, effect } = await Promise.race([work, budget]);
-    audit.log(decision.audit);
+    audit.log(decision);
     if (effect) audit.log(auditLine(trigger, args.event, { effect }));
     if (remember) args.api.user.setAppMetadata('actionguard_org', decision.marker);
     return decision;
   } catch (err) {
-    if (err?.decision) audit.log(err.decision.audit);
+    if (err?.decision) audit.log(err.decision);
     audit.log(failureLine(trigger, args.event, err, failure));
     return undefined;
   } finally {

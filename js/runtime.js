@@ -8,6 +8,7 @@
 // that fails to load becomes an error with a code (and the fail mode), not a broken Action.
 
 const crypto = require('node:crypto');
+const diagnostics = require('node:diagnostics_channel');
 const zlib = require('node:zlib');
 const webhook = require('./webhook.js');
 
@@ -30,7 +31,12 @@ const FAIL_MODES = new Set(['allow', 'challenge', 'deny']);
  */
 /** @typedef {Record<string, string>} Secrets `event.secrets`: the Action's secrets, by name. */
 /** @typedef {'post-login' | 'pre-user-registration' | 'credentials-exchange' | 'post-user-registration'} Trigger */
-/** @typedef {{ log(line: string): void, flush(): Promise<void> }} AuditTrail What `auditTrail` returns. */
+/**
+ * @typedef {{ audit: string, audit_line: string }} AuditEntry An audit record in its two forms: in full
+ *   (`audit`, one JSON line for the webhook) and its console line (`audit_line`, at most 256 characters).
+ *   Every decision's answer is one; `auditLine` and `failureLine` make the runtime's own.
+ * @typedef {{ log(entry: AuditEntry): void, flush(): Promise<void> }} AuditTrail What `auditTrail` returns.
+ */
 
 /**
  * @param {string} code
@@ -142,7 +148,7 @@ function engineCache() {
     const core = await load(secrets);
     const policy = secrets?.POLICY;
     if (!engine || builtFor !== policy || builtWith !== core) {
-      engine = new core.Engine(policy);
+      engine = new core.Engine(policy, recordId());
       builtFor = policy;
       builtWith = core;
     }
@@ -293,25 +299,74 @@ function orThrow(answer) {
   return answer;
 }
 
+// Audit records have a unique id (24 hex digits) that their console line repeats, so that
+// the two join and a receiver drops a record it already has. The core makes its own from
+// the engine's nonce (drawn here: it has no random source); the runtime's records draw one.
+/** @returns {string} */
+function recordId() {
+  return crypto.randomBytes(12).toString('hex');
+}
+
+// Auth0 keeps at most 256 characters of an Action's console output (and never sends it to
+// tenant logs or log streams): each record's console line fits, and the full record goes to
+// AUDIT_WEBHOOK_URL. The core writes its decisions' lines (src/audit/line.rs); these are the
+// runtime's own, sharing their marker, version, `id`, `trigger` and `outcome`.
+const LINE_SCHEMA = 1;
+// 256 characters with the newline console.log ends a line with.
+const MAX_LINE_CHARS = 255;
+// A code or other text in a console line: printable ASCII without quotes or backslashes,
+// so that JSON escaping cannot lengthen it, and short.
+const LINE_TEXT_MAX = 40;
+/** @param {unknown} text */
+const lineText = (text) =>
+  String(text)
+    .replace(/[^\x20-\x7e]|["\\]/g, '?')
+    .slice(0, LINE_TEXT_MAX);
+
 /**
- * An audit line written by a shim (the core writes those of its decisions).
+ * The console line of a runtime record: booleans and numbers as they are, text cut to a
+ * code's length, an error as its code, a list as its length; the full record has the rest.
+ * @param {string} id
  * @param {string} trigger
- * @param {any} event
  * @param {Record<string, unknown>} fields
  * @returns {string}
  */
-function auditLine(trigger, event, fields) {
-  return JSON.stringify({ actionguard_audit: 1, trigger, tenant: typeof event?.tenant?.id === 'string' ? event.tenant.id : null, ...fields });
+function runtimeLine(id, trigger, fields) {
+  /** @type {Record<string, unknown>} */
+  const line = { actionguard_line: LINE_SCHEMA, id, trigger: lineText(trigger) };
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) line[key] = value;
+    else if (typeof value === 'string') line[key] = lineText(value);
+    else if (Array.isArray(value)) line[key] = value.length;
+    else if (key === 'error' && value && typeof value === 'object' && 'code' in value) line.error = lineText(value.code);
+  }
+  const text = JSON.stringify(line);
+  // Only a caller with many fields gets here: what identifies the record, nothing else.
+  return text.length <= MAX_LINE_CHARS ? text : JSON.stringify({ actionguard_line: LINE_SCHEMA, id, trigger: lineText(trigger) });
 }
 
 /**
- * The audit line for an execution ActionGuard could not decide. Only the error's
+ * An audit record written by the runtime or a shim (the core writes those of its
+ * decisions), in full and as its console line.
+ * @param {string} trigger
+ * @param {any} event
+ * @param {Record<string, unknown>} fields
+ * @returns {AuditEntry}
+ */
+function auditLine(trigger, event, fields) {
+  const id = recordId();
+  const tenant = typeof event?.tenant?.id === 'string' ? event.tenant.id : null;
+  return { audit: JSON.stringify({ actionguard_audit: 1, id, trigger, tenant, ...fields }), audit_line: runtimeLine(id, trigger, fields) };
+}
+
+/**
+ * The audit record for an execution ActionGuard could not decide. Only the error's
  * code, field path and HTTP status are kept: messages may quote event values.
  * @param {string} trigger
  * @param {any} event
  * @param {any} err
  * @param {Record<string, unknown>} fields
- * @returns {string}
+ * @returns {AuditEntry}
  */
 function failureLine(trigger, event, err, fields) {
   // A trap (a Rust panic, out of memory) is a defect to fix, whatever the input was.
@@ -326,41 +381,55 @@ function failureLine(trigger, event, err, fields) {
   });
 }
 
-// A log stream is the record; the webhook is a copy, and never worth a slow login.
+// The audit webhook gets this much of an execution, in all (a second try included): the
+// console line is kept whatever happens, so the full record is never worth a slow login.
 const AUDIT_WEBHOOK_BUDGET_MS = 300;
 
+// Every record of every execution, in full, for a host that runs Actions in its own process
+// (the harness): it sees what AUDIT_WEBHOOK_URL would receive, configured or not. Without a
+// subscriber (in Auth0) publishing costs one check.
+const auditChannel = diagnostics.channel('actionguard:audit');
+
 /**
- * The audit trail of one execution: `log(line)` writes it to the Action's console
- * (Auth0 real-time logs and log streams) and keeps it; `flush()` posts the lines
- * (newline-delimited JSON, signed with AUDIT_WEBHOOK_SECRET when set: js/webhook.js) to
- * AUDIT_WEBHOOK_URL within a small budget, and never throws.
+ * The audit trail of one execution: `log(entry)` writes the record's console line (what
+ * Auth0 keeps) and keeps the full record; `flush()` posts the full records (newline-delimited
+ * JSON, signed with AUDIT_WEBHOOK_SECRET when set: js/webhook.js) to AUDIT_WEBHOOK_URL within
+ * a small budget, trying once more after a network error, a 429 or a 5xx, and never throws.
+ * A receiver drops a record whose `id` it has: a second try may repeat one it stored.
  * @param {any} event
  * @param {{ log(line: string): void }} actionConsole
  * @returns {AuditTrail}
  */
 function auditTrail(event, actionConsole) {
   /** @type {string[]} */
-  const lines = [];
+  const records = [];
   const secrets = event?.secrets || {};
   return {
-    log(line) {
-      actionConsole.log(line);
-      lines.push(line);
+    log(entry) {
+      actionConsole.log(entry.audit_line);
+      records.push(entry.audit);
+      if (auditChannel.hasSubscribers) auditChannel.publish({ audit: entry.audit, audit_line: entry.audit_line });
     },
     async flush() {
       const url = secrets.AUDIT_WEBHOOK_URL;
-      if (!url || lines.length === 0) return;
-      const body = `${lines.join('\n')}\n`;
-      /** @type {Record<string, string>} */
-      const headers = { 'content-type': 'application/x-ndjson' };
-      if (secrets.AUDIT_WEBHOOK_SECRET) {
-        headers[webhook.SIGNATURE_HEADER] = webhook.sign(secrets.AUDIT_WEBHOOK_SECRET, body);
+      if (!url || records.length === 0) return;
+      const body = `${records.join('\n')}\n`;
+      const deadline = AbortSignal.timeout(AUDIT_WEBHOOK_BUDGET_MS);
+      for (let attempt = 0; attempt < 2 && !deadline.aborted; attempt += 1) {
+        /** @type {Record<string, string>} */
+        const headers = { 'content-type': 'application/x-ndjson' };
+        // Signed at each try, so a receiver's clock window starts at the try it sees.
+        if (secrets.AUDIT_WEBHOOK_SECRET) headers[webhook.SIGNATURE_HEADER] = webhook.sign(secrets.AUDIT_WEBHOOK_SECRET, body);
+        try {
+          const res = await fetch(url, { method: 'POST', headers, body, signal: deadline });
+          await res.body?.cancel();
+          // Stored, or refused for good (a bad signature is not cured by sending it again).
+          if (res.status < 500 && res.status !== 429) return;
+        } catch {
+          // Unreachable, reset or out of time: once more while the budget lasts.
+        }
       }
-      try {
-        await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(AUDIT_WEBHOOK_BUDGET_MS) });
-      } catch {
-        // Late or down: the console line stays the record.
-      }
+      // Late or down: the console line is what remains of these records.
     },
   };
 }
@@ -379,4 +448,6 @@ module.exports = {
   auditLine,
   failureLine,
   auditTrail,
+  recordId,
+  MAX_LINE_CHARS,
 };

@@ -179,17 +179,16 @@ function wrongType(trigger, { method, args }) {
   }
 }
 
-function auditLines(logs) {
-  return logs
-    .split('\n')
-    .filter((l) => l.startsWith('{"actionguard_audit"'))
-    .map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return {};
-      }
-    });
+// The execution's audit records in full (the harness loader collects what the runtime
+// publishes): a failure's error code is there, not in its console line.
+function auditLines(records) {
+  return records.map((r) => {
+    try {
+      return JSON.parse(r);
+    } catch {
+      return {};
+    }
+  });
 }
 
 async function main() {
@@ -210,16 +209,16 @@ async function main() {
     // A shared cache per trigger, as Auth0 keeps one: the counters and breaker see garbage too.
     if (rand() < 0.01) caches[trigger].set(pick(['actionguard:signup:v1', 'actionguard:llm']), pick(HOSTILE).slice(0, 4000));
     const { api, calls } = createApi(trigger, { cache: caches[trigger] });
-    let logs = '';
+    let records = [];
     let failure;
     try {
-      ({ logs } = await actions[trigger].execute([event, api]));
+      ({ audit: records } = await actions[trigger].execute([event, api]));
     } catch (err) {
       failure = err;
-      logs = err?.logs || '';
+      records = err?.audit || [];
     }
     counts.runs += 1;
-    const lines = auditLines(logs);
+    const lines = auditLines(records);
     const trapped = failure instanceof WebAssembly.RuntimeError || lines.some((l) => l.error?.code === 'trap');
     const record = (kind, detail) => {
       counts[kind] += 1;

@@ -8,9 +8,19 @@
 //! they let the tenant correlate records, not hide a known address from it.
 //! Left out entirely: email, name, IP address, user agent, secrets. Tenant and organization ids
 //! are the customer's own identifiers, not personal data, and are kept.
+//!
+//! Each record has an `id` ([`RecordIds`]) and two forms: the full record, which goes
+//! to the audit webhook, and its console line ([`line`]), which is all Auth0 keeps of
+//! an Action's console. The id joins the two and lets a receiver drop a repeat.
+
+mod line;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub use line::{console_line, CONSOLE_KEPT_CHARS, LINE_SCHEMA, MAX_LINE_CHARS};
 
 use crate::decision::{Outcome, Reason};
 use crate::policy::PolicySource;
@@ -21,6 +31,8 @@ pub const AUDIT_SCHEMA: u32 = 1;
 pub struct AuditRecord {
     /// Schema version; also the marker log pipelines filter on.
     pub actionguard_audit: u32,
+    /// Unique per record (24 hex digits, [`RecordIds`]): the console line carries it too.
+    pub id: String,
     pub trigger: &'static str,
     pub tenant: Option<String>,
     pub organization: Option<String>,
@@ -93,9 +105,10 @@ pub use crate::llm::AuditLlm;
 pub struct AuditBuilder(AuditRecord);
 
 impl AuditBuilder {
-    pub(crate) fn new(trigger: &'static str, tenant: Option<&str>, now_ms: Option<f64>, policy: AuditPolicy) -> AuditBuilder {
+    pub(crate) fn new(id: String, trigger: &'static str, tenant: Option<&str>, now_ms: Option<f64>, policy: AuditPolicy) -> AuditBuilder {
         AuditBuilder(AuditRecord {
             actionguard_audit: AUDIT_SCHEMA,
+            id,
             trigger,
             tenant: tenant.map(str::to_string),
             organization: None,
@@ -202,10 +215,58 @@ impl AuditBuilder {
     }
 }
 
-/// Serializes a record as a string holding its own JSON, one line.
-pub fn as_json_line<S: serde::Serializer>(record: &AuditRecord, s: S) -> Result<S::Ok, S::Error> {
-    let line = serde_json::to_string(record).map_err(serde::ser::Error::custom)?;
-    s.serialize_str(&line)
+/// Serializes a record (a flattened field of an answer) as two strings: `audit`, the
+/// record's own JSON on one line (for the webhook), and `audit_line`, its console line.
+/// Both are text so that neither is parsed again on its way out of the Action.
+pub fn as_json_lines<S: serde::Serializer>(record: &AuditRecord, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let full = serde_json::to_string(record).map_err(serde::ser::Error::custom)?;
+    let mut map = s.serialize_map(Some(2))?;
+    map.serialize_entry("audit", &full)?;
+    map.serialize_entry("audit_line", &console_line(record))?;
+    map.end()
+}
+
+/// Where record ids come from. The core has no clock or random source of its own, so
+/// the host draws a nonce once per engine (`Engine::set_record_nonce`: 96 random bits
+/// from the Action instance) and each record takes the next number: its id is 24 hex
+/// digits of SHA-256(purpose, nonce, number), which says nothing of the user, the
+/// instance or how many decisions it made. Two instances collide only if their nonces
+/// do; without a nonce (tools, tests) ids are unique per engine only.
+#[derive(Debug, Default)]
+pub struct RecordIds {
+    nonce: [u8; 12],
+    next: AtomicU64,
+}
+
+impl RecordIds {
+    /// From the host's nonce: exactly 24 hex digits, else `None`.
+    pub fn from_hex(nonce: &str) -> Option<RecordIds> {
+        let digits = nonce.as_bytes();
+        // Checked first: `from_str_radix` would take a sign (`+f`) for a digit.
+        if digits.len() != 24 || !digits.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let mut bytes = [0u8; 12];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let text = std::str::from_utf8(pair).ok()?;
+            *byte = u8::from_str_radix(text, 16).ok()?;
+        }
+        Some(RecordIds { nonce: bytes, next: AtomicU64::new(0) })
+    }
+
+    /// The next record's id.
+    pub(crate) fn next_id(&self) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut h = Sha256::new();
+        h.update(b"actionguard/record/v1\0");
+        h.update(self.nonce);
+        h.update(n.to_le_bytes());
+        let digest = h.finalize();
+        let mut out = String::with_capacity(24);
+        crate::hex::push_hex(&mut out, digest.get(..12).unwrap_or_default());
+        out
+    }
 }
 
 pub fn pseudonymize_user(tenant: Option<&str>, user_id: &str) -> String {
@@ -233,6 +294,29 @@ fn pseudonym(prefix: &str, purpose: &[u8], tenant: Option<&str>, value: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_ids_are_unique_hex_and_depend_on_the_nonce() {
+        let a = RecordIds::from_hex("00112233445566778899aabb").unwrap();
+        let b = RecordIds::from_hex("00112233445566778899AABC").unwrap();
+        let ids: Vec<String> = (0..1000).map(|_| a.next_id()).chain((0..1000).map(|_| b.next_id())).collect();
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), 2000);
+        assert!(ids.iter().all(|id| id.len() == 24 && id.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())));
+        // The same nonce gives the same sequence: the nonce is all that keeps instances apart.
+        let again = RecordIds::from_hex("00112233445566778899aabb").unwrap();
+        assert_eq!(again.next_id(), ids[0]);
+        for bad in [
+            "",
+            "00112233445566778899aab",
+            "00112233445566778899aabbc",
+            "+0112233445566778899aabb",
+            "0011223344556677889 aabb",
+            "00112233445566778899aabé",
+        ] {
+            assert!(RecordIds::from_hex(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn pseudonyms_are_stable_per_tenant_and_hide_the_id() {

@@ -117,7 +117,7 @@ pub struct CredentialsDecision {
     /// The human-readable explanation the client receives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deny_reason: Option<String>,
-    #[serde(serialize_with = "crate::audit::as_json_line")]
+    #[serde(flatten, serialize_with = "crate::audit::as_json_lines")]
     pub audit: AuditRecord,
 }
 

@@ -144,14 +144,14 @@ pub struct DiscoveryStep {
     pub complete_join: bool,
 }
 
-/// A decision and its audit record. In JSON the record is one string holding
-/// the JSON line to log as it is (`audit`), so it is serialized once and
-/// never parsed again on its way to the log.
+/// A decision and its audit record. In JSON the record is two strings: the full
+/// record's JSON line for the webhook (`audit`) and its console line (`audit_line`),
+/// so it is serialized once and never parsed again on its way out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoginDecision {
     #[serde(flatten)]
     pub decision: Decision,
-    #[serde(serialize_with = "crate::audit::as_json_line")]
+    #[serde(flatten, serialize_with = "crate::audit::as_json_lines")]
     pub audit: AuditRecord,
 }
 

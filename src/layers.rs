@@ -303,6 +303,8 @@ impl Engine {
         }
         let mut engine = Engine::from_policy(policy, self.source, self.policy_errors.clone(), names);
         engine.refused = refused;
+        // One id sequence per instance, whichever layers decide.
+        engine.record_ids = Arc::clone(&self.record_ids);
         let engine = Arc::new(engine);
         let entry = (engine, rejected);
         if let Ok(mut cache) = self.layered.lock() {

@@ -64,6 +64,9 @@ pub struct Engine {
     /// Engines for organizations' layers, by tier and override text
     /// ([`layers`]). Bounded: emptied when full (rebuilding one costs a policy parse).
     layered: Mutex<HashMap<String, Layered>>,
+    /// Audit record ids, shared with the layered engines so that one sequence serves
+    /// every record of this instance.
+    record_ids: Arc<audit::RecordIds>,
     hosting_asns: &'static HashSet<u32>,
     deny_networks: Vec<ipnet::IpNet>,
     allow_networks: Vec<ipnet::IpNet>,
@@ -111,7 +114,20 @@ impl Engine {
             layers,
             refused: Vec::new(),
             layered: Mutex::new(HashMap::new()),
+            record_ids: Arc::default(),
         }
+    }
+
+    /// Seeds this engine's audit record ids with the host's nonce (24 hex digits,
+    /// [`audit::RecordIds`]): the core has no random source of its own. Set once, before
+    /// the first decision; engines of organizations' layers built earlier are dropped.
+    pub fn set_record_nonce(&mut self, nonce_hex: &str) -> Result<(), String> {
+        let ids = audit::RecordIds::from_hex(nonce_hex).ok_or_else(|| "the record nonce must be 24 hex digits".to_string())?;
+        self.record_ids = Arc::new(ids);
+        if let Ok(layered) = self.layered.get_mut() {
+            layered.clear();
+        }
+        Ok(())
     }
 
     pub fn policy(&self) -> &Policy {
@@ -162,6 +178,6 @@ impl Engine {
             layers: self.layers.clone(),
             refused: self.refused.clone(),
         };
-        AuditBuilder::new(trigger, tenant, now_ms, policy)
+        AuditBuilder::new(self.record_ids.next_id(), trigger, tenant, now_ms, policy)
     }
 }

@@ -14,7 +14,13 @@ use crate::{layers, policy, Engine, Policy};
 pub struct PolicySummary {
     pub digest: String,
     pub policy: Policy,
+    /// The document's length as given, against [`MAX_SECRET_CHARS`].
+    pub characters: usize,
 }
+
+/// Auth0 holds at most 4,096 characters in a secret's value, and the baseline policy
+/// is the `POLICY` secret: a longer document cannot be deployed, however valid.
+pub const MAX_SECRET_CHARS: usize = 4096;
 
 /// The policy an organization gets: its layers, the effective document and
 /// digest, and the errors of the layers that were rejected.
@@ -93,10 +99,26 @@ pub fn encode_override_json(overlay_json: &str) -> Answer<BTreeMap<String, Strin
     Answer::success(out, Vec::new())
 }
 
-/// Lints a policy document: its effective form and digest, or every error.
+/// Lints a policy document: its effective form, digest and size, or every error,
+/// among them a document too long for the `POLICY` secret.
 pub fn validate_policy_json(json: &str) -> Answer<PolicySummary> {
-    match policy::parse_policy(json) {
-        Ok(policy) => Answer::success(PolicySummary { digest: policy::digest(&policy), policy }, Vec::new()),
-        Err(errors) => Answer::Failure { errors },
+    let characters = json.chars().count();
+    let too_long = (characters > MAX_SECRET_CHARS).then(|| {
+        // Indentation is the usual excess, and the cheapest to shed: say what is left without it.
+        let compact = serde_json::from_str::<serde_json::Value>(json).ok().and_then(|v| serde_json::to_string(&v).ok());
+        let hint = compact.map(|c| format!("; without whitespace it is {} characters", c.chars().count())).unwrap_or_default();
+        Issue::new(
+            "policy_too_long",
+            None,
+            format!("the policy is {characters} characters and an Auth0 secret holds at most {MAX_SECRET_CHARS}{hint}"),
+        )
+    });
+    match (policy::parse_policy(json), too_long) {
+        (Ok(policy), None) => Answer::success(PolicySummary { digest: policy::digest(&policy), policy, characters }, Vec::new()),
+        (Ok(_), Some(issue)) => Answer::failure(issue),
+        (Err(mut errors), too_long) => {
+            errors.extend(too_long);
+            Answer::Failure { errors }
+        }
     }
 }

@@ -425,8 +425,10 @@ export interface Decision {
 
 /** A login decision and its audit record (`LoginDecision`). */
 export interface LoginDecision extends Decision {
-  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  /** The full audit record on one line, for the audit webhook (`AuditRecord` once parsed). */
   audit: string;
+  /** Its console line: at most 255 characters (256 with its newline, all Auth0 keeps of the console; `AuditLine` once parsed). */
+  audit_line: string;
 }
 
 /** What `decideLogin` answers. */
@@ -543,8 +545,10 @@ export interface SignupDecision {
   /** The counters to write back. */
   /** The counters to write back to `api.cache` (under `CacheKeys.signup_counters`). */
   counters?: CacheWrite;
-  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  /** The full audit record on one line, for the audit webhook (`AuditRecord` once parsed). */
   audit: string;
+  /** Its console line: at most 255 characters (256 with its newline, all Auth0 keeps of the console; `AuditLine` once parsed). */
+  audit_line: string;
 }
 
 /** What `decideSignup` answers. */
@@ -612,8 +616,10 @@ export interface CredentialsDecision {
   deny_code?: "invalid_request" | "invalid_scope";
   /** The human-readable explanation the client receives. */
   deny_reason?: string;
-  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  /** The full audit record on one line, for the audit webhook (`AuditRecord` once parsed). */
   audit: string;
+  /** Its console line: at most 255 characters (256 with its newline, all Auth0 keeps of the console; `AuditLine` once parsed). */
+  audit_line: string;
 }
 
 /** What `decideCredentials` answers. */
@@ -760,8 +766,10 @@ export interface OrgDecision {
   cache?: CacheWrite[];
   /** For post-login to write to `app_metadata.actionguard_org`. */
   marker: DiscoveryMarker;
-  /** The audit record: the JSON line to log as it is (`AuditRecord` once parsed). */
+  /** The full audit record on one line, for the audit webhook (`AuditRecord` once parsed). */
   audit: string;
+  /** Its console line: at most 255 characters (256 with its newline, all Auth0 keeps of the console; `AuditLine` once parsed). */
+  audit_line: string;
 }
 
 /** What `decideOrganization` answers. */
@@ -864,6 +872,37 @@ export interface AuditRecord {
   warnings: string[];
   /** The Action's clock. */
   ts_ms: number | null;
+}
+
+/**
+ * An audit record's console line (src/audit/line.rs): `JSON.parse(answer.audit_line)`. Auth0
+ * keeps at most 256 characters of an Action's console output, and this line always fits,
+ * with its newline (at most 255 characters). ASCII only. The runtime's own lines (a fail
+ * mode, cache writes that did not hold) share the marker, `id`, `trigger` and `outcome`.
+ */
+export interface AuditLine {
+  /** The line's format version; also its marker (a full record has `actionguard_audit`). */
+  actionguard_line: number;
+  /** The record's id: the full record (`AuditRecord.id`) sent to the audit webhook has it too. */
+  id: string;
+  /** The decision it records. */
+  trigger: AuditTrigger;
+  /** The outcome applied; absent for organization discovery (see `action`). */
+  outcome?: Outcome;
+  /** What the engine decided, when the decision was watched (monitor mode). */
+  would_outcome?: Outcome;
+  /** Organization discovery: what it did. */
+  action?: OrgAction;
+  /** Organization discovery, watched: what it would have done. */
+  would_action?: OrgAction;
+  /** The score, to two decimals; absent for organization discovery. */
+  score?: number;
+  /** The effective policy's digest (`AuditPolicy.digest`). */
+  digest?: string;
+  /** Reason codes, strongest first, as many as fit. */
+  reasons?: string[];
+  /** How many reasons were left out (the full record has them). */
+  more?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1138,11 +1177,14 @@ export class Engine {
    * `policy`: undefined/null for the embedded default, or a policy document as JSON text
    * or object. An invalid document never throws: it is reported by `policyErrors` and in
    * every answer's warnings, and the embedded default is enforced.
+   * `recordNonce`: 24 hex digits drawn at random by the host, from which audit record ids
+   * are made (the core has no random source); without it ids are unique per engine only.
+   * Anything else throws `invalid_argument`.
    */
-  constructor(policy?: PolicyDocument | string | null);
+  constructor(policy?: PolicyDocument | string | null, recordNonce?: string | null);
   /** Frees the WebAssembly memory it holds; the engine is unusable afterwards. */
   free(): void;
-  /** The post-login decision; `audit` is the JSON line to log. */
+  /** The post-login decision; `audit_line` is the line to log, `audit` the record for the webhook. */
   decideLogin(context: LoginContext | string): LoginAnswer;
   /** The pre-user-registration decision. */
   decideSignup(context: SignupContext | string): SignupAnswer;

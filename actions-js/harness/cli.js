@@ -94,6 +94,9 @@ async function main() {
       for (const a of result.audit) {
         for (const r of a.reasons || []) process.stdout.write(`reason    ${r.code}: ${r.message}\n`);
       }
+      // All Auth0 keeps of the console (its first 256 characters); the records above are the webhook's.
+      const kept = result.console.persisted.replace(/\n$/, '').split('\n');
+      process.stdout.write(`console   ${kept.join('\n          ')}${result.console.cut ? '  [Auth0 cuts the rest]' : ''}\n`);
       if (opts.verbose && logs) process.stdout.write(`logs\n${logs}`);
     }
     return 0;

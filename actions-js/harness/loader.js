@@ -16,14 +16,17 @@ const vm = require('node:vm');
 const nodeModule = require('node:module');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { Console } = require('node:console');
+const diagnostics = require('node:diagnostics_channel');
 const { Writable } = require('node:stream');
 
 /**
- * @typedef {{ logs: string[], bytes: number }} LogStore the log buffer of one execution
- * @typedef {Error & { logs?: string }} ExecutionError what an execution rejects with: the handler's error, with the logs so far
+ * @typedef {{ logs: string[], bytes: number, audit: string[] }} LogStore the log buffer of one
+ *   execution, and the full audit records its audit trail kept (what AUDIT_WEBHOOK_URL would get)
+ * @typedef {Error & { logs?: string, audit?: string[] }} ExecutionError what an execution rejects with:
+ *   the handler's error, with the logs and audit records so far
  * @typedef {object} LoadedAction
- * @property {(args: unknown[], options?: { entrypoint?: string }) => Promise<{ logs: string }>} execute
- *   runs one execution; resolves to `{ logs }`, rejects with an ExecutionError
+ * @property {(args: unknown[], options?: { entrypoint?: string }) => Promise<{ logs: string, audit: string[] }>} execute
+ *   runs one execution; resolves to `{ logs, audit }`, rejects with an ExecutionError
  */
 
 /** @type {Record<Auth0Actions.Trigger, string[]>} */
@@ -36,6 +39,16 @@ const ENTRYPOINTS = {
 
 // Auth0 keeps at most 256 kB of logs per execution.
 const LOG_LIMIT = 256 * 1024;
+
+// The execution running now, whichever Action file it is: the runtime publishes every
+// audit record in full on `actionguard:audit` (js/runtime.js), and the record belongs to
+// the execution whose asynchronous context published it.
+/** @type {AsyncLocalStorage<LogStore>} */
+const current = new AsyncLocalStorage();
+diagnostics.subscribe('actionguard:audit', (message) => {
+  const record = /** @type {{ audit?: unknown }} */ (message)?.audit;
+  if (typeof record === 'string') current.getStore()?.audit.push(record);
+});
 
 /**
  * @param {unknown} fn
@@ -107,33 +120,36 @@ async function loadAction(filename, trigger) {
     /** Runs one execution; resolves to `{ logs }`, rejects with what the handler threw. */
     async execute(args, { entrypoint = entrypoints[0] } = {}) {
       /** @type {LogStore} */
-      const store = { logs: [], bytes: 0 };
+      const store = { logs: [], bytes: 0, audit: [] };
       try {
-        await als.run(store, async () => {
-          if (!initialized) {
-            initialized = true;
-            try {
-              initializer(mod, mod.exports, console);
-            } catch (err) {
-              modError = toError(err);
+        await current.run(store, () =>
+          als.run(store, async () => {
+            if (!initialized) {
+              initialized = true;
+              try {
+                initializer(mod, mod.exports, console);
+              } catch (err) {
+                modError = toError(err);
+              }
             }
-          }
-          if (modError) throw modError;
-          if (typeof mod.exports !== 'object' || mod.exports === null) throw new Error('The Action must export an object.');
-          if (!entrypoints.includes(entrypoint)) throw new Error('The Action can only be called with valid methods.');
-          const fn = mod.exports[entrypoint];
-          if (!isAction(fn)) {
-            throw new Error(
-              `Invalid function signature for the ${JSON.stringify(entrypoint)} handler. Use "exports.${entrypoint} = async function(event, api) { }" as the signature.`,
-            );
-          }
-          return fn(...args);
-        });
+            if (modError) throw modError;
+            if (typeof mod.exports !== 'object' || mod.exports === null) throw new Error('The Action must export an object.');
+            if (!entrypoints.includes(entrypoint)) throw new Error('The Action can only be called with valid methods.');
+            const fn = mod.exports[entrypoint];
+            if (!isAction(fn)) {
+              throw new Error(
+                `Invalid function signature for the ${JSON.stringify(entrypoint)} handler. Use "exports.${entrypoint} = async function(event, api) { }" as the signature.`,
+              );
+            }
+            return fn(...args);
+          }),
+        );
       } catch (err) {
         err.logs = store.logs.join('');
+        err.audit = store.audit;
         throw err;
       }
-      return { logs: store.logs.join('') };
+      return { logs: store.logs.join(''), audit: store.audit };
     },
   };
 }

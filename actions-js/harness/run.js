@@ -73,23 +73,40 @@ function installFetch({ domain, emulator, llmBaseUrl, counters }) {
 }
 
 /**
- * The audit lines among an execution's logs.
- * @param {string} logs
+ * An execution's audit records, in full: what AUDIT_WEBHOOK_URL would receive (the
+ * runtime publishes each one to the harness, js/runtime.js), whether or not it is set.
+ * @param {string[]} texts
  * @returns {Harness.AuditRecord[]}
  */
-function auditRecords(logs) {
+function auditRecords(texts) {
   const out = [];
-  for (const line of logs.split('\n')) {
-    const text = line.trim();
-    if (!text.startsWith('{')) continue;
+  for (const text of texts) {
     try {
       const record = JSON.parse(text);
       if (record && typeof record === 'object' && 'actionguard_audit' in record) out.push(record);
     } catch {
-      // Not JSON: an ordinary log line.
+      // Not a record: nothing the runtime writes, but the harness runs any Action file.
     }
   }
   return out;
+}
+
+// Auth0 keeps at most 256 characters of an Action's console output, and never sends it
+// to tenant logs or log streams: each execution's first 256 characters are what is left.
+const PERSISTED_CONSOLE_CHARS = 256;
+
+/**
+ * What the console of one execution was, and what Auth0 would keep of it.
+ * @param {string} logs
+ * @returns {Harness.ConsoleView}
+ */
+function consoleView(logs) {
+  const chars = Array.from(logs);
+  return {
+    lines: logs.split('\n').filter((line) => line !== ''),
+    persisted: chars.slice(0, PERSISTED_CONSOLE_CHARS).join(''),
+    cut: chars.length > PERSISTED_CONSOLE_CHARS,
+  };
 }
 
 /**
@@ -143,6 +160,8 @@ async function runAction(opts) {
 
   const file = opts.actionFile || path.join(ACTIONS_DIR, `${trigger}.js`);
   let logs = '';
+  /** @type {string[]} */
+  let records = [];
   /** @type {import('./loader').ExecutionError | undefined} */
   let error;
   const restoreClock = installClock(opts.now);
@@ -153,10 +172,11 @@ async function runAction(opts) {
       action = await loadAction(file, trigger);
       if (!opts.freshModule) loaded.set(`${trigger}\0${file}`, action);
     }
-    ({ logs } = await withBudget(action.execute([event, api]), opts.budgetMs || FLOW_BUDGET_MS));
+    ({ logs, audit: records } = await withBudget(action.execute([event, api]), opts.budgetMs || FLOW_BUDGET_MS));
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err));
     logs = error.logs || logs;
+    records = error.audit || records;
   } finally {
     restoreFetch();
     restoreClock();
@@ -170,7 +190,8 @@ async function runAction(opts) {
     api_calls: calls,
     management_calls: emulator ? emulator.calls.slice(callsBefore) : [],
     llm_calls: counters.llm,
-    audit: auditRecords(logs),
+    audit: auditRecords(records),
+    console: consoleView(logs),
   };
   if (error) result.error = error.message;
   Object.assign(result, wouldBe(result.audit));
@@ -204,4 +225,4 @@ function wouldBe(records) {
   return out;
 }
 
-module.exports = { runAction, installClock, installFetch, auditRecords, wouldBe, ACTIONS_DIR };
+module.exports = { runAction, installClock, installFetch, auditRecords, consoleView, PERSISTED_CONSOLE_CHARS, wouldBe, ACTIONS_DIR };

@@ -38,7 +38,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { runAction } = require('./run');
+const { runAction, PERSISTED_CONSOLE_CHARS } = require('./run');
 const { Cache } = require('./api');
 const { FakeLlm } = require('./llm');
 const { actionWithPackage, corruptWasm } = require('./package-copy');
@@ -270,7 +270,20 @@ async function runScenarioWith(scenario) {
     actionFile: scenario.action_file,
     freshModule: !!scenario.fresh_module,
   });
-  return { result, logs, failures: check(scenario.expect, result) };
+  return { result, logs, failures: [...check(scenario.expect, result), ...consoleFailures(result)] };
+}
+
+/**
+ * Whatever a scenario expects: no console line the Action writes is longer than Auth0
+ * keeps (256 characters of an Action's console, the line's newline included), so the
+ * first, the decision's, is always whole in what Auth0 persists.
+ * @param {Harness.Result} result
+ * @returns {string[]}
+ */
+function consoleFailures(result) {
+  return result.console.lines
+    .filter((line) => Array.from(line).length >= PERSISTED_CONSOLE_CHARS)
+    .map((line) => `console: a line of ${Array.from(line).length} characters, cut by Auth0 at ${PERSISTED_CONSOLE_CHARS} with its newline: ${line.slice(0, 80)}...`);
 }
 
 /**
@@ -321,6 +334,7 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
       out.write(`      ${scenario.name}\n`);
       for (const r of decision.reasons || []) out.write(`        - ${r.code}: ${r.message}\n`);
       out.write(`        api: ${result.api_calls.map((c) => c.method).join(', ') || '(none)'}\n`);
+      out.write(`        console Auth0 keeps: ${result.console.persisted.trimEnd().replaceAll('\n', '\n                             ')}\n`);
     }
     for (const f of failures) out.write(`      ${f}\n`);
   }
@@ -328,4 +342,4 @@ async function runScenarios(dir, { verbose = false, out = process.stdout } = {})
   return failed;
 }
 
-module.exports = { runScenarios, runScenario, loadScenario, scenarioFiles, check, checkApplied, matches };
+module.exports = { runScenarios, runScenario, loadScenario, scenarioFiles, check, checkApplied, consoleFailures, matches };

@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { ManagementClient } = require('auth0');
 const { ManagementEmulator } = require('../harness/management');
+const { spawnSync } = require('node:child_process');
 const { installFetch, ACTIONS_DIR } = require('../harness/run');
 const deploy = require(path.resolve(__dirname, '../../scripts/deploy'));
 
@@ -76,11 +77,54 @@ test('applied through the Management API: built, deployed, bound after what was 
     assert.equal(ours.deployed_version.number, 2);
     assert.equal(emu.bindings['post-login'].length, 2, 'bound once');
 
-    await assert.rejects(deploy.apply(mgmt, deploy.plan(opts), { POLICY: '{}' }, { pollMs: 1 }), /required secrets without a value: AUTH0_DOMAIN/);
+    await assert.rejects(deploy.apply(mgmt, deploy.plan(opts), { POLICY: '{"version":1}' }, { pollMs: 1 }), /required secrets without a value: AUTH0_DOMAIN/);
     const broken = deploy.plan({ ...opts, triggers: ['post-login'] }).map((a) => ({ ...a, code: 'exports.onExecutePostLogin = function () {};' }));
     await assert.rejects(deploy.apply(mgmt, broken, secrets, { pollMs: 1 }), /build failed: exports.onExecutePostLogin must be an async function/);
   } finally {
     restore();
     await emu.stop();
   }
+});
+
+test('Actions run on node22 unless told otherwise', () => {
+  assert.equal(deploy.parseArgs([]).runtime, 'node22');
+  assert.equal(deploy.parseArgs(['--runtime', 'node18']).runtime, 'node18');
+  assert.throws(() => deploy.parseArgs(['--runtime', 'node20']), /--runtime must be node18 or node22/);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-deploy-'));
+  deploy.writeDirectory(out, deploy.plan({ ...opts, runtime: deploy.parseArgs([]).runtime }));
+  for (const trigger of Object.keys(deploy.ACTIONS)) {
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'actions', `ActionGuard ${trigger}.json`), 'utf8')).runtime, 'node22', trigger);
+  }
+});
+
+// A valid policy of `chars` characters: indentation a secret counts and JSON ignores.
+const policyOf = (chars) => `${' '.repeat(chars - 13)}{"version":1}`;
+
+test('a POLICY longer than an Auth0 secret holds is refused with its size, before anything is deployed', async () => {
+  assert.doesNotThrow(() => deploy.checkPolicy(policyOf(4096)));
+  assert.throws(
+    () => deploy.checkPolicy(policyOf(4097)),
+    /^Error: POLICY: the policy is 4097 characters and an Auth0 secret holds at most 4096; without whitespace it is 13 characters/,
+  );
+  assert.throws(() => deploy.checkPolicy('{"version":1,"fail_mode":"maybe"}'), /POLICY: .*`fail_mode`: unknown variant `maybe`/);
+  const emu = await new ManagementEmulator({}, { domain: DOMAIN, clientId: 'deploy', clientSecret: 's' }).start();
+  const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
+  try {
+    const mgmt = new ManagementClient({ domain: DOMAIN, clientId: 'deploy', clientSecret: 's' });
+    const secrets = { AUTH0_DOMAIN: DOMAIN, AUTH0_CLIENT_ID: 'discovery', AUTH0_CLIENT_SECRET: 'x', POLICY: policyOf(5000) };
+    await assert.rejects(deploy.apply(mgmt, deploy.plan(opts), secrets, { pollMs: 1 }), /POLICY: the policy is 5000 characters/);
+    assert.equal(emu.actions.length, 0, 'nothing created');
+  } finally {
+    restore();
+    await emu.stop();
+  }
+  // The command refuses it too (before packing or writing anything), exit code 1.
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-deploy-'));
+  const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../scripts/deploy'), '--skip-build', '--out', out], {
+    encoding: 'utf8',
+    env: { ...process.env, ACTIONGUARD_SECRET_POLICY: policyOf(4500) },
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^\[deploy\] POLICY: the policy is 4500 characters and an Auth0 secret holds at most 4096/);
+  assert.deepEqual(fs.readdirSync(out), []);
 });

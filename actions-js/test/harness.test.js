@@ -119,9 +119,9 @@ test('--now sets the clock the Action sees, and is restored', () => {
   assert.throws(() => installClock('yesterday'), /not an ISO-8601 date/);
 });
 
-test('audit records are the JSON log lines carrying actionguard_audit', () => {
-  const logs = 'hello\n{"actionguard_audit":1,"outcome":"allow"}\n{"other":1}\n{not json\n';
-  assert.deepEqual(auditRecords(logs), [{ actionguard_audit: 1, outcome: 'allow' }]);
+test('audit records are the full records the runtime kept, parsed; anything else is skipped', () => {
+  const texts = ['{"actionguard_audit":1,"outcome":"allow"}', '{"other":1}', '{not json'];
+  assert.deepEqual(auditRecords(texts), [{ actionguard_audit: 1, outcome: 'allow' }]);
 });
 
 test('scenario matching is partial for objects and exact for arrays', () => {

@@ -4,6 +4,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -12,7 +14,7 @@ const run = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/p
 test('lint: 0 for a valid document, 1 with key, value and reason otherwise, 2 for usage', () => {
   const ok = run('lint', 'examples/policy.json');
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^ok: examples\/policy.json is valid \(sha256:[0-9a-f]{16}\)/);
+  assert.match(ok.stdout, /^ok: examples\/policy.json is valid \(sha256:[0-9a-f]{16}, \d+ characters\)/);
   const bad = run('lint', '{"version":1,"tiers":{"regulated":{"thresholds":{"challenge":3}}},"fail_mode":"maybe"}');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /`fail_mode`: unknown variant `maybe`/);
@@ -70,4 +72,22 @@ test('encode: the metadata form of an override, which reads back to the same lay
   const back = JSON.parse(run('effective', 'examples/policy.json', JSON.stringify(meta)).stdout);
   assert.deepEqual(back.policy.mfa.factors, ['webauthn-roaming']);
   assert.equal(run('encode', '{"thresholds":{"deny":-1}}').status, 1);
+});
+
+test('lint counts the characters a POLICY secret would hold, and refuses more than 4,096; compact sheds whitespace', () => {
+  const ok = run('lint', 'examples/policy.json');
+  assert.match(ok.stdout, /, \d+ characters\)$/m);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-policy-'));
+  const file = path.join(dir, 'large.json');
+  // A valid policy, indented until it is 5,000 characters: what a pretty-printed large policy looks like.
+  const body = JSON.stringify(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/policy.json'), 'utf8')));
+  fs.writeFileSync(file, `${' '.repeat(5000 - body.length)}${body}`);
+  const big = run('lint', file);
+  assert.equal(big.status, 1);
+  assert.equal(big.stderr, `error: the policy is 5000 characters and an Auth0 secret holds at most 4096; without whitespace it is ${body.length} characters\n`);
+  const compact = run('compact', file);
+  assert.equal(compact.status, 0, compact.stderr);
+  assert.equal(compact.stdout, `${body}\n`);
+  assert.equal(run('lint', compact.stdout.trim()).status, 0);
+  assert.equal(run('compact', '{"version":1,"fail_mode":"maybe"}').status, 1);
 });

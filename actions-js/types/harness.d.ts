@@ -41,30 +41,45 @@ declare namespace Harness {
   }
 
   /**
-   * An audit line the Action logged (a JSON object with `actionguard_audit`). Its
-   * schema is the core's; the harness reads only the fields named here.
+   * An audit record in full (a JSON object with `actionguard_audit`), as the Action's audit
+   * trail kept it for the webhook. Its schema is the core's; the harness reads only the
+   * fields named here.
    */
   interface AuditRecord {
     actionguard_audit: unknown;
+    id?: string;
     trigger?: string;
     outcome?: string;
     score?: number;
     reasons?: Reason[];
     fail_mode?: boolean;
     error?: { code?: string; path?: string | null; status?: number | null };
-    policy?: { layers?: string[] };
+    policy?: { layers?: string[]; digest?: string };
     llm?: { asked?: boolean; result?: string };
     [field: string]: any;
   }
 
   /** The contract object of one execution (`cli.js run --json`). */
+  /** One execution's console: Auth0 keeps its first 256 characters, and never in tenant logs or log streams. */
+  interface ConsoleView {
+    /** Each line the Action wrote, in order. */
+    lines: string[];
+    /** The first 256 characters of the output: what Auth0 would keep. */
+    persisted: string;
+    /** Whether the output was longer, so Auth0 would cut it. */
+    cut: boolean;
+  }
+
   interface Result {
     trigger: Trigger;
     outcome: Outcome;
     api_calls: RecordedCall[];
     management_calls: ManagementCall[];
     llm_calls: number;
+    /** The execution's audit records in full: what AUDIT_WEBHOOK_URL would receive. */
     audit: AuditRecord[];
+    /** Its console output, and what Auth0 keeps of it. */
+    console: ConsoleView;
     error?: string;
     /**
      * What the deciding audit record says the engine decided; differs from `outcome` when

@@ -208,7 +208,7 @@ pub struct OrgDecision {
     pub cache: Vec<crate::cache::CacheWrite>,
     /// For post-login to write to `app_metadata.actionguard_org`.
     pub marker: DiscoveryMarker,
-    #[serde(serialize_with = "crate::audit::as_json_line")]
+    #[serde(flatten, serialize_with = "crate::audit::as_json_lines")]
     pub audit: AuditRecord,
 }
 

@@ -174,7 +174,7 @@ pub struct SignupDecision {
     /// The counters to write back to `api.cache` (key [`cache::SIGNUP_COUNTERS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counters: Option<CacheWrite>,
-    #[serde(serialize_with = "crate::audit::as_json_line")]
+    #[serde(flatten, serialize_with = "crate::audit::as_json_lines")]
     pub audit: AuditRecord,
 }
 

@@ -47,23 +47,33 @@ impl Engine {
     /// as JSON text or object. An invalid document never throws: it is
     /// reported by `policyErrors` and in every answer's warnings, and the
     /// embedded default is enforced.
+    ///
+    /// `recordNonce`: 24 hex digits the host drew at random for this engine, from which
+    /// the audit records' ids are made (the core has no random source); without it,
+    /// ids are unique per engine only. Anything else throws `invalid_argument`.
     #[wasm_bindgen(constructor)]
-    pub fn new(policy: JsValue) -> Result<Engine, JsValue> {
+    pub fn new(policy: JsValue, record_nonce: Option<String>) -> Result<Engine, JsValue> {
         let json = to_json(&policy, "the policy").map_err(|m| into_error("invalid_argument", &m))?;
-        Ok(Engine { inner: actionguard::Engine::new(json.as_deref()) })
+        let mut inner = actionguard::Engine::new(json.as_deref());
+        if let Some(nonce) = record_nonce {
+            inner.set_record_nonce(&nonce).map_err(|m| into_error("invalid_argument", &m))?;
+        }
+        Ok(Engine { inner })
     }
 
-    /// The post-login decision: `{ type: "success", outcome, score, ..., audit } | { type: "failure", errors }`,
-    /// `audit` being the JSON line to log.
+    /// The post-login decision: `{ type: "success", outcome, score, ..., audit, audit_line } | { type: "failure", errors }`,
+    /// `audit` being the full record's JSON line and `audit_line` its console line.
     #[wasm_bindgen(js_name = decideLogin)]
     pub fn decide_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
         with_json(&context, "the context", "invalid_context", |json| match self.inner.decide_login_json(json) {
-            // Same shape as the JSON twin, but the audit line is handed over as
-            // its own string instead of being escaped into the answer and parsed back.
+            // Same shape as the JSON twin, but the audit lines are handed over as
+            // their own strings instead of being escaped into the answer and parsed back.
             Answer::Success { payload, warnings } => {
-                let line = serde_json::to_string(&payload.audit).map_err(|e| into_error("internal", &e.to_string()))?;
+                let record = serde_json::to_string(&payload.audit).map_err(|e| into_error("internal", &e.to_string()))?;
+                let line = actionguard::audit::console_line(&payload.audit);
                 let answer = answer_to_js(&Answer::success(&payload.decision, warnings))?;
-                js_sys::Reflect::set(&answer, &JsValue::from_str("audit"), &JsValue::from_str(&line))?;
+                js_sys::Reflect::set(&answer, &JsValue::from_str("audit"), &JsValue::from_str(&record))?;
+                js_sys::Reflect::set(&answer, &JsValue::from_str("audit_line"), &JsValue::from_str(&line))?;
                 Ok(answer)
             }
             Answer::Failure { errors } => answer_to_js::<()>(&Answer::Failure { errors }),
@@ -272,7 +282,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn objects_and_strings_are_both_accepted() {
-        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let engine = Engine::new(JsValue::UNDEFINED, None).unwrap();
         let obj = js_sys::JSON::parse(
             r#"{"authentication":{"riskAssessment":{"assessments":{"ImpossibleTravel":{"code":"impossible_travel_from_last_login"}}}}}"#,
         )
@@ -289,7 +299,7 @@ mod tests {
     /// whole, and a lone surrogate arrives as U+FFFD instead of failing the decision.
     #[wasm_bindgen_test]
     fn non_ascii_and_lone_surrogates_cross_the_boundary() {
-        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let engine = Engine::new(JsValue::UNDEFINED, None).unwrap();
         let explain = |ctx: JsValue| engine.explain_login(ctx).unwrap();
         let ascii = explain(JsValue::from_str(r#"{"request":{"geoip":{"countryCode":"NL"}}}"#));
         assert_eq!(get(&ascii, "type").as_string().unwrap(), "success");
@@ -311,7 +321,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn unrepresentable_inputs_are_failures_not_throws() {
-        let engine = Engine::new(JsValue::NULL).unwrap();
+        let engine = Engine::new(JsValue::NULL, None).unwrap();
         // A cycle makes JSON.stringify throw.
         let cyclic = js_sys::Object::new();
         js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
@@ -330,11 +340,17 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn signup_and_credentials_answer_with_the_audit_as_a_line() {
-        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let engine = Engine::new(JsValue::UNDEFINED, None).unwrap();
         let ctx = js_sys::JSON::parse(r#"{"user":{"email":"x@mailinator.com"}}"#).unwrap();
         let a = engine.decide_signup(ctx).unwrap();
         assert_eq!(get(&a, "deny_reason").as_string().unwrap(), "disposable_email");
-        assert!(get(&a, "audit").as_string().unwrap().starts_with("{\"actionguard_audit\":1,\"trigger\":\"pre-user-registration\""));
+        let record = get(&a, "audit").as_string().unwrap();
+        assert!(record.starts_with("{\"actionguard_audit\":1,\"id\":\""));
+        // The console line carries the same id, and fits what Auth0 keeps.
+        let line = get(&a, "audit_line").as_string().unwrap();
+        let id = get(&js_sys::JSON::parse(&record).unwrap(), "id").as_string().unwrap();
+        assert!(line.starts_with(&format!("{{\"actionguard_line\":1,\"id\":\"{id}\",\"trigger\":\"pre-user-registration\"")));
+        assert!(line.len() < 256, "with its newline, within what Auth0 keeps");
         let b = engine.decide_credentials(JsValue::from_str("{}")).unwrap();
         assert_eq!(get(&b, "outcome").as_string().unwrap(), "allow");
         let c = engine.decide_credentials(JsValue::from_str("[")).unwrap();
@@ -354,7 +370,7 @@ mod tests {
         let bytes = js_sys::Uint8Array::from(index.snapshot().as_bytes());
         let loaded = load_org_snapshot(bytes.into()).unwrap();
         assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
-        let engine = Engine::new(JsValue::UNDEFINED).unwrap();
+        let engine = Engine::new(JsValue::UNDEFINED, None).unwrap();
         let context = r#"{"user":{"email":"a@ACME.com","email_verified":true},"connection":{"name":"db","strategy":"auth0"}}"#;
         let a = engine.decide_organization(&index, JsValue::from_str(context)).unwrap();
         assert_eq!(get(&a, "action").as_string().unwrap(), "join");
@@ -368,14 +384,18 @@ mod tests {
     fn misuse_throws_a_real_error_with_a_code() {
         let cyclic = js_sys::Object::new();
         js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
-        let err = Engine::new(cyclic.into()).err().unwrap();
+        let err = Engine::new(cyclic.into(), None).err().unwrap();
         assert!(err.is_instance_of::<js_sys::Error>());
         assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_argument");
+        // A record nonce that is not 24 hex digits is the host's mistake.
+        let err = Engine::new(JsValue::UNDEFINED, Some("not hex".into())).err().unwrap();
+        assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_argument");
+        assert!(Engine::new(JsValue::UNDEFINED, Some("00112233445566778899aabb".into())).is_ok());
     }
 
     #[wasm_bindgen_test]
     fn bad_policy_falls_back_and_reports() {
-        let engine = Engine::new(JsValue::from_str(r#"{"version":1,"fail_mode":"panic"}"#)).unwrap();
+        let engine = Engine::new(JsValue::from_str(r#"{"version":1,"fail_mode":"panic"}"#), None).unwrap();
         let errors: js_sys::Array = engine.policy_errors().unwrap().into();
         assert_eq!(errors.length(), 1);
         assert_eq!(
