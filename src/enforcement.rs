@@ -142,8 +142,7 @@ mod tests {
         let subjects: Vec<String> = (0..10_000).map(|i| pseudonymize_user(Some("tenant-1"), &format!("auth0|user{i}"))).collect();
         let mut before: Vec<bool> = vec![false; subjects.len()];
         for percent in 0..=100 {
-            let now: Vec<bool> =
-                subjects.iter().map(|s| applied(&rollout(EnforcementMode::Enforce, percent), Some(s)).enforced).collect();
+            let now: Vec<bool> = subjects.iter().map(|s| applied(&rollout(EnforcementMode::Enforce, percent), Some(s)).enforced).collect();
             for (i, (was, is)) in before.iter().zip(&now).enumerate() {
                 assert!(!was || *is, "{} left enforcement when the percentage rose to {percent}", subjects[i]);
             }
@@ -265,7 +264,8 @@ mod tests {
         ctx["organization"] = json!({"id": "org_1", "metadata": {"ag_tier": "pilot"}});
         let a = login(&layered, &ctx);
         assert_eq!((a["outcome"].as_str(), a["would_outcome"].as_str()), (Some("allow"), Some("challenge")), "{a}");
-        ctx["organization"] = json!({"id": "org_2", "metadata": {"ag_policy": "enforcement.login.mode=monitor;enforcement.login.percent=10"}});
+        ctx["organization"] =
+            json!({"id": "org_2", "metadata": {"ag_policy": "enforcement.login.mode=monitor;enforcement.login.percent=10"}});
         let a = login(&layered, &ctx);
         assert_eq!(a["outcome"], "challenge", "{a}");
         let refused: Vec<&str> = a["warnings"].as_array().unwrap().iter().filter_map(|w| w["path"].as_str()).collect();

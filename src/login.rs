@@ -102,11 +102,8 @@ impl Engine {
         // login it would not have allowed joins nothing.
         let subject = ctx.user_id().map(|id| audit::pseudonymize_user(ctx.tenant_id(), id));
         let applied = enforcement::applied(&self.policy.enforcement.login, subject.as_deref());
-        let discovery = discovery_step(
-            ctx,
-            verdict.outcome,
-            enforcement::applied(&self.policy.enforcement.organizations, subject.as_deref()).enforced,
-        );
+        let discovery =
+            discovery_step(ctx, verdict.outcome, enforcement::applied(&self.policy.enforcement.organizations, subject.as_deref()).enforced);
         let would = verdict.outcome;
         verdict.reasons.extend(enforcement::reason(enforcement::Kind::Login, &applied));
 
