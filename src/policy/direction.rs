@@ -10,11 +10,11 @@
 //! walks the document and fails on a key without one, so a new key cannot be
 //! added without saying which way it tightens.
 
-use ipnet::IpNet;
 use serde_json::Value;
 
 use crate::decision::in_band;
 use crate::policy::{truncate_for_message, BandFallback, Policy};
+use crate::risk::network::parse_cidr;
 
 /// How a key's values are ordered from looser to stricter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,16 +262,13 @@ fn covers(items: Items, wide: &str, narrow: &str) -> bool {
     match items {
         Items::Exact => false,
         Items::Networks => {
-            match (wide.parse::<IpNet>().ok().or_else(|| single(wide)), narrow.parse::<IpNet>().ok().or_else(|| single(narrow))) {
+            // Parsed as the engine parses the lists it matches on.
+            match (parse_cidr(wide), parse_cidr(narrow)) {
                 (Some(w), Some(n)) => w.contains(&n),
                 _ => false,
             }
         }
     }
-}
-
-fn single(ip: &str) -> Option<IpNet> {
-    ip.parse::<std::net::IpAddr>().ok().map(IpNet::from)
 }
 
 /// The outcomes a score can get from the score ladder alone, as (most lenient,
