@@ -8,7 +8,8 @@
  * Dependency: actionguard (npm); auth0 (optional, for organization discovery). Secrets:
  * POLICY (optional), AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET, LLM_BASE_URL, LLM_API_KEY
  * and LLM_MODEL (optional), AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (optional:
- * discovery for users who existed before ActionGuard; docs/operations.md lists them all).
+ * discovery for users who existed before ActionGuard), ORG_LAYERS_KEY (with the policy's
+ * `organizations.unsigned_tier`: verifies organizations' signed layers); docs/operations.md lists them all.
  * State: the user's login history (app_metadata.actionguard) and discovery marker
  * (app_metadata.actionguard_org). Fail mode: the policy's `fail_mode`, `challenge` by default.
  */
@@ -46,7 +47,9 @@ exports.onExecutePostLogin = async (event, api) => {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     // The organization's layers may set their own (a regulated tier: deny), and it must
     // hold even when the rest of the event is too malformed to decide.
-    failMode = guard.failModeFor(event.organization?.metadata);
+    // With signed layers (`organizations.unsigned_tier`), their id and ORG_LAYERS_KEY say whether
+    // the metadata's layers count; whatever their types, this never throws.
+    failMode = guard.failModeFor(event.organization?.metadata, event.organization?.id, event.secrets?.ORG_LAYERS_KEY);
     /** @type {LoginSuccess & import('actionguard/llm').Unstored} */
     const answer = await llm.decideEscalating(
       guard,
@@ -64,6 +67,8 @@ exports.onExecutePostLogin = async (event, api) => {
         // The marker as text: whatever was left there is the core's to read, and never fails the context.
         discovery: { available: Boolean(discovery && event.secrets?.AUTH0_DOMAIN), marker: JSON.stringify(event.user?.app_metadata?.actionguard_org) },
         now_ms: Date.now(),
+        // Verifies the organization's `ag_sig`; the core neither logs nor audits it.
+        organization_layers_key: event.secrets?.ORG_LAYERS_KEY,
       },
       event.secrets,
       api,

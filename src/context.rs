@@ -37,6 +37,27 @@ pub struct LoginContext {
     /// `event.session`: a challenged login is learned only when its own session
     /// later shows the MFA.
     pub session: Option<LoginSession>,
+    /// The `ORG_LAYERS_KEY` secret: it signs organizations' layers when the
+    /// policy sets `organizations.unsigned_tier` (`layers::layers_signature`).
+    /// Never logged nor audited.
+    pub organization_layers_key: Option<Secret>,
+}
+
+/// A secret's value: its `Debug` shows none of it.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -266,6 +287,11 @@ impl LoginContext {
                     drop_if_longer(&mut f.kind, MAX_CODE, "user.enrolledFactors.type", &mut warnings);
                 }
             }
+        }
+        // An Auth0 secret holds at most 4,096 characters.
+        if self.organization_layers_key.as_ref().is_some_and(|k| k.0.len() > 4096) {
+            self.organization_layers_key = None;
+            warnings.push(ignored("organization_layers_key", "longer than 4096 bytes"));
         }
         if let Some(o) = &mut self.organization {
             drop_if_longer(&mut o.id, MAX_ID, "organization.id", &mut warnings);

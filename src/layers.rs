@@ -14,6 +14,11 @@
 //!   `path=value` pairs separated by `;`, where `path` is a dotted key of the
 //!   policy document and `value` is a number, `true`, `false`, a bare word, or
 //!   a list `[a,b]`. Example: `thresholds.challenge=0.3;mfa.mode=always;countries.deny=[KP,IR]`.
+//! - `ag_sig`: with `organizations.unsigned_tier` set, the signature of the two
+//!   above under the `ORG_LAYERS_KEY` secret ([`layers_signature`]): without a
+//!   valid one the organization gets the unsigned tier and none of its own layers,
+//!   since whoever writes organization metadata could otherwise leave a tier the
+//!   tenant requires.
 
 use std::sync::Arc;
 
@@ -154,7 +159,7 @@ fn try_pair(below: &Policy, base: &Value, (doc, now): (&Value, &Policy), path: &
     if let Some(why) = direction::loosening(path, base, &doc).filter(|_| checked) {
         return Err(loosens(why));
     }
-    let candidate = policy::parse_policy(&doc.to_string()).map_err(|errors| {
+    let candidate = policy::parse_layered_policy(&doc.to_string()).map_err(|errors| {
         errors
             .into_iter()
             .map(|e| Issue::new("policy_layer_rejected", Some(path.to_string()), format!("{OVERRIDE}: {}", e.message)))
@@ -252,7 +257,57 @@ pub fn override_text(meta: &Map<String, Value>) -> Option<String> {
 pub fn apply(below: &Policy, overlay: &Value, layer: &str) -> Result<Policy, Vec<Issue>> {
     let mut doc = strip_tiers(below).map_err(|e| vec![layer_error(layer, e.to_string())])?;
     merge(&mut doc, overlay);
-    policy::parse_policy(&doc.to_string()).map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
+    policy::parse_layered_policy(&doc.to_string()).map_err(|errors| errors.into_iter().map(|e| layer_error(layer, e.message)).collect())
+}
+
+/// Organization metadata: the signature of its layers (see [`layers_signature`]).
+pub const META_SIG: &str = "ag_sig";
+/// The shortest `ORG_LAYERS_KEY` that signs or verifies anything.
+pub const LAYERS_KEY_MIN_CHARS: usize = 16;
+const SIG_DOMAIN: &[u8] = b"actionguard/org-layers/v1\0";
+/// Hex digits of the HMAC kept in `ag_sig` (128 bits).
+const SIG_HEX_DIGITS: usize = 32;
+
+/// The signature of an organization's layers, for its `ag_sig`: the first 32 hex
+/// digits of HMAC-SHA256(key, "actionguard/org-layers/v1\0" + organization id +
+/// "\0" + `ag_tier` + "\0" + the concatenated `ag_policy` text); `None` when the key
+/// is shorter than [`LAYERS_KEY_MIN_CHARS`].
+pub fn layers_signature(key: &str, organization_id: &str, meta: &Map<String, Value>) -> Option<String> {
+    if key.chars().count() < LAYERS_KEY_MIN_CHARS {
+        return None;
+    }
+    let tier = meta.get(META_TIER).and_then(Value::as_str).unwrap_or("");
+    let text = override_text(meta).unwrap_or_default();
+    let mac =
+        crate::mac::hmac_sha256(key.as_bytes(), &[SIG_DOMAIN, organization_id.as_bytes(), b"\0", tier.as_bytes(), b"\0", text.as_bytes()]);
+    let mut out = String::with_capacity(SIG_HEX_DIGITS);
+    crate::hex::push_hex(&mut out, mac.get(..SIG_HEX_DIGITS / 2).unwrap_or_default());
+    Some(out)
+}
+
+/// Equal strings, in a time that depends on their lengths only.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why an organization's layers are not to be trusted (`organizations.unsigned_tier`
+/// is set), or `None` when its `ag_sig` signs them.
+fn unsigned_because(organization_id: Option<&str>, meta: Option<&Map<String, Value>>, key: Option<&str>) -> Option<&'static str> {
+    let Some(key) = key.filter(|k| k.chars().count() >= LAYERS_KEY_MIN_CHARS) else {
+        return Some("the `ORG_LAYERS_KEY` secret is missing or shorter than 16 characters");
+    };
+    let Some(id) = organization_id.filter(|id| !id.is_empty()) else {
+        return Some("the organization has no id");
+    };
+    let empty = Map::new();
+    let meta = meta.unwrap_or(&empty);
+    let Some(sig) = meta.get(META_SIG).and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+        return Some("its metadata has no `ag_sig`");
+    };
+    match layers_signature(key, id, meta) {
+        Some(expected) if constant_time_eq(expected.as_bytes(), sig.as_bytes()) => None,
+        _ => Some("its `ag_sig` does not sign its organization id, `ag_tier` and `ag_policy`"),
+    }
 }
 
 impl Engine {
@@ -260,14 +315,53 @@ impl Engine {
     /// `ag_policy` override) and the errors of layers that were rejected; `None`
     /// when the organization sets neither. A rejected layer is skipped: the
     /// decision runs on the last valid layer below it.
-    pub(crate) fn layered_for(&self, meta: Option<&Map<String, Value>>) -> Option<Layered> {
-        let meta = meta?;
-        let tier = meta.get(META_TIER).and_then(|v| v.as_str());
-        let text = override_text(meta);
+    ///
+    /// With `organizations.unsigned_tier` set, the layers apply only when the
+    /// organization's `ag_sig` signs them under `key` (`ORG_LAYERS_KEY`, see
+    /// [`layers_signature`]); otherwise the organization (any with an id or
+    /// metadata) gets that tier alone, and a warning `organization_layers_unsigned`
+    /// says why.
+    pub(crate) fn layered_for(
+        &self,
+        organization_id: Option<&str>,
+        meta: Option<&Map<String, Value>>,
+        key: Option<&str>,
+    ) -> Option<Layered> {
+        let unsigned_tier = self.policy.organizations.unsigned_tier.as_str();
+        if unsigned_tier.is_empty() {
+            let meta = meta?;
+            return self.layered_on(None, meta.get(META_TIER).and_then(Value::as_str), override_text(meta));
+        }
+        if organization_id.is_none() && meta.is_none() {
+            return None;
+        }
+        match unsigned_because(organization_id, meta, key) {
+            None => {
+                let meta = meta?;
+                self.layered_on(Some("signed"), meta.get(META_TIER).and_then(Value::as_str), override_text(meta))
+            }
+            Some(why) => {
+                let (engine, mut rejected) = self.layered_on(Some("unsigned"), Some(unsigned_tier), None)?;
+                rejected.push(Issue::new(
+                    "organization_layers_unsigned",
+                    Some(META_SIG.to_string()),
+                    format!(
+                        "organization layers not signed: {why}; tier `{}` applies and its own `ag_tier` and `ag_policy` are ignored",
+                        truncate_for_message(unsigned_tier)
+                    ),
+                ));
+                Some((engine, rejected))
+            }
+        }
+    }
+
+    /// The engine for a tier and an override text, cached by them and by the
+    /// signature verdict they were read under (`None`: signing is off).
+    fn layered_on(&self, verdict: Option<&str>, tier: Option<&str>, text: Option<String>) -> Option<Layered> {
         if tier.is_none() && text.is_none() {
             return None;
         }
-        let key = format!("{}\0{}", tier.unwrap_or(""), text.as_deref().unwrap_or(""));
+        let key = format!("{}\0{}\0{}", verdict.unwrap_or("off"), tier.unwrap_or(""), text.as_deref().unwrap_or(""));
         if let Some(hit) = self.layered.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Some(hit);
         }
@@ -328,10 +422,13 @@ mod tests {
     #[test]
     fn an_organizations_layers_set_its_fail_mode() {
         let engine = Engine::new(Some(r#"{"version":1,"fail_mode":"allow","tiers":{"regulated":{"fail_mode":"deny"}}}"#));
-        assert_eq!(engine.fail_mode_for_json(Some(r#"{"ag_tier":"regulated"}"#)), crate::FailMode::Deny);
-        assert_eq!(engine.fail_mode_for_json(Some(r#"{"ag_policy":"fail_mode=challenge"}"#)), crate::FailMode::Challenge);
+        assert_eq!(engine.fail_mode_for_json(Some(r#"{"ag_tier":"regulated"}"#), Some("org_1"), None), crate::FailMode::Deny);
+        assert_eq!(
+            engine.fail_mode_for_json(Some(r#"{"ag_policy":"fail_mode=challenge"}"#), Some("org_1"), None),
+            crate::FailMode::Challenge
+        );
         for baseline in [None, Some("{}"), Some("not json"), Some("[1]"), Some(r#"{"ag_tier":"unknown"}"#)] {
-            assert_eq!(engine.fail_mode_for_json(baseline), crate::FailMode::Allow, "{baseline:?}");
+            assert_eq!(engine.fail_mode_for_json(baseline, Some("org_1"), None), crate::FailMode::Allow, "{baseline:?}");
         }
     }
     use crate::Engine;
@@ -421,7 +518,8 @@ mod tests {
 
     #[test]
     fn the_cli_entry_points_show_effective_policies_and_split_long_overrides() {
-        let effective = serde_json::to_value(crate::effective_policy_json(BASELINE, r#"{"ag_tier":"regulated","other":"x"}"#)).unwrap();
+        let effective =
+            serde_json::to_value(crate::effective_policy_json(BASELINE, r#"{"ag_tier":"regulated","other":"x"}"#, None, None)).unwrap();
         assert_eq!(effective["layers"], json!(["baseline", "tier:regulated"]));
         assert_eq!(effective["policy"]["mfa"]["mode"], "always");
         assert!(effective["policy"].get("tiers").is_none());
@@ -436,6 +534,130 @@ mod tests {
         assert_eq!(override_text(meta.as_object().unwrap()).unwrap(), format!("{first}{second}"));
         let invalid = serde_json::to_value(crate::encode_override_json(r#"{"thresholds":{"challenge":7}}"#)).unwrap();
         assert_eq!(invalid["errors"][0]["message"], "override: `thresholds.challenge`: `7` must be between 0 and 1");
+    }
+
+    const SIGNED: &str = r#"{"version":1,"organizations":{"unsigned_tier":"regulated"},"tiers":{
+        "regulated":{"mfa":{"mode":"always","unenrolled":"deny"},"fail_mode":"deny","thresholds":{"challenge":0.3,"deny":0.8},"ambiguous":{"from":0.2,"to":0.3}},
+        "standard":{"fail_mode":"allow"}}}"#;
+    const KEY: &str = "0123456789abcdef-org-layers";
+
+    fn signed_decide(engine: &Engine, id: &str, meta: &serde_json::Value, key: Option<&str>) -> serde_json::Value {
+        let ctx = json!({"user": {"user_id": "auth0|1", "enrolledFactors": [{"type": "otp"}]},
+            "organization": {"id": id, "metadata": meta},
+            "organization_layers_key": key,
+            "authentication": {"riskAssessment": {"assessments": {"NewDevice": {"code": "no_match"}}}}});
+        serde_json::to_value(engine.decide_login_json(&ctx.to_string())).unwrap()
+    }
+
+    fn with_sig(id: &str, meta: serde_json::Value) -> serde_json::Value {
+        let mut meta = meta;
+        let sig = layers_signature(KEY, id, meta.as_object().unwrap()).unwrap();
+        meta["ag_sig"] = json!(sig);
+        meta
+    }
+
+    fn unsigned_warning(answer: &serde_json::Value) -> Option<String> {
+        answer["warnings"]
+            .as_array()?
+            .iter()
+            .find(|w| w["code"] == "organization_layers_unsigned")
+            .map(|w| w["message"].as_str().unwrap().to_string())
+    }
+
+    /// Security review (issue 16): whoever writes organization metadata cannot take
+    /// an organization off the tier the tenant requires once layers are signed.
+    #[test]
+    fn signed_layers_apply_and_unsigned_ones_give_the_unsigned_tier() {
+        let engine = Engine::new(Some(SIGNED));
+        assert!(engine.policy_errors().is_empty(), "{:?}", engine.policy_errors());
+        // A valid signature: the organization's tier and its own override.
+        let meta = with_sig("org_std", json!({"ag_tier": "standard", "ag_policy": "countries.deny=[KP]"}));
+        let ok = signed_decide(&engine, "org_std", &meta, Some(KEY));
+        assert_eq!(ok["outcome"], "allow", "{ok}");
+        assert_eq!(unsigned_warning(&ok), None);
+        assert_eq!(audit(&ok)["policy"]["layers"], json!(["baseline", "tier:standard", "organization"]));
+        assert_eq!(engine.fail_mode_for_json(Some(&meta.to_string()), Some("org_std"), Some(KEY)), crate::FailMode::Allow);
+
+        let regulated = with_sig("org_reg", json!({"ag_tier": "regulated"}));
+        let mut deleted = regulated.clone();
+        deleted.as_object_mut().unwrap().remove("ag_tier");
+        let mut switched = regulated.clone();
+        switched["ag_tier"] = json!("standard");
+        let mut forged = json!({"ag_tier": "standard"});
+        forged["ag_sig"] = json!(layers_signature("another-key-of-16-chars", "org_reg", forged.as_object().unwrap()).unwrap());
+        let cases = [
+            ("deleted ag_tier", "org_reg", deleted.clone(), Some(KEY), "does not sign"),
+            ("deleted ag_tier and ag_sig", "org_reg", json!({}), Some(KEY), "no `ag_sig`"),
+            ("switched ag_tier", "org_reg", switched, Some(KEY), "does not sign"),
+            ("forged ag_sig", "org_reg", forged, Some(KEY), "does not sign"),
+            ("ag_sig copied from another organization", "org_reg", meta.clone(), Some(KEY), "does not sign"),
+            ("no key", "org_std", meta.clone(), None, "ORG_LAYERS_KEY"),
+            ("short key", "org_std", meta.clone(), Some("short"), "ORG_LAYERS_KEY"),
+        ];
+        for (name, id, meta, key, why) in cases {
+            let got = signed_decide(&engine, id, &meta, key);
+            assert_eq!(got["outcome"], "challenge", "{name}: {got}");
+            assert_eq!(audit(&got)["policy"]["layers"], json!(["baseline", "tier:regulated"]), "{name}");
+            let warning = unsigned_warning(&got).unwrap_or_else(|| panic!("{name}: no warning: {got}"));
+            assert!(warning.contains(why) && warning.contains("tier `regulated` applies"), "{name}: {warning}");
+            // Audited through the warnings, the key nowhere.
+            let line = audit(&got).to_string();
+            assert!(line.contains("organization_layers_unsigned"), "{name}: {line}");
+            assert!(!got.to_string().contains(KEY), "{name}: the key leaked");
+            assert_eq!(engine.fail_mode_for_json(Some(&meta.to_string()), Some(id), key), crate::FailMode::Deny, "{name}");
+        }
+        // The signed regulated organization, and an organization without metadata.
+        assert_eq!(
+            audit(&signed_decide(&engine, "org_reg", &regulated, Some(KEY)))["policy"]["layers"],
+            json!(["baseline", "tier:regulated"])
+        );
+        assert_eq!(unsigned_warning(&signed_decide(&engine, "org_reg", &regulated, Some(KEY))), None);
+        let bare = json!({"user": {"user_id": "auth0|1"}, "organization": {"id": "org_new"}, "organization_layers_key": KEY});
+        let bare = serde_json::to_value(engine.decide_login_json(&bare.to_string())).unwrap();
+        assert_eq!(audit(&bare)["policy"]["layers"], json!(["baseline", "tier:regulated"]), "{bare}");
+        // No organization: the baseline.
+        let none = serde_json::to_value(engine.decide_login_json(r#"{"user":{"user_id":"auth0|1"}}"#)).unwrap();
+        assert_eq!(audit(&none)["policy"]["layers"], json!(["baseline"]));
+        assert_eq!(engine.fail_mode_for_json(None, None, None), crate::FailMode::Challenge);
+        assert_eq!(engine.fail_mode_for_json(Some("not json"), Some("org_x"), Some(KEY)), crate::FailMode::Deny);
+    }
+
+    #[test]
+    fn with_unsigned_tier_empty_layers_read_as_before() {
+        let engine = Engine::new(Some(&SIGNED.replace(r#""unsigned_tier":"regulated""#, r#""unsigned_tier":"""#)));
+        assert!(engine.policy_errors().is_empty());
+        let got = signed_decide(&engine, "org_std", &json!({"ag_tier": "standard"}), None);
+        assert_eq!(audit(&got)["policy"]["layers"], json!(["baseline", "tier:standard"]));
+        assert_eq!(unsigned_warning(&got), None);
+        let bare = signed_decide(&engine, "org_std", &json!({}), Some(KEY));
+        assert_eq!(audit(&bare)["policy"]["layers"], json!(["baseline"]));
+        assert_eq!(engine.fail_mode_for_json(Some(r#"{"ag_tier":"standard"}"#), None, None), crate::FailMode::Allow);
+    }
+
+    #[test]
+    fn the_unsigned_tier_must_be_a_tier_and_signatures_come_from_the_cli() {
+        let errors = crate::policy::parse_policy(r#"{"version":1,"organizations":{"unsigned_tier":"platinum"}}"#).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "`organizations.unsigned_tier`: `platinum` must name a tier defined in `tiers` (the tier of an organization whose layers are not signed)"
+        );
+        // The signature is the documented HMAC, truncated to 32 hex digits.
+        let meta = json!({"ag_tier": "regulated", "ag_policy": "mfa.mode=", "ag_policy_2": "always"});
+        let mac = crate::mac::hmac_sha256(KEY.as_bytes(), &[b"actionguard/org-layers/v1\0org_1\0regulated\0mfa.mode=always"]);
+        let mut hex = String::new();
+        crate::hex::push_hex(&mut hex, &mac[..16]);
+        let signed = serde_json::to_value(crate::sign_layers_json("org_1", &meta.to_string(), KEY)).unwrap();
+        assert_eq!(signed["ag_sig"], json!(hex));
+        let short = serde_json::to_value(crate::sign_layers_json("org_1", &meta.to_string(), "short")).unwrap();
+        assert_eq!(short["errors"][0]["message"], "`ORG_LAYERS_KEY` must be at least 16 characters");
+        // The effective policy of a signed organization, and of an unsigned one.
+        let mut with = meta.clone();
+        with["ag_sig"] = signed["ag_sig"].clone();
+        let ok = serde_json::to_value(crate::effective_policy_json(SIGNED, &with.to_string(), Some("org_1"), Some(KEY))).unwrap();
+        assert_eq!(ok["layers"], json!(["baseline", "tier:regulated", "organization"]), "{ok}");
+        let other = serde_json::to_value(crate::effective_policy_json(SIGNED, &with.to_string(), Some("org_2"), Some(KEY))).unwrap();
+        assert_eq!(other["layers"], json!(["baseline", "tier:regulated"]));
+        assert_eq!(other["rejected"][0]["code"], "organization_layers_unsigned");
     }
 
     #[test]

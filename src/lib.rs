@@ -42,7 +42,7 @@ pub use context::LoginContext;
 pub use decision::{Decision, LoginDecision, Outcome};
 pub use login::Explanation;
 pub use policy::{FailMode, Policy, PolicySource};
-pub use tooling::{effective_policy_json, encode_override_json, validate_policy_json, EffectivePolicy, PolicySummary};
+pub use tooling::{effective_policy_json, encode_override_json, sign_layers_json, validate_policy_json, EffectivePolicy, PolicySummary};
 
 use audit::{AuditBuilder, AuditPolicy};
 
@@ -148,12 +148,14 @@ impl Engine {
     }
 
     /// The fail mode of an organization's effective policy (its tier, then its
-    /// override), from its metadata as JSON text: what applies when its event
-    /// cannot be decided. Whatever the text is (absent, not JSON, not an
-    /// object), the answer is a fail mode, the baseline's at the least.
-    pub fn fail_mode_for_json(&self, metadata_json: Option<&str>) -> FailMode {
+    /// override), from its metadata as JSON text, its id and the `ORG_LAYERS_KEY`
+    /// secret (which sign its layers when `organizations.unsigned_tier` is set):
+    /// what applies when its event cannot be decided. Whatever the text is
+    /// (absent, not JSON, not an object), the answer is a fail mode, the
+    /// baseline's (or the unsigned tier's) at the least.
+    pub fn fail_mode_for_json(&self, metadata_json: Option<&str>, organization_id: Option<&str>, layers_key: Option<&str>) -> FailMode {
         let meta = metadata_json.and_then(|text| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok());
-        match self.layered_for(meta.as_ref()) {
+        match self.layered_for(organization_id, meta.as_ref(), layers_key) {
             Some((engine, _)) => engine.fail_mode(),
             None => self.fail_mode(),
         }

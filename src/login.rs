@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::answer::{Answer, Issue};
 use crate::audit::{self, AuditLlm};
-use crate::context::LoginContext;
+use crate::context::{self, LoginContext};
 use crate::decision::{self, Decision, LoginDecision, Outcome, TokenClaim};
 use crate::signals::Floor;
 use crate::{clock, enforcement, llm, orgmap, risk, Engine, Policy};
@@ -44,7 +44,8 @@ impl Engine {
 
     pub fn decide_login(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
         let meta = ctx.organization.as_ref().and_then(|o| o.metadata.as_ref());
-        if let Some((engine, rejected)) = self.layered_for(meta) {
+        let key = ctx.organization_layers_key.as_ref().map(context::Secret::expose);
+        if let Some((engine, rejected)) = self.layered_for(ctx.organization_id(), meta, key) {
             warnings.extend(rejected);
             return engine.decide_login_on_layers(ctx, warnings);
         }

@@ -158,6 +158,11 @@ pub struct Organizations {
     /// An index older than this (its refreshes failed) only suggests: a domain
     /// removed from an organization stops joining within this time.
     pub index_max_age_seconds: u32,
+    /// Signed organization layers, off while empty: when it names a tier, an
+    /// organization's `ag_tier` and `ag_policy` apply only when its `ag_sig`
+    /// signs them under the `ORG_LAYERS_KEY` secret; an organization without a
+    /// valid one gets this tier and nothing of its own metadata (`layers`).
+    pub unsigned_tier: String,
 }
 
 impl Default for Organizations {
@@ -175,6 +180,7 @@ impl Default for Organizations {
             overridable: Vec::new(),
             live_index_max: 1000,
             index_max_age_seconds: 3600,
+            unsigned_tier: String::new(),
         }
     }
 }
@@ -478,8 +484,30 @@ pub enum PolicySource {
 
 /// Parses and validates a policy document, reporting every problem found.
 pub fn parse_policy(json: &str) -> Result<Policy, Vec<Issue>> {
+    parse_checked(json, true)
+}
+
+/// A layered policy (a baseline with tiers and overrides merged on, which no
+/// longer carries `tiers`): validated as a document, except what only a baseline
+/// can say (that `organizations.unsigned_tier` names one of its tiers).
+pub fn parse_layered_policy(json: &str) -> Result<Policy, Vec<Issue>> {
+    parse_checked(json, false)
+}
+
+fn parse_checked(json: &str, baseline: bool) -> Result<Policy, Vec<Issue>> {
     let policy: Policy = parse_json(json, "invalid_policy").map_err(|e| vec![e])?;
-    let errors = validate(&policy);
+    let mut errors = validate(&policy);
+    let unsigned = &policy.organizations.unsigned_tier;
+    if baseline && !unsigned.is_empty() && !policy.tiers.contains_key(unsigned) {
+        errors.push(Issue::new(
+            "invalid_policy",
+            Some("organizations.unsigned_tier".to_string()),
+            format!(
+                "`organizations.unsigned_tier`: `{}` must name a tier defined in `tiers` (the tier of an organization whose layers are not signed)",
+                truncate_for_message(unsigned)
+            ),
+        ));
+    }
     if errors.is_empty() {
         Ok(policy)
     } else {

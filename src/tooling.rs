@@ -37,8 +37,16 @@ pub struct EffectivePolicy {
 }
 
 /// Effective policy for an organization's metadata (`ag_tier`, `ag_policy`...),
-/// on a baseline document; a rejected baseline is a failure.
-pub fn effective_policy_json(policy_json: &str, metadata_json: &str) -> Answer<EffectivePolicy> {
+/// on a baseline document; a rejected baseline is a failure. When the baseline
+/// sets `organizations.unsigned_tier`, the organization's id and the
+/// `ORG_LAYERS_KEY` secret say whether its layers are signed: unsigned ones give
+/// that tier, and `rejected` says why.
+pub fn effective_policy_json(
+    policy_json: &str,
+    metadata_json: &str,
+    organization_id: Option<&str>,
+    layers_key: Option<&str>,
+) -> Answer<EffectivePolicy> {
     let engine = Engine::new(Some(policy_json));
     if !engine.policy_errors().is_empty() {
         return Answer::Failure { errors: engine.policy_errors().to_vec() };
@@ -47,7 +55,7 @@ pub fn effective_policy_json(policy_json: &str, metadata_json: &str) -> Answer<E
         Ok(m) => m,
         Err(e) => return Answer::failure(e),
     };
-    let layered = engine.layered_for(Some(&meta));
+    let layered = engine.layered_for(organization_id, Some(&meta), layers_key);
     let (chosen, rejected) = match &layered {
         Some((layered, rejected)) => (layered.as_ref(), rejected.clone()),
         None => (&engine, Vec::new()),
@@ -97,6 +105,35 @@ pub fn encode_override_json(overlay_json: &str) -> Answer<BTreeMap<String, Strin
     }
     let out = layers::META_POLICY.iter().map(|k| k.to_string()).zip(chunks).collect();
     Answer::success(out, Vec::new())
+}
+
+/// The signature of an organization's layers, as its metadata holds it:
+/// `{ "ag_sig": "..." }` for its id and the `ag_tier` and `ag_policy` values of
+/// `metadata_json` under `layers_key` (`ORG_LAYERS_KEY`); or why not.
+pub fn sign_layers_json(organization_id: &str, metadata_json: &str, layers_key: &str) -> Answer<BTreeMap<String, String>> {
+    if organization_id.is_empty() {
+        return Answer::failure(Issue::new("invalid_organization", None, "the organization id is empty"));
+    }
+    let meta: serde_json::Map<String, serde_json::Value> = match parse_json(metadata_json, "invalid_metadata") {
+        Ok(m) => m,
+        Err(e) => return Answer::failure(e),
+    };
+    let mut warnings = Vec::new();
+    // What the organization's layers say is signed as it is; a malformed override
+    // is worth knowing about before it is signed.
+    if let Some(text) = layers::override_text(&meta) {
+        if let Err(message) = layers::parse_override(&text) {
+            warnings.push(Issue::new("invalid_override", Some(layers::META_POLICY[0].to_string()), message));
+        }
+    }
+    match layers::layers_signature(layers_key, organization_id, &meta) {
+        Some(sig) => Answer::success(BTreeMap::from([(layers::META_SIG.to_string(), sig)]), warnings),
+        None => Answer::failure(Issue::new(
+            "invalid_key",
+            None,
+            format!("`ORG_LAYERS_KEY` must be at least {} characters", layers::LAYERS_KEY_MIN_CHARS),
+        )),
+    }
 }
 
 /// Lints a policy document: its effective form, digest and size, or every error,

@@ -302,6 +302,8 @@ export interface LoginContext {
   transaction?: { protocol?: string | null } | null;
   /** `event.session`: a challenged login is learned only when its own session later shows the MFA. */
   session?: { id?: string | null } | null;
+  /** The `ORG_LAYERS_KEY` secret (16+ characters): it verifies organizations' `ag_sig` when the policy sets `organizations.unsigned_tier`. Never logged nor audited. */
+  organization_layers_key?: string | null;
 }
 
 /** How a challenge is carried out, so the shim only translates it to `api` (`MfaStep`). */
@@ -1033,6 +1035,8 @@ export interface OrganizationsPolicy {
   live_index_max: number;
   /** An index older than this (its refreshes failed) only suggests (300 to 86,400; default 3,600). */
   index_max_age_seconds: number;
+  /** Signed organization layers, off while empty: a tier of `tiers` that an organization whose `ag_sig` does not sign its `ag_tier` and `ag_policy` (under `ORG_LAYERS_KEY`) gets instead of them. */
+  unsigned_tier: string;
 }
 
 /** After `failures` failed calls in a row, no call for `cooldown_seconds` (`Breaker`). */
@@ -1167,6 +1171,15 @@ export interface EncodedOverride {
 /** What `encodeOverride` answers. */
 export type EncodedOverrideAnswer = Answer<EncodedOverride>;
 
+/** The signature of an organization's layers, for its metadata. */
+export interface SignedLayers {
+  /** The first 32 hex digits of HMAC-SHA256(ORG_LAYERS_KEY, "actionguard/org-layers/v1\0" + id + "\0" + ag_tier + "\0" + ag_policy...). */
+  ag_sig: string;
+}
+
+/** What `signOrganizationLayers` answers. */
+export type SignedLayersAnswer = Answer<SignedLayers>;
+
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
 // ---------------------------------------------------------------------------------------
@@ -1204,8 +1217,12 @@ export class Engine {
   readonly indexMaxAgeMs: number;
   /** What to do when a decision cannot be made. */
   readonly failMode: FailMode;
-  /** The fail mode of an organization's effective policy, from its metadata (any value; the baseline's when it is not an object). Never throws. */
-  failModeFor(metadata: unknown): FailMode;
+  /**
+   * The fail mode of an organization's effective policy, from its metadata (any value; the baseline's when it is not an object),
+   * its id and the `ORG_LAYERS_KEY` secret (which verify its `ag_sig` when the policy sets `organizations.unsigned_tier`; not a
+   * string: none). Never throws.
+   */
+  failModeFor(metadata: unknown, organizationId?: unknown, layersKey?: unknown): FailMode;
 }
 
 /** The domain -> organization index. Build it with `buildOrgIndex` or `loadOrgSnapshot`; keep it at module scope. */
@@ -1238,8 +1255,19 @@ export function validatePolicy(policy: PolicyDocument | string): PolicySummaryAn
 /** Bytes of WebAssembly memory in use (it only grows): for benchmarks and capacity planning. */
 export function memoryBytes(): number;
 
-/** The policy an organization gets from its metadata (`ag_tier`, `ag_policy`...) on a baseline document; a rejected baseline is a failure. */
-export function effectivePolicy(policy: PolicyDocument | string, metadata: Record<string, unknown> | string): EffectivePolicyAnswer;
+/**
+ * The policy an organization gets from its metadata (`ag_tier`, `ag_policy`...) on a baseline document; a rejected baseline is a
+ * failure. With `organizations.unsigned_tier` set, its id and the `ORG_LAYERS_KEY` secret say whether its layers are signed.
+ */
+export function effectivePolicy(
+  policy: PolicyDocument | string,
+  metadata: Record<string, unknown> | string,
+  organizationId?: string | null,
+  layersKey?: string | null,
+): EffectivePolicyAnswer;
+
+/** The signature of an organization's layers (`ag_tier`, `ag_policy`...) under the `ORG_LAYERS_KEY` secret (16+ characters), for its metadata. */
+export function signOrganizationLayers(organizationId: string, metadata: Record<string, unknown> | string, layersKey: string): SignedLayersAnswer;
 
 /** The organization-metadata form of an override (a partial policy document), or why it cannot be written. */
 export function encodeOverride(overlay: PolicyLayer | string): EncodedOverrideAnswer;

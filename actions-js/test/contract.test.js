@@ -206,6 +206,13 @@ function collect() {
   const long = answer('encodeOverride (two values)', 'EncodedOverrideAnswer', ag.encodeOverride(longOverride));
   assert.ok(long.type === 'success' && long.ag_policy_2, 'a long override takes two values');
   answer('encodeOverride (empty)', 'EncodedOverrideAnswer', ag.encodeOverride({}));
+  // Signed organization layers.
+  const LAYERS_KEY = 'contract-org-layers-key-0123';
+  const signedLayers = answer('signOrganizationLayers', 'SignedLayersAnswer', ag.signOrganizationLayers('org_acme', { ag_tier: 'strict' }, LAYERS_KEY));
+  assert.ok(signedLayers.type === 'success' && /^[0-9a-f]{32}$/.test(signedLayers.ag_sig));
+  const unsignedPolicy = JSON.stringify({ version: 1, organizations: { unsigned_tier: 'strict' }, tiers: { strict: { mfa: { mode: 'always' } } } });
+  const unsigned = answer('effectivePolicy (unsigned layers)', 'EffectivePolicyAnswer', ag.effectivePolicy(unsignedPolicy, { ag_tier: 'other' }, 'org_acme', LAYERS_KEY));
+  assert.ok(unsigned.type === 'success' && unsigned.rejected.some((r) => r.code === 'organization_layers_unsigned'));
 
   // Failures.
   /** @type {Array<[string, string, () => unknown]>} */
@@ -222,6 +229,8 @@ function collect() {
     ['validatePolicy', 'PolicySummaryAnswer', () => ag.validatePolicy({ version: 1, fail_mode: 'panic' })],
     ['effectivePolicy', 'EffectivePolicyAnswer', () => ag.effectivePolicy('{', {})],
     ['encodeOverride', 'EncodedOverrideAnswer', () => ag.encodeOverride({ thresholds: { challenge: 2 } })],
+    ['signOrganizationLayers', 'SignedLayersAnswer', () => ag.signOrganizationLayers('org_acme', {}, 'short')],
+    ['signOrganizationLayers (not strings)', 'SignedLayersAnswer', () => ag.signOrganizationLayers(7, {}, undefined)],
   ];
   for (const [label, type, call] of failures) {
     const failed = answer(`${label}, failure`, type, call());

@@ -64,6 +64,51 @@ test('effective: the enforcement an organization runs under comes first, logins 
   assert.equal(signup.enforcement.signup.mode, 'enforce');
 });
 
+test("sign: the ag_sig of an organization's layers, which effective then honours under organizations.unsigned_tier", () => {
+  const KEY = 'org-layers-key-0123456789';
+  const env = { ...process.env, ORG_LAYERS_KEY: KEY };
+  const runWith = (environment, ...args) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/policy'), ...args], { cwd: ROOT, encoding: 'utf8', env: environment });
+  const policy = JSON.stringify({
+    version: 1,
+    organizations: { unsigned_tier: 'regulated' },
+    tiers: { regulated: { mfa: { mode: 'always' }, fail_mode: 'deny' }, standard: { fail_mode: 'allow' } },
+  });
+  const layers = { ag_tier: 'standard', ag_policy: 'countries.deny=[KP]' };
+  const signed = runWith(env, 'sign', 'org_acme', JSON.stringify(layers));
+  assert.equal(signed.status, 0, signed.stderr);
+  const { ag_sig } = JSON.parse(signed.stdout);
+  assert.match(ag_sig, /^[0-9a-f]{32}$/);
+  assert.ok(!signed.stdout.includes(KEY) && !signed.stderr.includes(KEY));
+  // Without the key, or with one too short: no signature.
+  const { ORG_LAYERS_KEY: _, ...bare } = process.env;
+  assert.equal(runWith(bare, 'sign', 'org_acme', JSON.stringify(layers)).status, 2);
+  const short = runWith({ ...env, ORG_LAYERS_KEY: 'short' }, 'sign', 'org_acme', JSON.stringify(layers));
+  assert.equal(short.status, 1);
+  assert.match(short.stderr, /`ORG_LAYERS_KEY` must be at least 16 characters/);
+
+  const meta = JSON.stringify({ ...layers, ag_sig });
+  const ok = runWith(env, 'effective', policy, meta, 'org_acme');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout).layers, ['baseline', 'tier:standard', 'organization']);
+  // The same metadata on another organization, a changed tier, or no key: the unsigned tier.
+  const cases = [
+    { name: 'another organization', environment: env, metadata: meta, id: 'org_other' },
+    { name: 'a switched tier', environment: env, metadata: JSON.stringify({ ...layers, ag_tier: 'regulated', ag_sig }), id: 'org_acme' },
+    { name: 'no key', environment: bare, metadata: meta, id: 'org_acme' },
+    { name: 'no organization id', environment: env, metadata: meta, id: '' },
+  ];
+  for (const { name, environment, metadata, id } of cases) {
+    const r = runWith(environment, 'effective', policy, metadata, ...(id ? [id] : []));
+    assert.equal(r.status, 1, name);
+    assert.deepEqual(JSON.parse(r.stdout).layers, ['baseline', 'tier:regulated'], name);
+    assert.match(r.stderr, /organization layers not signed: .*tier `regulated` applies/, name);
+  }
+  // unsigned_tier must name a tier.
+  const lint = run('lint', '{"version":1,"organizations":{"unsigned_tier":"gold"}}');
+  assert.equal(lint.status, 1);
+  assert.match(lint.stderr, /`organizations.unsigned_tier`: `gold` must name a tier defined in `tiers`/);
+});
+
 test('encode: the metadata form of an override, which reads back to the same layer', () => {
   const r = run('encode', 'examples/override-acme.json');
   assert.equal(r.status, 0, r.stderr);

@@ -111,7 +111,7 @@ pub fn policy(data: &[u8]) {
     ));
     check(&engine.decide_signup_json(r#"{"user":{"email":"a@b.example"},"request":{"ip":"203.0.113.9"}}"#));
     check(&actionguard::validate_policy_json(&t));
-    check(&actionguard::effective_policy_json(POLICY, &t));
+    check(&actionguard::effective_policy_json(POLICY, &t, Some("org_1"), None));
     check(&actionguard::encode_override_json(&t));
 }
 
@@ -123,7 +123,7 @@ pub fn org_override(data: &[u8]) {
         "ag_tier": tier, "ag_policy": p1, "ag_policy_2": p2, "ag_policy_3": p3, "ag_allowed_domains": allowed}},
         "user": {"email": "a@acme.com"}});
     check(&engines().1.decide_login_json(&ctx.to_string()));
-    check(&actionguard::effective_policy_json(POLICY, &meta.to_string()));
+    check(&actionguard::effective_policy_json(POLICY, &meta.to_string(), Some("org_1"), None));
     never_looser(&format!("{p1}{p2}{p3}"));
 }
 

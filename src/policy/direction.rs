@@ -108,6 +108,8 @@ pub const DIRECTIONS: &[(&str, Direction)] = &[
     // One index serves every organization of the instance: not an organization's to set.
     ("organizations.live_index_max", Direction::Fixed),
     ("organizations.index_max_age_seconds", Direction::Fixed),
+    // What an organization gets when its own layers are not signed: never its own to set.
+    ("organizations.unsigned_tier", Direction::Fixed),
     ("llm.enabled", Direction::Toward(STRICT_WHEN_OFF)),
     ("llm.timeout_ms", Direction::LessLlm(&Direction::Lower)),
     ("llm.max_per_minute", Direction::LessLlm(&Direction::Lower)),

@@ -125,12 +125,16 @@ impl Engine {
     }
 
     /// The fail mode of an organization's effective policy, from its metadata
-    /// (`event.organization.metadata`, any value): "challenge" | "allow" | "deny".
-    /// Never throws: a value that is not an object gets the baseline's.
+    /// (`event.organization.metadata`, any value), its id (`event.organization.id`)
+    /// and the `ORG_LAYERS_KEY` secret, which say whether its layers are signed
+    /// when the policy sets `organizations.unsigned_tier`: "challenge" | "allow" |
+    /// "deny". Never throws: a metadata value that is not an object gets the
+    /// baseline's (or the unsigned tier's), an id or key that is not a string none.
     #[wasm_bindgen(js_name = failModeFor)]
-    pub fn fail_mode_for(&self, metadata: JsValue) -> String {
+    pub fn fail_mode_for(&self, metadata: JsValue, organization_id: JsValue, layers_key: JsValue) -> String {
         let json = to_json(&metadata, "the organization metadata").ok().flatten();
-        fail_mode_name(self.inner.fail_mode_for_json(json.as_deref())).to_string()
+        let (id, key) = (organization_id.as_string(), layers_key.as_string());
+        fail_mode_name(self.inner.fail_mode_for_json(json.as_deref(), id.as_deref(), key.as_deref())).to_string()
     }
 
     /// The most organizations the host may page through the Management API to build
@@ -252,11 +256,26 @@ pub fn memory_bytes() -> f64 {
 }
 
 /// The policy an organization gets from its metadata: `{ type: "success", layers, digest, policy, rejected }`.
+/// Its id and the `ORG_LAYERS_KEY` secret (strings; anything else is none) say whether
+/// its layers are signed, when the policy sets `organizations.unsigned_tier`.
 #[wasm_bindgen(js_name = effectivePolicy)]
-pub fn effective_policy(policy: JsValue, metadata: JsValue) -> Result<JsValue, JsValue> {
+pub fn effective_policy(policy: JsValue, metadata: JsValue, organization_id: JsValue, layers_key: JsValue) -> Result<JsValue, JsValue> {
+    let (id, key) = (organization_id.as_string(), layers_key.as_string());
     with_json(&policy, "the policy", "invalid_policy", |p| {
-        with_json(&metadata, "the organization metadata", "invalid_metadata", |m| answer_to_js(&actionguard::effective_policy_json(p, m)))
+        with_json(&metadata, "the organization metadata", "invalid_metadata", |m| {
+            answer_to_js(&actionguard::effective_policy_json(p, m, id.as_deref(), key.as_deref()))
+        })
     })
+}
+
+/// The signature of an organization's layers (`ag_tier`, `ag_policy`...) under the
+/// `ORG_LAYERS_KEY` secret: `{ type: "success", ag_sig }`, for its metadata.
+#[wasm_bindgen(js_name = signOrganizationLayers)]
+pub fn sign_organization_layers(organization_id: JsValue, metadata: JsValue, layers_key: JsValue) -> Result<JsValue, JsValue> {
+    let (Some(id), Some(key)) = (organization_id.as_string(), layers_key.as_string()) else {
+        return failure_to_js("invalid_arguments", "the organization id and the key must be strings".to_string());
+    };
+    with_json(&metadata, "the organization metadata", "invalid_metadata", |m| answer_to_js(&actionguard::sign_layers_json(&id, m, &key)))
 }
 
 /// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.

@@ -104,6 +104,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("organizations.live_index_max", "", "10", false),
     ("organizations.index_max_age_seconds", "", "3600", true),
     ("organizations.index_max_age_seconds", "", "300", false),
+    ("organizations.unsigned_tier", "", "t", false),
+    ("organizations.unsigned_tier", "organizations.unsigned_tier=t", "t", true),
     // Security review: under an `allow` fallback the LLM is what denies; switching it
     // off, or trusting it less, loosens (the score ladder's strict end).
     ("llm.enabled", "llm.enabled=true;llm.may_deny=true;ambiguous.from=0.2;ambiguous.fallback=allow", "false", false),
@@ -146,7 +148,7 @@ fn effective(below: &str, overlay: &str) -> Value {
     let tier = crate::layers::parse_override(below).unwrap();
     let baseline = json!({"version": 1, "tiers": {"t": tier}}).to_string();
     let meta = json!({"ag_tier": "t", "ag_policy": overlay}).to_string();
-    serde_json::to_value(crate::effective_policy_json(&baseline, &meta)).unwrap()
+    serde_json::to_value(crate::effective_policy_json(&baseline, &meta, None, None)).unwrap()
 }
 
 fn at<'a>(doc: &'a Value, path: &str) -> &'a Value {
@@ -216,9 +218,13 @@ fn an_override_cannot_switch_off_the_baseline_and_tier_controls() {
         "mfa": {"mode": "always"}, "thresholds": {"challenge": 0.3, "deny": 0.8}, "ambiguous": {"from": 0.2, "to": 0.3}}}})
     .to_string();
     let attack = "countries.deny=[];mfa.mode=never;thresholds.challenge=1;thresholds.deny=1;ambiguous.from=1;ambiguous.to=1";
-    let got =
-        serde_json::to_value(crate::effective_policy_json(&baseline, &json!({"ag_tier": "regulated", "ag_policy": attack}).to_string()))
-            .unwrap();
+    let got = serde_json::to_value(crate::effective_policy_json(
+        &baseline,
+        &json!({"ag_tier": "regulated", "ag_policy": attack}).to_string(),
+        None,
+        None,
+    ))
+    .unwrap();
     assert_eq!(got["layers"], json!(["baseline", "tier:regulated"]), "{got}");
     assert_eq!(got["policy"]["countries"]["deny"], json!(["KP"]));
     assert_eq!(got["policy"]["mfa"]["mode"], "always");
@@ -233,6 +239,8 @@ fn an_override_cannot_switch_off_the_baseline_and_tier_controls() {
     let mixed = serde_json::to_value(crate::effective_policy_json(
         r#"{"version":1,"countries":{"deny":["KP"]}}"#,
         &json!({"ag_policy": "mfa.mode=always;countries.deny=[kp]"}).to_string(),
+        None,
+        None,
     ))
     .unwrap();
     assert_eq!(mixed["layers"], json!(["baseline", "organization"]));
