@@ -513,61 +513,37 @@ async function discover(getIndex, tokens, { auth0, engine, event, api, membershi
   }
 }
 
-// Invitations sent to a user, kept with the user (`app_metadata.actionguard_invited`:
-// `{ <organization id>: <ISO date> }`, the INVITED_MAX most recent within
-// INVITE_REPEAT_MS, an invitation's default lifetime), not in api.cache, whose 20 entries
-// per trigger are shared by every Action bound to it.
+// Invitations sent to a user are kept with the user (`app_metadata.actionguard_invited`),
+// not in api.cache, whose 20 entries per trigger are shared by every Action bound to it;
+// which to send again and what to remember is the core's (`invitationStep`).
 const INVITED_KEY = 'actionguard_invited';
-const INVITED_MAX = 10;
-const INVITE_REPEAT_MS = 7 * 24 * 3600 * 1000;
 
 /**
- * The invitations still remembered, most recent first, read leniently from what is stored.
- * @param {unknown} stored
- * @param {number} now
- * @returns {Record<string, string>}
- */
-function invitedWithin(stored, now) {
-  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
-  /** @type {[string, number][]} */
-  const live = [];
-  for (const [org, at] of Object.entries(stored)) {
-    const t = typeof at === 'string' ? Date.parse(at) : Number.NaN;
-    if (org.length <= 64 && Number.isFinite(t) && t <= now + 60_000 && now - t < INVITE_REPEAT_MS) live.push([org, t]);
-  }
-  live.sort((a, b) => b[1] - a[1]);
-  return Object.fromEntries(live.slice(0, INVITED_MAX).map(([org, t]) => [org, new Date(t).toISOString()]));
-}
-
-/**
- * The user's invitations and how to write them: post-login through `api.user` (from the
- * event); post-user-registration, which has no `api.user`, through the Management API
- * (read fresh: a repeated execution carries the same event), which needs `read:users`
- * and `update:users_app_metadata`.
+ * The user's invitation record as stored, and how to write one: post-login through
+ * `api.user` (from the event); post-user-registration, which has no `api.user`, through
+ * the Management API (read fresh: a repeated execution carries the same event), which
+ * needs `read:users` and `update:users_app_metadata`.
  * @param {any} mgmt
  * @param {any} event
  * @param {any} api
- * @returns {Promise<{ sent: Record<string, string>, save(sent: Record<string, string>): Promise<void> }>}
+ * @returns {Promise<{ stored: unknown, save(record: Record<string, string>): Promise<void> }>}
  */
 async function invitations(mgmt, event, api) {
-  const now = Date.now();
   const userId = event.user?.user_id;
-  /** @param {Record<string, string>} sent */
-  const bounded = (sent) => invitedWithin(sent, now);
   if (typeof api.user?.setAppMetadata === 'function') {
     return {
-      sent: invitedWithin(event.user?.app_metadata?.[INVITED_KEY], now),
-      save: async (sent) => {
-        api.user.setAppMetadata(INVITED_KEY, bounded(sent));
+      stored: event.user?.app_metadata?.[INVITED_KEY],
+      save: async (record) => {
+        api.user.setAppMetadata(INVITED_KEY, record);
       },
     };
   }
   if (typeof userId !== 'string' || !userId) throw fail('invite_unrecorded', 'an invitation cannot be recorded for a user without an id');
-  const stored = await mgmt.users.get(userId, { fields: 'app_metadata', include_fields: true });
+  const user = await mgmt.users.get(userId, { fields: 'app_metadata', include_fields: true });
   return {
-    sent: invitedWithin(stored?.app_metadata?.[INVITED_KEY], now),
-    save: async (sent) => {
-      await mgmt.users.update(userId, { app_metadata: { [INVITED_KEY]: bounded(sent) } });
+    stored: user?.app_metadata?.[INVITED_KEY],
+    save: async (record) => {
+      await mgmt.users.update(userId, { app_metadata: { [INVITED_KEY]: record } });
     },
   };
 }
@@ -599,8 +575,9 @@ async function carryOut(mgmt, decision, event, api, approvals) {
     // be written means no invitation (never a repeat); a failed invitation takes its
     // mark back, and is sent again by the first login's discovery.
     const invited = await invitations(mgmt, event, api);
-    if (invited.sent[org.id]) return 'already_invited';
-    await invited.save({ [org.id]: new Date().toISOString(), ...invited.sent });
+    const step = orThrow((await load(secrets)).invitationStep(invited.stored, org.id, Date.now()));
+    if (step.already_invited) return 'already_invited';
+    await invited.save(step.record);
     try {
       await mgmt.organizations.invitations.create(
         org.id,
@@ -613,7 +590,7 @@ async function carryOut(mgmt, decision, event, api, approvals) {
         { maxRetries: 0 },
       );
     } catch (err) {
-      await invited.save(invited.sent).catch(() => {});
+      await invited.save(step.without).catch(() => {});
       throw err;
     }
   } else if (decision.action === 'create_for_approval' && secrets.APPROVAL_WEBHOOK_URL && secrets.APPROVAL_WEBHOOK_SECRET) {

@@ -1180,6 +1180,19 @@ export interface SignedLayers {
 /** What `signOrganizationLayers` answers. */
 export type SignedLayersAnswer = Answer<SignedLayers>;
 
+/** An invitation the host is about to send (`orgmap::invitations::InvitationStep`). */
+export interface InvitationStep {
+  /** Invited within the last 7 days: send nothing. */
+  already_invited: boolean;
+  /** Write to `app_metadata.actionguard_invited` before sending: the remembered invitations with this one (at most 10, ISO dates). */
+  record: Record<string, string>;
+  /** Write back when the invitation fails: the remembered invitations without this one. */
+  without: Record<string, string>;
+}
+
+/** What `invitationStep` answers. */
+export type InvitationStepAnswer = Answer<InvitationStep>;
+
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
 // ---------------------------------------------------------------------------------------
@@ -1271,6 +1284,8 @@ export function signOrganizationLayers(organizationId: string, metadata: Record<
 
 /** The organization-metadata form of an override (a partial policy document), or why it cannot be written. */
 export function encodeOverride(overlay: PolicyLayer | string): EncodedOverrideAnswer;
+/** Whether the user was already invited to the organization, and what to remember; `stored` is what `app_metadata.actionguard_invited` holds, anything at all. */
+export function invitationStep(stored: unknown, organizationId: string, nowMs: number): InvitationStepAnswer;
 
 /** The crate version, for audit records and support. */
 export function version(): string;

@@ -17,6 +17,7 @@
 //!   no further, and never matches by prefix or likeness.
 
 pub mod index;
+pub mod invitations;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

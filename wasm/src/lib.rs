@@ -278,6 +278,18 @@ pub fn sign_organization_layers(organization_id: JsValue, metadata: JsValue, lay
     with_json(&metadata, "the organization metadata", "invalid_metadata", |m| answer_to_js(&actionguard::sign_layers_json(&id, m, &key)))
 }
 
+/// Whether the user was already invited to an organization, and what to remember in
+/// `app_metadata.actionguard_invited` (`stored`: what it holds, anything at all):
+/// `{ type: "success", already_invited, record, without }`.
+#[wasm_bindgen(js_name = invitationStep)]
+pub fn invitation_step(stored: JsValue, organization_id: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    let Some(id) = organization_id.as_string() else {
+        return failure_to_js("invalid_arguments", "the organization id must be a string".to_string());
+    };
+    let stored = to_json(&stored, "the invitation record").ok().flatten();
+    answer_to_js(&actionguard::orgmap::invitations::step_json(stored.as_deref(), &id, now_ms))
+}
+
 /// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.
 #[wasm_bindgen(js_name = encodeOverride)]
 pub fn encode_override(overlay: JsValue) -> Result<JsValue, JsValue> {
@@ -297,6 +309,19 @@ mod tests {
 
     fn get(v: &JsValue, key: &str) -> JsValue {
         js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn an_invitation_step_reads_whatever_the_record_holds() {
+        let stored = js_sys::JSON::parse(r#"{"org_a":"2027-01-15T08:00:00.000Z","junk":5}"#).unwrap();
+        let now = 1_800_000_000_000.0; // 2027-01-15T08:00:00Z
+        let a = invitation_step(stored.clone(), JsValue::from_str("org_a"), now).unwrap();
+        assert_eq!(get(&a, "type").as_string().unwrap(), "success");
+        assert_eq!(get(&a, "already_invited").as_bool(), Some(true));
+        let b = invitation_step(JsValue::from_str("not json"), JsValue::from_str("org_b"), now).unwrap();
+        assert_eq!(get(&b, "already_invited").as_bool(), Some(false));
+        let bad = invitation_step(stored, JsValue::from_f64(1.0), now).unwrap();
+        assert_eq!(get(&bad, "type").as_string().unwrap(), "failure");
     }
 
     #[wasm_bindgen_test]
