@@ -26,6 +26,7 @@ pub mod hex;
 pub mod layers;
 pub mod llm;
 pub mod login;
+pub mod logs;
 pub mod mac;
 pub mod orgmap;
 pub mod policy;

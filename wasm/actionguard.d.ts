@@ -1193,6 +1193,59 @@ export interface InvitationStep {
 /** What `invitationStep` answers. */
 export type InvitationStepAnswer = Answer<InvitationStep>;
 
+/** One Auth0 log, normalized (`logs::LogEvent`): what detection reads; optional strings are cut to their bounds. */
+export interface LogEvent {
+  /** Auth0's id of the log: the de-duplication key (at most 128 bytes). */
+  log_id: string;
+  /** Auth0's event type code: `s`, `f`, `fp`, `fu`, `ss`, `gd_send_pn`, ... */
+  type: string;
+  /** The log's `date`, in ms since the epoch. */
+  date_ms: number;
+  ip?: string;
+  user_id?: string;
+  user_name?: string;
+  client_id?: string;
+  connection?: string;
+  /** `organization_id`, or else `details.organization.id`. */
+  organization_id?: string;
+  hostname?: string;
+  user_agent?: string;
+  /** `location_info.country_code`. */
+  country_code?: string;
+  /** Some `details.prompts[].performed_amr` includes `mfa`. */
+  mfa: boolean;
+}
+
+/** A line (or array element) that was not read; the message names fields, never their values. */
+export interface LogReject {
+  /** 0-based: the line of a JSON-lines body (blank lines count), the element of an array body. */
+  index: number;
+  reason_code:
+    | 'not_json'
+    | 'not_an_object'
+    | 'missing_log_id'
+    | 'bad_log_id'
+    | 'missing_type'
+    | 'bad_type'
+    | 'missing_date'
+    | 'bad_date'
+    | 'bad_field'
+    | 'line_too_long'
+    | 'too_many_logs'
+    | 'too_many_entries';
+  message: string;
+}
+
+/** A log-stream batch (`logs::Batch`): distinct valid logs in order, rejects, and entries that repeated a `log_id` of this batch. */
+export interface LogBatch {
+  events: LogEvent[];
+  rejects: LogReject[];
+  duplicates: number;
+}
+
+/** What `parseLogBatch` answers; repeated `log_id`s add a `duplicates_in_batch` warning. */
+export type LogBatchAnswer = Answer<LogBatch>;
+
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
 // ---------------------------------------------------------------------------------------
@@ -1286,6 +1339,9 @@ export function signOrganizationLayers(organizationId: string, metadata: Record<
 export function encodeOverride(overlay: PolicyLayer | string): EncodedOverrideAnswer;
 /** Whether the user was already invited to the organization, and what to remember; `stored` is what `app_metadata.actionguard_invited` holds, anything at all. */
 export function invitationStep(stored: unknown, organizationId: string, nowMs: number): InvitationStepAnswer;
+
+/** Reads a batch of Auth0's log stream (JSON lines or a JSON array, each log bare, in `{ log_id, data }` or in EventBridge's `detail`); a failure only when `body` is missing. */
+export function parseLogBatch(body: string): LogBatchAnswer;
 
 /** The crate version, for audit records and support. */
 export function version(): string;

@@ -214,6 +214,27 @@ function collect() {
   const unsigned = answer('effectivePolicy (unsigned layers)', 'EffectivePolicyAnswer', ag.effectivePolicy(unsignedPolicy, { ag_tier: 'other' }, 'org_acme', LAYERS_KEY));
   assert.ok(unsigned.type === 'success' && unsigned.rejected.some((r) => r.code === 'organization_layers_unsigned'));
 
+  // Log-stream batches (the control plane's reading, in the core).
+  const logLines = [
+    {
+      log_id: 'l1',
+      type: 's',
+      date: '2026-11-02T09:14:07.123Z',
+      ip: '203.0.113.9',
+      user_id: 'auth0|u1',
+      organization_id: 'org_acme',
+      location_info: { country_code: 'NL' },
+      details: { prompts: [{ name: 'mfa', performed_amr: ['mfa'] }] },
+    },
+    { log_id: 'l2', data: { type: 'fp', date: '2026-11-02T09:14:08Z', user_name: 'bob@acme.com' } },
+    { detail: { data: { log_id: 'l3', type: 'gd_send_pn', date: '2026-11-02T09:14:09Z' } } },
+    { log_id: 'l1', type: 's', date: '2026-11-02T09:14:07.123Z' },
+  ].map((l) => JSON.stringify(l));
+  const logBatch = answer('parseLogBatch (JSON lines)', 'LogBatchAnswer', ag.parseLogBatch([...logLines, 'not json', '{"type":"s"}'].join('\n')));
+  assert.ok(logBatch.type === 'success' && logBatch.events.length === 3 && logBatch.rejects.length === 2 && logBatch.duplicates === 1);
+  assert.ok(logBatch.type === 'success' && logBatch.warnings.some((w) => w.code === 'duplicates_in_batch'));
+  answer('parseLogBatch (array)', 'LogBatchAnswer', ag.parseLogBatch(`[${logLines.join(',')}, 7]`));
+
   // Failures.
   /** @type {Array<[string, string, () => unknown]>} */
   const failures = [
@@ -231,6 +252,7 @@ function collect() {
     ['encodeOverride', 'EncodedOverrideAnswer', () => ag.encodeOverride({ thresholds: { challenge: 2 } })],
     ['signOrganizationLayers', 'SignedLayersAnswer', () => ag.signOrganizationLayers('org_acme', {}, 'short')],
     ['signOrganizationLayers (not strings)', 'SignedLayersAnswer', () => ag.signOrganizationLayers(7, {}, undefined)],
+    ['parseLogBatch (no body)', 'LogBatchAnswer', () => ag.parseLogBatch(/** @type {any} */ (undefined))],
   ];
   for (const [label, type, call] of failures) {
     const failed = answer(`${label}, failure`, type, call());

@@ -29,6 +29,7 @@ pub const TARGETS: &[Target] = &[
     ("org_records", org_records),
     ("llm_answer", llm_answer),
     ("history", history),
+    ("log_batch", log_batch),
 ];
 
 /// A policy with every section in use: tiers, an LLM, networks and clients, so
@@ -197,4 +198,24 @@ pub fn history(data: &[u8]) {
     check(&engines().0.decide_login_json(&ctx.to_string()));
     let counters = json!({"counters": text(data), "now_ms": 1.8e12, "user": {"email": "a@acme.com"}, "request": {"ip": "203.0.113.9"}});
     check(&engines().1.decide_signup_json(&counters.to_string()));
+}
+
+/// A log-stream body as anyone who learns the stream's URL and token may post it
+/// (JSON lines or an array). Besides not panicking: logs are distinct, within the
+/// bounds, and every entry is an event, a duplicate or a reject at most once.
+pub fn log_batch(data: &[u8]) {
+    use actionguard::logs::{parse_batch, parse_log_batch_json, MAX_LOGS, MAX_LOG_ID_BYTES};
+    let t = text(data);
+    check(&parse_log_batch_json(&t));
+    for body in [t.clone(), format!("[{t}]"), format!("{{\"log_id\":\"w\",\"data\":{t}}}")] {
+        let batch = parse_batch(&body);
+        assert!(batch.events.len() <= MAX_LOGS);
+        let ids: std::collections::HashSet<_> = batch.events.iter().map(|e| e.log_id.as_str()).collect();
+        assert_eq!(ids.len(), batch.events.len(), "a log_id kept twice");
+        assert!(batch.events.iter().all(|e| !e.log_id.is_empty() && e.log_id.len() <= MAX_LOG_ID_BYTES && !e.event_type.is_empty()));
+        assert!(batch.events.iter().all(|e| e.user_agent.iter().all(|u| u.len() <= 512)));
+        // Every entry takes at least one byte, and is answered once (the one
+        // `too_many_entries` reject stands for all the entries left unread).
+        assert!(batch.events.len() + batch.duplicates + batch.rejects.len() <= body.len() + 1, "more answers than entries");
+    }
 }

@@ -290,6 +290,14 @@ pub fn invitation_step(stored: JsValue, organization_id: JsValue, now_ms: f64) -
     answer_to_js(&actionguard::orgmap::invitations::step_json(stored.as_deref(), &id, now_ms))
 }
 
+/// A batch of Auth0's log stream (JSON lines or a JSON array, the body as received):
+/// `{ type: "success", events, rejects, duplicates, warnings }`. Never a failure for
+/// what the body holds: unreadable lines are `rejects`; only a missing body fails.
+#[wasm_bindgen(js_name = parseLogBatch)]
+pub fn parse_log_batch(body: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&body, "the body", "invalid_body", |b| answer_to_js(&actionguard::logs::parse_log_batch_json(b)))
+}
+
 /// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.
 #[wasm_bindgen(js_name = encodeOverride)]
 pub fn encode_override(overlay: JsValue) -> Result<JsValue, JsValue> {
@@ -322,6 +330,27 @@ mod tests {
         assert_eq!(get(&b, "already_invited").as_bool(), Some(false));
         let bad = invitation_step(stored, JsValue::from_f64(1.0), now).unwrap();
         assert_eq!(get(&bad, "type").as_string().unwrap(), "failure");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_log_batch_keeps_its_good_lines_and_names_its_bad_ones() {
+        let body = "{\"log_id\":\"1\",\"type\":\"s\",\"date\":\"2026-11-02T09:14:07.123Z\",\"ip\":\"203.0.113.9\"}\nnot json\n\n{\"log_id\":\"1\",\"data\":{\"type\":\"s\",\"date\":\"2026-11-02T09:14:07Z\"}}";
+        let a = parse_log_batch(JsValue::from_str(body)).unwrap();
+        assert_eq!(get(&a, "type").as_string().unwrap(), "success");
+        let events: js_sys::Array = get(&a, "events").into();
+        assert_eq!(events.length(), 1);
+        assert_eq!(get(&events.get(0), "date_ms").as_f64(), Some(1_793_610_847_123.0));
+        let rejects: js_sys::Array = get(&a, "rejects").into();
+        assert_eq!(get(&rejects.get(0), "reason_code").as_string().unwrap(), "not_json");
+        assert_eq!(get(&rejects.get(0), "index").as_f64(), Some(1.0));
+        assert_eq!(get(&a, "duplicates").as_f64(), Some(1.0));
+        // A lone surrogate in the body is read as U+FFFD, not a failure.
+        let lone: JsValue =
+            js_sys::eval("'{\"log_id\":\"2\",\"type\":\"s\",\"date\":\"2026-11-02T09:14:07Z\",\"user_name\":\"\\ud800x\"}'").unwrap();
+        let b = parse_log_batch(lone).unwrap();
+        assert_eq!(js_sys::Array::from(&get(&b, "events")).length(), 1);
+        let c = parse_log_batch(JsValue::UNDEFINED).unwrap();
+        assert_eq!(get(&c, "type").as_string().unwrap(), "failure");
     }
 
     #[wasm_bindgen_test]

@@ -1,0 +1,364 @@
+//! Reading Auth0 log-stream batches (the first slice of the control plane):
+//! the body Auth0's custom-webhook log stream POSTs, as JSON lines (one log a
+//! line, blank lines ignored) or as a JSON array, each log either Auth0's log
+//! object itself, the custom webhook's wrapper `{ "log_id", "data": {...} }`, or
+//! the EventBridge event `{ "detail": { "data": {...} } }`.
+//!
+//! Each valid log becomes a [`LogEvent`] holding only what detection needs,
+//! every optional string cut to a bound; everything else is dropped (the raw
+//! line is the host's to keep). A line that cannot be read becomes a
+//! [`Reject`] with a stable `reason_code` and never costs the other lines.
+//! Within a batch a repeated `log_id` is kept once and counted
+//! (`duplicates`); across batches, de-duplication is the store's (the
+//! `log_id` is its unique key). The host does I/O only.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::{Answer, Issue};
+
+/// Logs kept from one batch; further valid logs are rejected (`too_many_logs`).
+pub const MAX_LOGS: usize = 10_000;
+/// Entries (non-blank lines, array elements) read from one batch; the rest are
+/// not read and reported by one reject (`too_many_entries`).
+pub const MAX_ENTRIES: usize = 2 * MAX_LOGS;
+/// A longer line (or array element) is rejected unread (`line_too_long`).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// A longer `log_id` is rejected (`bad_log_id`): cutting a key would merge logs.
+pub const MAX_LOG_ID_BYTES: usize = 128;
+/// A longer `type` is rejected (`bad_type`): Auth0's codes are a few letters.
+pub const MAX_TYPE_BYTES: usize = 32;
+
+/// Bounds of the optional fields, in bytes (cut at a character boundary).
+const SHORT: usize = 128;
+const LONG: usize = 256;
+const USER_AGENT: usize = 512;
+const COUNTRY: usize = 8;
+
+/// One Auth0 log, normalized: what later detection reads, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEvent {
+    /// Auth0's id of the log: the de-duplication key.
+    pub log_id: String,
+    /// Auth0's event type code (`s`, `f`, `fp`, `fu`, `ss`, `gd_send_pn`, ...).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The log's `date`, in ms since the epoch.
+    pub date_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// `organization_id`, or else `details.organization.id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// `location_info.country_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// Some `details.prompts[].performed_amr` includes `mfa`.
+    pub mfa: bool,
+}
+
+/// A line (or array element) that was not read, and why. The message names
+/// fields, never their values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    /// 0-based: the line of a JSON-lines body (blank lines count), the element of an array.
+    pub index: usize,
+    pub reason_code: &'static str,
+    pub message: String,
+}
+
+/// What a batch held: its distinct valid logs in order, the entries rejected,
+/// and how many entries repeated a `log_id` already read in this batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Batch {
+    pub events: Vec<LogEvent>,
+    pub rejects: Vec<Reject>,
+    pub duplicates: usize,
+}
+
+/// Reads a log-stream body. Never fails: what cannot be read is a reject.
+pub fn parse_batch(body: &str) -> Batch {
+    let mut reader = Reader { batch: Batch::default(), seen: HashSet::new(), entries: 0 };
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('[') {
+        // A JSON array body; one that does not parse is read as lines (where
+        // each line is then rejected or read on its own).
+        if let Ok(elements) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body) {
+            let total = elements.len();
+            for (index, element) in elements.into_iter().enumerate() {
+                if !reader.entry(index, element.get(), total) {
+                    break;
+                }
+            }
+            return reader.batch;
+        }
+    }
+    let total = body.split('\n').filter(|l| !l.trim().is_empty()).count();
+    for (index, line) in body.split('\n').enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !reader.entry(index, line, total) {
+            break;
+        }
+    }
+    reader.batch
+}
+
+/// [`parse_batch`] as the tagged answer of the other entry points; a batch
+/// with repeated `log_id`s carries a `duplicates_in_batch` warning.
+pub fn parse_log_batch_json(body: &str) -> Answer<Batch> {
+    let batch = parse_batch(body);
+    let mut warnings = Vec::new();
+    if batch.duplicates > 0 {
+        warnings.push(Issue::new(
+            "duplicates_in_batch",
+            None,
+            format!("{} entries repeated a log_id already read in this batch and were kept once", batch.duplicates),
+        ));
+    }
+    Answer::success(batch, warnings)
+}
+
+struct Reader {
+    batch: Batch,
+    seen: HashSet<String>,
+    entries: usize,
+}
+
+impl Reader {
+    /// Reads one entry; false once no more entries are to be read.
+    fn entry(&mut self, index: usize, text: &str, total: usize) -> bool {
+        if self.entries >= MAX_ENTRIES {
+            let left = total.saturating_sub(self.entries);
+            self.reject(index, "too_many_entries", format!("{left} entries beyond the first {MAX_ENTRIES} were not read"));
+            return false;
+        }
+        self.entries = self.entries.saturating_add(1);
+        match read_entry(text) {
+            Err((code, message)) => self.reject(index, code, message),
+            Ok(event) => {
+                if self.seen.contains(&event.log_id) {
+                    self.batch.duplicates = self.batch.duplicates.saturating_add(1);
+                } else if self.batch.events.len() >= MAX_LOGS {
+                    self.reject(index, "too_many_logs", format!("a batch keeps at most {MAX_LOGS} logs"));
+                } else {
+                    self.seen.insert(event.log_id.clone());
+                    self.batch.events.push(event);
+                }
+            }
+        }
+        true
+    }
+
+    fn reject(&mut self, index: usize, reason_code: &'static str, message: String) {
+        self.batch.rejects.push(Reject { index, reason_code, message });
+    }
+}
+
+type Refusal = (&'static str, String);
+
+fn read_entry(text: &str) -> Result<LogEvent, Refusal> {
+    if text.len() > MAX_LINE_BYTES {
+        return Err(("line_too_long", format!("{} bytes, over the limit of {MAX_LINE_BYTES}", text.len())));
+    }
+    let value: Value = serde_json::from_str(text.trim()).map_err(|_| ("not_json", "not a JSON value".to_string()))?;
+    let Value::Object(outer) = value else {
+        return Err(("not_an_object", "not a JSON object".to_string()));
+    };
+    let (log, wrapper_id) = unwrap_log(&outer)?;
+    read_log(log, wrapper_id)
+}
+
+/// The log inside its envelopes: EventBridge's `detail`, then the custom
+/// webhook's `{ log_id, data }`. A log object has `type`; its envelopes do not.
+fn unwrap_log(outer: &Map<String, Value>) -> Result<(&Map<String, Value>, Option<&Value>), Refusal> {
+    let mut current = outer;
+    if !current.contains_key("type") {
+        if let Some(detail) = current.get("detail") {
+            current = detail.as_object().ok_or_else(|| ("not_an_object", "`detail` is not an object".to_string()))?;
+        }
+    }
+    if !current.contains_key("type") {
+        if let Some(data) = current.get("data") {
+            let log = data.as_object().ok_or_else(|| ("not_an_object", "`data` is not an object".to_string()))?;
+            return Ok((log, current.get("log_id")));
+        }
+    }
+    Ok((current, None))
+}
+
+fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogEvent, Refusal> {
+    let log_id = match log.get("log_id").filter(|v| !v.is_null()).or(wrapper_id.filter(|v| !v.is_null())) {
+        None => return Err(("missing_log_id", "no `log_id`".to_string())),
+        Some(Value::String(s)) if s.is_empty() => return Err(("missing_log_id", "`log_id` is empty".to_string())),
+        Some(Value::String(s)) if s.len() > MAX_LOG_ID_BYTES => {
+            return Err(("bad_log_id", format!("`log_id` is longer than {MAX_LOG_ID_BYTES} bytes")))
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(("bad_log_id", "`log_id` is not a string".to_string())),
+    };
+    let event_type = match log.get("type") {
+        None | Some(Value::Null) => return Err(("missing_type", "no `type`".to_string())),
+        Some(Value::String(s)) if s.is_empty() => return Err(("missing_type", "`type` is empty".to_string())),
+        Some(Value::String(s)) if s.len() > MAX_TYPE_BYTES => {
+            return Err(("bad_type", format!("`type` is longer than {MAX_TYPE_BYTES} bytes")))
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(("bad_type", "`type` is not a string".to_string())),
+    };
+    let date_ms = match log.get("date") {
+        None | Some(Value::Null) => return Err(("missing_date", "no `date`".to_string())),
+        Some(Value::String(s)) => rfc3339_ms(s).ok_or_else(|| ("bad_date", "`date` is not an RFC 3339 time".to_string()))?,
+        Some(_) => return Err(("bad_date", "`date` is not a string".to_string())),
+    };
+    let details = log.get("details").and_then(Value::as_object);
+    let organization_id = match optional(log, "organization_id", SHORT)? {
+        Some(id) => Some(id),
+        // Read leniently: `details` is free-form, and only this one value is wanted.
+        None => details
+            .and_then(|d| d.get("organization"))
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| cut(s, SHORT)),
+    };
+    let country_code = log
+        .get("location_info")
+        .and_then(|l| l.get("country_code"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(|s| cut(s, COUNTRY));
+    let mfa = details.and_then(|d| d.get("prompts")).and_then(Value::as_array).is_some_and(|prompts| prompts.iter().any(performed_mfa));
+    Ok(LogEvent {
+        log_id,
+        event_type,
+        date_ms,
+        ip: optional(log, "ip", SHORT)?,
+        user_id: optional(log, "user_id", LONG)?,
+        user_name: optional(log, "user_name", LONG)?,
+        client_id: optional(log, "client_id", SHORT)?,
+        connection: optional(log, "connection", LONG)?,
+        organization_id,
+        hostname: optional(log, "hostname", LONG)?,
+        user_agent: optional(log, "user_agent", USER_AGENT)?,
+        country_code,
+        mfa,
+    })
+}
+
+fn performed_mfa(prompt: &Value) -> bool {
+    prompt.get("performed_amr").and_then(Value::as_array).is_some_and(|amr| amr.iter().any(|m| m.as_str() == Some("mfa")))
+}
+
+/// An optional top-level string: absent, null or empty is `None`; another type
+/// rejects the log (`bad_field`); a long one is cut to `max` bytes.
+fn optional(log: &Map<String, Value>, key: &str, max: usize) -> Result<Option<String>, Refusal> {
+    match log.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(cut(s, max))),
+        Some(_) => Err(("bad_field", format!("`{key}` is not a string"))),
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    s.get(..end).unwrap_or_default().to_string()
+}
+
+fn rfc3339_ms(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: usize) -> String {
+        format!(r#"{{"log_id":"9000{id}","type":"s","date":"2026-11-02T09:14:07.123Z","ip":"203.0.113.9","user_id":"auth0|u{id}"}}"#)
+    }
+
+    #[test]
+    fn a_thousand_malformed_lines_cost_none_of_ten_thousand_good_ones() {
+        let bad = [
+            "not json",
+            "[1,2]",
+            r#"{"type":"s","date":"2026-11-02T09:14:07Z"}"#,
+            r#"{"log_id":"x","date":"2026-11-02T09:14:07Z"}"#,
+            r#"{"log_id":"y","type":"s","date":"yesterday"}"#,
+        ];
+        let codes = ["not_json", "not_an_object", "missing_log_id", "missing_type", "bad_date"];
+        let mut lines = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..10_000 {
+            lines.push(line(i));
+            if i % 10 == 5 {
+                let k = i / 10 % bad.len();
+                expected.push((lines.len(), codes[k]));
+                lines.push(bad[k].to_string());
+            }
+        }
+        let batch = parse_batch(&lines.join("\n"));
+        assert_eq!(batch.events.len(), 10_000);
+        assert_eq!(batch.rejects.len(), 1_000);
+        assert_eq!(batch.duplicates, 0);
+        for (reject, (index, code)) in batch.rejects.iter().zip(&expected) {
+            assert_eq!((reject.index, reject.reason_code), (*index, *code));
+        }
+        assert!(batch.events.iter().enumerate().all(|(i, e)| e.log_id == format!("9000{i}")));
+    }
+
+    #[test]
+    fn logs_beyond_the_bound_are_rejected_and_entries_beyond_theirs_are_not_read() {
+        let body: Vec<String> = (0..MAX_LOGS + 3).map(line).collect();
+        let batch = parse_batch(&body.join("\n"));
+        assert_eq!(batch.events.len(), MAX_LOGS);
+        assert_eq!(batch.rejects.iter().filter(|r| r.reason_code == "too_many_logs").count(), 3);
+        let body = "x\n".repeat(MAX_ENTRIES + 5);
+        let batch = parse_batch(&body);
+        assert_eq!(batch.rejects.len(), MAX_ENTRIES + 1);
+        let last = batch.rejects.last().unwrap();
+        assert_eq!((last.reason_code, last.index), ("too_many_entries", MAX_ENTRIES));
+        assert!(last.message.starts_with("5 entries"), "{}", last.message);
+    }
+
+    #[test]
+    fn long_values_are_cut_at_a_character_boundary() {
+        assert_eq!(cut("ab\u{e9}", 3), "ab");
+        assert_eq!(cut("\u{1f600}\u{1f600}", 5), "\u{1f600}");
+        assert_eq!(cut("abc", 3), "abc");
+    }
+
+    #[test]
+    fn dates_are_read_to_the_millisecond() {
+        assert_eq!(rfc3339_ms("1970-01-01T00:00:01.5Z"), Some(1_500));
+        assert_eq!(rfc3339_ms("1969-12-31T23:59:59.999Z"), Some(-1));
+        assert_eq!(rfc3339_ms("2026-11-02T10:14:07.000+01:00"), rfc3339_ms("2026-11-02T09:14:07Z"));
+        assert_eq!(rfc3339_ms("2026-11-02"), None);
+    }
+}
