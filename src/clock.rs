@@ -8,6 +8,12 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
+/// Milliseconds since the epoch of an RFC 3339 timestamp, as Auth0 dates its logs.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
 /// Seconds since the epoch of a timestamp as JavaScript's `toISOString` writes it
 /// (RFC 3339), or of a date alone (`2027-01-15`, midnight UTC), as `Date.parse`
 /// reads both.

@@ -16,10 +16,8 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-use crate::{Answer, Issue};
+use crate::{clock, Answer, Issue};
 
 /// Logs kept from one batch; further valid logs are rejected (`too_many_logs`).
 pub const MAX_LOGS: usize = 10_000;
@@ -225,7 +223,7 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
     };
     let date_ms = match log.get("date") {
         None | Some(Value::Null) => return Err(("missing_date", "no `date`".to_string())),
-        Some(Value::String(s)) => rfc3339_ms(s).ok_or_else(|| ("bad_date", "`date` is not an RFC 3339 time".to_string()))?,
+        Some(Value::String(s)) => clock::parse_rfc3339_ms(s).ok_or_else(|| ("bad_date", "`date` is not an RFC 3339 time".to_string()))?,
         Some(_) => return Err(("bad_date", "`date` is not a string".to_string())),
     };
     let details = log.get("details").and_then(Value::as_object);
@@ -280,19 +278,9 @@ fn optional(log: &Map<String, Value>, key: &str, max: usize) -> Result<Option<St
 
 /// At most `max` bytes of `s`, cut at a character boundary.
 fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end = end.saturating_sub(1);
-    }
-    s.get(..end).unwrap_or_default().to_string()
-}
-
-fn rfc3339_ms(s: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+    let mut out = s.to_string();
+    crate::context::truncate_chars(&mut out, max);
+    out
 }
 
 #[cfg(test)]
@@ -356,9 +344,9 @@ mod tests {
 
     #[test]
     fn dates_are_read_to_the_millisecond() {
-        assert_eq!(rfc3339_ms("1970-01-01T00:00:01.5Z"), Some(1_500));
-        assert_eq!(rfc3339_ms("1969-12-31T23:59:59.999Z"), Some(-1));
-        assert_eq!(rfc3339_ms("2026-11-02T10:14:07.000+01:00"), rfc3339_ms("2026-11-02T09:14:07Z"));
-        assert_eq!(rfc3339_ms("2026-11-02"), None);
+        assert_eq!(clock::parse_rfc3339_ms("1970-01-01T00:00:01.5Z"), Some(1_500));
+        assert_eq!(clock::parse_rfc3339_ms("1969-12-31T23:59:59.999Z"), Some(-1));
+        assert_eq!(clock::parse_rfc3339_ms("2026-11-02T10:14:07.000+01:00"), clock::parse_rfc3339_ms("2026-11-02T09:14:07Z"));
+        assert_eq!(clock::parse_rfc3339_ms("2026-11-02"), None);
     }
 }
