@@ -1,35 +1,21 @@
-//! HMAC-SHA256 (RFC 2104) on the `sha2` crate the core already carries: the
-//! `hmac` crate is not in the dependency graph, and the construction is a dozen
-//! lines. Used where a hash must not be reversible by whoever reads what it is
-//! stored beside (the sign-up counters' keys, `signup::velocity`).
+//! HMAC-SHA256 (RFC 2104), from RustCrypto's `hmac` crate on the `sha2` the core
+//! already carries. Used where a hash must not be reversible by whoever reads
+//! what it is stored beside (the sign-up counters' keys, `signup::velocity`) and
+//! where organization layers are signed (`layers::layers_signature`).
 
-use sha2::{Digest, Sha256};
-
-const BLOCK: usize = 64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// HMAC-SHA256 of the concatenation of `parts` under `key`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // A key longer than a block is hashed first; a shorter one is zero-padded.
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        let digest = Sha256::digest(key);
-        for (b, k) in block.iter_mut().zip(digest.iter()) {
-            *b = *k;
-        }
-    } else {
-        for (b, k) in block.iter_mut().zip(key.iter()) {
-            *b = *k;
-        }
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
+    // HMAC takes a key of any length (a long one is hashed first), so this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
     for part in parts {
-        inner.update(part);
+        mac.update(part);
     }
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
