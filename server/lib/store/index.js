@@ -1,0 +1,209 @@
+'use strict';
+// The store: one interface over SQLite (embedded default) and PostgreSQL (several
+// instances behind a load balancer), chosen by DATABASE_URL. Both dialects give
+// the same results for the same calls (test/store.test.js runs one contract suite
+// against each). This module holds what the dialects share: the URL, the approval
+// states, the checks on arguments and the shape of an approval row.
+//
+// Store (all methods async):
+//   dialect, schemaVersion
+//   ingestLogs({ events, rejects, source, receivedMs }) -> { stored, duplicates, rejected }
+//     (source defaults to 'unknown', receivedMs to the store's clock)
+//   getLog(logId) -> row | null;  listRejects({ limit? }) -> rows, oldest first
+//   putAuditRecords(records, { receivedMs }) -> { stored, duplicates }
+//   receiveApproval({ dedupe_key, kind, request, receivedMs }) -> { dedupe_key, status, requests_seen }
+//   getApproval(key) -> row | null;  listApprovals({ status? }) -> rows by received_ms
+//   transitionApproval(key, { from, to, fields, nowMs }) -> row | null (lost the race / wrong state)
+//   setCreationMarker(key, marker) -> the marker stored (first wins) | null (no such approval)
+//   getCheckpoint(name) -> string | null;  setCheckpoint(name, value)
+//   purge({ beforeMs }) -> { logs, rejects, audit };  stats();  ping();  close()
+// Unreachable database: rejects with an Error whose code is 'store_unavailable'.
+
+const { StoreUnavailableError, SchemaTooNewError } = require('./errors.js');
+
+/** The approval states; which moves between them are legal is the core's (approvalStep). */
+const STATES = Object.freeze(['pending', 'approved', 'rejected', 'executing', 'done', 'failed']);
+const STATE_SET = new Set(STATES);
+
+/** Columns a transition may set besides status (version and updated_ms are the store's). */
+const TRANSITION_FIELDS = Object.freeze(['decided_ms', 'decided_by', 'executor', 'lease_until_ms', 'organization_id', 'error']);
+const TRANSITION_FIELD_SET = new Set(TRANSITION_FIELDS);
+
+/** Columns of an approval row, in the order rows are returned. */
+const APPROVAL_COLUMNS = Object.freeze([
+  'dedupe_key',
+  'kind',
+  'status',
+  'request',
+  'requests_seen',
+  'received_ms',
+  'updated_ms',
+  'decided_ms',
+  'decided_by',
+  'creation_marker',
+  'executor',
+  'lease_until_ms',
+  'organization_id',
+  'error',
+  'version',
+]);
+
+/** Columns of a stored log, in the order getLog returns them. */
+const LOG_COLUMNS = Object.freeze(['log_id', 'type', 'date_ms', 'organization_id', 'user_id', 'ip', 'client_id', 'connection', 'source', 'received_ms', 'raw']);
+
+/** Longest excerpt of a rejected line kept (characters). */
+const MAX_EXCERPT = 512;
+/** Rows deleted per statement by purge: short transactions, never a long lock. */
+const PURGE_CHUNK = 5000;
+
+/**
+ * @typedef {{ log_id: string, type: string, date_ms: number, organization_id?: string|null, user_id?: string|null,
+ *   ip?: string|null, client_id?: string|null, connection?: string|null, raw: string }} LogEvent
+ * @typedef {{ index: number, reason_code: string, message: string, excerpt?: string }} LogReject
+ * @typedef {{ id: string, at_ms?: number|null, trigger?: string|null, outcome?: string|null, organization_id?: string|null, raw: string }} AuditRecord
+ * @typedef {'pending'|'approved'|'rejected'|'executing'|'done'|'failed'} ApprovalState
+ * @typedef {{ dedupe_key: string, kind: string, status: ApprovalState, request: any, requests_seen: number, received_ms: number,
+ *   updated_ms: number, decided_ms: number|null, decided_by: string|null, creation_marker: string|null, executor: string|null,
+ *   lease_until_ms: number|null, organization_id: string|null, error: string|null, version: number }} ApprovalRow
+ * @typedef {{ from: ApprovalState[], to: ApprovalState, fields?: Record<string, string|number|null>, nowMs?: number }} Transition
+ */
+
+/**
+ * Checks a transition's arguments and returns the fields to set, in a stable
+ * order (so a dialect can cache one statement per shape).
+ * @param {string} key
+ * @param {Transition} t
+ * @returns {{ from: ApprovalState[], to: ApprovalState, fields: [string, string|number|null][] }}
+ */
+function checkTransition(key, t) {
+  if (typeof key !== 'string' || !key) throw new TypeError('transitionApproval: key must be a non-empty string');
+  if (!t || !Array.isArray(t.from) || t.from.length === 0) throw new TypeError('transitionApproval: from must be a non-empty array of states');
+  for (const s of t.from) if (!STATE_SET.has(s)) throw new TypeError(`transitionApproval: unknown state "${s}"`);
+  if (!STATE_SET.has(t.to)) throw new TypeError(`transitionApproval: unknown state "${t.to}"`);
+  /** @type {[string, string|number|null][]} */
+  const fields = [];
+  for (const [name, value] of Object.entries(t.fields || {})) {
+    if (!TRANSITION_FIELD_SET.has(name)) throw new TypeError(`transitionApproval: field "${name}" cannot be set by a transition`);
+    if (value === undefined) continue;
+    fields.push([name, value]);
+  }
+  fields.sort((a, b) => TRANSITION_FIELDS.indexOf(a[0]) - TRANSITION_FIELDS.indexOf(b[0]));
+  return { from: [...new Set(t.from)], to: t.to, fields };
+}
+
+/**
+ * An approval row as the dialects return it: request parsed, numbers as numbers,
+ * keys in APPROVAL_COLUMNS order.
+ * @param {Record<string, any>} r
+ * @returns {ApprovalRow}
+ */
+function approvalRow(r) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const c of APPROVAL_COLUMNS) out[c] = r[c] === undefined ? null : r[c];
+  out.request = JSON.parse(r.request);
+  return /** @type {ApprovalRow} */ (out);
+}
+
+/** @param {Record<string, any>} r */
+function logRow(r) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const c of LOG_COLUMNS) out[c] = r[c] === undefined ? null : r[c];
+  return out;
+}
+
+/**
+ * A reject as stored: the message and a bounded excerpt of the line.
+ * @param {LogReject} r
+ */
+function rejectRow(r) {
+  const excerpt = typeof r.excerpt === 'string' ? r.excerpt : '';
+  return {
+    line_index: r.index,
+    reason_code: r.reason_code,
+    message: r.message ?? '',
+    excerpt: excerpt.length > MAX_EXCERPT ? excerpt.slice(0, MAX_EXCERPT) : excerpt,
+  };
+}
+
+/** @param {any} a receiveApproval's argument */
+function checkApproval(a) {
+  if (!a || typeof a.dedupe_key !== 'string' || !a.dedupe_key) throw new TypeError('receiveApproval: dedupe_key must be a non-empty string');
+  if (typeof a.kind !== 'string' || !a.kind) throw new TypeError('receiveApproval: kind must be a non-empty string');
+  if (a.request === undefined) throw new TypeError('receiveApproval: request is required');
+}
+
+/** @param {string|undefined} status */
+function checkStatus(status) {
+  if (status !== undefined && !STATE_SET.has(status)) throw new TypeError(`listApprovals: unknown state "${status}"`);
+}
+
+/**
+ * `{ pending: n, ... }` with every state present.
+ * @param {{ status: string, n: number }[]} rows
+ */
+function approvalCounts(rows) {
+  /** @type {Record<string, number>} */
+  const counts = {};
+  for (const s of STATES) counts[s] = 0;
+  for (const r of rows) counts[r.status] = Number(r.n);
+  return counts;
+}
+
+/**
+ * A clock: openStore's `nowMs` may be a function or a fixed number (tests).
+ * @param {(() => number) | number | undefined} nowMs
+ * @returns {() => number}
+ */
+function clock(nowMs) {
+  if (typeof nowMs === 'function') return nowMs;
+  if (typeof nowMs === 'number') return () => nowMs;
+  return Date.now;
+}
+
+/**
+ * Opens the store named by a DATABASE_URL, with migrations applied:
+ * `sqlite:<path>` (a file, created with its directory if missing), `sqlite::memory:`,
+ * or `postgres://...` / `postgresql://...` (optional `?schema=<name>`: tables live in
+ * that schema, created if missing and set as search_path on every connection).
+ * @param {string} url
+ * @param {{ nowMs?: (() => number) | number, pool?: { max?: number, connectionTimeoutMillis?: number } }} [opts]
+ */
+async function openStore(url, opts = {}) {
+  if (typeof url !== 'string' || url.trim() === '') {
+    throw new Error('DATABASE_URL is not set: use sqlite:<path>, sqlite::memory: or postgres://user@host:port/database');
+  }
+  const now = clock(opts.nowMs);
+  if (url.startsWith('sqlite:')) {
+    let file = url.slice('sqlite:'.length);
+    if (file.startsWith('//')) file = file.slice(2); // sqlite:///abs/path and sqlite://rel/path
+    if (file === '') throw new Error('DATABASE_URL sqlite: needs a path (sqlite:<path>) or :memory: (sqlite::memory:)');
+    return require('./sqlite.js').openSqlite(file, { nowMs: now });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return require('./postgres.js').openPostgres(url, { nowMs: now, pool: opts.pool });
+  }
+  // Never echo the URL itself: it may carry a password.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
+  throw new Error(`DATABASE_URL scheme ${scheme ? `"${scheme[1]}:"` : '(none)'} is not supported: use sqlite:<path>, sqlite::memory: or postgres://...`);
+}
+
+module.exports = {
+  openStore,
+  STATES,
+  TRANSITION_FIELDS,
+  APPROVAL_COLUMNS,
+  LOG_COLUMNS,
+  MAX_EXCERPT,
+  PURGE_CHUNK,
+  StoreUnavailableError,
+  SchemaTooNewError,
+  checkTransition,
+  checkApproval,
+  checkStatus,
+  approvalRow,
+  logRow,
+  rejectRow,
+  approvalCounts,
+};
