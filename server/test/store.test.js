@@ -330,6 +330,8 @@ describe('store contract', async () => {
         // A live lease: nobody else may claim.
         assert.equal(await claim(b, 'k0', 'exec-late', T0 + 30000), null);
         assert.equal(await claim(b, 'k0', 'exec-late', T0 + 60001), null, 'not yet expired at lease_until_ms itself');
+        // Unless the caller says a claim may not take over (reclaim: false).
+        assert.equal(await b.transitionApproval('k0', { from: ['approved'], to: 'executing', reclaim: false, fields: { executor: 'x' }, nowMs: T0 + 60002 }), null);
         // The lease ran out (its executor died): exactly one of two takes it over.
         const w = await oneWinner([claim(a, 'k0', 'exec-a2', T0 + 60002), claim(b, 'k0', 'exec-b2', T0 + 60002)]);
         const row = await b.getApproval('k0');

@@ -13,7 +13,7 @@
 //   putAuditRecords(records, { receivedMs }) -> { stored, duplicates }
 //   receiveApproval({ dedupe_key, kind, request, receivedMs }) -> { dedupe_key, status, requests_seen }
 //   getApproval(key) -> row | null;  listApprovals({ status? }) -> rows by received_ms
-//   transitionApproval(key, { from, to, fields, nowMs }) -> row | null (lost the race / wrong state)
+//   transitionApproval(key, { from, to, fields, nowMs, reclaim? }) -> row | null (lost the race / wrong state)
 //   setCreationMarker(key, marker) -> the marker stored (first wins) | null (no such approval)
 //   getCheckpoint(name) -> string | null;  setCheckpoint(name, value)
 //   purge({ beforeMs }) -> { logs, rejects, audit };  stats();  ping();  close()
@@ -65,7 +65,9 @@ const PURGE_CHUNK = 5000;
  * @typedef {{ dedupe_key: string, kind: string, status: ApprovalState, request: any, requests_seen: number, received_ms: number,
  *   updated_ms: number, decided_ms: number|null, decided_by: string|null, creation_marker: string|null, executor: string|null,
  *   lease_until_ms: number|null, organization_id: string|null, error: string|null, version: number }} ApprovalRow
- * @typedef {{ from: ApprovalState[], to: ApprovalState, fields?: Record<string, string|number|null>, nowMs?: number }} Transition
+ * @typedef {{ from: ApprovalState[], to: ApprovalState, fields?: Record<string, string|number|null>, nowMs?: number, reclaim?: boolean }} Transition
+ *   reclaim: whether a claim whose lease ran out may be taken over (default: to === 'executing')
+ * @typedef {import('./sqlite.js').SqliteStore | import('./postgres.js').PostgresStore} Store
  */
 
 /**
@@ -73,7 +75,7 @@ const PURGE_CHUNK = 5000;
  * order (so a dialect can cache one statement per shape).
  * @param {string} key
  * @param {Transition} t
- * @returns {{ from: ApprovalState[], to: ApprovalState, fields: [string, string|number|null][] }}
+ * @returns {{ from: ApprovalState[], to: ApprovalState, reclaim: boolean, fields: [string, string|number|null][] }}
  */
 function checkTransition(key, t) {
   if (typeof key !== 'string' || !key) throw new TypeError('transitionApproval: key must be a non-empty string');
@@ -88,7 +90,8 @@ function checkTransition(key, t) {
     fields.push([name, value]);
   }
   fields.sort((a, b) => TRANSITION_FIELDS.indexOf(a[0]) - TRANSITION_FIELDS.indexOf(b[0]));
-  return { from: [...new Set(t.from)], to: t.to, fields };
+  if (t.reclaim !== undefined && typeof t.reclaim !== 'boolean') throw new TypeError('transitionApproval: reclaim must be a boolean');
+  return { from: [...new Set(t.from)], to: t.to, reclaim: t.reclaim ?? t.to === 'executing', fields };
 }
 
 /**

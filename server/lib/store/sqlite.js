@@ -211,9 +211,8 @@ class SqliteStore {
    * @param {import('./index.js').Transition} t
    */
   async transitionApproval(key, t) {
-    const { from, to, fields } = contract.checkTransition(key, t);
+    const { from, to, reclaim, fields } = contract.checkTransition(key, t);
     const nowMs = t.nowMs ?? this.nowMs();
-    const reclaim = to === 'executing';
     const shape = `${from.length}|${reclaim}|${fields.map((f) => f[0]).join(',')}`;
     let stmt = this.transitions.get(shape);
     try {
