@@ -6,12 +6,19 @@
 // pages of at most 50, offset (`page`/`per_page`) and checkpoint (`from`/`take`)
 // pagination (offset only where Auth0 has only that: enabled connections), 10 members per add, bearer tokens from /oauth/token, and 429s
 // with `x-ratelimit-reset` (or 5xx) injected on demand for fault tests.
+// Tenant logs (`GET /api/v2/logs`) are served from the logs it is given, by checkpoint
+// (`from`/`take`, at most 100, in log_id order, with Auth0's `Link` header) or by
+// search (`page`/`per_page`/`sort` by date).
 
 const http = require('node:http');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 
 const MAX_PAGE = 50;
 const MAX_MEMBERS_PER_ADD = 10;
+// Tenant logs: at most 100 a request, and a search reaches only its first 1,000 results.
+const MAX_LOGS_PAGE = 100;
+const MAX_LOG_SEARCH_RESULTS = 1000;
 
 /** An error answer: Auth0's status, message and `errorCode`. */
 class HttpError extends Error {
@@ -122,7 +129,7 @@ function pageOf(items, query, key) {
   return { [key]: items.slice(page * perPage, (page + 1) * perPage), total: items.length, page, per_page: perPage };
 }
 
-/** @typedef {{ status: number, body: unknown }} Answer */
+/** @typedef {{ status: number, body: unknown, headers?: Record<string, string> }} Answer */
 
 class ManagementEmulator {
   /**
@@ -131,11 +138,18 @@ class ManagementEmulator {
    * @param {string} [options.domain] the AUTH0_DOMAIN it stands for
    * @param {string} [options.clientId] when set, /oauth/token requires it
    * @param {string} [options.clientSecret] when set, /oauth/token requires it
+   * @param {object[]} [options.logs] tenant logs `GET /api/v2/logs` serves (see addLogs)
+   * @param {string[]} [options.scopes] when set, the scopes the client was granted: routes
+   *   that check theirs (logs: read:logs) answer 403 without them
    */
-  constructor(tenant = {}, { domain = 'tenant.auth0.test', clientId, clientSecret } = {}) {
+  constructor(tenant = {}, { domain = 'tenant.auth0.test', clientId, clientSecret, logs = [], scopes } = {}) {
     this.domain = domain;
     this.clientId = clientId;
     this.clientSecret = clientSecret;
+    this.scopes = scopes;
+    /** @type {Record<string, any>[]} tenant logs, in log_id order */
+    this.logs = [];
+    this.addLogs(logs);
     // Their members and discovery domains are filled in below.
     this.orgs = /** @type {Harness.Organization[]} */ (clone(tenant.organizations || []));
     this.roles = clone(tenant.roles || []);
@@ -176,6 +190,45 @@ class ManagementEmulator {
    */
   injectFault({ method = '*', path = '', status = 429, times = 1, reset_in_s = 1, delay_ms = 0 }) {
     this.faults.push({ method, path, status, times, reset_in_s, delay_ms });
+  }
+
+  /**
+   * Tenant logs for `GET /api/v2/logs`: Auth0 log objects, or the custom-webhook
+   * stream's `{ log_id, data }` lines (unwrapped). Kept in log_id order, once per
+   * log_id; an entry without a string log_id is skipped (Auth0 serves none).
+   * @param {object[]} entries
+   * @returns {number} how many were added
+   */
+  addLogs(entries) {
+    const seen = new Set(this.logs.map((l) => l.log_id));
+    let added = 0;
+    for (const entry of entries) {
+      const e = /** @type {Record<string, any>} */ (entry);
+      const log = e && typeof e.data === 'object' && e.data && !('type' in e) ? { ...e.data, log_id: e.data.log_id ?? e.log_id } : { ...e };
+      if (typeof log.log_id !== 'string' || !log.log_id || seen.has(log.log_id)) continue;
+      seen.add(log.log_id);
+      this.logs.push(log);
+      added += 1;
+    }
+    this.logs.sort((a, b) => compareLogIds(a.log_id, b.log_id));
+    return added;
+  }
+
+  /**
+   * addLogs from a JSON-lines file (or a JSON-array file), such as examples/logs/sample.ndjson;
+   * lines that are not JSON are skipped.
+   * @param {string} file
+   * @returns {number} how many were added
+   */
+  loadLogs(file) {
+    const text = fs.readFileSync(file, 'utf8');
+    const whole = /^\s*\[/.test(text) ? safeJson(text) : undefined;
+    if (Array.isArray(whole)) return this.addLogs(whole);
+    const entries = text
+      .split('\n')
+      .map((line) => (line.trim() ? safeJson(line) : undefined))
+      .filter((v) => v && v !== SYNTAX_ERROR && typeof v === 'object');
+    return this.addLogs(entries);
   }
 
   /** @returns {Promise<this>} */
@@ -244,7 +297,7 @@ class ManagementEmulator {
     try {
       if (body === SYNTAX_ERROR) throw new HttpError(400, 'Payload validation error: invalid JSON', 'invalid_body');
       const result = this.#route(req.method, url, body, req.headers.authorization);
-      send(result.status, result.body);
+      send(result.status, result.body, result.headers);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       send(status, { statusCode: status, error: http.STATUS_CODES[status], message: err.message, errorCode: err.errorCode || 'internal' });
@@ -386,10 +439,54 @@ class ManagementEmulator {
       }
     }
 
+    if (resource === 'logs' && !id && method === 'GET') return this.#logs(q);
     if (resource === 'roles' && !id && method === 'GET') return ok(paginate(this.roles, q, 'roles'));
     if (resource === 'actions') return this.#actions(method, parts.slice(1), q, body || {});
 
     throw new HttpError(404, `No emulated route for ${method} ${p}`, 'not_found');
+  }
+
+  // Tenant logs, as Auth0 serves them. By checkpoint (`from` and/or `take`; every other
+  // parameter ignored): the logs after `from` in log_id order (all of them without
+  // `from`), `take` at most 100 (default 50), a plain array and a `Link` header whose
+  // `next` carries the last log_id (an empty page's `next` is the same request). By
+  // search: `page`/`per_page` (at most 100) over the logs sorted by `sort` (`date:1` or
+  // `date:-1`, the default), the first 1,000 results only; `include_totals` wraps the
+  // page. Log search queries (`q`, `search`) are not emulated: 400.
+  /**
+   * @param {URLSearchParams} q
+   * @returns {Answer}
+   */
+  #logs(q) {
+    if (this.scopes && !this.scopes.includes('read:logs')) throw new HttpError(403, 'Insufficient scope, expected any of: read:logs', 'insufficient_scope');
+    if (q.has('from') || q.has('take')) {
+      const take = intParam(q, 'take', MAX_PAGE, { min: 1, max: MAX_LOGS_PAGE });
+      const from = q.get('from') || '';
+      const page = this.logs.filter((l) => !from || compareLogIds(l.log_id, from) > 0).slice(0, take);
+      const last = page.length > 0 ? page[page.length - 1].log_id : from;
+      const next = new URLSearchParams(last ? { from: last, take: String(take) } : { take: String(take) });
+      return { status: 200, body: clone(page), headers: { link: `<https://${this.domain}/api/v2/logs?${next}>; rel="next"` } };
+    }
+    for (const key of ['q', 'search']) {
+      if (q.has(key)) throw new HttpError(400, `The emulator does not implement log search queries (${key})`, 'invalid_query_string');
+    }
+    const perPage = intParam(q, 'per_page', MAX_PAGE, { min: 1, max: MAX_LOGS_PAGE });
+    const page = intParam(q, 'page', 0, { min: 0 });
+    const sort = q.get('sort') || 'date:-1';
+    if (sort !== 'date:1' && sort !== 'date:-1') throw new HttpError(400, "Query validation error: 'sort' is emulated for date:1 and date:-1 only", 'invalid_query_string');
+    const dir = sort === 'date:1' ? 1 : -1;
+    // A log without a date (Auth0 has none) is not found by a search.
+    const sorted = this.logs
+      .map((l, i) => ({ l, i, t: Date.parse(l.date) }))
+      .filter((x) => Number.isFinite(x.t))
+      .sort((a, b) => dir * (a.t - b.t || a.i - b.i))
+      .map((x) => x.l)
+      .slice(0, MAX_LOG_SEARCH_RESULTS);
+    const logs = clone(sorted.slice(page * perPage, (page + 1) * perPage));
+    if (q.get('include_totals') === 'true') {
+      return { status: 200, body: { logs, start: page * perPage, limit: perPage, length: logs.length, total: sorted.length } };
+    }
+    return { status: 200, body: logs };
   }
 
   // Actions: create or update, a background build (a syntax and handler check, as
@@ -611,6 +708,16 @@ class ManagementEmulator {
 }
 
 const SYNTAX_ERROR = Symbol('syntax error');
+
+/**
+ * Auth0's log_ids are decimal strings that grow with time: compared as numbers
+ * (a shorter one is smaller), then as text.
+ * @param {string} a
+ * @param {string} b
+ */
+function compareLogIds(a, b) {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
 /**
  * @param {string} text
  * @returns {any} the JSON value, or SYNTAX_ERROR

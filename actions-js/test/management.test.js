@@ -211,3 +211,84 @@ test('enabled connections: Auth0 entries from a fixture name or parts, offset pa
     await emu.stop();
   }
 });
+
+/**
+ * Tenant logs as Auth0 names them: 56-digit log_ids growing with the date.
+ * @param {number} n
+ */
+function tenantLogs(n) {
+  const t0 = Date.parse('2026-11-02T00:00:00.000Z');
+  return Array.from({ length: n }, (_, i) => {
+    const date = new Date(t0 + i * 60_000).toISOString();
+    const log_id = `900${date.replace(/[-:TZ.]/g, '')}${String(i).padStart(36, '0')}`;
+    // Half as the stream's `{ log_id, data }` lines, half as log objects: the emulator takes both.
+    const log = { date, type: i % 7 === 0 ? 'fp' : 's', ip: '198.51.100.7', user_id: `auth0|u${i % 25}`, log_id };
+    return i % 2 ? { log_id, data: log } : log;
+  });
+}
+
+test('tenant logs by checkpoint through the SDK: from/take in log_id order, the Link header, 100 at most, read:logs, 429', async () => {
+  const emu = await new ManagementEmulator(tenant(1), { domain: DOMAIN, ...CLIENT, logs: tenantLogs(250).reverse() }).start();
+  const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
+  const client = new ManagementClient({ domain: DOMAIN, ...CLIENT });
+  try {
+    // The oldest log by search (sorted by date), then checkpoint pages after it: what
+    // server/lib/pull.js does. The SDK's list takes from/take as extra query parameters.
+    const oldest = await client.logs.list({ sort: 'date:1', per_page: 1, include_totals: false });
+    const first = /** @type {any[]} */ (/** @type {unknown} */ (oldest.response));
+    assert.equal(first.length, 1);
+    let from = first[0].log_id;
+    const seen = [from];
+    const links = [];
+    for (;;) {
+      const page = await client.logs.list({ page: null, per_page: null, include_totals: null }, { queryParams: { from, take: 100 } });
+      const logs = /** @type {any[]} */ (/** @type {unknown} */ (page.response));
+      links.push(page.rawResponse.headers.get('link'));
+      if (logs.length === 0) break;
+      seen.push(...logs.map((l) => l.log_id));
+      from = logs[logs.length - 1].log_id;
+    }
+    assert.equal(seen.length, 250);
+    assert.deepEqual(seen, [...seen].sort(), 'in log_id order');
+    assert.equal(new Set(seen).size, 250);
+    const pages = emu.calls.filter((c) => c.path.startsWith('/api/v2/logs?from='));
+    assert.deepEqual(
+      pages.map((c) => c.path.replace(/from=\d+/, 'from=ID')),
+      Array(4).fill('/api/v2/logs?from=ID&take=100'),
+      'only from and take are sent: 100 + 100 + 49, then an empty page',
+    );
+    assert.match(links[0], new RegExp(`^<https://${DOMAIN.replace(/\./g, '\\.')}/api/v2/logs\\?from=${seen[100]}&take=100>; rel="next"$`));
+    assert.equal(links[3], links[2], "an empty page's next is the same request");
+
+    const token = [...emu.tokens][0];
+    const get = (/** @type {string} */ q) => fetch(`https://${DOMAIN}/api/v2/logs?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await get('take=101')).status, 400, 'take is at most 100');
+    assert.equal(/** @type {unknown[]} */ (await (await get('take=3')).json()).length, 3, 'take without from: from the first log');
+    assert.equal(/** @type {unknown[]} */ (await (await get('from=1&take=5&page=3&sort=date:-1')).json()).length, 5, 'other parameters ignored');
+    const search = /** @type {{ logs: { date: string }[], total: number, length: number }} */ (await (await get('per_page=10&page=2&include_totals=true')).json());
+    assert.deepEqual([search.total, search.length, search.logs[0].date], [250, 10, '2026-11-02T03:49:00.000Z'], 'by search: newest first by default');
+    assert.equal((await get('q=type:s')).status, 400, 'log search queries are not emulated');
+
+    emu.injectFault({ method: 'GET', path: '/api/v2/logs', status: 429, times: 1, reset_in_s: 1 });
+    const retried = await client.logs.list({ page: null, per_page: null, include_totals: null }, { queryParams: { from: seen[0], take: 2 } });
+    assert.deepEqual(
+      emu.calls.slice(-2).map((c) => c.status),
+      [429, 200],
+      'the SDK waits out x-ratelimit-reset and asks again',
+    );
+    assert.equal(/** @type {unknown[]} */ (/** @type {unknown} */ (retried.response)).length, 2);
+  } finally {
+    restore();
+    await emu.stop();
+  }
+
+  const denied = await new ManagementEmulator(tenant(1), { domain: DOMAIN, ...CLIENT, logs: tenantLogs(3), scopes: ['read:organizations'] }).start();
+  const restoreDenied = installFetch({ domain: DOMAIN, emulator: denied, counters: { llm: 0 } });
+  try {
+    const c = new ManagementClient({ domain: DOMAIN, ...CLIENT });
+    await assert.rejects(c.logs.list({}, { queryParams: { from: '1', take: 10 } }), (/** @type {{ statusCode?: number }} */ err) => err.statusCode === 403);
+  } finally {
+    restoreDenied();
+    await denied.stop();
+  }
+});
