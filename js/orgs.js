@@ -411,7 +411,7 @@ async function postApproval(secrets, tenant, decision, dedupeKey) {
 // Approval requests an Action instance sent (or is sending), by receiver and dedupe key,
 // for a day (`createDiscovery` keeps them): a repeat is not sent again from there, whatever
 // api.cache holds. Across instances the `idempotency-key` lets the receiver drop repeats
-// (scripts/approvals keeps one entry per dedupe key), so no api.cache entry is spent on
+// (the control plane keeps one row per dedupe key), so no api.cache entry is spent on
 // them (Auth0 keeps 20 per trigger, for every Action bound to it, and a full cache must
 // not turn the de-duplication off).
 const APPROVAL_MEMORY_MS = 24 * 3600 * 1000;

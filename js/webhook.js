@@ -1,8 +1,8 @@
 // @ts-check
 'use strict';
 // Signed webhooks (`require('actionguard/webhook')`): the audit copy and approval
-// requests the Actions send, and what their receivers (scripts/approvals, the control
-// plane) check. One header, Stripe's shape:
+// requests the Actions send, and what their receiver (the control plane, server/)
+// checks. One header, Stripe's shape:
 //
 //   x-actionguard-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
 //

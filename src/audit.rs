@@ -13,6 +13,7 @@
 //! to the audit webhook, and its console line ([`line`]), which is all Auth0 keeps of
 //! an Action's console. The id joins the two and lets a receiver drop a repeat.
 
+pub mod intake;
 mod line;
 
 use std::sync::atomic::{AtomicU64, Ordering};

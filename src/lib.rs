@@ -13,6 +13,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod answer;
+pub mod approvals;
 pub mod audit;
 pub mod cache;
 pub mod clock;

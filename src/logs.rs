@@ -2,7 +2,8 @@
 //! the body Auth0's custom-webhook log stream POSTs, as JSON lines (one log a
 //! line, blank lines ignored) or as a JSON array, each log either Auth0's log
 //! object itself, the custom webhook's wrapper `{ "log_id", "data": {...} }`, or
-//! the EventBridge event `{ "detail": { "data": {...} } }`.
+//! the EventBridge event `{ "detail": { "data": {...} } }`; or one log object,
+//! however it is printed (the stream's "JSON Object" format).
 //!
 //! Each valid log becomes a [`LogEvent`] holding only what detection needs,
 //! every optional string cut to a bound; everything else is dropped (the raw
@@ -42,6 +43,9 @@ const COUNTRY: usize = 8;
 pub struct LogEvent {
     /// Auth0's id of the log: the de-duplication key.
     pub log_id: String,
+    /// Where in the batch it was, as a [`Reject`]'s `index`: the host keeps the
+    /// raw line (the store holds the tenant's logs whole) without reading it again.
+    pub index: usize,
     /// Auth0's event type code (`s`, `f`, `fp`, `fu`, `ss`, `gd_send_pn`, ...).
     #[serde(rename = "type")]
     pub event_type: String,
@@ -107,6 +111,14 @@ pub fn parse_batch(body: &str) -> Batch {
             return reader.batch;
         }
     }
+    // One log a request (the stream's "JSON Object" format), printed over several
+    // lines: one entry, at index 0. A single-line object is read as a line anyway.
+    if trimmed.starts_with('{') && body.trim().contains('\n') {
+        if let Ok(whole) = serde_json::from_str::<&serde_json::value::RawValue>(body) {
+            reader.entry(0, whole.get(), 1);
+            return reader.batch;
+        }
+    }
     let total = body.split('\n').filter(|l| !l.trim().is_empty()).count();
     for (index, line) in body.split('\n').enumerate() {
         if line.trim().is_empty() {
@@ -151,7 +163,8 @@ impl Reader {
         self.entries = self.entries.saturating_add(1);
         match read_entry(text) {
             Err((code, message)) => self.reject(index, code, message),
-            Ok(event) => {
+            Ok(mut event) => {
+                event.index = index;
                 if self.seen.contains(&event.log_id) {
                     self.batch.duplicates = self.batch.duplicates.saturating_add(1);
                 } else if self.batch.events.len() >= MAX_LOGS {
@@ -245,6 +258,7 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
         .map(|s| cut(s, COUNTRY));
     let mfa = details.and_then(|d| d.get("prompts")).and_then(Value::as_array).is_some_and(|prompts| prompts.iter().any(performed_mfa));
     Ok(LogEvent {
+        index: 0,
         log_id,
         event_type,
         date_ms,

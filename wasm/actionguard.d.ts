@@ -1197,6 +1197,8 @@ export type InvitationStepAnswer = Answer<InvitationStep>;
 export interface LogEvent {
   /** Auth0's id of the log: the de-duplication key (at most 128 bytes). */
   log_id: string;
+  /** Where in the batch it was (as a reject's `index`), for the host to keep the raw entry. */
+  index: number;
   /** Auth0's event type code: `s`, `f`, `fp`, `fu`, `ss`, `gd_send_pn`, ... */
   type: string;
   /** The log's `date`, in ms since the epoch. */
@@ -1245,6 +1247,51 @@ export interface LogBatch {
 
 /** What `parseLogBatch` answers; repeated `log_id`s add a `duplicates_in_batch` warning. */
 export type LogBatchAnswer = Answer<LogBatch>;
+
+/** An audit record as the control plane indexes it (`audit::intake::Record`); the line is kept whole by the host. */
+export interface AuditRecordIndex {
+  /** The line it was on (0-based, blank lines count). */
+  index: number;
+  id: string;
+  trigger?: string;
+  outcome?: string;
+  organization_id?: string;
+  /** The record's `ts_ms`. */
+  at_ms?: number;
+}
+
+export interface AuditRecordReject {
+  index: number;
+  reason_code: "not_json" | "not_an_audit_record" | "bad_id" | "bad_field" | "line_too_long" | "too_many_records";
+  message: string;
+}
+
+export type AuditRecordsAnswer = Answer<{ records: AuditRecordIndex[]; rejects: AuditRecordReject[]; duplicates: number }>;
+
+export type ApprovalState = "pending" | "approved" | "rejected" | "executing" | "done" | "failed";
+export type ApprovalAction = "approve" | "reject" | "claim" | "succeed" | "fail";
+
+/** A legal move: from any of `from` to `to`; `reclaim`: also from `to` once the holder's lease expired. */
+export interface ApprovalMove {
+  action: ApprovalAction;
+  from: ApprovalState[];
+  to: ApprovalState;
+  reclaim: boolean;
+}
+
+export type ApprovalStepAnswer = Answer<{ move: ApprovalMove; state?: ApprovalState }>;
+
+/** An approval request (`approvals::Request`). */
+export interface ApprovalRequest {
+  kind: "create_organization";
+  dedupe_key: string;
+  tenant?: string | null;
+  proposal: { name: string; display_name: string; domain: string };
+  requested_by?: string | null;
+  requested_at?: string | null;
+}
+
+export type ApprovalRequestAnswer = Answer<ApprovalRequest>;
 
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
@@ -1342,6 +1389,15 @@ export function invitationStep(stored: unknown, organizationId: string, nowMs: n
 
 /** Reads a batch of Auth0's log stream (JSON lines or a JSON array, each log bare, in `{ log_id, data }` or in EventBridge's `detail`); a failure only when `body` is missing. */
 export function parseLogBatch(body: string): LogBatchAnswer;
+
+/** The Actions' audit webhook body, one record a line (`audit::intake`). */
+export function readAuditRecords(body: string): AuditRecordsAnswer;
+
+/** An approval request body as the Actions send it (`approvals::read_request`). */
+export function readApprovalRequest(body: string): ApprovalRequestAnswer;
+
+/** The approval state machine (`approvals::step_json`). */
+export function approvalStep(input: { action: ApprovalAction; state?: ApprovalState; lease_expired?: boolean }): ApprovalStepAnswer;
 
 /** The crate version, for audit records and support. */
 export function version(): string;

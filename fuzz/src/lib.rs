@@ -30,6 +30,7 @@ pub const TARGETS: &[Target] = &[
     ("llm_answer", llm_answer),
     ("history", history),
     ("log_batch", log_batch),
+    ("control_plane", control_plane),
 ];
 
 /// A policy with every section in use: tiers, an LLM, networks and clients, so
@@ -218,4 +219,24 @@ pub fn log_batch(data: &[u8]) {
         // `too_many_entries` reject stands for all the entries left unread).
         assert!(batch.events.len() + batch.duplicates + batch.rejects.len() <= body.len() + 1, "more answers than entries");
     }
+}
+
+/// What else the control plane reads from the network: the Actions' audit webhook
+/// body, an approval request and an approval step (all signed, but a leaked secret
+/// must not crash the service). Records are distinct and within the bound; a request
+/// read is one the Management API would take; a step is legal only where the table says.
+pub fn control_plane(data: &[u8]) {
+    use actionguard::approvals::{read_request, step_json};
+    use actionguard::audit::intake::{read_records, read_records_json, MAX_RECORDS};
+    let t = text(data);
+    check(&read_records_json(&t));
+    let records = read_records(&t);
+    assert!(records.records.len() <= MAX_RECORDS);
+    let ids: std::collections::HashSet<_> = records.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), records.records.len(), "a record id kept twice");
+    if let Answer::Success { payload, .. } = read_request(&t) {
+        assert_eq!(payload.dedupe_key.len(), 32);
+        assert!(!payload.proposal.name.is_empty() && payload.proposal.name.len() <= 50);
+    }
+    check(&step_json(&t));
 }

@@ -260,13 +260,21 @@ describe('store contract', async () => {
         assert.equal(done.lease_until_ms, null);
         assert.equal(done.decided_by, 'Sam', 'fields not named are kept');
         assert.equal(done.version, 4);
-        assert.deepEqual((await store.listApprovals({ status: 'done' })).map((r) => r.dedupe_key), ['k']);
+        assert.deepEqual(
+          (await store.listApprovals({ status: 'done' })).map((r) => r.dedupe_key),
+          ['k'],
+        );
         assert.deepEqual(await store.listApprovals({ status: 'pending' }), []);
 
         await store.receiveApproval({ dedupe_key: 'f', kind: 'create_org', request: {}, receivedMs: T0 });
         await store.transitionApproval('f', { from: ['pending'], to: 'approved', nowMs: T0 + 1 });
         await store.transitionApproval('f', { from: ['approved'], to: 'executing', fields: { executor: 'h', lease_until_ms: T0 + 100 }, nowMs: T0 + 2 });
-        const failed = await store.transitionApproval('f', { from: ['executing'], to: 'failed', fields: { error: 'name taken by an organization we did not create' }, nowMs: T0 + 3 });
+        const failed = await store.transitionApproval('f', {
+          from: ['executing'],
+          to: 'failed',
+          fields: { error: 'name taken by an organization we did not create' },
+          nowMs: T0 + 3,
+        });
         assert.equal(failed.error, 'name taken by an organization we did not create');
         const reapproved = await store.transitionApproval('f', { from: ['pending', 'failed'], to: 'approved', fields: { error: null }, nowMs: T0 + 4 });
         assert.equal(reapproved.status, 'approved');
@@ -292,7 +300,8 @@ describe('store contract', async () => {
           await a.receiveApproval({ dedupe_key: `aa${i}`, kind: 'create_org', request: {}, receivedMs: T0 });
           await a.receiveApproval({ dedupe_key: `ar${i}`, kind: 'create_org', request: {}, receivedMs: T0 });
         }
-        const approve = (store, key, by) => store.transitionApproval(key, { from: ['pending', 'failed'], to: 'approved', fields: { decided_by: by, decided_ms: T0 + 1 }, nowMs: T0 + 1 });
+        const approve = (store, key, by) =>
+          store.transitionApproval(key, { from: ['pending', 'failed'], to: 'approved', fields: { decided_by: by, decided_ms: T0 + 1 }, nowMs: T0 + 1 });
         const reject = (store, key, by) => store.transitionApproval(key, { from: ['pending'], to: 'rejected', fields: { decided_by: by, decided_ms: T0 + 1 }, nowMs: T0 + 1 });
         for (let i = 0; i < 10; i++) {
           // approve vs approve

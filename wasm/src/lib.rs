@@ -298,6 +298,28 @@ pub fn parse_log_batch(body: JsValue) -> Result<JsValue, JsValue> {
     with_json(&body, "the body", "invalid_body", |b| answer_to_js(&actionguard::logs::parse_log_batch_json(b)))
 }
 
+/// The Actions' audit webhook body (one record a line): `{ type: "success", records,
+/// rejects, duplicates, warnings }`; unreadable lines are `rejects`.
+#[wasm_bindgen(js_name = readAuditRecords)]
+pub fn read_audit_records(body: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&body, "the body", "invalid_body", |b| answer_to_js(&actionguard::audit::intake::read_records_json(b)))
+}
+
+/// An approval request as the Actions send it: `{ type: "success", kind, dedupe_key,
+/// proposal, ... }` or a failure `not_a_request` naming the field.
+#[wasm_bindgen(js_name = readApprovalRequest)]
+pub fn read_approval_request(body: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&body, "the body", "not_a_request", |b| answer_to_js(&actionguard::approvals::read_request(b)))
+}
+
+/// The approval state machine: `{ action }` answers the `move` (from, to, reclaim) for the
+/// store's conditional update; with `state` (and `lease_expired`), the next `state` or a
+/// failure `illegal_transition`.
+#[wasm_bindgen(js_name = approvalStep)]
+pub fn approval_step(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the step", "invalid_step", |i| answer_to_js(&actionguard::approvals::step_json(i)))
+}
+
 /// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.
 #[wasm_bindgen(js_name = encodeOverride)]
 pub fn encode_override(overlay: JsValue) -> Result<JsValue, JsValue> {
@@ -330,6 +352,24 @@ mod tests {
         assert_eq!(get(&b, "already_invited").as_bool(), Some(false));
         let bad = invitation_step(stored, JsValue::from_f64(1.0), now).unwrap();
         assert_eq!(get(&bad, "type").as_string().unwrap(), "failure");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_control_planes_readers_and_the_approval_moves_answer_tagged() {
+        let records =
+            read_audit_records(JsValue::from_str("{\"actionguard_audit\":1,\"id\":\"r1\",\"trigger\":\"post-login\"}\nnope")).unwrap();
+        assert_eq!(get(&records, "type").as_string().unwrap(), "success");
+        assert_eq!(js_sys::Array::from(&get(&records, "records")).length(), 1);
+        assert_eq!(js_sys::Array::from(&get(&records, "rejects")).length(), 1);
+        let request = read_approval_request(JsValue::from_str("{\"kind\":\"drop\"}")).unwrap();
+        assert_eq!(get(&request, "type").as_string().unwrap(), "failure");
+        let step: JsValue = js_sys::JSON::parse("{\"action\":\"claim\"}").unwrap();
+        let m = approval_step(step).unwrap();
+        assert_eq!(get(&get(&m, "move"), "to").as_string().unwrap(), "executing");
+        let refused: JsValue = js_sys::JSON::parse("{\"action\":\"approve\",\"state\":\"done\"}").unwrap();
+        let r = approval_step(refused).unwrap();
+        assert_eq!(get(&r, "type").as_string().unwrap(), "failure");
+        assert_eq!(get(&approval_step(JsValue::UNDEFINED).unwrap(), "type").as_string().unwrap(), "failure");
     }
 
     #[wasm_bindgen_test]

@@ -1,0 +1,149 @@
+'use strict';
+// The person side of the approval protocol, on the store: a person approves or
+// rejects a pending request; an executor claims approved ones and creates what was
+// approved through the Management API. Which moves are legal is the core's
+// (approvalStep); the store makes each one a conditional update, so two approvers or
+// two executors, in any processes on any instances, never both act.
+//
+// Executing creates the organization, marked as this approval's
+// (`ag_created_by_approval` in its metadata), with its domain as a *pending*
+// discovery domain (DNS verification stays with Auth0). It never adds a domain to an
+// organization it did not create: when the name is taken (409), it goes on only if
+// that organization carries this approval's marker (a retry of its own half-done
+// run); otherwise the approval fails with the reason, and nothing is added. The
+// executing M2M application needs create:organizations, read:organizations and
+// create:organization_discovery_domains; the Actions never hold those.
+
+const crypto = require('node:crypto');
+const core = require('./core.js');
+
+// Organization metadata naming the approval that created it: `<dedupe_key>:<nonce>`, the
+// nonce kept in the store before the organization is created, so that nobody who can
+// compute a dedupe key can make an organization pass for this approval's.
+const CREATED_BY = 'ag_created_by_approval';
+/** An executor's claim lasts this long; a claim older than that is a dead executor's. */
+const DEFAULT_LEASE_MS = 5 * 60 * 1000;
+
+class ApprovalError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * One move on one approval, atomically; refused (ApprovalError) when the approval is
+ * missing or the move is not legal from where it stands, including when another
+ * approver or executor moved it first.
+ * @param {import('./store/index.js').Store} store
+ * @param {string} key
+ * @param {import('actionguard').ApprovalAction} action
+ * @param {{ fields?: Record<string, unknown>, nowMs?: number }} [options]
+ */
+async function move(store, key, action, { fields = {}, nowMs = Date.now() } = {}) {
+  const m = core.approvalMove(action);
+  const row = await store.transitionApproval(key, { from: m.from, to: m.to, reclaim: m.reclaim, fields, nowMs });
+  if (row) return row;
+  const current = await store.getApproval(key);
+  if (!current) throw new ApprovalError('not_found', `no approval ${key}`);
+  const leaseExpired = current.lease_until_ms != null && current.lease_until_ms < nowMs;
+  const refusal = core.approvalRefusal(current.status, action, leaseExpired);
+  throw new ApprovalError(refusal?.code ?? 'conflict', refusal?.message ?? `approval ${key} changed while this ran; try again`);
+}
+
+/**
+ * A person's decision.
+ * @param {import('./store/index.js').Store} store
+ * @param {string} key
+ * @param {'approve' | 'reject'} action
+ * @param {string} [by]
+ */
+function decide(store, key, action, by) {
+  const nowMs = Date.now();
+  return move(store, key, action, { fields: { decided_ms: nowMs, decided_by: by || 'unknown', error: null }, nowMs });
+}
+
+/** @param {any} org an SDK answer: the organization, or a response holding it */
+const orgData = (org) => (org && typeof org.id === 'string' ? org : org?.data);
+
+/**
+ * Creates what was approved: every approved request (and any whose executor's lease
+ * expired) this executor manages to claim. Returns one entry per approval tried:
+ * `{ key, organization_id }` done, or `{ key, error }` failed (state `failed`, the
+ * reason kept; a person may approve it again after a look). A request another
+ * executor claimed first is skipped.
+ * @param {import('./store/index.js').Store} store
+ * @param {any} mgmt an auth0 ManagementClient
+ * @param {{ executor?: string, leaseMs?: number }} [options]
+ */
+async function execute(store, mgmt, { executor = `${process.pid}:${crypto.randomBytes(4).toString('hex')}`, leaseMs = DEFAULT_LEASE_MS } = {}) {
+  const now = Date.now();
+  const candidates = [
+    ...(await store.listApprovals({ status: 'approved' })),
+    ...(await store.listApprovals({ status: 'executing' })).filter((r) => r.lease_until_ms != null && r.lease_until_ms < now),
+  ];
+  /** @type {{ key: string, organization_id?: string, error?: string }[]} */
+  const done = [];
+  for (const candidate of candidates) {
+    const key = candidate.dedupe_key;
+    let claimed;
+    try {
+      claimed = await move(store, key, 'claim', { fields: { executor, lease_until_ms: Date.now() + leaseMs } });
+    } catch (err) {
+      if (err instanceof ApprovalError) continue; // another executor has it
+      throw err;
+    }
+    // Kept before the organization exists: a run that dies after the create finds it again.
+    const marker = await store.setCreationMarker(key, `${key}:${crypto.randomBytes(16).toString('hex')}`);
+    try {
+      const orgId = await create(mgmt, claimed.request.proposal, marker);
+      await move(store, key, 'succeed', { fields: { organization_id: orgId, error: null, lease_until_ms: null } });
+      done.push({ key, organization_id: orgId });
+    } catch (err) {
+      // A database gone away cannot record anything: the claim expires and a later run
+      // takes it again. Anything else (a name taken by another organization, a Management
+      // API refusal or outage) is recorded as the failure, for a person to look at and
+      // approve again.
+      if (err?.code === 'store_unavailable') throw err;
+      const error = String(err?.message ?? err).slice(0, 500);
+      await move(store, key, 'fail', { fields: { error, lease_until_ms: null } });
+      done.push({ key, error });
+    }
+  }
+  return done;
+}
+
+/**
+ * @param {any} mgmt
+ * @param {{ name: string, display_name: string, domain: string }} proposal
+ * @param {string} marker
+ * @returns {Promise<string>} the organization's id
+ */
+async function create(mgmt, { name, display_name: displayName, domain }, marker) {
+  let org;
+  try {
+    org = orgData(await mgmt.organizations.create({ name, display_name: displayName, metadata: { [CREATED_BY]: marker } }));
+  } catch (err) {
+    if (err.statusCode !== 409) throw err;
+    org = orgData(await mgmt.organizations.getByName(name));
+    const found = org?.metadata?.[CREATED_BY];
+    if (found !== marker) {
+      throw Object.assign(
+        new Error(
+          `organization \`${name}\` (${org?.id ?? 'unknown id'}) already exists and was not created by this approval` +
+            `${found === undefined ? '' : ' (its marker names another)'}: \`${domain}\` was not added to it`,
+        ),
+        { code: 'name_taken' },
+      );
+    }
+  }
+  try {
+    await mgmt.organizations.discoveryDomains.create(org.id, { domain, use_for_organization_discovery: true });
+  } catch (err) {
+    if (err.statusCode !== 409) throw err;
+  }
+  return org.id;
+}
+
+module.exports = { decide, execute, move, ApprovalError, CREATED_BY, DEFAULT_LEASE_MS };

@@ -1,0 +1,229 @@
+'use strict';
+// The receivers. Each answers only after what it received is committed (Auth0's log
+// stream and the Actions retry anything else), and maps a database that went away to
+// 503, which both retry. What this service writes about a request is its route,
+// status, counts and timing: never a header, a token or a body.
+
+const crypto = require('node:crypto');
+const http = require('node:http');
+const webhook = require('actionguard/webhook.js');
+const core = require('./core.js');
+const { ingestBody, ingestAudit } = require('./ingest.js');
+const { createMetrics } = require('./metrics.js');
+const { createRateLimit } = require('./ratelimit.js');
+
+/** Auth0 sends log stream batches of at most a few hundred logs; this leaves room. */
+const DEFAULT_MAX_LOG_BODY = 8 * 1024 * 1024;
+/** One Action execution's audit records. */
+const MAX_AUDIT_BODY = 1024 * 1024;
+/** As `scripts/approvals serve` took them. */
+const MAX_APPROVAL_BODY = 16 * 1024;
+const RETRY_AFTER_S = 5;
+
+class HttpError extends Error {
+  /** @param {number} status @param {string} code @param {Record<string, unknown>} [extra] */
+  constructor(status, code, extra = {}) {
+    super(code);
+    this.status = status;
+    this.code = code;
+    this.extra = extra;
+  }
+}
+
+/**
+ * Equal strings, compared in constant time whatever their lengths (both are hashed
+ * first, so neither a length nor a prefix leaks).
+ * @param {string} given
+ * @param {string} expected
+ */
+function sameSecret(given, expected) {
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b) && given.length === expected.length;
+}
+
+/**
+ * The body, up to `max` bytes; more is a 413 (the rest is not read).
+ * @param {http.IncomingMessage} req
+ * @param {number} max
+ * @returns {Promise<Buffer>}
+ */
+function readBody(req, max) {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      reject(new HttpError(413, 'too_large', { max_bytes: max }));
+      return;
+    }
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.pause();
+        reject(new HttpError(413, 'too_large', { max_bytes: max }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * @typedef {object} ServerOptions
+ * @property {import('./store/index.js').Store} store
+ * @property {string} [logToken] ACTIONGUARD_LOG_TOKEN: the stream's Authorization header value
+ * @property {string} [auditSecret] AUDIT_WEBHOOK_SECRET, as the Actions hold it
+ * @property {string} [approvalSecret] APPROVAL_WEBHOOK_SECRET, as the Actions hold it
+ * @property {number} [maxLogBody]
+ * @property {number} [toleranceS] signature age accepted either way
+ * @property {{ perSecond?: number, burst?: number }} [rateLimit]
+ * @property {boolean} [trustProxy] rate-limit by the address a load balancer appended to X-Forwarded-For
+ * @property {(entry: Record<string, unknown>) => void} [log]
+ */
+
+/**
+ * @param {ServerOptions} options
+ */
+function createServer(options) {
+  const { store, logToken, auditSecret, approvalSecret, maxLogBody = DEFAULT_MAX_LOG_BODY, toleranceS = webhook.DEFAULT_TOLERANCE_S } = options;
+  const log = options.log ?? ((entry) => process.stderr.write(`${JSON.stringify(entry)}\n`));
+  const metrics = createMetrics(store);
+  const limiter = createRateLimit(options.rateLimit);
+  // Each approval signature once per instance, as scripts/approvals took them; a replay
+  // elsewhere only counts as a repeat of a request already kept (one row per dedupe key).
+  const approvalGuard = webhook.createReplayGuard();
+
+  /** @param {http.IncomingMessage} req */
+  const sourceOf = (req) => {
+    const forwarded = options.trustProxy
+      ? String(req.headers['x-forwarded-for'] ?? '')
+          .split(',')
+          .pop()
+          ?.trim()
+      : '';
+    return forwarded || req.socket.remoteAddress || 'unknown';
+  };
+
+  /** @type {Record<string, (req: http.IncomingMessage) => Promise<[number, unknown]>>} */
+  const routes = {
+    'GET /healthz': async () => {
+      try {
+        await store.ping();
+        return [200, { status: 'ok', store: store.dialect }];
+      } catch {
+        return [503, { status: 'unavailable', store: store.dialect }];
+      }
+    },
+
+    'POST /v1/auth0/logs': async (req) => {
+      if (!logToken) throw new HttpError(503, 'log_stream_not_configured');
+      if (!sameSecret(String(req.headers.authorization ?? ''), logToken)) throw new HttpError(401, 'unauthorized');
+      const body = (await readBody(req, maxLogBody)).toString('utf8');
+      const started = process.hrtime.bigint();
+      const r = await ingestBody(store, body, { source: 'stream' });
+      metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.logsIngested.inc({ source: 'stream' }, r.stored);
+      metrics.logsDuplicates.inc({ source: 'stream' }, r.duplicates);
+      metrics.logsRejected.inc({ source: 'stream' }, r.rejected);
+      return [200, r];
+    },
+
+    'POST /v1/audit': async (req) => {
+      if (!auditSecret) throw new HttpError(503, 'audit_not_configured');
+      const raw = await readBody(req, MAX_AUDIT_BODY);
+      // No single-use guard: a replay within the window stores nothing (one row per
+      // record id), and the Actions' retry after a 5xx may carry the same signature.
+      const signed = webhook.verify(auditSecret, raw, req.headers[webhook.SIGNATURE_HEADER], { toleranceS });
+      if (!signed.ok) throw new HttpError(401, signed.error);
+      const r = await ingestAudit(store, raw.toString('utf8'));
+      metrics.auditStored.inc(r.stored);
+      metrics.auditDuplicates.inc(r.duplicates);
+      metrics.auditRejected.inc(r.rejected);
+      return [200, { stored: r.stored, duplicates: r.duplicates, rejected: r.rejected, rejects: r.rejects.slice(0, 20) }];
+    },
+
+    'POST /v1/approvals': async (req) => {
+      if (!approvalSecret) throw new HttpError(503, 'approvals_not_configured');
+      const raw = await readBody(req, MAX_APPROVAL_BODY);
+      const signed = webhook.verify(approvalSecret, raw, req.headers[webhook.SIGNATURE_HEADER], { toleranceS, guard: approvalGuard });
+      if (!signed.ok) throw new HttpError(signed.error === 'replay_guard_full' ? 503 : 401, signed.error);
+      const answer = core.readApprovalRequest(raw.toString('utf8'));
+      if (answer.type !== 'success') throw new HttpError(400, 'not_a_request', { errors: answer.errors });
+      const { type: _type, warnings: _warnings, ...request } = answer;
+      const row = await store.receiveApproval({ dedupe_key: request.dedupe_key, kind: request.kind, request, receivedMs: Date.now() });
+      metrics.approvalsReceived.inc();
+      return [202, { dedupe_key: row.dedupe_key, status: row.status }];
+    },
+  };
+
+  const server = http.createServer(async (req, res) => {
+    const started = Date.now();
+    const path = (req.url ?? '/').split('?')[0];
+    const key = `${req.method} ${path}`;
+    const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`));
+    const route = known ? path : 'other';
+    /** @type {number} */
+    let status;
+    /** @type {unknown} */
+    let payload;
+    /** @type {Record<string, string>} */
+    const headers = {};
+    try {
+      if (path === '/metrics' && req.method === 'GET') {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+        metrics.requests.inc({ route: '/metrics', status: 200 });
+        return;
+      }
+      const handler = routes[key];
+      if (!handler) throw new HttpError(known ? 405 : 404, known ? 'method_not_allowed' : 'not_found');
+      if (req.method === 'POST') {
+        const limited = limiter.take(sourceOf(req));
+        if (!limited.ok) throw new HttpError(429, 'too_many_requests', { retry_after_s: limited.retryAfterS });
+      }
+      [status, payload] = await handler(req);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        status = err.status;
+        payload = { error: err.code, ...err.extra };
+        if (status === 429) headers['retry-after'] = String(err.extra.retry_after_s);
+      } else if (/** @type {any} */ (err)?.code === 'store_unavailable') {
+        status = 503;
+        payload = { error: 'store_unavailable' };
+        headers['retry-after'] = String(RETRY_AFTER_S);
+      } else {
+        status = 500;
+        payload = { error: 'internal' };
+        log({ level: 'error', route, error: String(/** @type {any} */ (err)?.code ?? 'internal'), message: String(/** @type {any} */ (err)?.message ?? '').slice(0, 200) });
+      }
+    }
+    // A 413 leaves the rest of the body unread: close the connection rather than read it.
+    if (status === 413) headers.connection = 'close';
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
+    if (status === 413) req.destroy();
+    metrics.requests.inc({ route, status });
+    if (route !== '/healthz') {
+      const p = /** @type {any} */ (payload);
+      log({
+        level: status >= 500 ? 'warn' : 'info',
+        route,
+        status,
+        ms: Date.now() - started,
+        stored: p?.stored,
+        duplicates: p?.duplicates,
+        rejected: p?.rejected,
+        error: p?.error,
+      });
+    }
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 10_000;
+  return { server, metrics };
+}
+
+module.exports = { createServer, sameSecret, DEFAULT_MAX_LOG_BODY, MAX_AUDIT_BODY, MAX_APPROVAL_BODY };

@@ -1,0 +1,63 @@
+'use strict';
+// One body of Auth0 logs (a stream batch, a chunk of an export) into the store: the
+// core reads it (parseLogBatch: good lines, rejects with reasons, repeats within the
+// batch), the store keeps each distinct log once by `log_id` and each reject with
+// its reason, in one transaction, and only then is the batch acknowledged.
+
+const core = require('./core.js');
+const { entriesOf, excerpt } = require('./raw.js');
+
+/**
+ * @typedef {{ stored: number, duplicates: number, rejected: number, events: number }} IngestResult
+ *  events: distinct valid logs in the body; duplicates: entries repeating a log_id of
+ *  this body plus logs the store already had.
+ */
+
+/**
+ * @param {import('./store/index.js').Store} store
+ * @param {string} body
+ * @param {{ source: 'stream' | 'import' | 'pull', nowMs?: number }} options
+ * @returns {Promise<IngestResult>}
+ */
+async function ingestBody(store, body, { source, nowMs = Date.now() }) {
+  const batch = core.orThrow(core.parseLogBatch(body));
+  const raw = entriesOf(body);
+  const events = batch.events.map((e) => ({
+    log_id: e.log_id,
+    type: e.type,
+    date_ms: e.date_ms,
+    organization_id: e.organization_id ?? null,
+    user_id: e.user_id ?? null,
+    ip: e.ip ?? null,
+    client_id: e.client_id ?? null,
+    connection: e.connection ?? null,
+    raw: raw(e.index),
+  }));
+  const rejects = batch.rejects.map((r) => ({ index: r.index, reason_code: r.reason_code, message: r.message, excerpt: excerpt(raw(r.index)) }));
+  const { stored, duplicates } = await store.ingestLogs({ events, rejects, source, receivedMs: nowMs });
+  return { events: events.length, stored, duplicates: duplicates + batch.duplicates, rejected: rejects.length };
+}
+
+/**
+ * The Actions' audit webhook body into the store, once per record id.
+ * @param {import('./store/index.js').Store} store
+ * @param {string} body
+ * @param {{ nowMs?: number }} [options]
+ * @returns {Promise<{ stored: number, duplicates: number, rejected: number }>}
+ */
+async function ingestAudit(store, body, { nowMs = Date.now() } = {}) {
+  const read = core.orThrow(core.readAuditRecords(body));
+  const raw = entriesOf(body);
+  const records = read.records.map((r) => ({
+    id: r.id,
+    at_ms: r.at_ms ?? null,
+    trigger: r.trigger ?? null,
+    outcome: r.outcome ?? null,
+    organization_id: r.organization_id ?? null,
+    raw: raw(r.index),
+  }));
+  const { stored, duplicates } = records.length > 0 ? await store.putAuditRecords(records, { receivedMs: nowMs }) : { stored: 0, duplicates: 0 };
+  return { stored, duplicates: duplicates + read.duplicates, rejected: read.rejects.length, rejects: read.rejects };
+}
+
+module.exports = { ingestBody, ingestAudit };
