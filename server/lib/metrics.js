@@ -26,20 +26,38 @@ function createMetrics(store) {
       registers: [registry],
     }),
   };
+  // prom-client collects every gauge at once: one read of the store per scrape serves all.
+  /** @type {Promise<any> | null} */
+  let scrape = null;
+  const stats = () => {
+    scrape ??= store.stats().finally(() => setTimeout(() => (scrape = null), 1000).unref());
+    return scrape;
+  };
   new client.Gauge({
     name: 'actionguard_approvals',
     help: 'Approval requests by state, in the store',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const stats = await store.stats();
-      for (const [state, n] of Object.entries(stats.approvals)) this.set({ state }, n);
-      auditRecords.set(stats.audit);
-      logsStored.set(stats.logs);
+      for (const [state, n] of Object.entries((await stats()).approvals)) this.set({ state }, Number(n));
     },
   });
-  const auditRecords = new client.Gauge({ name: 'actionguard_audit_records', help: 'Audit records in the store', registers: [registry] });
-  const logsStored = new client.Gauge({ name: 'actionguard_logs_stored', help: 'Auth0 logs in the store (after retention)', registers: [registry] });
+  new client.Gauge({
+    name: 'actionguard_audit_records',
+    help: 'Audit records in the store',
+    registers: [registry],
+    async collect() {
+      this.set((await stats()).audit);
+    },
+  });
+  new client.Gauge({
+    name: 'actionguard_logs_stored',
+    help: 'Auth0 logs in the store (after retention)',
+    registers: [registry],
+    async collect() {
+      this.set((await stats()).logs);
+    },
+  });
   return m;
 }
 
