@@ -222,6 +222,11 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
         Some(Value::String(s)) if s.len() > MAX_LOG_ID_BYTES => {
             return Err(("bad_log_id", format!("`log_id` is longer than {MAX_LOG_ID_BYTES} bytes")))
         }
+        // A key is never altered (that could merge two logs), so one no database can
+        // hold as text (PostgreSQL refuses NUL) is refused here rather than fail the batch.
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            return Err(("bad_log_id", "`log_id` holds a control character".to_string()))
+        }
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(("bad_log_id", "`log_id` is not a string".to_string())),
     };
@@ -230,6 +235,9 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
         Some(Value::String(s)) if s.is_empty() => return Err(("missing_type", "`type` is empty".to_string())),
         Some(Value::String(s)) if s.len() > MAX_TYPE_BYTES => {
             return Err(("bad_type", format!("`type` is longer than {MAX_TYPE_BYTES} bytes")))
+        }
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            return Err(("bad_type", "`type` holds a control character".to_string()))
         }
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(("bad_type", "`type` is not a string".to_string())),
@@ -290,9 +298,11 @@ fn optional(log: &Map<String, Value>, key: &str, max: usize) -> Result<Option<St
     }
 }
 
-/// At most `max` bytes of `s`, cut at a character boundary.
+/// At most `max` bytes of `s`, cut at a character boundary, each NUL replaced by
+/// U+FFFD: an attacker can put one in a failed login's values (`\u0000` escaped in
+/// the JSON), and PostgreSQL's text refuses it, which would fail the whole batch.
 fn cut(s: &str, max: usize) -> String {
-    let mut out = s.to_string();
+    let mut out = if s.contains('\0') { s.replace('\0', "\u{FFFD}") } else { s.to_string() };
     crate::context::truncate_chars(&mut out, max);
     out
 }
@@ -347,6 +357,22 @@ mod tests {
         let last = batch.rejects.last().unwrap();
         assert_eq!((last.reason_code, last.index), ("too_many_entries", MAX_ENTRIES));
         assert!(last.message.starts_with("5 entries"), "{}", last.message);
+    }
+
+    #[test]
+    fn a_nul_is_replaced_in_values_and_refused_in_keys() {
+        let body = [
+            r#"{"log_id":"a","type":"f","date":"2026-11-02T09:14:07Z","client_id":"x\u0000y","details":{"organization":{"id":"o\u0000"}}}"#,
+            r#"{"log_id":"b\u0000","type":"f","date":"2026-11-02T09:14:07Z"}"#,
+            r#"{"log_id":"c","type":"f\u0000","date":"2026-11-02T09:14:07Z"}"#,
+        ]
+        .join("\n");
+        let batch = parse_batch(&body);
+        assert_eq!(batch.events.len(), 1);
+        assert_eq!(batch.events[0].client_id.as_deref(), Some("x\u{FFFD}y"));
+        assert_eq!(batch.events[0].organization_id.as_deref(), Some("o\u{FFFD}"));
+        let codes: Vec<_> = batch.rejects.iter().map(|r| (r.index, r.reason_code)).collect();
+        assert_eq!(codes, vec![(1, "bad_log_id"), (2, "bad_type")]);
     }
 
     #[test]

@@ -29,11 +29,29 @@ function entriesOf(body) {
       // JSON lines: read below.
     }
   }
+  return linesOf(body);
+}
+
+/**
+ * The lines of a body, as the core counts them (blank lines count): how the core
+ * reads an audit webhook body, whatever else the body would parse as.
+ * @param {string} body
+ * @returns {(index: number) => string}
+ */
+function linesOf(body) {
   const lines = body.split('\n');
   return (index) => (lines[index] ?? '').trim();
 }
 
-/** @param {string} text */
-const excerpt = (text) => (text.length > EXCERPT_CHARS ? text.slice(0, EXCERPT_CHARS) : text);
+/**
+ * At most EXCERPT_CHARS of a rejected entry, each NUL replaced by U+FFFD: a line the
+ * core could not read may hold one, and PostgreSQL's text refuses it (the whole batch
+ * would fail, and be retried forever).
+ * @param {string} text
+ */
+const excerpt = (text) => {
+  const cut = text.length > EXCERPT_CHARS ? text.slice(0, EXCERPT_CHARS) : text;
+  return cut.includes('\u0000') ? cut.replaceAll('\u0000', '\ufffd') : cut;
+};
 
-module.exports = { entriesOf, excerpt, EXCERPT_CHARS };
+module.exports = { entriesOf, linesOf, excerpt, EXCERPT_CHARS };
