@@ -96,20 +96,37 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
     }
     // Kept before the organization exists: a run that dies after the create finds it again.
     const marker = await store.setCreationMarker(key, `${key}:${crypto.randomBytes(16).toString('hex')}`);
+    /** @type {string | undefined} */
+    let orgId;
+    /** @type {string | undefined} */
+    let error;
     try {
-      const orgId = await create(mgmt, claimed.request.proposal, marker);
-      await move(store, key, 'succeed', { fields: { organization_id: orgId, error: null, lease_until_ms: null } });
-      done.push({ key, organization_id: orgId });
+      orgId = await create(mgmt, claimed.request.proposal, marker);
     } catch (err) {
       // A database gone away cannot record anything: the claim expires and a later run
       // takes it again. Anything else (a name taken by another organization, a Management
       // API refusal or outage) is recorded as the failure, for a person to look at and
       // approve again.
       if (err?.code === 'store_unavailable') throw err;
-      const error = String(err?.message ?? err).slice(0, 500);
-      await move(store, key, 'fail', { fields: { error, lease_until_ms: null } });
-      done.push({ key, error });
+      error = String(err?.message ?? err).slice(0, 500);
     }
+    // This executor's lease may have run out while it worked, and another executor
+    // taken the approval over (same marker: never a second organization). Then the
+    // outcome is the other's to record: this one neither overwrites it nor stops the run.
+    const lost = `the claim passed to another executor while this one worked; its outcome is that executor's to record`;
+    if ((await store.getApproval(key))?.executor !== executor) {
+      done.push({ key, error: error ? `${error} (${lost})` : lost });
+      continue;
+    }
+    try {
+      if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId, error: null, lease_until_ms: null } });
+      else await move(store, key, 'fail', { fields: { error, lease_until_ms: null } });
+    } catch (err) {
+      if (!(err instanceof ApprovalError)) throw err;
+      done.push({ key, error: error ? `${error} (${lost})` : lost });
+      continue;
+    }
+    done.push(error === undefined ? { key, organization_id: /** @type {string} */ (orgId) } : { key, error });
   }
   return done;
 }

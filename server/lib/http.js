@@ -69,7 +69,10 @@ function readBody(req, max) {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    // The sender hung up mid-body (a flaky network, a timed-out retry): nothing was
+    // stored, and it is not this service's failure (no 500, no error logged). 499 is
+    // nginx's "client closed request"; nobody is left to read it.
+    req.on('error', (err) => reject(req.destroyed ? new HttpError(499, 'client_closed_request') : err));
   });
 }
 

@@ -5,7 +5,7 @@
 // its reason, in one transaction, and only then is the batch acknowledged.
 
 const core = require('./core.js');
-const { entriesOf, excerpt } = require('./raw.js');
+const { entriesOf, linesOf, excerpt } = require('./raw.js');
 
 /**
  * @typedef {{ stored: number, duplicates: number, rejected: number, events: number }} IngestResult
@@ -47,7 +47,9 @@ async function ingestBody(store, body, { source, nowMs = Date.now() }) {
  */
 async function ingestAudit(store, body, { nowMs = Date.now() } = {}) {
   const read = core.orThrow(core.readAuditRecords(body));
-  const raw = entriesOf(body);
+  // The core reads an audit body as lines, always: a body that also parses as a JSON
+  // array or object must not map a record's index to another record's text.
+  const raw = linesOf(body);
   const records = read.records.map((r) => ({
     id: r.id,
     at_ms: r.at_ms ?? null,
