@@ -39,11 +39,12 @@ class ApprovalError extends Error {
  * @param {import('./store/index.js').Store} store
  * @param {string} key
  * @param {import('actionguard').ApprovalAction} action
- * @param {{ fields?: Record<string, unknown>, nowMs?: number }} [options]
+ * @param {{ fields?: Record<string, any>, nowMs?: number, holder?: string }} [options]
+ *   holder: only while this executor holds the claim (the store's fence)
  */
-async function move(store, key, action, { fields = {}, nowMs = Date.now() } = {}) {
+async function move(store, key, action, { fields = {}, nowMs = Date.now(), holder } = {}) {
   const m = core.approvalMove(action);
-  const row = await store.transitionApproval(key, { from: m.from, to: m.to, reclaim: m.reclaim, fields, nowMs });
+  const row = await store.transitionApproval(key, { from: m.from, to: m.to, reclaim: m.reclaim, fields, nowMs, holder });
   if (row) return row;
   const current = await store.getApproval(key);
   if (!current) throw new ApprovalError('not_found', `no approval ${key}`);
@@ -112,15 +113,12 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
     }
     // This executor's lease may have run out while it worked, and another executor
     // taken the approval over (same marker: never a second organization). Then the
-    // outcome is the other's to record: this one neither overwrites it nor stops the run.
+    // outcome is the other's to record: the store's fence (`holder`) refuses this one's,
+    // which neither overwrites it nor stops the run.
     const lost = `the claim passed to another executor while this one worked; its outcome is that executor's to record`;
-    if ((await store.getApproval(key))?.executor !== executor) {
-      done.push({ key, error: error ? `${error} (${lost})` : lost });
-      continue;
-    }
     try {
-      if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId, error: null, lease_until_ms: null } });
-      else await move(store, key, 'fail', { fields: { error, lease_until_ms: null } });
+      if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId, error: null, lease_until_ms: null }, holder: executor });
+      else await move(store, key, 'fail', { fields: { error, lease_until_ms: null }, holder: executor });
     } catch (err) {
       if (!(err instanceof ApprovalError)) throw err;
       done.push({ key, error: error ? `${error} (${lost})` : lost });

@@ -6,16 +6,17 @@
 const core = require('actionguard');
 
 /**
- * @template T
- * @param {{ type: string, errors?: { code: string, message: string, path?: string }[] } & T} answer
- * @returns {T}
+ * The success of a tagged answer, or an Error carrying the first error's code.
+ * @template {{ type: string }} A
+ * @param {A} answer
+ * @returns {Extract<A, { type: 'success' }>}
  */
 function orThrow(answer) {
   if (answer.type !== 'success') {
-    const [first] = answer.errors || [{ code: 'internal', message: 'no answer' }];
+    const [first] = /** @type {any} */ (answer).errors || [{ code: 'internal', message: 'no answer' }];
     throw Object.assign(new Error(first.message), { code: first.code, path: first.path });
   }
-  return answer;
+  return /** @type {any} */ (answer);
 }
 
 /** @param {string} body @returns {import('actionguard').LogBatchAnswer} */

@@ -19,6 +19,7 @@ const MAX_AUDIT_BODY = 1024 * 1024;
 /** As `scripts/approvals serve` took them. */
 const MAX_APPROVAL_BODY = 16 * 1024;
 const RETRY_AFTER_S = 5;
+const DEFAULT_BODY_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 
 class HttpError extends Error {
   /** @param {number} status @param {string} code @param {Record<string, unknown>} [extra] */
@@ -46,9 +47,10 @@ function sameSecret(given, expected) {
  * The body, up to `max` bytes; more is a 413 (the rest is not read).
  * @param {http.IncomingMessage} req
  * @param {number} max
+ * @param {{ used: number, max: number }} budget bytes of bodies being read, by all requests
  * @returns {Promise<Buffer>}
  */
-function readBody(req, max) {
+function readBody(req, max, budget) {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > max) {
@@ -58,21 +60,35 @@ function readBody(req, max) {
     /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
+    let settled = false;
+    /** @param {() => void} settle */
+    const finish = (settle) => {
+      if (settled) return;
+      settled = true;
+      budget.used -= size;
+      settle();
+    };
+    const stop = (/** @type {HttpError} */ err) => {
+      req.removeAllListeners('data');
+      req.pause();
+      finish(() => reject(err));
+    };
     req.on('data', (chunk) => {
+      if (settled) return;
       size += chunk.length;
-      if (size > max) {
-        req.removeAllListeners('data');
-        req.pause();
-        reject(new HttpError(413, 'too_large', { max_bytes: max }));
-        return;
-      }
+      budget.used += chunk.length;
+      if (size > max) return stop(new HttpError(413, 'too_large', { max_bytes: max }));
+      // Slow senders together may not hold more than the budget in memory (bodies are
+      // read before a signature can be checked): the rest are asked to come back.
+      if (budget.used > budget.max) return stop(new HttpError(503, 'busy', { retry_after_s: RETRY_AFTER_S }));
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('end', () => finish(() => resolve(Buffer.concat(chunks, size))));
     // The sender hung up mid-body (a flaky network, a timed-out retry): nothing was
     // stored, and it is not this service's failure (no 500, no error logged). 499 is
     // nginx's "client closed request"; nobody is left to read it.
-    req.on('error', (err) => reject(req.destroyed ? new HttpError(499, 'client_closed_request') : err));
+    req.on('error', (err) => finish(() => reject(req.destroyed ? new HttpError(499, 'client_closed_request') : err)));
+    req.on('close', () => finish(() => reject(new HttpError(499, 'client_closed_request'))));
   });
 }
 
@@ -85,6 +101,7 @@ function readBody(req, max) {
  * @property {number} [maxLogBody]
  * @property {number} [toleranceS] signature age accepted either way
  * @property {{ perSecond?: number, burst?: number }} [rateLimit]
+ * @property {number} [maxBodyBytesInFlight] all bodies being read at once (default 256 MiB); beyond, 503
  * @property {boolean} [trustProxy] rate-limit by the address a load balancer appended to X-Forwarded-For
  * @property {(entry: Record<string, unknown>) => void} [log]
  */
@@ -97,6 +114,7 @@ function createServer(options) {
   const log = options.log ?? ((entry) => process.stderr.write(`${JSON.stringify(entry)}\n`));
   const metrics = createMetrics(store);
   const limiter = createRateLimit(options.rateLimit);
+  const bodyBudget = { used: 0, max: options.maxBodyBytesInFlight ?? DEFAULT_BODY_BYTES_IN_FLIGHT };
   // Each approval signature once per instance, as scripts/approvals took them; a replay
   // elsewhere only counts as a repeat of a request already kept (one row per dedupe key).
   const approvalGuard = webhook.createReplayGuard();
@@ -126,7 +144,7 @@ function createServer(options) {
     'POST /v1/auth0/logs': async (req) => {
       if (!logToken) throw new HttpError(503, 'log_stream_not_configured');
       if (!sameSecret(String(req.headers.authorization ?? ''), logToken)) throw new HttpError(401, 'unauthorized');
-      const body = (await readBody(req, maxLogBody)).toString('utf8');
+      const body = (await readBody(req, maxLogBody, bodyBudget)).toString('utf8');
       const started = process.hrtime.bigint();
       const r = await ingestBody(store, body, { source: 'stream' });
       metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -138,11 +156,11 @@ function createServer(options) {
 
     'POST /v1/audit': async (req) => {
       if (!auditSecret) throw new HttpError(503, 'audit_not_configured');
-      const raw = await readBody(req, MAX_AUDIT_BODY);
+      const raw = await readBody(req, MAX_AUDIT_BODY, bodyBudget);
       // No single-use guard: a replay within the window stores nothing (one row per
       // record id), and the Actions' retry after a 5xx may carry the same signature.
       const signed = webhook.verify(auditSecret, raw, req.headers[webhook.SIGNATURE_HEADER], { toleranceS });
-      if (!signed.ok) throw new HttpError(401, signed.error);
+      if (!signed.ok) throw new HttpError(401, /** @type {any} */ (signed).error);
       const r = await ingestAudit(store, raw.toString('utf8'));
       metrics.auditStored.inc(r.stored);
       metrics.auditDuplicates.inc(r.duplicates);
@@ -152,9 +170,12 @@ function createServer(options) {
 
     'POST /v1/approvals': async (req) => {
       if (!approvalSecret) throw new HttpError(503, 'approvals_not_configured');
-      const raw = await readBody(req, MAX_APPROVAL_BODY);
+      const raw = await readBody(req, MAX_APPROVAL_BODY, bodyBudget);
       const signed = webhook.verify(approvalSecret, raw, req.headers[webhook.SIGNATURE_HEADER], { toleranceS, guard: approvalGuard });
-      if (!signed.ok) throw new HttpError(signed.error === 'replay_guard_full' ? 503 : 401, signed.error);
+      if (!signed.ok) {
+        const { error } = /** @type {{ error: string }} */ (/** @type {unknown} */ (signed));
+        throw new HttpError(error === 'replay_guard_full' ? 503 : 401, error);
+      }
       const answer = core.readApprovalRequest(raw.toString('utf8'));
       if (answer.type !== 'success') throw new HttpError(400, 'not_a_request', { errors: answer.errors });
       const { type: _type, warnings: _warnings, ...request } = answer;
@@ -187,14 +208,14 @@ function createServer(options) {
       if (!handler) throw new HttpError(known ? 405 : 404, known ? 'method_not_allowed' : 'not_found');
       if (req.method === 'POST') {
         const limited = limiter.take(sourceOf(req));
-        if (!limited.ok) throw new HttpError(429, 'too_many_requests', { retry_after_s: limited.retryAfterS });
+        if (!limited.ok) throw new HttpError(429, 'too_many_requests', { retry_after_s: /** @type {any} */ (limited).retryAfterS });
       }
       [status, payload] = await handler(req);
     } catch (err) {
       if (err instanceof HttpError) {
         status = err.status;
         payload = { error: err.code, ...err.extra };
-        if (status === 429) headers['retry-after'] = String(err.extra.retry_after_s);
+        if (err.extra.retry_after_s !== undefined) headers['retry-after'] = String(err.extra.retry_after_s);
       } else if (/** @type {any} */ (err)?.code === 'store_unavailable') {
         status = 503;
         payload = { error: 'store_unavailable' };
@@ -206,9 +227,10 @@ function createServer(options) {
       }
     }
     // A 413 leaves the rest of the body unread: close the connection rather than read it.
-    if (status === 413) headers.connection = 'close';
+    const unread = status === 413 || /** @type {any} */ (payload)?.error === 'busy';
+    if (unread) headers.connection = 'close';
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
-    if (status === 413) req.destroy();
+    if (unread) req.destroy();
     metrics.requests.inc({ route, status });
     if (route !== '/healthz') {
       const p = /** @type {any} */ (payload);

@@ -43,7 +43,7 @@ async function ingestBody(store, body, { source, nowMs = Date.now() }) {
  * @param {import('./store/index.js').Store} store
  * @param {string} body
  * @param {{ nowMs?: number }} [options]
- * @returns {Promise<{ stored: number, duplicates: number, rejected: number }>}
+ * @returns {Promise<{ stored: number, duplicates: number, rejected: number, rejects: import("actionguard").AuditRecordReject[] }>}
  */
 async function ingestAudit(store, body, { nowMs = Date.now() } = {}) {
   const read = core.orThrow(core.readAuditRecords(body));

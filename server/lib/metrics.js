@@ -29,8 +29,13 @@ function createMetrics(store) {
   // prom-client collects every gauge at once: one read of the store per scrape serves all.
   /** @type {Promise<any> | null} */
   let scrape = null;
+  // While the database is away the gauges keep their last values: this instance's own
+  // counters still answer, when they matter most.
   const stats = () => {
-    scrape ??= store.stats().finally(() => setTimeout(() => (scrape = null), 1000).unref());
+    scrape ??= store
+      .stats()
+      .catch(() => null)
+      .finally(() => setTimeout(() => (scrape = null), 1000).unref());
     return scrape;
   };
   new client.Gauge({
@@ -39,7 +44,8 @@ function createMetrics(store) {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      for (const [state, n] of Object.entries((await stats()).approvals)) this.set({ state }, Number(n));
+      const s = await stats();
+      if (s) for (const [state, n] of Object.entries(s.approvals)) this.set({ state }, Number(n));
     },
   });
   new client.Gauge({
@@ -47,7 +53,8 @@ function createMetrics(store) {
     help: 'Audit records in the store',
     registers: [registry],
     async collect() {
-      this.set((await stats()).audit);
+      const s = await stats();
+      if (s) this.set(s.audit);
     },
   });
   new client.Gauge({
@@ -55,7 +62,8 @@ function createMetrics(store) {
     help: 'Auth0 logs in the store (after retention)',
     registers: [registry],
     async collect() {
-      this.set((await stats()).logs);
+      const s = await stats();
+      if (s) this.set(s.logs);
     },
   });
   return m;

@@ -188,3 +188,31 @@ test('GET /healthz and /metrics answer, with the counters the issue names', asyn
     await t.stop();
   }
 });
+
+test('slow senders together cannot hold more body bytes than the budget: the rest get 503 and come back', async () => {
+  const t = await start({ maxBodyBytesInFlight: 64 * 1024 });
+  const http = require('node:http');
+  const { port } = new URL(t.url);
+  /** @type {import('node:http').ClientRequest[]} */
+  const held = [];
+  try {
+    // Three senders each send 30 kB of a body and stall; the third goes over 64 kB.
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) {
+      const req = http.request({ port, method: 'POST', path: '/v1/auth0/logs', headers: { authorization: LOG_TOKEN, 'content-length': 1_000_000 } });
+      req.on('error', () => {});
+      answers.push(new Promise((resolve) => req.on('response', (res) => resolve(res.statusCode))));
+      req.write('x'.repeat(30 * 1024));
+      held.push(req);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await answers[2], 503);
+    // The stalled ones hang up: their bytes are given back, and a normal batch goes through.
+    for (const req of held) req.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await t.post('/v1/auth0/logs', log('after'), { authorization: LOG_TOKEN })).status, 200);
+  } finally {
+    for (const req of held) req.destroy();
+    await t.stop();
+  }
+});

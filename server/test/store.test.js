@@ -294,6 +294,20 @@ describe('store contract', async () => {
         await assert.rejects(store.transitionApproval('k', { from: ['pending'], to: 'approved', fields: { status: 'done' } }), TypeError);
       });
 
+      it('an executor that lost its claim cannot record an outcome (the holder fence)', async () => {
+        const store = await open();
+        await store.receiveApproval({ dedupe_key: 'h', kind: 'create_org', request: {}, receivedMs: T0 });
+        await store.transitionApproval('h', { from: ['pending'], to: 'approved', nowMs: T0 + 1 });
+        await store.transitionApproval('h', { from: ['approved'], to: 'executing', fields: { executor: 'old', lease_until_ms: T0 + 10 }, nowMs: T0 + 2 });
+        // The old executor's lease runs out; a new one takes the claim over.
+        const taken = await store.transitionApproval('h', { from: ['approved'], to: 'executing', fields: { executor: 'new', lease_until_ms: T0 + 1000 }, nowMs: T0 + 20 });
+        assert.equal(taken?.executor, 'new');
+        assert.equal(await store.transitionApproval('h', { from: ['executing'], to: 'failed', fields: { error: 'late' }, holder: 'old', nowMs: T0 + 21 }), null);
+        const done = await store.transitionApproval('h', { from: ['executing'], to: 'done', fields: { organization_id: 'org_1' }, holder: 'new', nowMs: T0 + 22 });
+        assert.deepEqual([done?.status, done?.error], ['done', null]);
+        await assert.rejects(store.transitionApproval('h', { from: ['executing'], to: 'done', holder: '' }), TypeError);
+      });
+
       it('two approvers at once: exactly one write', async () => {
         const { a, b } = await openTwo();
         for (let i = 0; i < 10; i++) {

@@ -65,7 +65,7 @@ const PURGE_CHUNK = 5000;
  * @typedef {{ dedupe_key: string, kind: string, status: ApprovalState, request: any, requests_seen: number, received_ms: number,
  *   updated_ms: number, decided_ms: number|null, decided_by: string|null, creation_marker: string|null, executor: string|null,
  *   lease_until_ms: number|null, organization_id: string|null, error: string|null, version: number }} ApprovalRow
- * @typedef {{ from: ApprovalState[], to: ApprovalState, fields?: Record<string, string|number|null>, nowMs?: number, reclaim?: boolean }} Transition
+ * @typedef {{ from: ApprovalState[], to: ApprovalState, fields?: Record<string, string|number|null>, nowMs?: number, reclaim?: boolean, holder?: string }} Transition
  *   reclaim: whether a claim whose lease ran out may be taken over (default: to === 'executing')
  * @typedef {import('./sqlite.js').SqliteStore | import('./postgres.js').PostgresStore} Store
  */
@@ -75,7 +75,7 @@ const PURGE_CHUNK = 5000;
  * order (so a dialect can cache one statement per shape).
  * @param {string} key
  * @param {Transition} t
- * @returns {{ from: ApprovalState[], to: ApprovalState, reclaim: boolean, fields: [string, string|number|null][] }}
+ * @returns {{ from: ApprovalState[], to: ApprovalState, reclaim: boolean, fields: [string, string|number|null][], holder: string | null }}
  */
 function checkTransition(key, t) {
   if (typeof key !== 'string' || !key) throw new TypeError('transitionApproval: key must be a non-empty string');
@@ -91,7 +91,10 @@ function checkTransition(key, t) {
   }
   fields.sort((a, b) => TRANSITION_FIELDS.indexOf(a[0]) - TRANSITION_FIELDS.indexOf(b[0]));
   if (t.reclaim !== undefined && typeof t.reclaim !== 'boolean') throw new TypeError('transitionApproval: reclaim must be a boolean');
-  return { from: [...new Set(t.from)], to: t.to, reclaim: t.reclaim ?? t.to === 'executing', fields };
+  // A fence: the move applies only while this executor still holds the claim, so one whose
+  // lease ran out (and was taken over) cannot record an outcome over its successor's.
+  if (t.holder !== undefined && (typeof t.holder !== 'string' || !t.holder)) throw new TypeError('transitionApproval: holder must be a non-empty string');
+  return { from: [...new Set(t.from)], to: t.to, reclaim: t.reclaim ?? t.to === 'executing', fields, holder: t.holder ?? null };
 }
 
 /**

@@ -331,7 +331,7 @@ class PostgresStore {
    * @param {import('./index.js').Transition} t
    */
   async transitionApproval(key, t) {
-    const { from, to, reclaim, fields } = contract.checkTransition(key, t);
+    const { from, to, reclaim, fields, holder } = contract.checkTransition(key, t);
     const nowMs = t.nowMs ?? this.nowMs();
     const values = [to, nowMs, key, from];
     const sets = ['status = $1', 'version = version + 1', 'updated_ms = $2'];
@@ -342,6 +342,10 @@ class PostgresStore {
     let where = 'status = ANY($4::text[])';
     // A claim whose lease has run out belongs to a dead executor: it may be taken over.
     if (reclaim) where = `(${where} OR (status = 'executing' AND lease_until_ms < $2))`;
+    if (holder !== null) {
+      values.push(holder);
+      where = `${where} AND executor = $${values.length}`;
+    }
     const { rows } = await this.query(`UPDATE approvals SET ${sets.join(', ')} WHERE dedupe_key = $3 AND ${where} RETURNING ${contract.APPROVAL_COLUMNS.join(', ')}`, values);
     return rows.length ? contract.approvalRow(rows[0]) : null;
   }

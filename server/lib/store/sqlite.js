@@ -211,9 +211,9 @@ class SqliteStore {
    * @param {import('./index.js').Transition} t
    */
   async transitionApproval(key, t) {
-    const { from, to, reclaim, fields } = contract.checkTransition(key, t);
+    const { from, to, reclaim, fields, holder } = contract.checkTransition(key, t);
     const nowMs = t.nowMs ?? this.nowMs();
-    const shape = `${from.length}|${reclaim}|${fields.map((f) => f[0]).join(',')}`;
+    const shape = `${from.length}|${reclaim}|${holder !== null}|${fields.map((f) => f[0]).join(',')}`;
     let stmt = this.transitions.get(shape);
     try {
       if (!stmt) {
@@ -221,11 +221,13 @@ class SqliteStore {
         let where = `status IN (${from.map(() => '?').join(', ')})`;
         // A claim whose lease has run out belongs to a dead executor: it may be taken over.
         if (reclaim) where = `(${where} OR (status = 'executing' AND lease_until_ms < ?))`;
+        if (holder !== null) where = `${where} AND executor = ?`;
         stmt = this.db.prepare(`UPDATE approvals SET ${sets.join(', ')} WHERE dedupe_key = ? AND ${where} RETURNING ${contract.APPROVAL_COLUMNS.join(', ')}`);
         this.transitions.set(shape, stmt);
       }
       const params = [to, nowMs, ...fields.map((f) => f[1]), key, ...from];
       if (reclaim) params.push(nowMs);
+      if (holder !== null) params.push(holder);
       const r = stmt.get(...params);
       return r ? contract.approvalRow(r) : null;
     } catch (err) {
