@@ -16,12 +16,14 @@
 // log stream's Authorization header value), AUDIT_WEBHOOK_SECRET and
 // APPROVAL_WEBHOOK_SECRET (the Actions' secrets of those names); a receiver whose
 // secret is not set answers 503. ACTIONGUARD_RETENTION_DAYS: 90 by default.
+// ACTIONGUARD_RATE_LIMIT: requests a second per source address, 500 by default.
 // Exit codes: 0 done, 1 failed, 2 usage.
 
 const { openStore } = require('../lib/store/index.js');
 const { createServer } = require('../lib/http.js');
 const approvals = require('../lib/approvals.js');
 const { retentionDays, startRetention, purgeOlderThan } = require('../lib/retention.js');
+const { rateLimitFrom } = require('../lib/ratelimit.js');
 
 const DEFAULT_DATABASE_URL = 'sqlite:actionguard.db';
 const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
@@ -64,6 +66,7 @@ async function serve(store, args) {
     auditSecret: process.env.AUDIT_WEBHOOK_SECRET,
     approvalSecret: process.env.APPROVAL_WEBHOOK_SECRET,
     trustProxy: args.includes('--trust-proxy'),
+    rateLimit: rateLimitFrom(process.env.ACTIONGUARD_RATE_LIMIT),
     log,
   });
   const stopRetention = startRetention(store, { days, log });

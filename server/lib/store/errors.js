@@ -36,7 +36,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections.
 const PG_UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 // pg's own messages when the socket went away under it (no code is set on these).
-const PG_UNAVAILABLE_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection.*(closed|ended)/i];
+const PG_UNAVAILABLE_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection.*(closed|ended)/i, /query read timeout/i];
 
 /**
  * Whether a pg (or socket) error means "the database is not reachable now".

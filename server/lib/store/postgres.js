@@ -103,7 +103,7 @@ function parseUrl(url) {
 
 /**
  * @param {string} url
- * @param {{ nowMs: () => number, pool?: { max?: number, connectionTimeoutMillis?: number } }} opts
+ * @param {{ nowMs: () => number, pool?: { max?: number, connectionTimeoutMillis?: number, queryTimeoutMillis?: number } }} opts
  */
 async function openPostgres(url, { nowMs, pool: poolOpts = {} }) {
   const { connectionString, schema, options } = parseUrl(url);
@@ -112,6 +112,9 @@ async function openPostgres(url, { nowMs, pool: poolOpts = {} }) {
     max: poolOpts.max ?? 4,
     // Fail a call quickly when the server does not answer (503), rather than hang.
     connectionTimeoutMillis: poolOpts.connectionTimeoutMillis ?? 5000,
+    // A server that went silent (a partition: no reset, no answer) fails the query after
+    // this long (503, the connection thrown away) instead of holding the request forever.
+    query_timeout: poolOpts.queryTimeoutMillis ?? 10000,
     idleTimeoutMillis: 30000,
     keepAlive: true,
     types,
@@ -209,7 +212,10 @@ class PostgresStore {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(markBroken);
+        // A connection that is gone (or silent) is thrown away, which ends the transaction
+        // on the server: a ROLLBACK on it would only wait out another timeout.
+        if (isPgUnavailable(err)) markBroken(err);
+        else await client.query('ROLLBACK').catch(markBroken);
         throw err;
       }
     });

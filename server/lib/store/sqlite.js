@@ -46,6 +46,10 @@ async function openSqlite(file, { nowMs }) {
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // SQLite checkpoints the WAL inside the commit that crosses this many pages, with its
+    // disk syncs, on the event loop; every ~40 MB rather than every 4 MB keeps those
+    // stalls rare under a stream of small batches (docs/benchmarks.md, control plane ingest).
+    db.pragma('wal_autocheckpoint = 10000');
     const version = migrateSqlite(db, nowMs());
     return new SqliteStore(db, { nowMs, version });
   } catch (err) {
