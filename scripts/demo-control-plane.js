@@ -89,7 +89,7 @@ async function main() {
     console.log(`audit webhook: ${audit.executions} scenario executions posted their records: ${audit.stored} stored`);
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    const shown = metrics.split('\n').filter((l) => /^actionguard_(logs_(ingested|duplicates|rejected)_total|audit_records|approvals)\b/.test(l));
+    const shown = metrics.split('\n').filter((l) => /^actionguard_(logs_(ingested|duplicates|rejected)_total|audit_records_stored_total|approvals)\b/.test(l));
     console.log(`\n${url}/metrics (excerpt):`);
     for (const l of shown) console.log(`  ${l}`);
     console.log(`\nThe store: ${path.relative(root, DATABASE)} (SQLite). Look into it with`);

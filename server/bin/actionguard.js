@@ -19,7 +19,7 @@
 // ACTIONGUARD_RATE_LIMIT: requests a second per source address, 500 by default.
 // Exit codes: 0 done, 1 failed, 2 usage.
 
-const { openStore } = require('../lib/store/index.js');
+const { openStore, STATES } = require('../lib/store/index.js');
 const { createServer } = require('../lib/http.js');
 const approvals = require('../lib/approvals.js');
 const { retentionDays, startRetention, purgeOlderThan } = require('../lib/retention.js');
@@ -114,7 +114,9 @@ async function logsCommand(store, [sub, ...args]) {
 /** @param {any} store @param {string[]} args */
 async function approvalsCommand(store, [sub, ...args]) {
   if (sub === 'list') {
-    const rows = await store.listApprovals({ status: option(args, '--status') });
+    const status = option(args, '--status');
+    if (status !== undefined && !STATES.includes(status)) throw usage(`--status is one of ${STATES.join(', ')}`);
+    const rows = await store.listApprovals({ status });
     if (args.includes('--json')) {
       process.stdout.write(`${JSON.stringify(rows)}\n`);
       return;

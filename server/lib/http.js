@@ -223,7 +223,8 @@ function createServer(options) {
       } else {
         status = 500;
         payload = { error: 'internal' };
-        log({ level: 'error', route, error: String(/** @type {any} */ (err)?.code ?? 'internal'), message: String(/** @type {any} */ (err)?.message ?? '').slice(0, 200) });
+        // The code and the error's class only: a database's message can quote a value.
+        log({ level: 'error', route, error: String(/** @type {any} */ (err)?.code ?? 'internal'), kind: String(/** @type {any} */ (err)?.constructor?.name ?? typeof err) });
       }
     }
     // A 413 leaves the rest of the body unread: close the connection rather than read it.

@@ -1,7 +1,7 @@
 'use strict';
-// Prometheus metrics (prom-client): counters for what this instance did, and gauges
-// read from the store at scrape time (approvals by state, audit records), so that
-// several instances behind a load balancer report the same queue.
+// Prometheus metrics (prom-client): counters for what this instance did, and the
+// approval queue by state read from the store at scrape time, so that several
+// instances behind a load balancer report the same queue.
 
 const client = require('prom-client');
 
@@ -26,44 +26,18 @@ function createMetrics(store) {
       registers: [registry],
     }),
   };
-  // prom-client collects every gauge at once: one read of the store per scrape serves all.
-  /** @type {Promise<any> | null} */
-  let scrape = null;
-  // While the database is away the gauges keep their last values: this instance's own
-  // counters still answer, when they matter most.
-  const stats = () => {
-    scrape ??= store
-      .stats()
-      .catch(() => null)
-      .finally(() => setTimeout(() => (scrape = null), 1000).unref());
-    return scrape;
-  };
+  // Read at each scrape: approvals by state only (a small table). Row counts of the
+  // logs and audit tables would scan them (and better-sqlite3 would block the event
+  // loop meanwhile); the counters above say what this instance stored. While the
+  // database is away the gauge keeps its last values and the counters still answer.
   new client.Gauge({
     name: 'actionguard_approvals',
     help: 'Approval requests by state, in the store',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const s = await stats();
-      if (s) for (const [state, n] of Object.entries(s.approvals)) this.set({ state }, Number(n));
-    },
-  });
-  new client.Gauge({
-    name: 'actionguard_audit_records',
-    help: 'Audit records in the store',
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      if (s) this.set(s.audit);
-    },
-  });
-  new client.Gauge({
-    name: 'actionguard_logs_stored',
-    help: 'Auth0 logs in the store (after retention)',
-    registers: [registry],
-    async collect() {
-      const s = await stats();
-      if (s) this.set(s.logs);
+      const byState = await store.approvalStats().catch(() => null);
+      if (byState) for (const [state, n] of Object.entries(byState)) this.set({ state }, Number(n));
     },
   });
   return m;

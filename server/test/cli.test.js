@@ -22,7 +22,15 @@ const tmpDb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-')),
 test('usage errors exit 2, failures 1, and nothing secret is echoed', () => {
   const db = tmpDb();
   assert.equal(run(db, ['--help']).status, 0);
-  for (const args of [['frobnicate'], ['logs'], ['logs', 'import'], ['approvals', 'approve'], ['logs', 'purge', '--days', '0'], ['serve', '--port', 'x']]) {
+  for (const args of [
+    ['frobnicate'],
+    ['logs'],
+    ['logs', 'import'],
+    ['approvals', 'approve'],
+    ['logs', 'purge', '--days', '0'],
+    ['serve', '--port', 'x'],
+    ['approvals', 'list', '--status', 'bogus'],
+  ]) {
     const r = run(db, args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /usage|must be/);

@@ -180,7 +180,7 @@ test('GET /healthz and /metrics answer, with the counters the issue names', asyn
     assert.equal(value('actionguard_logs_duplicates_total'), 2);
     assert.equal(value('actionguard_logs_rejected_total'), 1);
     assert.match(text, /^actionguard_approvals\{state="pending"\} 0$/m);
-    assert.match(text, /^actionguard_audit_records 0$/m);
+    assert.match(text, /^actionguard_audit_records_stored_total 0$/m);
     assert.match(text, /^actionguard_ingest_duration_seconds_count 2$/m);
     assert.equal((await fetch(`${t.url}/nowhere`)).status, 404);
     assert.equal((await fetch(`${t.url}/v1/auth0/logs`)).status, 405);

@@ -226,7 +226,7 @@ describe('reliability', async () => {
         const url = db.newUrl();
         const server = await start({ databaseUrl: url, env: ENV });
         const started = performance.now();
-        // Eight source addresses: one address is limited to 50 requests/s (burst 200).
+        // Eight source addresses, as Auth0's stream may use several (each has its own limit).
         const sender = createSender(bodies, { url: `${server.url}v1/auth0/logs`, token: TOKEN, inFlight: 4, sources: 8, retryDelayMs: retryLikeAuth0() });
         const results = await sender.done;
         const seconds = (performance.now() - started) / 1000;

@@ -16,7 +16,7 @@
 //   transitionApproval(key, { from, to, fields, nowMs, reclaim? }) -> row | null (lost the race / wrong state)
 //   setCreationMarker(key, marker) -> the marker stored (first wins) | null (no such approval)
 //   getCheckpoint(name) -> string | null;  setCheckpoint(name, value)
-//   purge({ beforeMs }) -> { logs, rejects, audit };  stats();  ping();  close()
+//   purge({ beforeMs }) -> { logs, rejects, audit };  stats();  approvalStats();  ping();  close()
 // Unreachable database: rejects with an Error whose code is 'store_unavailable'.
 
 const { StoreUnavailableError, SchemaTooNewError } = require('./errors.js');

@@ -411,6 +411,12 @@ class PostgresStore {
     return out;
   }
 
+  /** Approvals by state alone: what /metrics reads at every scrape (a small table). */
+  async approvalStats() {
+    const { rows } = await this.query('SELECT status, count(*) AS n FROM approvals GROUP BY status');
+    return contract.approvalCounts(rows);
+  }
+
   async stats() {
     const [{ rows: counts }, { rows: byStatus }] = await Promise.all([
       this.query('SELECT (SELECT count(*) FROM logs) AS logs, (SELECT count(*) FROM log_rejects) AS rejects, (SELECT count(*) FROM audit_records) AS audit'),

@@ -304,6 +304,15 @@ class SqliteStore {
     }
   }
 
+  /** Approvals by state alone: what /metrics reads at every scrape (a small table). */
+  async approvalStats() {
+    try {
+      return contract.approvalCounts(this.s.approvalCounts.all());
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
   async stats() {
     try {
       const c = /** @type {{ logs: number, rejects: number, audit: number }} */ (this.s.counts.get());

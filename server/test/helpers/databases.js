@@ -5,7 +5,7 @@
 // runs and parallel test files share the `test` database without seeing each other;
 // cleanup() drops them. When PostgreSQL is not reachable this says so LOUDLY on
 // stderr and the suite is skipped with that reason, unless
-// ACTIONGUARD_REQUIRE_POSTGRES=1 (CI), where it fails instead.
+// ACTIONGUARD_REQUIRE_POSTGRES=1 (.ci/run sets it), where it fails instead.
 //
 //   const { databases } = require('./helpers/databases.js');
 //   for (const db of await databases()) describe(db.dialect, { skip: db.skip }, () => {
