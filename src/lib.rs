@@ -20,6 +20,7 @@ pub mod clock;
 pub mod context;
 pub mod credentials;
 pub mod decision;
+pub mod detect;
 pub mod domains;
 pub mod email;
 pub mod enforcement;

@@ -39,7 +39,7 @@ const USER_AGENT: usize = 512;
 const COUNTRY: usize = 8;
 
 /// One Auth0 log, normalized: what later detection reads, nothing more.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogEvent {
     /// Auth0's id of the log: the de-duplication key.
     pub log_id: String,
@@ -71,6 +71,12 @@ pub struct LogEvent {
     /// `location_info.country_code`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
+    /// `location_info.latitude` and `.longitude` (degrees), both or neither: a
+    /// pair out of range or not a number is dropped, never a reject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
     /// Some `details.prompts[].performed_amr` includes `mfa`.
     pub mfa: bool,
 }
@@ -87,7 +93,7 @@ pub struct Reject {
 
 /// What a batch held: its distinct valid logs in order, the entries rejected,
 /// and how many entries repeated a `log_id` already read in this batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Batch {
     pub events: Vec<LogEvent>,
     pub rejects: Vec<Reject>,
@@ -119,15 +125,16 @@ pub fn parse_batch(body: &str) -> Batch {
             return reader.batch;
         }
     }
-    let total = body.split('\n').filter(|l| !l.trim().is_empty()).count();
-    for (index, line) in body.split('\n').enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if !reader.entry(index, line, total) {
-            break;
-        }
-    }
+    reader.lines(body);
+    reader.batch
+}
+
+/// Reads a body as JSON lines only, whatever its first character: what a host
+/// reading a file of lines in chunks wants (a chunk that happens to start with
+/// a line `[...]` is still one entry a line). Otherwise as [`parse_batch`].
+pub fn parse_lines(body: &str) -> Batch {
+    let mut reader = Reader { batch: Batch::default(), seen: HashSet::new(), entries: 0 };
+    reader.lines(body);
     reader.batch
 }
 
@@ -153,6 +160,18 @@ struct Reader {
 }
 
 impl Reader {
+    fn lines(&mut self, body: &str) {
+        let total = body.split('\n').filter(|l| !l.trim().is_empty()).count();
+        for (index, line) in body.split('\n').enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !self.entry(index, line, total) {
+                break;
+            }
+        }
+    }
+
     /// Reads one entry; false once no more entries are to be read.
     fn entry(&mut self, index: usize, text: &str, total: usize) -> bool {
         if self.entries >= MAX_ENTRIES {
@@ -258,8 +277,12 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
             .filter(|s| !s.is_empty())
             .map(|s| cut(s, SHORT)),
     };
-    let country_code = log
-        .get("location_info")
+    let location = log.get("location_info").and_then(Value::as_object);
+    let (latitude, longitude) = match location.map(|l| (l.get("latitude").and_then(Value::as_f64), l.get("longitude").and_then(Value::as_f64))) {
+        Some((Some(lat), Some(lon))) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => (Some(lat), Some(lon)),
+        _ => (None, None),
+    };
+    let country_code = location
         .and_then(|l| l.get("country_code"))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
@@ -279,6 +302,8 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
         hostname: optional(log, "hostname", LONG)?,
         user_agent: optional(log, "user_agent", USER_AGENT)?,
         country_code,
+        latitude,
+        longitude,
         mfa,
     })
 }

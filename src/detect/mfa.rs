@@ -1,0 +1,181 @@
+//! `mfa_fatigue`: push or SMS bombing of one user. Guardian's sends
+//! (`gd_send_pn`, `gd_send_sms`, `gd_send_voice`, `gd_send_email`) to one user,
+//! at least `min_sends` within `window_s`, with at least `min_rejections`
+//! rejections or failures (`gd_auth_rejected`, `gd_auth_failed`) in the same
+//! window; or `min_sends_alone` sends with none answered. A successful login
+//! with MFA (`s` whose prompts performed `mfa`) of that user within the window
+//! after the alert makes it `high` (`mfa_accepted_after_rejections`: the user
+//! gave in). One push before each MFA login, or a rejection by mistake, is not
+//! a burst.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use super::{hash_of, prune, secs, Idle, Keyed, Severity, Shared, Subject};
+use crate::logs::LogEvent;
+
+pub const KIND: &str = "mfa_fatigue";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The window, in seconds (default 900).
+    pub window_s: u64,
+    /// Sends to one user within the window (default 4).
+    pub min_sends: usize,
+    /// Rejections or failed MFA within the window (default 2).
+    pub min_rejections: usize,
+    /// Sends alone, without rejections, that are a burst (default 10).
+    pub min_sends_alone: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { window_s: 900, min_sends: 4, min_rejections: 2, min_sends_alone: 10 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Send,
+    Reject,
+}
+
+#[derive(Debug, Default)]
+struct User {
+    steps: VecDeque<(i64, Step)>,
+    /// When it alerted last (then every further step joins the alert).
+    alerted_ms: Option<i64>,
+    last_ms: i64,
+}
+
+impl Idle for User {
+    fn last_ms(&self) -> i64 {
+        self.last_ms
+    }
+}
+
+#[derive(Debug)]
+pub struct Detector {
+    config: Config,
+    users: Keyed<User>,
+}
+
+fn step_of(t: &str) -> Option<Step> {
+    match t {
+        "gd_send_pn" | "gd_send_sms" | "gd_send_voice" | "gd_send_email" => Some(Step::Send),
+        "gd_auth_rejected" | "gd_auth_failed" => Some(Step::Reject),
+        _ => None,
+    }
+}
+
+impl Detector {
+    pub(crate) fn new(config: &Config, max_keys: usize) -> Detector {
+        Detector { config: config.clone(), users: Keyed::new(max_keys, secs(config.window_s)) }
+    }
+
+    pub(crate) fn observe(&mut self, e: &LogEvent, shared: &mut Shared) {
+        let Some(user_id) = e.user_id.as_deref() else { return };
+        let window = secs(self.config.window_s);
+        let now = e.date_ms;
+        let subject = || Subject { kind: "user", value: user_id.to_string() };
+        if e.event_type == "s" {
+            let Some(user) = self.users.get_mut(user_id) else { return };
+            if e.mfa && user.alerted_ms.is_some_and(|t| now >= t && now - t <= window) {
+                if let Some(alert) = shared.alerts.get(KIND, &subject()) {
+                    alert.event(now).org(e.organization_id.as_deref()).reason("mfa_accepted_after_rejections").severity(Severity::High);
+                }
+            }
+            return;
+        }
+        let Some(step) = step_of(&e.event_type) else { return };
+        let max_entries = shared.max_entries;
+        let Some(user) = self.users.entry(user_id, now, &mut shared.overflow, User::default) else { return };
+        user.last_ms = user.last_ms.max(now);
+        if user.alerted_ms.is_some_and(|t| now.saturating_sub(t) <= window) {
+            user.alerted_ms = Some(now);
+            if let Some(alert) = shared.alerts.get(KIND, &subject()) {
+                alert.event(now).reason(if step == Step::Send { "mfa_send_burst" } else { "mfa_rejected" });
+            }
+            return;
+        }
+        user.steps.push_back((now, step));
+        prune(&mut user.steps, now.saturating_sub(window), max_entries);
+        let sends = user.steps.iter().filter(|(_, s)| *s == Step::Send).count();
+        let rejections = user.steps.len() - sends;
+        let c = &self.config;
+        let with_rejections = sends >= c.min_sends.max(1) && rejections >= c.min_rejections.max(1);
+        if !(with_rejections || sends >= c.min_sends_alone.max(1)) {
+            return;
+        }
+        let first = user.steps.front().map_or(now, |(t, _)| *t);
+        let Some(alert) = shared.alerts.raise(KIND, subject(), Severity::Medium, first) else { return };
+        alert.user(Some(hash_of(user_id))).org(e.organization_id.as_deref()).reason("mfa_send_burst");
+        if rejections > 0 {
+            alert.reason("mfa_rejected");
+        }
+        for (t, _) in &user.steps {
+            alert.event(*t);
+        }
+        user.steps.clear();
+        user.alerted_ms = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn step(n: usize, t: &str, at_s: i64) -> LogEvent {
+        let mut e = ev(&format!("g{n}"), t, at_s);
+        e.user_id = Some("auth0|target".into());
+        e
+    }
+
+    #[test]
+    fn a_push_burst_with_rejections_alerts_and_giving_in_is_high() {
+        let mut events = Vec::new();
+        for i in 0..6 {
+            events.push(step(i * 2, "gd_send_pn", i as i64 * 60));
+            if i < 5 {
+                events.push(step(i * 2 + 1, "gd_auth_rejected", i as i64 * 60 + 10));
+            }
+        }
+        let mut login = step(99, "s", 400);
+        login.mfa = true;
+        login.organization_id = Some("org_acme".into());
+        events.push(login);
+        let out = analyze(&events);
+        assert_eq!(kinds(&out), vec![(KIND, "auth0|target".to_string())]);
+        let alert = &out.alerts[0];
+        assert_eq!((alert.severity, alert.events, alert.users), (Severity::High, 12, 1));
+        assert_eq!(codes(alert), ["mfa_accepted_after_rejections", "mfa_rejected", "mfa_send_burst"]);
+        assert_eq!(alert.organizations, ["org_acme"]);
+    }
+
+    #[test]
+    fn sms_bombing_without_answers_alerts_at_ten() {
+        let events: Vec<LogEvent> = (0..9).map(|i| step(i, "gd_send_sms", i as i64 * 30)).collect();
+        assert!(analyze(&events).alerts.is_empty());
+        let events: Vec<LogEvent> = (0..10).map(|i| step(i, "gd_send_sms", i as i64 * 30)).collect();
+        assert_eq!(codes(&analyze(&events).alerts[0]), ["mfa_send_burst"]);
+    }
+
+    #[test]
+    fn a_push_per_login_and_one_mistaken_rejection_do_not_alert() {
+        let mut events = Vec::new();
+        // Ten MFA logins a day apart, each after one push; one rejected by mistake, then a second push.
+        for i in 0..10 {
+            events.push(step(i * 3, "gd_send_pn", i as i64 * 86_400));
+            if i == 4 {
+                events.push(step(i * 3 + 1, "gd_auth_rejected", i as i64 * 86_400 + 5));
+                events.push(step(i * 3 + 2, "gd_send_pn", i as i64 * 86_400 + 20));
+            }
+        }
+        // A slow phone: three pushes in a minute, no rejection.
+        events.extend((0..3).map(|i| step(100 + i, "gd_send_pn", 2_000_000 + i as i64 * 20)));
+        assert!(analyze(&events).alerts.is_empty());
+    }
+}
