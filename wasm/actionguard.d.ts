@@ -1214,6 +1214,10 @@ export interface LogEvent {
   user_agent?: string;
   /** `location_info.country_code`. */
   country_code?: string;
+  /** `location_info.latitude` (degrees), with `longitude` or not at all (dropped when out of range or not a number). */
+  latitude?: number;
+  /** `location_info.longitude` (degrees). */
+  longitude?: number;
   /** Some `details.prompts[].performed_amr` includes `mfa`. */
   mfa: boolean;
 }
@@ -1247,6 +1251,110 @@ export interface LogBatch {
 
 /** What `parseLogBatch` answers; repeated `log_id`s add a `duplicates_in_batch` warning. */
 export type LogBatchAnswer = Answer<LogBatch>;
+
+/**
+ * Detection's thresholds (`detect::DetectConfig`): any subset, the rest defaulted; an unknown field throws `invalid_config`
+ * from `new LogAnalyzer`. Windows in seconds. docs/control-plane.md ("Detection and `logs analyze`") gives the defaults.
+ */
+export interface DetectConfig {
+  max_keys?: number;
+  max_entries_per_key?: number;
+  max_log_ids?: number;
+  max_alerts?: number;
+  max_organizations?: number;
+  credential_stuffing?: {
+    burst_window_s?: number;
+    burst_min_users?: number;
+    slow_window_s?: number;
+    slow_min_users?: number;
+    min_organizations?: number;
+    single_organization_factor?: number;
+    min_failure_share?: number;
+    max_failures_per_user?: number;
+  };
+  mfa_fatigue?: { window_s?: number; min_sends?: number; min_rejections?: number; min_sends_alone?: number };
+  impossible_travel?: { max_speed_kmh?: number; min_distance_km?: number };
+  signup_wave?: {
+    window_s?: number;
+    network_min_signups?: number;
+    network_min_domains?: number;
+    min_failed_share?: number;
+    domain_min_signups?: number;
+    free_mail_min_signups?: number;
+    domain_min_networks?: number;
+    disposable_min_signups?: number;
+  };
+  m2m_anomaly?: {
+    baseline_min_exchanges?: number;
+    baseline_min_span_s?: number;
+    max_networks?: number;
+    failure_window_s?: number;
+    failure_min?: number;
+  };
+}
+
+/** The kinds of alert (`detect::*::KIND`). */
+export type AlertKind = "credential_stuffing" | "breached_password" | "mfa_fatigue" | "impossible_travel" | "signup_wave" | "m2m_anomaly";
+
+/** One alert (`detect::Alert`): one per kind and subject over the analysis. */
+export interface DetectionAlert {
+  kind: AlertKind;
+  severity: "low" | "medium" | "high";
+  /** An address, a network (CIDR /24 or /48), a user (`user_id`, else the user name), a client (`client_id`), or an email domain. */
+  subject: { type: "ip" | "network" | "user" | "client" | "domain"; value: string };
+  /** Organizations involved, sorted (at most 64). */
+  organizations: string[];
+  /** Distinct users involved. */
+  users: number;
+  /** Events attributed to the alert. */
+  events: number;
+  /** ISO times (`2026-11-03T02:10:25.659Z`). */
+  first_seen: string;
+  last_seen: string;
+  /** Stable snake_case codes, sorted (`failure_burst`, `low_and_slow`, `login_succeeded`, `new_network`...). */
+  reasons: { code: string }[];
+}
+
+/** Counts of one organization (`detect::summary::OrganizationSummary`). */
+export interface OrganizationSummary {
+  id: string;
+  /** Distinct `user_id`s with a successful login (`s`) carrying this organization. */
+  active_users: number;
+  /** Those with at least one such login whose prompts performed `mfa`. */
+  mfa_users: number;
+  logins: number;
+  /** `f`, `fp`, `fu`. */
+  failed_logins: number;
+  /** `fsa`: never counted as failed logins. */
+  silent_auth_failures: number;
+  signups: number;
+  failed_signups: number;
+  m2m_tokens: number;
+  m2m_failures: number;
+}
+
+/** An analysis (`detect::Analysis`): `actionguard logs analyze --json`'s object. */
+export interface Analysis {
+  /** Distinct valid events. */
+  events: number;
+  /** Entries whose `log_id` was already read. */
+  duplicates: number;
+  /** Entries that could not be read. */
+  rejected: number;
+  /** Most severe first, then by first seen. */
+  alerts: DetectionAlert[];
+  /** Sorted by id. */
+  organizations: OrganizationSummary[];
+  /** Events some detector could not track because a bound was reached. */
+  state_overflow: number;
+  /** Alerts not kept beyond `max_alerts`. */
+  alerts_dropped: number;
+}
+
+/** What one `feed` added. */
+export type LogFeedAnswer = Answer<{ events: number; duplicates: number; rejected: number }>;
+/** What `finish` answers. */
+export type AnalysisAnswer = Answer<Analysis>;
 
 /** An audit record as the control plane indexes it (`audit::intake::Record`); the line is kept whole by the host. */
 export interface AuditRecordIndex {
@@ -1354,6 +1462,20 @@ export class OrgIndex {
   readonly organizations: number;
   /** How many domains it holds. */
   readonly domains: number;
+}
+
+/** A streaming analysis of Auth0 logs: feed log-stream bodies, then `finish()`. Each `log_id` is read once across feeds. */
+export class LogAnalyzer {
+  /** Throws an `Error` with code `invalid_config` for a configuration it cannot read. */
+  constructor(config?: DetectConfig | string | null);
+  /** Frees the WebAssembly memory it holds. */
+  free(): void;
+  /** A log-stream body, read as `parseLogBatch` reads it; a failure `finished` after `finish()`. */
+  feed(body: string): LogFeedAnswer;
+  /** A chunk of a JSON-lines file: every line one entry, even one holding an array. */
+  feedLines(lines: string): LogFeedAnswer;
+  /** The analysis of everything fed; a failure `finished` when called again. */
+  finish(): AnalysisAnswer;
 }
 
 /** Builds an index from organizations as the Management API returns them, each with its `discovery_domains` (JSON text or objects). */

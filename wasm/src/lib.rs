@@ -298,6 +298,78 @@ pub fn parse_log_batch(body: JsValue) -> Result<JsValue, JsValue> {
     with_json(&body, "the body", "invalid_body", |b| answer_to_js(&actionguard::logs::parse_log_batch_json(b)))
 }
 
+/// A streaming analysis of Auth0 logs (`detect::Analyzer`): feed log-stream bodies,
+/// then `finish()` for the analysis (`actionguard logs analyze`'s contract). Each
+/// `log_id` is read once across feeds.
+#[wasm_bindgen]
+pub struct LogAnalyzer {
+    inner: Option<actionguard::detect::Analyzer>,
+}
+
+/// What one feed added: distinct new events, duplicates, rejected entries.
+#[derive(serde::Serialize)]
+struct Fed {
+    events: u64,
+    duplicates: u64,
+    rejected: u64,
+}
+
+#[wasm_bindgen]
+impl LogAnalyzer {
+    /// `config`: undefined/null for the defaults, or a subset of `DetectConfig` as JSON
+    /// text or object. One that cannot be read throws `invalid_config` (the host's mistake).
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue) -> Result<LogAnalyzer, JsValue> {
+        let json = to_json(&config, "the configuration").map_err(|m| into_error("invalid_config", &m))?;
+        let config = actionguard::detect::DetectConfig::from_json(json.as_deref()).map_err(|i| {
+            let at = i.path.map(|p| format!(" at `{p}`")).unwrap_or_default();
+            into_error("invalid_config", &format!("{}{at}", i.message))
+        })?;
+        Ok(LogAnalyzer { inner: Some(actionguard::detect::Analyzer::new(config)) })
+    }
+
+    /// Feeds a log-stream body (JSON lines, a JSON array, one object: as `parseLogBatch`
+    /// reads it): `{ type: "success", events, duplicates, rejected, warnings }`, the counts
+    /// of this body. A failure `finished` after `finish()`, `invalid_body` without a body.
+    pub fn feed(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
+        self.feed_with(&body, actionguard::logs::parse_batch)
+    }
+
+    /// As `feed`, for a chunk of a file of JSON lines: each line is one entry, even one
+    /// that is a JSON array (`feed` would read a body starting with `[` as an array).
+    #[wasm_bindgen(js_name = feedLines)]
+    pub fn feed_lines(&mut self, lines: JsValue) -> Result<JsValue, JsValue> {
+        self.feed_with(&lines, actionguard::logs::parse_lines)
+    }
+
+    fn feed_with(&mut self, body: &JsValue, parse: fn(&str) -> actionguard::logs::Batch) -> Result<JsValue, JsValue> {
+        let Some(analyzer) = self.inner.as_mut() else {
+            return failure_to_js("finished", "this analyzer has finished; make a new one".to_string());
+        };
+        with_json(body, "the body", "invalid_body", |b| {
+            let before = analyzer.counts();
+            analyzer.feed_batch(&parse(b));
+            let after = analyzer.counts();
+            let fed = Fed {
+                events: after.0.saturating_sub(before.0),
+                duplicates: after.1.saturating_sub(before.1),
+                rejected: after.2.saturating_sub(before.2),
+            };
+            answer_to_js(&Answer::success(fed, Vec::new()))
+        })
+    }
+
+    /// The analysis of everything fed: `{ type: "success", events, duplicates, rejected,
+    /// alerts, organizations, state_overflow, alerts_dropped, warnings }`; a failure
+    /// `finished` when called again.
+    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+        match self.inner.take() {
+            Some(analyzer) => answer_to_js(&Answer::success(analyzer.finish(), Vec::new())),
+            None => failure_to_js("finished", "this analyzer has finished already".to_string()),
+        }
+    }
+}
+
 /// The Actions' audit webhook body (one record a line): `{ type: "success", records,
 /// rejects, duplicates, warnings }`; unreadable lines are `rejects`.
 #[wasm_bindgen(js_name = readAuditRecords)]
@@ -491,6 +563,36 @@ mod tests {
         assert_eq!(index.lookup("not an address").length(), 0);
         let bad = load_org_snapshot(JsValue::from_str("nope")).unwrap();
         assert_eq!(get(&bad, "type").as_string().unwrap(), "failure");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_log_analyzer_feeds_bodies_and_finishes_once() {
+        let mut a = LogAnalyzer::new(JsValue::UNDEFINED).unwrap();
+        let line = |id: usize, ip: &str, user: &str, org: &str| {
+            format!(r#"{{"log_id":"{id}","data":{{"type":"fp","date":"2026-11-03T02:{:02}:00Z","ip":"{ip}","user_name":"{user}","organization_id":"{org}"}}}}"#, id % 60)
+        };
+        let first: Vec<String> = (0..6).map(|i| line(i, "203.0.113.77", &format!("u{i}@x.example"), ["org_a", "org_b"][i % 2])).collect();
+        let fed = a.feed(JsValue::from_str(&format!("{}\nnot json\n{}", first.join("\n"), first[0]))).unwrap();
+        assert_eq!(get(&fed, "type").as_string().unwrap(), "success");
+        assert_eq!((get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()), (Some(6.0), Some(1.0), Some(1.0)));
+        // A chunk of lines whose first line is an array: one reject, not two.
+        let second: Vec<String> = (6..12).map(|i| line(i, "203.0.113.77", &format!("u{i}@x.example"), "org_c")).collect();
+        let fed = a.feed_lines(JsValue::from_str(&format!("[1,2]\n{}\n{}", second.join("\n"), first[1]))).unwrap();
+        assert_eq!((get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()), (Some(6.0), Some(1.0), Some(1.0)));
+        let done = a.finish().unwrap();
+        assert_eq!(get(&done, "type").as_string().unwrap(), "success");
+        assert_eq!((get(&done, "events").as_f64(), get(&done, "duplicates").as_f64(), get(&done, "rejected").as_f64()), (Some(12.0), Some(2.0), Some(2.0)));
+        let alerts: js_sys::Array = get(&done, "alerts").into();
+        assert_eq!(alerts.length(), 1);
+        assert_eq!(get(&alerts.get(0), "kind").as_string().unwrap(), "credential_stuffing");
+        assert_eq!(get(&get(&alerts.get(0), "subject"), "value").as_string().unwrap(), "203.0.113.77");
+        // Finished: further calls are failures, never a throw.
+        assert_eq!(get(&a.finish().unwrap(), "type").as_string().unwrap(), "failure");
+        assert_eq!(get(&a.feed(JsValue::from_str("")).unwrap(), "type").as_string().unwrap(), "failure");
+        // A configuration that cannot be read is the host's mistake: it throws, with a code.
+        let err = LogAnalyzer::new(JsValue::from_str(r#"{"mfa_fatigue":{"nope":1}}"#)).err().unwrap();
+        assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_config");
+        assert!(LogAnalyzer::new(JsValue::from_str(r#"{"mfa_fatigue":{"min_sends":6}}"#)).is_ok());
     }
 
     #[wasm_bindgen_test]
