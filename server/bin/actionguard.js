@@ -7,6 +7,7 @@
 //   actionguard logs import <file|dir>...
 //   actionguard logs pull                 (AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET)
 //   actionguard logs purge [--days N]
+//   actionguard logs analyze <file.ndjson> [--json]   (no database: reads the file only)
 //   actionguard approvals list [--status S] [--json]
 //   actionguard approvals approve|reject <dedupe_key> [--by "Sam (security)"]
 //   actionguard approvals execute         (AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET)
@@ -18,6 +19,10 @@
 // secret is not set answers 503. ACTIONGUARD_RETENTION_DAYS: 90 by default.
 // ACTIONGUARD_RATE_LIMIT: requests a second per source address, 500 by default.
 // Exit codes: 0 done, 1 failed, 2 usage.
+//
+// `logs analyze` opens no store (whatever DATABASE_URL says): it streams the file
+// through the core's detection (LogAnalyzer) a chunk of lines at a time and prints the
+// analysis, as one JSON object on its last line with --json.
 
 const { openStore, STATES } = require('../lib/store/index.js');
 const { createServer } = require('../lib/http.js');
@@ -29,6 +34,7 @@ const DEFAULT_DATABASE_URL = 'sqlite:actionguard.db';
 const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
        actionguard migrate
        actionguard logs import <file|dir>... | logs pull | logs purge [--days N]
+       actionguard logs analyze <file.ndjson> [--json]     (no database)
        actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute
 DATABASE_URL: sqlite:<path> (default ${DEFAULT_DATABASE_URL}) or postgres://...`;
 
@@ -111,6 +117,70 @@ async function logsCommand(store, [sub, ...args]) {
   }
 }
 
+/** Lines handed to the core at once: under its 10,000 logs a body (logs::MAX_LOGS). */
+const ANALYZE_CHUNK_LINES = 5000;
+
+/**
+ * `logs analyze <file>`: the file's lines, streamed a chunk at a time through the
+ * core's LogAnalyzer; no store is opened.
+ * @param {string[]} args
+ */
+async function analyzeCommand(args) {
+  if (args.includes('--html')) throw Object.assign(new Error('logs analyze --html: not yet (the report comes in a later release)'), { exit: 2 });
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
+  if (unknown.length > 0) throw usage(`unknown option ${unknown[0]}`);
+  const files = args.filter((a) => !a.startsWith('--'));
+  if (files.length !== 1) throw usage('logs analyze needs one file');
+  const [file] = files;
+  const core = require('actionguard');
+  const { linesOf } = require('../lib/import.js');
+  const analyzer = new core.LogAnalyzer();
+  /** @type {string[]} */
+  let chunk = [];
+  const feed = () => {
+    const fed = analyzer.feedLines(chunk.join('\n'));
+    if (fed.type !== 'success') throw new Error(fed.errors[0]?.message ?? 'the core refused a chunk');
+    chunk = [];
+  };
+  for await (const line of linesOf(file)) {
+    chunk.push(line);
+    if (chunk.length >= ANALYZE_CHUNK_LINES) feed();
+  }
+  if (chunk.length > 0) feed();
+  const answer = analyzer.finish();
+  if (answer.type !== 'success') throw new Error(answer.errors[0]?.message ?? 'no analysis');
+  const { type, warnings, ...analysis } = answer;
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(analysis)}\n`);
+    return;
+  }
+  process.stdout.write(summaryText(file, analysis));
+}
+
+/**
+ * The analysis for people.
+ * @param {string} file
+ * @param {Omit<import('actionguard').Analysis, never>} a
+ */
+function summaryText(file, a) {
+  const out = [`${file}: ${a.events} events, ${a.duplicates} duplicates, ${a.rejected} rejected`];
+  out.push(a.alerts.length === 0 ? 'no alerts' : `${a.alerts.length} alert${a.alerts.length === 1 ? '' : 's'}:`);
+  for (const x of a.alerts) {
+    const orgs = x.organizations.length > 0 ? ` in ${x.organizations.join(', ')}` : '';
+    out.push(`  ${x.severity.padEnd(6)} ${x.kind.padEnd(19)} ${x.subject.type} ${x.subject.value}${orgs}`);
+    out.push(`         ${x.events} events, ${x.users} users, ${x.first_seen} .. ${x.last_seen}: ${x.reasons.map((r) => r.code).join(', ')}`);
+  }
+  if (a.organizations.length > 0) out.push('organizations:');
+  for (const o of a.organizations) {
+    const share = o.active_users > 0 ? ` (${Math.round((100 * o.mfa_users) / o.active_users)}%)` : '';
+    out.push(
+      `  ${o.id}: ${o.active_users} active users, ${o.mfa_users} with MFA${share}; ${o.logins} logins, ${o.failed_logins} failed, ${o.silent_auth_failures} silent-auth failures; ${o.signups} sign-ups; ${o.m2m_tokens} M2M tokens, ${o.m2m_failures} failed`,
+    );
+  }
+  if (a.state_overflow > 0 || a.alerts_dropped > 0) out.push(`bounds reached: ${a.state_overflow} events not tracked, ${a.alerts_dropped} alerts dropped`);
+  return `${out.join('\n')}\n`;
+}
+
 /** @param {any} store @param {string[]} args */
 async function approvalsCommand(store, [sub, ...args]) {
   if (sub === 'list') {
@@ -155,6 +225,11 @@ async function main(argv) {
     return;
   }
   if (!['serve', 'migrate', 'logs', 'approvals'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  // Before any store is opened: analysis needs none.
+  if (command === 'logs' && rest[0] === 'analyze') {
+    await analyzeCommand(rest.slice(1));
+    return;
+  }
   const store = await openStore(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
   try {
     if (command === 'serve') await serve(store, rest);

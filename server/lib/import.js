@@ -254,4 +254,4 @@ async function filesOf(p) {
   return out;
 }
 
-module.exports = { importLogs, EXTENSIONS, MAX_ARRAY_BYTES, MAX_LINE_CHARS };
+module.exports = { importLogs, linesOf, EXTENSIONS, MAX_ARRAY_BYTES, MAX_LINE_CHARS };
