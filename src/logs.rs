@@ -278,15 +278,13 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
             .map(|s| cut(s, SHORT)),
     };
     let location = log.get("location_info").and_then(Value::as_object);
-    let (latitude, longitude) = match location.map(|l| (l.get("latitude").and_then(Value::as_f64), l.get("longitude").and_then(Value::as_f64))) {
-        Some((Some(lat), Some(lon))) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => (Some(lat), Some(lon)),
-        _ => (None, None),
-    };
-    let country_code = location
-        .and_then(|l| l.get("country_code"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(|s| cut(s, COUNTRY));
+    let (latitude, longitude) =
+        match location.map(|l| (l.get("latitude").and_then(Value::as_f64), l.get("longitude").and_then(Value::as_f64))) {
+            Some((Some(lat), Some(lon))) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => (Some(lat), Some(lon)),
+            _ => (None, None),
+        };
+    let country_code =
+        location.and_then(|l| l.get("country_code")).and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| cut(s, COUNTRY));
     let mfa = details.and_then(|d| d.get("prompts")).and_then(Value::as_array).is_some_and(|prompts| prompts.iter().any(performed_mfa));
     Ok(LogEvent {
         index: 0,

@@ -76,7 +76,13 @@ fn the_sample_s_planted_patterns_alert_and_nothing_else() {
         .map(|x| {
             let v = serde_json::to_value(x).unwrap();
             let reasons = v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()).collect();
-            (x.kind.to_string(), v["severity"].as_str().unwrap().to_string(), format!("{}:{}", x.subject.kind, x.subject.value), x.events, reasons)
+            (
+                x.kind.to_string(),
+                v["severity"].as_str().unwrap().to_string(),
+                format!("{}:{}", x.subject.kind, x.subject.value),
+                x.events,
+                reasons,
+            )
         })
         .collect();
     let row = |k: &str, sev: &str, subject: &str, events: u64, reasons: &[&str]| {
@@ -103,7 +109,13 @@ fn the_sample_s_planted_patterns_alert_and_nothing_else() {
                 ]
             ),
             row("mfa_fatigue", "high", acme_victim, 12, &["mfa_accepted_after_rejections", "mfa_rejected", "mfa_send_burst"]),
-            row("impossible_travel", "medium", "user:oidc|customer-x-sso|vhoLhmdv0oCst1KTxz7q", 2, &["country_changed", "implausible_speed"]),
+            row(
+                "impossible_travel",
+                "medium",
+                "user:oidc|customer-x-sso|vhoLhmdv0oCst1KTxz7q",
+                2,
+                &["country_changed", "implausible_speed"]
+            ),
             // The stuffing's two leaked passwords (one is the MFA victim's).
             row("breached_password", "medium", acme_victim, 1, &["leaked_password_login"]),
             row("breached_password", "medium", "user:auth0|9a2b087bf6269d69829c8291", 1, &["leaked_password_login"]),

@@ -82,8 +82,8 @@ impl Detector {
         let Some(client) = self.clients.entry(client_id, now, &mut shared.overflow, Client::default) else { return };
         client.last_ms = client.last_ms.max(now);
         let network = e.ip.as_deref().and_then(network_of);
-        let learning =
-            client.successes < c.baseline_min_exchanges || client.first_ms.map_or(true, |first| now.saturating_sub(first) < secs(c.baseline_min_span_s));
+        let learning = client.successes < c.baseline_min_exchanges
+            || client.first_ms.map_or(true, |first| now.saturating_sub(first) < secs(c.baseline_min_span_s));
         let known = network.as_ref().map_or(true, |n| client.networks.contains(n));
         let new_network = !learning && !client.roaming && !known;
         let subject = Subject { kind: "client", value: client_id.to_string() };

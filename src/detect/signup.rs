@@ -103,22 +103,30 @@ impl Detector {
         if let Some(net) = &network {
             let other = domain.as_deref().map_or(0, hash_of);
             if let Some((wave, subject)) = self.wave(true, net, e, shared) {
-                add(wave, subject, Signup { other, failed, user, org: e.organization_id.clone() }, e, shared, window, |n, others, failed_share| {
-                    let mut codes = vec![];
-                    if n < c.network_min_signups.max(1) {
-                        return None;
-                    }
-                    if others >= c.network_min_domains.max(1) {
-                        codes.push("many_domains");
-                    }
-                    if failed_share >= c.min_failed_share {
-                        codes.push("failed_signups");
-                    }
-                    (!codes.is_empty()).then(|| {
-                        codes.push("signup_burst_network");
-                        codes
-                    })
-                });
+                add(
+                    wave,
+                    subject,
+                    Signup { other, failed, user, org: e.organization_id.clone() },
+                    e,
+                    shared,
+                    window,
+                    |n, others, failed_share| {
+                        let mut codes = vec![];
+                        if n < c.network_min_signups.max(1) {
+                            return None;
+                        }
+                        if others >= c.network_min_domains.max(1) {
+                            codes.push("many_domains");
+                        }
+                        if failed_share >= c.min_failed_share {
+                            codes.push("failed_signups");
+                        }
+                        (!codes.is_empty()).then(|| {
+                            codes.push("signup_burst_network");
+                            codes
+                        })
+                    },
+                );
             }
         }
         if let Some(dom) = &domain {
@@ -209,8 +217,9 @@ mod tests {
     #[test]
     fn a_burst_of_many_domains_from_one_network_alerts() {
         let domains = ["a.example", "b.example", "c.example", "d.example"];
-        let events: Vec<LogEvent> =
-            (0..12).map(|i| signup(i, "ss", &format!("203.0.113.{}", i % 3 + 1), &format!("bot{i}@{}", domains[i % 4]), i as i64 * 60)).collect();
+        let events: Vec<LogEvent> = (0..12)
+            .map(|i| signup(i, "ss", &format!("203.0.113.{}", i % 3 + 1), &format!("bot{i}@{}", domains[i % 4]), i as i64 * 60))
+            .collect();
         let out = analyze(&events);
         assert_eq!(kinds(&out), vec![(KIND, "203.0.113.0/24".to_string())]);
         assert_eq!(codes(&out.alerts[0]), ["many_domains", "signup_burst_network"]);
@@ -219,7 +228,8 @@ mod tests {
 
     #[test]
     fn a_disposable_domain_alerts_from_anywhere_and_failures_from_one_network_too() {
-        let events: Vec<LogEvent> = (0..5).map(|i| signup(i, "ss", &format!("198.18.{i}.1"), &format!("t{i}@mailinator.com"), i as i64 * 60)).collect();
+        let events: Vec<LogEvent> =
+            (0..5).map(|i| signup(i, "ss", &format!("198.18.{i}.1"), &format!("t{i}@mailinator.com"), i as i64 * 60)).collect();
         let out = analyze(&events);
         assert_eq!(kinds(&out), vec![(KIND, "mailinator.com".to_string())]);
         assert_eq!(out.alerts[0].subject.kind, "domain");
@@ -234,7 +244,8 @@ mod tests {
         let events: Vec<LogEvent> = (0..40).map(|i| signup(i, "ss", "192.0.2.20", &format!("e{i}@newco.example"), i as i64 * 60)).collect();
         assert!(analyze(&events).alerts.is_empty());
         // Free-mail sign-ups from everywhere, as a consumer app sees all day.
-        let events: Vec<LogEvent> = (0..60).map(|i| signup(i, "ss", &format!("198.18.{i}.1"), &format!("p{i}@gmail.com"), i as i64 * 50)).collect();
+        let events: Vec<LogEvent> =
+            (0..60).map(|i| signup(i, "ss", &format!("198.18.{i}.1"), &format!("p{i}@gmail.com"), i as i64 * 50)).collect();
         assert!(analyze(&events).alerts.is_empty());
     }
 }

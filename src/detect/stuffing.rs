@@ -250,7 +250,8 @@ fn tally(src: &Source, from: i64, to: i64) -> Tally {
 
 fn qualifies(config: &Config, tally: &Tally, min_users: usize) -> bool {
     let users = tally.users.len();
-    let spread = tally.orgs.len() >= config.min_organizations.max(1) || users >= min_users.saturating_mul(config.single_organization_factor.max(1));
+    let spread =
+        tally.orgs.len() >= config.min_organizations.max(1) || users >= min_users.saturating_mul(config.single_organization_factor.max(1));
     let total = tally.failures + tally.successes;
     let share = if total == 0 { 0.0 } else { tally.failures as f64 / total as f64 };
     users >= min_users.max(1) && spread && share >= config.min_failure_share
@@ -327,7 +328,8 @@ mod tests {
     #[test]
     fn a_burst_across_organizations_alerts_and_a_takeover_is_high() {
         let orgs = ["org_a", "org_b", "org_c"];
-        let mut events: Vec<LogEvent> = (0..30).map(|i| failure(i, "203.0.113.77", &format!("u{i}@x.example"), orgs[i % 3], i as i64 * 30)).collect();
+        let mut events: Vec<LogEvent> =
+            (0..30).map(|i| failure(i, "203.0.113.77", &format!("u{i}@x.example"), orgs[i % 3], i as i64 * 30)).collect();
         events.push(login(1, "203.0.113.77", "auth0|victim", "org_b", 1000));
         let a = analyze(&events);
         assert_eq!(kinds(&a), vec![(KIND, "203.0.113.77".to_string())]);

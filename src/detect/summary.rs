@@ -125,7 +125,8 @@ mod tests {
             mk(8, "ss", Some("e"), "org_0", false),
             mk(9, "seccft", None, "org_0", false),
         ]);
-        let got: Vec<_> = out.organizations.iter().map(|o| (o.id.as_str(), o.active_users, o.mfa_users, o.logins, o.failed_logins)).collect();
+        let got: Vec<_> =
+            out.organizations.iter().map(|o| (o.id.as_str(), o.active_users, o.mfa_users, o.logins, o.failed_logins)).collect();
         assert_eq!(got, vec![("org_0", 1, 0, 1, 0), ("org_1", 2, 1, 3, 1)]);
         assert_eq!((out.organizations[0].silent_auth_failures, out.organizations[0].signups, out.organizations[0].m2m_tokens), (1, 1, 1));
     }

@@ -77,7 +77,12 @@ impl Detector {
                 if fresh {
                     alert.event(first.at_ms);
                 }
-                alert.event(second.at_ms).user(Some(hash_of(user))).org(first.org.as_deref()).org(second.org.as_deref()).reason("implausible_speed");
+                alert
+                    .event(second.at_ms)
+                    .user(Some(hash_of(user)))
+                    .org(first.org.as_deref())
+                    .org(second.org.as_deref())
+                    .reason("implausible_speed");
                 if first.country.is_some() && second.country.is_some() && first.country != second.country {
                     alert.reason("country_changed");
                 }

@@ -569,19 +569,31 @@ mod tests {
     fn a_log_analyzer_feeds_bodies_and_finishes_once() {
         let mut a = LogAnalyzer::new(JsValue::UNDEFINED).unwrap();
         let line = |id: usize, ip: &str, user: &str, org: &str| {
-            format!(r#"{{"log_id":"{id}","data":{{"type":"fp","date":"2026-11-03T02:{:02}:00Z","ip":"{ip}","user_name":"{user}","organization_id":"{org}"}}}}"#, id % 60)
+            format!(
+                r#"{{"log_id":"{id}","data":{{"type":"fp","date":"2026-11-03T02:{:02}:00Z","ip":"{ip}","user_name":"{user}","organization_id":"{org}"}}}}"#,
+                id % 60
+            )
         };
         let first: Vec<String> = (0..6).map(|i| line(i, "203.0.113.77", &format!("u{i}@x.example"), ["org_a", "org_b"][i % 2])).collect();
         let fed = a.feed(JsValue::from_str(&format!("{}\nnot json\n{}", first.join("\n"), first[0]))).unwrap();
         assert_eq!(get(&fed, "type").as_string().unwrap(), "success");
-        assert_eq!((get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()), (Some(6.0), Some(1.0), Some(1.0)));
+        assert_eq!(
+            (get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()),
+            (Some(6.0), Some(1.0), Some(1.0))
+        );
         // A chunk of lines whose first line is an array: one reject, not two.
         let second: Vec<String> = (6..12).map(|i| line(i, "203.0.113.77", &format!("u{i}@x.example"), "org_c")).collect();
         let fed = a.feed_lines(JsValue::from_str(&format!("[1,2]\n{}\n{}", second.join("\n"), first[1]))).unwrap();
-        assert_eq!((get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()), (Some(6.0), Some(1.0), Some(1.0)));
+        assert_eq!(
+            (get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()),
+            (Some(6.0), Some(1.0), Some(1.0))
+        );
         let done = a.finish().unwrap();
         assert_eq!(get(&done, "type").as_string().unwrap(), "success");
-        assert_eq!((get(&done, "events").as_f64(), get(&done, "duplicates").as_f64(), get(&done, "rejected").as_f64()), (Some(12.0), Some(2.0), Some(2.0)));
+        assert_eq!(
+            (get(&done, "events").as_f64(), get(&done, "duplicates").as_f64(), get(&done, "rejected").as_f64()),
+            (Some(12.0), Some(2.0), Some(2.0))
+        );
         let alerts: js_sys::Array = get(&done, "alerts").into();
         assert_eq!(alerts.length(), 1);
         assert_eq!(get(&alerts.get(0), "kind").as_string().unwrap(), "credential_stuffing");
