@@ -24,6 +24,14 @@ const CREATED_BY = 'ag_created_by_approval';
 /** An executor's claim lasts this long; a claim older than that is a dead executor's. */
 const DEFAULT_LEASE_MS = 5 * 60 * 1000;
 
+/**
+ * Whether an executor's claim on the approval has run out (as the store's reclaim
+ * condition reads it: `lease_until_ms < now`).
+ * @param {{ lease_until_ms: number | null }} row
+ * @param {number} nowMs
+ */
+const leaseExpired = (row, nowMs) => row.lease_until_ms != null && row.lease_until_ms < nowMs;
+
 class ApprovalError extends Error {
   /** @param {string} code @param {string} message */
   constructor(code, message) {
@@ -48,8 +56,7 @@ async function move(store, key, action, { fields = {}, nowMs = Date.now(), holde
   if (row) return row;
   const current = await store.getApproval(key);
   if (!current) throw new ApprovalError('not_found', `no approval ${key}`);
-  const leaseExpired = current.lease_until_ms != null && current.lease_until_ms < nowMs;
-  const refusal = core.approvalRefusal(current.status, action, leaseExpired);
+  const refusal = core.approvalRefusal(current.status, action, leaseExpired(current, nowMs));
   throw new ApprovalError(refusal?.code ?? 'conflict', refusal?.message ?? `approval ${key} changed while this ran; try again`);
 }
 
@@ -80,10 +87,7 @@ const orgData = (org) => (org && typeof org.id === 'string' ? org : org?.data);
  */
 async function execute(store, mgmt, { executor = `${process.pid}:${crypto.randomBytes(4).toString('hex')}`, leaseMs = DEFAULT_LEASE_MS } = {}) {
   const now = Date.now();
-  const candidates = [
-    ...(await store.listApprovals({ status: 'approved' })),
-    ...(await store.listApprovals({ status: 'executing' })).filter((r) => r.lease_until_ms != null && r.lease_until_ms < now),
-  ];
+  const candidates = [...(await store.listApprovals({ status: 'approved' })), ...(await store.listApprovals({ status: 'executing' })).filter((r) => leaseExpired(r, now))];
   /** @type {{ key: string, organization_id?: string, error?: string }[]} */
   const done = [];
   for (const candidate of candidates) {

@@ -16,18 +16,24 @@ const { createRateLimit } = require('./ratelimit.js');
 const DEFAULT_MAX_LOG_BODY = 8 * 1024 * 1024;
 /** One Action execution's audit records. */
 const MAX_AUDIT_BODY = 1024 * 1024;
-/** As `scripts/approvals serve` took them. */
+/** The core reads at most this much of a request (`approvals::MAX_REQUEST_BYTES`). */
 const MAX_APPROVAL_BODY = 16 * 1024;
 const RETRY_AFTER_S = 5;
 const DEFAULT_BODY_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 
 class HttpError extends Error {
-  /** @param {number} status @param {string} code @param {Record<string, unknown>} [extra] */
-  constructor(status, code, extra = {}) {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {Record<string, unknown>} [extra]
+   * @param {{ bodyUnread?: boolean }} [options] bodyUnread: the rest of the body was not read, so the connection is closed
+   */
+  constructor(status, code, extra = {}, { bodyUnread = false } = {}) {
     super(code);
     this.status = status;
     this.code = code;
     this.extra = extra;
+    this.bodyUnread = bodyUnread;
   }
 }
 
@@ -54,7 +60,7 @@ function readBody(req, max, budget) {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > max) {
-      reject(new HttpError(413, 'too_large', { max_bytes: max }));
+      reject(new HttpError(413, 'too_large', { max_bytes: max }, { bodyUnread: true }));
       return;
     }
     /** @type {Buffer[]} */
@@ -77,10 +83,10 @@ function readBody(req, max, budget) {
       if (settled) return;
       size += chunk.length;
       budget.used += chunk.length;
-      if (size > max) return stop(new HttpError(413, 'too_large', { max_bytes: max }));
+      if (size > max) return stop(new HttpError(413, 'too_large', { max_bytes: max }, { bodyUnread: true }));
       // Slow senders together may not hold more than the budget in memory (bodies are
       // read before a signature can be checked): the rest are asked to come back.
-      if (budget.used > budget.max) return stop(new HttpError(503, 'busy', { retry_after_s: RETRY_AFTER_S }));
+      if (budget.used > budget.max) return stop(new HttpError(503, 'busy', { retry_after_s: RETRY_AFTER_S }, { bodyUnread: true }));
       chunks.push(chunk);
     });
     req.on('end', () => finish(() => resolve(Buffer.concat(chunks, size))));
@@ -130,8 +136,11 @@ function createServer(options) {
     return forwarded || req.socket.remoteAddress || 'unknown';
   };
 
-  /** @type {Record<string, (req: http.IncomingMessage) => Promise<[number, unknown]>>} */
+  /** @type {Record<string, (req: http.IncomingMessage) => Promise<[number, unknown] | [number, string, string]>>} */
   const routes = {
+    // Prometheus text: [status, text, content type].
+    'GET /metrics': async () => [200, await metrics.registry.metrics(), metrics.registry.contentType],
+
     'GET /healthz': async () => {
       try {
         await store.ping();
@@ -185,36 +194,36 @@ function createServer(options) {
     },
   };
 
+  const paths = new Set(Object.keys(routes).map((k) => k.slice(k.indexOf(' ') + 1)));
+
   const server = http.createServer(async (req, res) => {
     const started = Date.now();
     const path = (req.url ?? '/').split('?')[0];
     const key = `${req.method} ${path}`;
-    const known = Object.keys(routes).some((k) => k.endsWith(` ${path}`));
+    const known = paths.has(path);
     const route = known ? path : 'other';
     /** @type {number} */
     let status;
     /** @type {unknown} */
     let payload;
     /** @type {Record<string, string>} */
-    const headers = {};
+    const headers = { 'content-type': 'application/json' };
+    let bodyUnread = false;
     try {
-      if (path === '/metrics' && req.method === 'GET') {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
-        metrics.requests.inc({ route: '/metrics', status: 200 });
-        return;
-      }
       const handler = routes[key];
       if (!handler) throw new HttpError(known ? 405 : 404, known ? 'method_not_allowed' : 'not_found');
       if (req.method === 'POST') {
         const limited = limiter.take(sourceOf(req));
         if (!limited.ok) throw new HttpError(429, 'too_many_requests', { retry_after_s: /** @type {any} */ (limited).retryAfterS });
       }
-      [status, payload] = await handler(req);
+      const answer = await handler(req);
+      [status, payload] = answer;
+      if (answer.length === 3) headers['content-type'] = answer[2];
     } catch (err) {
       if (err instanceof HttpError) {
         status = err.status;
         payload = { error: err.code, ...err.extra };
+        bodyUnread = err.bodyUnread;
         if (err.extra.retry_after_s !== undefined) headers['retry-after'] = String(err.extra.retry_after_s);
       } else if (/** @type {any} */ (err)?.code === 'store_unavailable') {
         status = 503;
@@ -227,13 +236,12 @@ function createServer(options) {
         log({ level: 'error', route, error: String(/** @type {any} */ (err)?.code ?? 'internal'), kind: String(/** @type {any} */ (err)?.constructor?.name ?? typeof err) });
       }
     }
-    // A 413 leaves the rest of the body unread: close the connection rather than read it.
-    const unread = status === 413 || /** @type {any} */ (payload)?.error === 'busy';
-    if (unread) headers.connection = 'close';
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
-    if (unread) req.destroy();
+    // The rest of the body was not read: close the connection rather than read it.
+    if (bodyUnread) headers.connection = 'close';
+    res.writeHead(status, headers).end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+    if (bodyUnread) req.destroy();
     metrics.requests.inc({ route, status });
-    if (route !== '/healthz') {
+    if (route !== '/healthz' && route !== '/metrics') {
       const p = /** @type {any} */ (payload);
       log({
         level: status >= 500 ? 'warn' : 'info',
