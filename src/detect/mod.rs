@@ -46,7 +46,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::logs::{Batch, LogEvent};
-use crate::{clock, Answer, Issue};
+use crate::{clock, Issue};
 
 /// The deterministic hasher of the detectors' maps and sets (fixed seed: the
 /// same input gives the same analysis, run after run).
@@ -249,10 +249,6 @@ impl Analyzer {
         }
     }
 
-    pub fn config(&self) -> &DetectConfig {
-        &self.config
-    }
-
     /// Reads logs; one whose `log_id` was read before (in this feed or an
     /// earlier one) is counted as a duplicate and skipped.
     pub fn feed(&mut self, events: &[LogEvent]) {
@@ -271,11 +267,6 @@ impl Analyzer {
         self.rejected = self.rejected.saturating_add(batch.rejects.len() as u64);
         self.duplicates = self.duplicates.saturating_add(batch.duplicates as u64);
         self.feed(&batch.events);
-    }
-
-    /// Counts entries the host could not even hand over (not part of a batch).
-    pub fn add_rejected(&mut self, n: u64) {
-        self.rejected = self.rejected.saturating_add(n);
     }
 
     /// Distinct events, duplicates and rejects so far.
@@ -325,18 +316,6 @@ impl Analyzer {
             alerts_dropped: dropped,
         }
     }
-}
-
-/// Analyses a body of JSON lines (each read on its own) with a configuration
-/// as JSON text: the tagged answer of the other entry points.
-pub fn analyze_lines_json(body: &str, config_json: Option<&str>) -> Answer<Analysis> {
-    let config = match DetectConfig::from_json(config_json) {
-        Ok(c) => c,
-        Err(issue) => return Answer::failure(issue),
-    };
-    let mut analyzer = Analyzer::new(config);
-    analyzer.feed_batch(&crate::logs::parse_lines(body));
-    Answer::success(analyzer.finish(), Vec::new())
 }
 
 // ---------------------------------------------------------------------------------------
