@@ -423,7 +423,8 @@ impl Alerts {
 
     /// The alert of this kind on this subject, if one was raised.
     pub(crate) fn get(&mut self, kind: &'static str, subject: &Subject) -> Option<&mut AlertAcc> {
-        // The key is a tuple with an owned subject: look it up without building one twice.
+        // The map's key owns its subject, so the lookup clones it: callers look up
+        // only for a source or user that has alerted, not for every event.
         self.map.get_mut(&(kind, subject.clone()))
     }
 
@@ -474,6 +475,20 @@ pub(crate) fn is_failed_login(t: &str) -> bool {
 /// login for an unknown user has only the name that was typed).
 pub(crate) fn user_key(e: &LogEvent) -> Option<String> {
     e.user_id.clone().or_else(|| e.user_name.as_deref().map(str::to_lowercase))
+}
+
+/// The hash of [`user_key`], without copying the key: `user_id` is hashed as it
+/// is, and a user name is lowercased only when it is not lowercase ASCII already.
+pub(crate) fn user_hash(e: &LogEvent) -> Option<u64> {
+    if let Some(id) = e.user_id.as_deref() {
+        return Some(hash_of(id));
+    }
+    let name = e.user_name.as_deref()?;
+    if name.is_ascii() && !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(hash_of(name))
+    } else {
+        Some(hash_of(&name.to_lowercase()))
+    }
 }
 
 /// The network an address is in: its /24 (IPv4) or /48 (IPv6), as a CIDR.
@@ -639,6 +654,18 @@ mod tests {
         assert_eq!(err.code, "invalid_config");
         assert_eq!(err.path.as_deref(), Some("mfa_fatigue.min_send"));
         assert!(DetectConfig::from_json(None).is_ok());
+    }
+
+    #[test]
+    fn a_user_s_hash_is_the_hash_of_its_key() {
+        let mut e = ev("1", "fp", 0);
+        assert_eq!(user_hash(&e), None);
+        for name in ["alice@example.com", "Alice@Example.COM", "ÉLODIE@exemple.fr", "élodie@exemple.fr"] {
+            e.user_name = Some(name.into());
+            assert_eq!(user_hash(&e), user_key(&e).map(|k| hash_of(&k)), "{name}");
+        }
+        e.user_id = Some("auth0|ABC".into());
+        assert_eq!(user_hash(&e), Some(hash_of("auth0|ABC")), "a user_id is not lowercased");
     }
 
     #[test]

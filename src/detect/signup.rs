@@ -12,7 +12,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use super::{hash_of, hasher, network_of, prune, secs, Idle, Keyed, Severity, Shared, Subject};
+use super::{hash_of, hasher, network_of, prune, secs, user_hash, Idle, Keyed, Severity, Shared, Subject};
 use crate::domains::{classify, DomainClass};
 use crate::logs::LogEvent;
 
@@ -97,7 +97,7 @@ impl Detector {
         };
         let network = e.ip.as_deref().and_then(network_of);
         let domain = e.user_name.as_deref().and_then(|n| n.rsplit_once('@')).and_then(|(_, d)| crate::email::normalize_domain(d).ok());
-        let user = e.user_id.as_deref().or(e.user_name.as_deref()).map(|u| hash_of(&u.to_lowercase()));
+        let user = user_hash(e);
         let c = self.config.clone();
         let window = secs(c.window_s);
         if let Some(net) = &network {

@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use super::{canonical_ip, hash_of, hasher, is_failed_login, network_of, prune, secs, user_key, Idle, Keyed, Severity, Shared, Subject};
+use super::{canonical_ip, hash_of, hasher, is_failed_login, network_of, prune, secs, user_hash, Idle, Keyed, Severity, Shared, Subject};
 use crate::logs::LogEvent;
 
 pub const KIND: &str = "credential_stuffing";
@@ -144,8 +144,9 @@ impl Detector {
         let state = if failed { map.entry(key, now, &mut shared.overflow, Source::default) } else { map.get_mut(key) };
         let Some(src) = state else { return };
         src.last_ms = src.last_ms.max(now);
-        let subject = Subject { kind: if scope == Scope::Ip { "ip" } else { "network" }, value: key.to_string() };
-        let user = user_key(e).map(|u| hash_of(&u));
+        // Built only when the source is evaluated or has alerted, not for every login.
+        let subject = || Subject { kind: if scope == Scope::Ip { "ip" } else { "network" }, value: key.to_string() };
+        let user = user_hash(e);
         match t {
             "s" | "ssa" => {
                 let bucket = now - now.rem_euclid(BUCKET_MS);
@@ -157,7 +158,7 @@ impl Detector {
                 let buckets = usize::try_from(secs(self.config.slow_window_s) / BUCKET_MS).unwrap_or(usize::MAX).saturating_add(2);
                 prune(&mut src.successes, horizon, buckets);
                 if src.alerted && t == "s" {
-                    if let Some(alert) = shared.alerts.get(KIND, &subject) {
+                    if let Some(alert) = shared.alerts.get(KIND, &subject()) {
                         alert.event(now).user(user).org(e.organization_id.as_deref()).reason("login_succeeded").severity(Severity::High);
                     }
                 }
@@ -170,7 +171,7 @@ impl Detector {
                     src.blocked = true;
                 }
                 if src.alerted {
-                    if let Some(alert) = shared.alerts.get(KIND, &subject) {
+                    if let Some(alert) = shared.alerts.get(KIND, &subject()) {
                         alert.event(now).user(user).reason(code);
                     }
                 }
@@ -187,7 +188,7 @@ impl Detector {
                     src.ips.push(ip_hash);
                 }
                 if src.alerted {
-                    if let Some(alert) = shared.alerts.get(KIND, &subject) {
+                    if let Some(alert) = shared.alerts.get(KIND, &subject()) {
                         alert.event(now).user(user).org(e.organization_id.as_deref());
                     }
                     return;
@@ -199,7 +200,7 @@ impl Detector {
                 // when large: amortized, a source costs O(1) a failure.
                 if src.since_eval >= (src.failures.len() / 8).max(1) {
                     src.since_eval = 0;
-                    evaluate(&self.config, scope, subject, src, now, shared);
+                    evaluate(&self.config, scope, subject(), src, now, shared);
                 }
             }
         }
