@@ -121,8 +121,9 @@ async function logsCommand(store, [sub, ...args]) {
 const ANALYZE_CHUNK_LINES = 5000;
 
 /**
- * `logs analyze <file>`: the file's lines, streamed a chunk at a time through the
- * core's LogAnalyzer; no store is opened.
+ * `logs analyze <file>`: the file read as `logs import` reads it (JSON lines, a JSON
+ * array, .gz; the same bodies), streamed a body at a time through the core's
+ * LogAnalyzer; no store is opened.
  * @param {string[]} args
  */
 async function analyzeCommand(args) {
@@ -133,20 +134,12 @@ async function analyzeCommand(args) {
   if (files.length !== 1) throw usage('logs analyze needs one file');
   const [file] = files;
   const core = require('actionguard');
-  const { linesOf } = require('../lib/import.js');
+  const { bodiesOf } = require('../lib/import.js');
   const analyzer = new core.LogAnalyzer();
-  /** @type {string[]} */
-  let chunk = [];
-  const feed = () => {
-    const fed = analyzer.feedLines(chunk.join('\n'));
-    if (fed.type !== 'success') throw new Error(fed.errors[0]?.message ?? 'the core refused a chunk');
-    chunk = [];
-  };
-  for await (const line of linesOf(file)) {
-    chunk.push(line);
-    if (chunk.length >= ANALYZE_CHUNK_LINES) feed();
+  for await (const { body } of bodiesOf(file, ANALYZE_CHUNK_LINES)) {
+    const fed = analyzer.feed(body);
+    if (fed.type !== 'success') throw new Error(fed.errors[0]?.message ?? 'the core refused a body');
   }
-  if (chunk.length > 0) feed();
   const answer = analyzer.finish();
   if (answer.type !== 'success') throw new Error(answer.errors[0]?.message ?? 'no analysis');
   const { type, warnings, ...analysis } = answer;

@@ -45,77 +45,72 @@ async function importLogs(store, paths, { batchLines = 1000, onProgress, nowMs =
   /** @type {ImportTotals} */
   const totals = { files: 0, lines: 0, events: 0, stored: 0, duplicates: 0, rejected: 0 };
   for (const file of files) {
-    const commit = async (/** @type {string} */ body, /** @type {number} */ entries) => {
-      const r = await ingestBody(store, body, { source: 'import', nowMs: nowMs() });
-      totals.lines += entries;
-      totals.events += r.stored + r.duplicates;
-      totals.stored += r.stored;
-      totals.duplicates += r.duplicates;
-      totals.rejected += r.rejected;
-      onProgress?.({ ...totals, file });
-    };
-    const array = await readArrayFile(file);
-    if (array) {
-      for (let i = 0; i < array.length; i += batchLines) {
-        const part = array.slice(i, i + batchLines);
-        await commit(`[${part.join(',')}]`, part.length);
-      }
-    } else {
-      // One chunk committing while the next is read and parsed: on PostgreSQL the two
-      // overlap (the insert waits on the network), which is most of an import's time.
-      // A failed commit stops the import at the next chunk (or at the end).
-      /** @type {Promise<unknown>} */
-      let inFlight = Promise.resolve();
-      await importLines(file, batchLines, async (/** @type {string} */ body, /** @type {number} */ entries) => {
-        const previous = inFlight;
-        inFlight = Promise.all([previous, commit(body, entries)]);
-        // Awaited below or at the end; until then a rejection is not "unhandled".
-        inFlight.catch(() => {});
-        await previous;
-      });
-      await inFlight;
+    // One body committing while the next is read and parsed: on PostgreSQL the two
+    // overlap, as the insert waits on the network. A failed commit stops the import at
+    // the next body (or at the end).
+    /** @type {Promise<unknown>} */
+    let inFlight = Promise.resolve();
+    for await (const { body, entries } of bodiesOf(file, batchLines)) {
+      const previous = inFlight;
+      inFlight = Promise.all([
+        previous,
+        ingestBody(store, body, { source: 'import', nowMs: nowMs() }).then((r) => {
+          totals.lines += entries ?? r.stored + r.duplicates + r.rejected;
+          totals.events += r.stored + r.duplicates;
+          totals.stored += r.stored;
+          totals.duplicates += r.duplicates;
+          totals.rejected += r.rejected;
+          onProgress?.({ ...totals, file });
+        }),
+      ]);
+      // Awaited below or at the end; until then a rejection is not "unhandled".
+      inFlight.catch(() => {});
+      await previous;
     }
+    await inFlight;
     totals.files += 1;
   }
   return totals;
 }
 
 /**
- * JSON lines, `batchLines` non-blank lines to a body. A line holding a JSON array (a
- * stream body saved as it arrived in Auth0's "JSON array" format) goes alone, as its
- * own body: the core then reads its elements, as the receiver would have.
+ * The bodies a file is read as, by `logs import` and `logs analyze` alike, each with
+ * the entries it holds (`null` when only the core can tell: then its events, rejects
+ * and duplicates are). A file that is one JSON array (readArrayFile) gives bodies of
+ * `batchLines` elements; JSON lines give bodies of `batchLines` non-blank lines, read
+ * from a stream. A line holding a JSON array (a stream body saved as it arrived in
+ * Auth0's "JSON array" format) goes alone, as its own body: the core then reads its
+ * elements, as the receiver would have.
  * @param {string} file
  * @param {number} batchLines
- * @param {(body: string, entries: number) => Promise<void>} commit
+ * @returns {AsyncGenerator<{ body: string, entries: number | null }>}
  */
-async function importLines(file, batchLines, commit) {
+async function* bodiesOf(file, batchLines) {
+  const array = await readArrayFile(file);
+  if (array) {
+    for (let i = 0; i < array.length; i += batchLines) {
+      const part = array.slice(i, i + batchLines);
+      yield { body: `[${part.join(',')}]`, entries: part.length };
+    }
+    return;
+  }
   /** @type {string[]} */
   let chunk = [];
   for await (const line of linesOf(file)) {
     if (line.trim() === '') continue;
     if (line.trimStart().startsWith('[')) {
-      if (chunk.length > 0) await commit(chunk.join('\n'), chunk.length);
+      if (chunk.length > 0) yield { body: chunk.join('\n'), entries: chunk.length };
       chunk = [];
-      await commit(line, arrayLength(line));
+      yield { body: line, entries: null };
       continue;
     }
     chunk.push(line);
     if (chunk.length >= batchLines) {
-      await commit(chunk.join('\n'), chunk.length);
+      yield { body: chunk.join('\n'), entries: chunk.length };
       chunk = [];
     }
   }
-  if (chunk.length > 0) await commit(chunk.join('\n'), chunk.length);
-}
-
-/** @param {string} line the entries a line holding an array stands for (1 when it is not one) */
-function arrayLength(line) {
-  try {
-    const v = JSON.parse(line);
-    return Array.isArray(v) ? v.length : 1;
-  } catch {
-    return 1;
-  }
+  if (chunk.length > 0) yield { body: chunk.join('\n'), entries: chunk.length };
 }
 
 /**
@@ -254,4 +249,4 @@ async function filesOf(p) {
   return out;
 }
 
-module.exports = { importLogs, linesOf, EXTENSIONS, MAX_ARRAY_BYTES, MAX_LINE_CHARS };
+module.exports = { importLogs, bodiesOf, linesOf, EXTENSIONS, MAX_ARRAY_BYTES, MAX_LINE_CHARS };

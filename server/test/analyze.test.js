@@ -42,9 +42,7 @@ function expectedOrganizations() {
     users.set(log.user_id, (users.get(log.user_id) ?? false) || mfa);
     orgs.set(log.organization_id, users);
   }
-  return [...orgs.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([id, users]) => ({ id, active_users: users.size, mfa_users: [...users.values()].filter(Boolean).length }));
+  return [...orgs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, users]) => ({ id, active_users: users.size, mfa_users: [...users.values()].filter(Boolean).length }));
 }
 
 test('logs analyze --json prints the contract for the sample, on its last line', () => {
@@ -90,7 +88,11 @@ test('logs analyze without --json is a summary for people; --html is not there y
   assert.equal(html.status, 2);
   assert.match(html.stderr, /not yet/);
   assert.deepEqual(fs.readdirSync(html.cwd), []);
-  for (const args of [['logs', 'analyze'], ['logs', 'analyze', SAMPLE, SAMPLE], ['logs', 'analyze', SAMPLE, '--frob']]) {
+  for (const args of [
+    ['logs', 'analyze'],
+    ['logs', 'analyze', SAMPLE, SAMPLE],
+    ['logs', 'analyze', SAMPLE, '--frob'],
+  ]) {
     assert.equal(run(args).status, 2, args.join(' '));
   }
   const missing = run(['logs', 'analyze', '/nonexistent/logs.ndjson']);
@@ -109,4 +111,46 @@ test('logs analyze streams a file larger than a chunk, and repeats across chunks
   const a = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
   assert.deepEqual([a.events, a.duplicates, a.rejected], [480, 12 + 29 * 492, 8 * 30]);
   assert.equal(a.alerts.length, 7);
+});
+
+test('logs analyze reads a file as logs import does: the same events, duplicates and rejects', async () => {
+  const { openStore } = require('../lib/store/index.js');
+  const { importLogs } = require('../lib/import.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-analyze-import-'));
+  try {
+    const lines = fs
+      .readFileSync(SAMPLE, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const logs = lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+    // A Management-API export: one JSON array of the sample's logs (repeats included), and a few that are not logs.
+    const arrayFile = path.join(dir, 'export.json');
+    fs.writeFileSync(arrayFile, JSON.stringify([...logs, 42, { log_id: 'no-date' }, 'text']));
+    // JSON lines with a line that is a whole stream body in Auth0's JSON-array format.
+    const mixedFile = path.join(dir, 'mixed.ndjson');
+    fs.writeFileSync(mixedFile, [...lines.slice(0, 40), JSON.stringify(logs.slice(30, 90)), ...lines.slice(60, 120), '[not json'].join('\n'));
+    let n = 0;
+    for (const file of [SAMPLE, arrayFile, mixedFile]) {
+      const store = await openStore(`sqlite:${path.join(dir, `store-${++n}.db`)}`);
+      let imported;
+      try {
+        imported = await importLogs(store, file, { batchLines: 25 });
+      } finally {
+        await store.close();
+      }
+      const r = run(['logs', 'analyze', file, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const a = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+      assert.deepEqual([a.events, a.duplicates, a.rejected], [imported.stored, imported.duplicates, imported.rejected], path.basename(file));
+      assert.equal(imported.lines, imported.events + imported.rejected, path.basename(file));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
