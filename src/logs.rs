@@ -43,9 +43,13 @@ const COUNTRY: usize = 8;
 pub struct LogEvent {
     /// Auth0's id of the log: the de-duplication key.
     pub log_id: String,
-    /// Where in the batch it was, as a [`Reject`]'s `index`: the host keeps the
-    /// raw line (the store holds the tenant's logs whole) without reading it again.
+    /// Where in the batch it was, as a [`Reject`]'s `index`.
     pub index: usize,
+    /// Its text in the body, as UTF-8 byte offsets (`body[start..end]`): the host
+    /// keeps the raw entry (the store holds the tenant's logs whole) without reading
+    /// the body again. See [`Reject::start`].
+    pub start: usize,
+    pub end: usize,
     /// Auth0's event type code (`s`, `f`, `fp`, `fu`, `ss`, `gd_send_pn`, ...).
     #[serde(rename = "type")]
     pub event_type: String,
@@ -82,11 +86,19 @@ pub struct LogEvent {
 }
 
 /// A line (or array element) that was not read, and why. The message names
-/// fields, never their values.
+/// fields, never their values. Audit bodies' rejects are these too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {
     /// 0-based: the line of a JSON-lines body (blank lines count), the element of an array.
     pub index: usize,
+    /// The entry's text in the body, as UTF-8 byte offsets (`body[start..end]`): a
+    /// line without its `\n` or trailing `\r`, an array element's JSON text (no
+    /// surrounding spaces), or a whole one-object body's. A JS host's body crosses
+    /// the boundary as UTF-8 as `Buffer.from(body, 'utf8')` makes it (a lone
+    /// surrogate is U+FFFD either way, and its `\uD800` escape is rewritten to the
+    /// same length, `\uFFFD`), so the offsets index that buffer.
+    pub start: usize,
+    pub end: usize,
     pub reason_code: &'static str,
     pub message: String,
 }
@@ -110,7 +122,7 @@ pub fn parse_batch(body: &str) -> Batch {
         if let Ok(elements) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body) {
             let total = elements.len();
             for (index, element) in elements.into_iter().enumerate() {
-                if !reader.entry(index, element.get(), total) {
+                if !reader.entry(index, offset_in(body, element.get()), element.get(), total) {
                     break;
                 }
             }
@@ -121,7 +133,7 @@ pub fn parse_batch(body: &str) -> Batch {
     // lines: one entry, at index 0. A single-line object is read as a line anyway.
     if trimmed.starts_with('{') && body.trim().contains('\n') {
         if let Ok(whole) = serde_json::from_str::<&serde_json::value::RawValue>(body) {
-            reader.entry(0, whole.get(), 1);
+            reader.entry(0, offset_in(body, whole.get()), whole.get(), 1);
             return reader.batch;
         }
     }
@@ -162,32 +174,28 @@ struct Reader {
 impl Reader {
     fn lines(&mut self, body: &str) {
         let total = body.split('\n').filter(|l| !l.trim().is_empty()).count();
-        for (index, line) in body.split('\n').enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            if !self.entry(index, line, total) {
-                break;
-            }
-        }
+        for_each_line(body, |index, start, line| self.entry(index, start, line, total));
     }
 
-    /// Reads one entry; false once no more entries are to be read.
-    fn entry(&mut self, index: usize, text: &str, total: usize) -> bool {
+    /// Reads one entry, at `start` in the body; false once no more entries are to be read.
+    fn entry(&mut self, index: usize, start: usize, text: &str, total: usize) -> bool {
+        let end = start.saturating_add(text.len());
         if self.entries >= MAX_ENTRIES {
             let left = total.saturating_sub(self.entries);
-            self.reject(index, "too_many_entries", format!("{left} entries beyond the first {MAX_ENTRIES} were not read"));
+            let message = format!("{left} entries beyond the first {MAX_ENTRIES} were not read");
+            self.batch.rejects.push(Reject { index, start, end, reason_code: "too_many_entries", message });
             return false;
         }
         self.entries = self.entries.saturating_add(1);
         match read_entry(text) {
-            Err((code, message)) => self.reject(index, code, message),
+            Err((reason_code, message)) => self.batch.rejects.push(Reject { index, start, end, reason_code, message }),
             Ok(mut event) => {
-                event.index = index;
+                (event.index, event.start, event.end) = (index, start, end);
                 if self.seen.contains(&event.log_id) {
                     self.batch.duplicates = self.batch.duplicates.saturating_add(1);
                 } else if self.batch.events.len() >= MAX_LOGS {
-                    self.reject(index, "too_many_logs", format!("a batch keeps at most {MAX_LOGS} logs"));
+                    let message = format!("a batch keeps at most {MAX_LOGS} logs");
+                    self.batch.rejects.push(Reject { index, start, end, reason_code: "too_many_logs", message });
                 } else {
                     self.seen.insert(event.log_id.clone());
                     self.batch.events.push(event);
@@ -196,18 +204,49 @@ impl Reader {
         }
         true
     }
+}
 
-    fn reject(&mut self, index: usize, reason_code: &'static str, message: String) {
-        self.batch.rejects.push(Reject { index, reason_code, message });
+/// Calls `f(index, start, line)` for each non-blank line of `body`, in order, until
+/// `f` answers false: `index` counts every line (blank ones too, from 0), `start` is
+/// the line's UTF-8 byte offset in `body`, and `line` is the line without its `\n`
+/// or a trailing `\r` (so `body[start..start + line.len()]` is `line`). The one
+/// line walker of log and audit bodies.
+pub fn for_each_line(body: &str, mut f: impl FnMut(usize, usize, &str) -> bool) {
+    let mut start = 0usize;
+    for (index, line) in body.split('\n').enumerate() {
+        let at = start;
+        start = start.saturating_add(line.len()).saturating_add(1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !f(index, at, line.strip_suffix('\r').unwrap_or(line)) {
+            break;
+        }
     }
 }
 
-type Refusal = (&'static str, String);
+/// Where `part`, a slice of `body` (a `RawValue` borrowed from it), starts in `body`;
+/// 0 for a string that is not such a slice (never the case: serde_json borrows).
+fn offset_in(body: &str, part: &str) -> usize {
+    let at = (part.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+    match at.checked_add(part.len()) {
+        Some(end) if end <= body.len() => at,
+        _ => 0,
+    }
+}
 
-fn read_entry(text: &str) -> Result<LogEvent, Refusal> {
+pub(crate) type Refusal = (&'static str, String);
+
+/// The refusal of an entry over [`MAX_LINE_BYTES`], unread.
+pub(crate) fn check_length(text: &str) -> Result<(), Refusal> {
     if text.len() > MAX_LINE_BYTES {
         return Err(("line_too_long", format!("{} bytes, over the limit of {MAX_LINE_BYTES}", text.len())));
     }
+    Ok(())
+}
+
+fn read_entry(text: &str) -> Result<LogEvent, Refusal> {
+    check_length(text)?;
     let value: Value = serde_json::from_str(text.trim()).map_err(|_| ("not_json", "not a JSON value".to_string()))?;
     let Value::Object(outer) = value else {
         return Err(("not_an_object", "not a JSON object".to_string()));
@@ -288,6 +327,8 @@ fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogE
     let mfa = details.and_then(|d| d.get("prompts")).and_then(Value::as_array).is_some_and(|prompts| prompts.iter().any(performed_mfa));
     Ok(LogEvent {
         index: 0,
+        start: 0,
+        end: 0,
         log_id,
         event_type,
         date_ms,
@@ -396,6 +437,27 @@ mod tests {
         assert_eq!(batch.events[0].organization_id.as_deref(), Some("o\u{FFFD}"));
         let codes: Vec<_> = batch.rejects.iter().map(|r| (r.index, r.reason_code)).collect();
         assert_eq!(codes, vec![(1, "bad_log_id"), (2, "bad_type")]);
+    }
+
+    #[test]
+    fn each_entry_says_where_its_text_is() {
+        let at = |body: &str, start: usize, end: usize| body.get(start..end).unwrap().to_string();
+        let a = r#"{"log_id":"é1","type":"s","date":"2026-11-02T09:14:07Z","n":12345678901234567890123}"#;
+        let lines = format!("\r\n  {a}  \r\n\nnot json\r\n{a}");
+        let batch = parse_batch(&lines);
+        let e = &batch.events[0];
+        assert_eq!((e.index, at(&lines, e.start, e.end)), (1, format!("  {a}  ")));
+        let r: Vec<_> = batch.rejects.iter().map(|r| (r.index, at(&lines, r.start, r.end))).collect();
+        assert_eq!(r, [(3, "not json".to_string())]);
+        assert_eq!(batch.duplicates, 1);
+        let array = format!(" [ {a} ,\n\t7, {{ }} ]\n");
+        let batch = parse_batch(&array);
+        assert_eq!(at(&array, batch.events[0].start, batch.events[0].end), a);
+        let r: Vec<_> = batch.rejects.iter().map(|r| (r.index, at(&array, r.start, r.end))).collect();
+        assert_eq!(r, [(1, "7".to_string()), (2, "{ }".to_string())]);
+        let object = "\n{\n \"log_id\": \"😀\",\n \"type\": \"s\", \"date\": \"2026-11-02T09:14:07Z\"\n}\n\n";
+        let batch = parse_batch(object);
+        assert_eq!(at(object, batch.events[0].start, batch.events[0].end), object.trim());
     }
 
     #[test]

@@ -1197,8 +1197,12 @@ export type InvitationStepAnswer = Answer<InvitationStep>;
 export interface LogEvent {
   /** Auth0's id of the log: the de-duplication key (at most 128 bytes). */
   log_id: string;
-  /** Where in the batch it was (as a reject's `index`), for the host to keep the raw entry. */
+  /** Where in the batch it was (as a reject's `index`). */
   index: number;
+  /** The entry's text in the body, as UTF-8 byte offsets: `Buffer.from(body, 'utf8').subarray(start, end)` (a line without its `\n` or a trailing `\r`, an array element's JSON text). */
+  start: number;
+  /** See `start`. */
+  end: number;
   /** Auth0's event type code: `s`, `f`, `fp`, `fu`, `ss`, `gd_send_pn`, ... */
   type: string;
   /** The log's `date`, in ms since the epoch. */
@@ -1226,6 +1230,10 @@ export interface LogEvent {
 export interface LogReject {
   /** 0-based: the line of a JSON-lines body (blank lines count), the element of an array body. */
   index: number;
+  /** The entry's text in the body, as UTF-8 byte offsets: `Buffer.from(body, 'utf8').subarray(start, end)` (a line without its `\n` or a trailing `\r`, an array element's JSON text). */
+  start: number;
+  /** See `start`. */
+  end: number;
   reason_code:
     | 'not_json'
     | 'not_an_object'
@@ -1360,6 +1368,10 @@ export type AnalysisAnswer = Answer<Analysis>;
 export interface AuditRecordIndex {
   /** The line it was on (0-based, blank lines count). */
   index: number;
+  /** The line's text in the body, as UTF-8 byte offsets: `Buffer.from(body, 'utf8').subarray(start, end)` (without its `\n` or a trailing `\r`). */
+  start: number;
+  /** See `start`. */
+  end: number;
   id: string;
   trigger?: string;
   outcome?: string;
@@ -1370,6 +1382,10 @@ export interface AuditRecordIndex {
 
 export interface AuditRecordReject {
   index: number;
+  /** The line's text in the body, as UTF-8 byte offsets: `Buffer.from(body, 'utf8').subarray(start, end)` (without its `\n` or a trailing `\r`). */
+  start: number;
+  /** See `start`. */
+  end: number;
   reason_code: "not_json" | "not_an_audit_record" | "bad_id" | "bad_field" | "line_too_long" | "too_many_records";
   message: string;
 }
@@ -1517,6 +1533,9 @@ export function readAuditRecords(body: string): AuditRecordsAnswer;
 
 /** An approval request body as the Actions send it (`approvals::read_request`). */
 export function readApprovalRequest(body: string): ApprovalRequestAnswer;
+
+/** The approval states, in the core's order (`approvals::State::ALL`). */
+export function approvalStates(): ApprovalState[];
 
 /** The approval state machine (`approvals::step_json`). */
 export function approvalStep(input: { action: ApprovalAction; state?: ApprovalState; lease_expired?: boolean }): ApprovalStepAnswer;

@@ -579,6 +579,8 @@ pub(crate) mod testing {
         LogEvent {
             log_id: id.to_string(),
             index: 0,
+            start: 0,
+            end: 0,
             event_type: event_type.to_string(),
             date_ms: 1_793_577_600_000 + at_s * 1000,
             ip: None,

@@ -392,6 +392,13 @@ pub fn approval_step(input: JsValue) -> Result<JsValue, JsValue> {
     with_json(&input, "the step", "invalid_step", |i| answer_to_js(&actionguard::approvals::step_json(i)))
 }
 
+/// The approval states, in the core's order (`approvals::State::ALL`): what the
+/// store's `status` column may hold.
+#[wasm_bindgen(js_name = approvalStates)]
+pub fn approval_states() -> js_sys::Array {
+    actionguard::approvals::State::ALL.iter().map(|s| JsValue::from_str(s.as_str())).collect()
+}
+
 /// The organization-metadata form of an override: `{ type: "success", ag_policy, ag_policy_2? }`.
 #[wasm_bindgen(js_name = encodeOverride)]
 pub fn encode_override(overlay: JsValue) -> Result<JsValue, JsValue> {
