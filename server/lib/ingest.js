@@ -5,7 +5,24 @@
 // its reason, in one transaction, and only then is the batch acknowledged.
 
 const core = require('./core.js');
-const { entriesOf, linesOf, excerpt } = require('./raw.js');
+const { MAX_EXCERPT } = require('./store/index.js');
+
+/**
+ * The text of an entry the core located (`start`..`end`, UTF-8 byte offsets into the
+ * body): the store keeps each log and audit record whole, byte for byte (an
+ * investigation needs every field; the core keeps only what detection reads).
+ * @param {Buffer} bytes the body as UTF-8, as the core read it
+ * @returns {(entry: { start: number, end: number }) => string}
+ */
+const textOf = (bytes) => (entry) => bytes.subarray(entry.start, entry.end).toString('utf8');
+
+/**
+ * The start of a rejected entry, enough for the store's excerpt (MAX_EXCERPT UTF-16
+ * units take at most 3 bytes each) without decoding a long line whole.
+ * @param {Buffer} bytes
+ * @returns {(entry: { start: number, end: number }) => string}
+ */
+const headOf = (bytes) => (entry) => bytes.subarray(entry.start, Math.min(entry.end, entry.start + 4 * MAX_EXCERPT)).toString('utf8');
 
 /**
  * @typedef {{ stored: number, duplicates: number, rejected: number, events: number }} IngestResult
@@ -21,7 +38,9 @@ const { entriesOf, linesOf, excerpt } = require('./raw.js');
  */
 async function ingestBody(store, body, { source, nowMs = Date.now() }) {
   const batch = core.orThrow(core.parseLogBatch(body));
-  const raw = entriesOf(body);
+  const bytes = Buffer.from(body, 'utf8');
+  const raw = textOf(bytes);
+  const head = headOf(bytes);
   const events = batch.events.map((e) => ({
     log_id: e.log_id,
     type: e.type,
@@ -31,9 +50,9 @@ async function ingestBody(store, body, { source, nowMs = Date.now() }) {
     ip: e.ip ?? null,
     client_id: e.client_id ?? null,
     connection: e.connection ?? null,
-    raw: raw(e.index),
+    raw: raw(e),
   }));
-  const rejects = batch.rejects.map((r) => ({ index: r.index, reason_code: r.reason_code, message: r.message, excerpt: excerpt(raw(r.index)) }));
+  const rejects = batch.rejects.map((r) => ({ index: r.index, reason_code: r.reason_code, message: r.message, excerpt: head(r) }));
   const { stored, duplicates } = await store.ingestLogs({ events, rejects, source, receivedMs: nowMs });
   return { events: events.length, stored, duplicates: duplicates + batch.duplicates, rejected: rejects.length };
 }
@@ -47,16 +66,14 @@ async function ingestBody(store, body, { source, nowMs = Date.now() }) {
  */
 async function ingestAudit(store, body, { nowMs = Date.now() } = {}) {
   const read = core.orThrow(core.readAuditRecords(body));
-  // The core reads an audit body as lines, always: a body that also parses as a JSON
-  // array or object must not map a record's index to another record's text.
-  const raw = linesOf(body);
+  const raw = textOf(Buffer.from(body, 'utf8'));
   const records = read.records.map((r) => ({
     id: r.id,
     at_ms: r.at_ms ?? null,
     trigger: r.trigger ?? null,
     outcome: r.outcome ?? null,
     organization_id: r.organization_id ?? null,
-    raw: raw(r.index),
+    raw: raw(r),
   }));
   const { stored, duplicates } = records.length > 0 ? await store.putAuditRecords(records, { receivedMs: nowMs }) : { stored: 0, duplicates: 0 };
   return { stored, duplicates: duplicates + read.duplicates, rejected: read.rejects.length, rejects: read.rejects };

@@ -73,6 +73,33 @@ test('a log stream batch is stored once per log_id, bad lines kept as rejects, a
   }
 });
 
+test('each log is stored byte for byte as it was sent: big integers, spacing, multi-byte text and CRLF', async () => {
+  const t = await start();
+  try {
+    const entry = (id, extra = '') => `{ "log_id" :"${id}",  "data":{"type":"s","date":"2026-11-02T09:00:00Z","n": 12345678901234567890123${extra} } }`;
+    const array = ` [\n  ${entry('arr1')} ,\t${entry('arr2', ', "x": 1.50')}\n]\n`;
+    assert.deepEqual((await t.post('/v1/auth0/logs', array, { authorization: LOG_TOKEN })).body, { events: 2, stored: 2, duplicates: 0, rejected: 0 });
+    assert.equal((await t.store.getLog('arr1')).raw, entry('arr1'));
+    assert.equal((await t.store.getLog('arr2')).raw, entry('arr2', ', "x": 1.50'));
+    const lines = `${entry('jl1')}\n\n  ${entry('jl2')}  \n`;
+    assert.deepEqual((await t.post('/v1/auth0/logs', lines, { authorization: LOG_TOKEN })).body, { events: 2, stored: 2, duplicates: 0, rejected: 0 });
+    assert.equal((await t.store.getLog('jl1')).raw, entry('jl1'));
+    assert.equal((await t.store.getLog('jl2')).raw, `  ${entry('jl2')}  `);
+    // UTF-8 offsets, not UTF-16 ones: text after multi-byte characters, lines ending in CRLF.
+    const wide = (id) => entry(id, ', "user_name": "Zoë 😀 日本"');
+    const crlf = `${wide('mb1')}\r\nnot json 😀\r\n${wide('mb2')}\r\n`;
+    assert.deepEqual((await t.post('/v1/auth0/logs', crlf, { authorization: LOG_TOKEN })).body, { events: 2, stored: 2, duplicates: 0, rejected: 1 });
+    assert.equal((await t.store.getLog('mb1')).raw, wide('mb1'));
+    assert.equal((await t.store.getLog('mb2')).raw, wide('mb2'));
+    assert.deepEqual(
+      (await t.store.listRejects()).map((r) => [r.line_index, r.excerpt]),
+      [[1, 'not json 😀']],
+    );
+  } finally {
+    await t.stop();
+  }
+});
+
 test('the log stream needs its exact Authorization value, and an oversized body is 413', async () => {
   const t = await start({ maxLogBody: 4096 });
   try {

@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const { describe, it, after } = require('node:test');
 const { openStore, STATES, MAX_EXCERPT, PURGE_CHUNK } = require('../lib/store/index.js');
-const { LATEST_VERSION } = require('../lib/store/migrations.js');
+const { LATEST_VERSION, MIGRATIONS } = require('../lib/store/migrations.js');
 const { databases, POSTGRES_URL } = require('./helpers/databases.js');
 
 const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
@@ -189,6 +189,30 @@ describe('store contract', async () => {
         assert.equal((await store.stats()).rejects, 2);
       });
 
+      it("keeps the core's approval states, in the schema's check too", async () => {
+        const core = require('actionguard').approvalStates();
+        assert.deepEqual(STATES, core);
+        const check = `CHECK (status IN (${core.map((x) => `'${x}'`).join(', ')}))`;
+        const texts = JSON.stringify(MIGRATIONS);
+        assert.equal(texts.split('status TEXT NOT NULL CHECK').length, texts.split(`status TEXT NOT NULL ${check}`).length);
+        assert.ok(texts.includes(check));
+        const store = await open();
+        await store.receiveApproval({ dedupe_key: 'st', kind: 'create_organization', request: {}, receivedMs: T0 });
+        for (const s of core) assert.equal((await store.listApprovals({ status: s })).length, s === 'pending' ? 1 : 0);
+        assert.deepEqual(
+          Object.keys(await store.approvalStats()).filter((k) => core.includes(k)),
+          core,
+        );
+      });
+
+      it('replaces each NUL of an excerpt at the gate, after the cut', async () => {
+        const store = await open();
+        const excerpt = `a\u0000${'b'.repeat(MAX_EXCERPT)}`;
+        await store.ingestLogs({ events: [], rejects: [{ index: 0, reason_code: 'not_json', message: 'm', excerpt }], source: 'stream', receivedMs: T0 });
+        const [row] = await store.listRejects();
+        assert.equal(row.excerpt, `a\ufffd${'b'.repeat(MAX_EXCERPT - 2)}`);
+      });
+
       it('stores audit records once per id', async () => {
         const store = await open();
         const rec = (id, at_ms) => ({ id, at_ms, trigger: 'post-login', outcome: 'allow', organization_id: 'org_1', raw: JSON.stringify({ id }) });
@@ -248,7 +272,13 @@ describe('store contract', async () => {
         assert.equal(approved.updated_ms, T0 + 1);
         assert.equal(approved.decided_by, 'Sam');
         assert.equal(approved.decided_ms, T0 + 1);
-        const claimed = await store.transitionApproval('k', { from: ['approved'], to: 'executing', fields: { executor: 'host-1', lease_until_ms: T0 + 60000 }, nowMs: T0 + 2 });
+        const claimed = await store.transitionApproval('k', {
+          from: ['approved'],
+          to: 'executing',
+          reclaim: true,
+          fields: { executor: 'host-1', lease_until_ms: T0 + 60000 },
+          nowMs: T0 + 2,
+        });
         assert.equal(claimed.status, 'executing');
         assert.equal(claimed.executor, 'host-1');
         assert.equal(claimed.lease_until_ms, T0 + 60000);
@@ -268,7 +298,7 @@ describe('store contract', async () => {
 
         await store.receiveApproval({ dedupe_key: 'f', kind: 'create_org', request: {}, receivedMs: T0 });
         await store.transitionApproval('f', { from: ['pending'], to: 'approved', nowMs: T0 + 1 });
-        await store.transitionApproval('f', { from: ['approved'], to: 'executing', fields: { executor: 'h', lease_until_ms: T0 + 100 }, nowMs: T0 + 2 });
+        await store.transitionApproval('f', { from: ['approved'], to: 'executing', reclaim: true, fields: { executor: 'h', lease_until_ms: T0 + 100 }, nowMs: T0 + 2 });
         const failed = await store.transitionApproval('f', {
           from: ['executing'],
           to: 'failed',
@@ -286,7 +316,10 @@ describe('store contract', async () => {
         await store.receiveApproval({ dedupe_key: 'k', kind: 'create_org', request: {}, receivedMs: T0 });
         const before = await store.getApproval('k');
         assert.equal(await store.transitionApproval('k', { from: ['executing'], to: 'done', nowMs: T0 + 1 }), null);
-        assert.equal(await store.transitionApproval('k', { from: ['approved'], to: 'executing', fields: { executor: 'x', lease_until_ms: T0 + 9 }, nowMs: T0 + 1 }), null);
+        assert.equal(
+          await store.transitionApproval('k', { from: ['approved'], to: 'executing', reclaim: true, fields: { executor: 'x', lease_until_ms: T0 + 9 }, nowMs: T0 + 1 }),
+          null,
+        );
         assert.equal(await store.transitionApproval('missing', { from: ['pending'], to: 'approved', nowMs: T0 + 1 }), null);
         assert.deepEqual(await store.getApproval('k'), before);
         await assert.rejects(store.transitionApproval('k', { from: ['pending'], to: 'gone' }), TypeError);
@@ -298,9 +331,15 @@ describe('store contract', async () => {
         const store = await open();
         await store.receiveApproval({ dedupe_key: 'h', kind: 'create_org', request: {}, receivedMs: T0 });
         await store.transitionApproval('h', { from: ['pending'], to: 'approved', nowMs: T0 + 1 });
-        await store.transitionApproval('h', { from: ['approved'], to: 'executing', fields: { executor: 'old', lease_until_ms: T0 + 10 }, nowMs: T0 + 2 });
+        await store.transitionApproval('h', { from: ['approved'], to: 'executing', reclaim: true, fields: { executor: 'old', lease_until_ms: T0 + 10 }, nowMs: T0 + 2 });
         // The old executor's lease runs out; a new one takes the claim over.
-        const taken = await store.transitionApproval('h', { from: ['approved'], to: 'executing', fields: { executor: 'new', lease_until_ms: T0 + 1000 }, nowMs: T0 + 20 });
+        const taken = await store.transitionApproval('h', {
+          from: ['approved'],
+          to: 'executing',
+          reclaim: true,
+          fields: { executor: 'new', lease_until_ms: T0 + 1000 },
+          nowMs: T0 + 20,
+        });
         assert.equal(taken?.executor, 'new');
         assert.equal(await store.transitionApproval('h', { from: ['executing'], to: 'failed', fields: { error: 'late' }, holder: 'old', nowMs: T0 + 21 }), null);
         const done = await store.transitionApproval('h', { from: ['executing'], to: 'done', fields: { organization_id: 'org_1' }, holder: 'new', nowMs: T0 + 22 });
@@ -339,7 +378,7 @@ describe('store contract', async () => {
       it('two executors at once: one claim; an expired lease can be reclaimed, a live one cannot', async () => {
         const { a, b } = await openTwo();
         const claim = (store, key, executor, nowMs) =>
-          store.transitionApproval(key, { from: ['approved'], to: 'executing', fields: { executor, lease_until_ms: nowMs + 60000 }, nowMs });
+          store.transitionApproval(key, { from: ['approved'], to: 'executing', reclaim: true, fields: { executor, lease_until_ms: nowMs + 60000 }, nowMs });
         for (let i = 0; i < 10; i++) {
           const key = `k${i}`;
           await a.receiveApproval({ dedupe_key: key, kind: 'create_org', request: {}, receivedMs: T0 });

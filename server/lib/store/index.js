@@ -21,7 +21,11 @@
 
 const { StoreUnavailableError, SchemaTooNewError } = require('./errors.js');
 
-/** The approval states; which moves between them are legal is the core's (approvalStep). */
+/**
+ * The approval states, as the core lists them (approvals::State::ALL, the facade's
+ * approvalStates(): store.test.js checks they agree); which moves between them are
+ * legal is the core's (approvalStep). Kept here so the store does not load the core.
+ */
 const STATES = Object.freeze(['pending', 'approved', 'rejected', 'executing', 'done', 'failed']);
 const STATE_SET = new Set(STATES);
 
@@ -66,7 +70,7 @@ const PURGE_CHUNK = 5000;
  *   updated_ms: number, decided_ms: number|null, decided_by: string|null, creation_marker: string|null, executor: string|null,
  *   lease_until_ms: number|null, organization_id: string|null, error: string|null, version: number }} ApprovalRow
  * @typedef {{ from: ApprovalState[], to: ApprovalState, fields?: Record<string, string|number|null>, nowMs?: number, reclaim?: boolean, holder?: string }} Transition
- *   reclaim: whether a claim whose lease ran out may be taken over (default: to === 'executing')
+ *   reclaim: whether a claim whose lease ran out may be taken over (default false; the core's move says: approvalStep's `reclaim`)
  * @typedef {import('./sqlite.js').SqliteStore | import('./postgres.js').PostgresStore} Store
  */
 
@@ -94,7 +98,7 @@ function checkTransition(key, t) {
   // A fence: the move applies only while this executor still holds the claim, so one whose
   // lease ran out (and was taken over) cannot record an outcome over its successor's.
   if (t.holder !== undefined && (typeof t.holder !== 'string' || !t.holder)) throw new TypeError('transitionApproval: holder must be a non-empty string');
-  return { from: [...new Set(t.from)], to: t.to, reclaim: t.reclaim ?? t.to === 'executing', fields, holder: t.holder ?? null };
+  return { from: [...new Set(t.from)], to: t.to, reclaim: t.reclaim ?? false, fields, holder: t.holder ?? null };
 }
 
 /**
@@ -120,16 +124,20 @@ function logRow(r) {
 }
 
 /**
- * A reject as stored: the message and a bounded excerpt of the line.
+ * A reject as stored: the message and a bounded excerpt of the line (at most
+ * MAX_EXCERPT characters, each NUL replaced by U+FFFD: a line the core could not read
+ * may hold one, and PostgreSQL's text refuses it, so the whole batch would fail and
+ * be retried forever). The one gate of both dialects.
  * @param {LogReject} r
  */
 function rejectRow(r) {
-  const excerpt = typeof r.excerpt === 'string' ? r.excerpt : '';
+  const text = typeof r.excerpt === 'string' ? r.excerpt : '';
+  const cut = text.length > MAX_EXCERPT ? text.slice(0, MAX_EXCERPT) : text;
   return {
     line_index: r.index,
     reason_code: r.reason_code,
     message: r.message ?? '',
-    excerpt: excerpt.length > MAX_EXCERPT ? excerpt.slice(0, MAX_EXCERPT) : excerpt,
+    excerpt: cut.includes('\u0000') ? cut.replaceAll('\u0000', '\ufffd') : cut,
   };
 }
 

@@ -10,6 +10,9 @@ const { SchemaTooNewError } = require('./errors.js');
 
 /** @typedef {{ version: number, name: string, sqlite: string, postgres: string }} Migration */
 
+// The core's approval states (approvals::State::ALL, the facade's approvalStates()), as
+// frozen in these migrations: store.test.js checks the schema and store STATES against
+// the core, so a new state fails a test until a migration widens this check.
 const STATUS_CHECK = `CHECK (status IN ('pending', 'approved', 'rejected', 'executing', 'done', 'failed'))`;
 
 /** @type {Migration[]} */
