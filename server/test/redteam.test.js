@@ -6,7 +6,6 @@ const { describe, it, after } = require('node:test');
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const webhook = require('actionguard/webhook.js');
 const { openStore } = require('../lib/store/index.js');
 const { createServer } = require('../lib/http.js');
 const { ingestBody, ingestAudit } = require('../lib/ingest.js');
