@@ -95,7 +95,8 @@ async function main() {
     console.log(`\nThe store: ${path.relative(root, DATABASE)} (SQLite). Look into it with`);
     console.log(`  DATABASE_URL=sqlite:${path.relative(root, DATABASE)} scripts/actionguard approvals list`);
     console.log(`  DATABASE_URL=sqlite:${path.relative(root, DATABASE)} scripts/actionguard logs import <more.ndjson>`);
-    console.log('The per-organization report over these logs and audit records comes with the detection issue (docs/control-plane.md).');
+    console.log(`Detection over the same logs, with no database: scripts/actionguard logs analyze ${path.relative(root, SAMPLE)} [--json]`);
+    console.log('The per-organization health report (HTML, charts) is the next step of the detection work (docs/control-plane.md).');
   } finally {
     child.kill('SIGTERM');
   }
