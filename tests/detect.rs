@@ -9,13 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod support;
+
 use actionguard::detect::{Analyzer, DetectConfig};
 use serde_json::Value;
-
-fn body_of(lines: &Value) -> String {
-    let lines = lines.as_array().expect("`lines` is a list");
-    lines.iter().map(|l| l.as_str().map(str::to_string).unwrap_or_else(|| l.to_string())).collect::<Vec<_>>().join("\n")
-}
+use support::{check_cases, lines_body};
 
 fn analyze_case(case: &Value) -> Value {
     let config = DetectConfig::from_json(case.get("config").map(Value::to_string).as_deref()).expect("a valid config");
@@ -25,30 +23,14 @@ fn analyze_case(case: &Value) -> Value {
         _ => vec![case.get("lines").expect("a case has `lines` or `feeds`")],
     };
     for feed in feeds {
-        analyzer.feed_batch(&actionguard::logs::parse_lines(&body_of(feed)));
+        analyzer.feed_batch(&actionguard::logs::parse_lines(&lines_body(feed)));
     }
     serde_json::to_value(analyzer.finish()).unwrap()
 }
 
 #[test]
 fn detection_cases_analyse_as_expected() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect");
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
-    paths.sort();
-    let mut n = 0;
-    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-        let mut case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let analysis = analyze_case(&case);
-        if bless {
-            case["expected"] = analysis;
-            std::fs::write(path, serde_json::to_string_pretty(&case).unwrap() + "\n").unwrap();
-        } else {
-            assert_eq!(analysis, case["expected"], "{}", path.display());
-        }
-        n += 1;
-    }
-    assert!(n >= 10, "only {n} cases under {}", dir.display());
+    check_cases("detect", 10, analyze_case);
 }
 
 fn sample() -> String {

@@ -8,6 +8,8 @@
 
 use serde_json::Value;
 
+mod support;
+
 fn body_of(case: &Value) -> String {
     if let Some(body) = case.get("body").and_then(Value::as_str) {
         return body.to_string();
@@ -15,29 +17,12 @@ fn body_of(case: &Value) -> String {
     if let Some(array) = case.get("array") {
         return array.to_string();
     }
-    let lines = case["lines"].as_array().expect("a case has `body`, `array` or `lines`");
-    lines.iter().map(|l| l.as_str().map(str::to_string).unwrap_or_else(|| l.to_string())).collect::<Vec<_>>().join("\n")
+    support::lines_body(case.get("lines").expect("a case has `body`, `array` or `lines`"))
 }
 
 #[test]
 fn log_batches_read_as_expected() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/logs");
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
-    paths.sort();
-    let mut n = 0;
-    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-        let mut case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let answer = serde_json::to_value(actionguard::logs::parse_log_batch_json(&body_of(&case))).unwrap();
-        if bless {
-            case["expected"] = answer;
-            std::fs::write(path, serde_json::to_string_pretty(&case).unwrap() + "\n").unwrap();
-        } else {
-            assert_eq!(answer, case["expected"], "{}", path.display());
-        }
-        n += 1;
-    }
-    assert!(n >= 8, "only {n} cases under {}", dir.display());
+    support::check_cases("logs", 8, |case| serde_json::to_value(actionguard::logs::parse_log_batch_json(&body_of(case))).unwrap());
 }
 
 /// Very long values are cut to their bounds (at a character boundary), never
