@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{email, Answer, Issue};
 
+pub mod responses;
+
 /// Where an approval stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -129,7 +131,8 @@ pub fn step_json(input: &str) -> Answer<serde_json::Value> {
     }
 }
 
-/// The only kind of request today: create an organization for a new domain.
+/// The kind of request the Actions send: create an organization for a new domain
+/// (the control plane proposes the others itself: [`responses`]).
 pub const KIND_CREATE_ORGANIZATION: &str = "create_organization";
 /// The longest request body read.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;

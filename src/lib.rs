@@ -32,10 +32,10 @@ pub mod logs;
 pub mod mac;
 pub mod orgmap;
 pub mod policy;
-pub mod report;
 pub mod risk;
 pub mod signals;
 pub mod signup;
+pub mod threat;
 pub mod tooling;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -1364,6 +1364,20 @@ export type LogFeedAnswer = Answer<{ events: number; duplicates: number; rejecte
 /** What `finish` answers. */
 export type AnalysisAnswer = Answer<Analysis>;
 
+/** An alert as `takeAlerts` hands it out: `targets` (sorted `user_id`s, at most 1,000) on a `credential_stuffing` alert that failed against known users; never in `logs analyze`'s output. */
+export interface LiveAlert extends DetectionAlert {
+  targets?: string[];
+}
+
+export type LiveAlertsAnswer = Answer<{
+  alerts: LiveAlert[];
+  events: number;
+  duplicates: number;
+  rejected: number;
+  state_overflow: number;
+  alerts_dropped: number;
+}>;
+
 /** An audit record as the control plane indexes it (`audit::intake::Record`); the line is kept whole by the host. */
 export interface AuditRecordIndex {
   /** The line it was on (0-based, blank lines count). */
@@ -1416,6 +1430,38 @@ export interface ApprovalRequest {
 }
 
 export type ApprovalRequestAnswer = Answer<ApprovalRequest>;
+
+/** The responses detection proposes (`approvals::responses`): each only ever an approval request. */
+export type ResponseKind = "block_ip" | "force_password_reset" | "block_user";
+
+/** A response request (`approvals::responses::ResponseRequest`), as the control plane queues it. */
+export interface ResponseRequest {
+  kind: ResponseKind;
+  /** 32 hex digits of SHA-256 over kind, tenant and target. */
+  dedupe_key: string;
+  tenant?: string | null;
+  proposal: {
+    /** A network (canonical CIDR; one address as /32 or /128) for `block_ip`, a `user_id` for the others. */
+    target: { type: "network" | "user"; value: string };
+    /** The alert it answers. */
+    because: {
+      kind: AlertKind;
+      severity: "low" | "medium" | "high";
+      subject: { type: string; value: string };
+      reasons: string[];
+      first_seen: string;
+      last_seen: string;
+      organizations: string[];
+    };
+  };
+  requested_by: "actionguard-detection";
+}
+
+export type ResponseProposalsAnswer = Answer<{ requests: ResponseRequest[] }>;
+export type ResponseRequestAnswer = Answer<ResponseRequest>;
+
+/** A chat webhook's body for an alert (Slack's incoming-webhook JSON). */
+export type AlertNoticeAnswer = Answer<{ text: string; blocks: Record<string, unknown>[] }>;
 
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
@@ -1490,6 +1536,13 @@ export class LogAnalyzer {
   feed(body: string): LogFeedAnswer;
   /** A chunk of a JSON-lines file: every line one entry, even one holding an array. */
   feedLines(lines: string): LogFeedAnswer;
+  /**
+   * The alerts raised or updated since the last call (all so far the first time), each whole with its counts so far, and the
+   * analyzer's counts: for a live host, which replaces an alert's earlier version. A failure `finished` after `finish()`.
+   */
+  takeAlerts(): LiveAlertsAnswer;
+  /** Forgets the alerts idle for over `idleMs` before the latest event read (room under `max_alerts` for a long-lived analyzer); how many. */
+  forgetIdleAlerts(idleMs: number): number;
   /** The analysis of everything fed; a failure `finished` when called again. */
   finish(): AnalysisAnswer;
 }
@@ -1533,6 +1586,15 @@ export function readAuditRecords(body: string): AuditRecordsAnswer;
 
 /** An approval request body as the Actions send it (`approvals::read_request`). */
 export function readApprovalRequest(body: string): ApprovalRequestAnswer;
+
+/** The responses an alert calls for, as approval requests (`approvals::responses::propose_json`); `tenant` keys their dedupe keys. */
+export function proposeResponses(alert: LiveAlert | string, tenant?: string | null): ResponseProposalsAnswer;
+
+/** A stored response request checked before execution (`approvals::responses::check`): an edited row is a failure `not_a_response`. */
+export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
+
+/** The chat-webhook message for an alert (`detect::notice`): users as pseudonyms under `tenant`, targets only counted. */
+export function alertNotice(alert: LiveAlert | string, tenant?: string | null): AlertNoticeAnswer;
 
 /** The approval states, in the core's order (`approvals::State::ALL`). */
 export function approvalStates(): ApprovalState[];

@@ -110,6 +110,10 @@ impl Detector {
         client.failures.push_back((now, new_network));
         prune(&mut client.failures, now.saturating_sub(secs(c.failure_window_s)), max_entries);
         let burst = client.failures.len() >= c.failure_min.max(1);
+        // A live analyzer forgot the client's idle alert: the client starts over.
+        if client.alerted && shared.alerts.forgotten(KIND, &subject) {
+            client.alerted = false;
+        }
         if client.alerted {
             if let Some(alert) = shared.alerts.get(KIND, &subject) {
                 alert.event(now).org(e.organization_id.as_deref());

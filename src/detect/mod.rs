@@ -34,6 +34,7 @@
 pub mod breached;
 pub mod m2m;
 pub mod mfa;
+pub mod notice;
 pub mod signup;
 pub mod stuffing;
 pub mod summary;
@@ -159,6 +160,33 @@ pub struct Alert {
     pub last_seen: String,
     /// Sorted by code.
     pub reasons: Vec<Reason>,
+    /// The `user_id`s a `credential_stuffing` source failed against, sorted (at most
+    /// [`MAX_ALERT_TARGETS`]): for the control plane's responses and threat feed, never
+    /// in the `logs analyze` contract (see [`LiveAlert`]).
+    #[serde(skip)]
+    pub targets: Vec<String>,
+}
+
+/// An alert as a live analyzer hands it out ([`Analyzer::take_alerts`]): the contract's
+/// fields, and `targets` when there are some.
+#[derive(Debug, Serialize)]
+pub struct LiveAlert<'a> {
+    #[serde(flatten)]
+    pub alert: &'a Alert,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub targets: &'a [String],
+}
+
+/// What [`Analyzer::take_alerts`] answers: the alerts raised or updated since the last
+/// take, and the counts so far.
+#[derive(Debug, Serialize)]
+pub struct LiveAlerts<'a> {
+    pub alerts: Vec<LiveAlert<'a>>,
+    pub events: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub state_overflow: u64,
+    pub alerts_dropped: u64,
 }
 
 /// The result of an analysis: the `logs analyze` contract.
@@ -195,6 +223,8 @@ pub struct Analyzer {
     signup: signup::Detector,
     m2m: m2m::Detector,
     summary: summary::Summary,
+    /// The latest event time read (ms): a live analyzer's "now" for forgetting idle alerts.
+    latest_ms: Option<i64>,
 }
 
 /// What the detectors share: the alerts raised, the users' organizations (for
@@ -245,6 +275,7 @@ impl Analyzer {
             signup: signup::Detector::new(&config.signup_wave, max_keys),
             m2m: m2m::Detector::new(&config.m2m_anomaly, max_keys),
             summary: summary::Summary::new(config.max_organizations),
+            latest_ms: None,
             config,
         }
     }
@@ -274,6 +305,11 @@ impl Analyzer {
         (self.events, self.duplicates, self.rejected)
     }
 
+    /// Events not tracked because a bound was reached, and alerts not kept, so far.
+    pub fn bounds_reached(&self) -> (u64, u64) {
+        (self.shared.overflow, self.shared.alerts.dropped)
+    }
+
     fn first_time(&mut self, log_id: &str) -> bool {
         let h = hash_of(log_id);
         if !self.seen.insert(h) {
@@ -289,6 +325,7 @@ impl Analyzer {
     }
 
     fn observe(&mut self, e: &LogEvent) {
+        self.latest_ms = Some(self.latest_ms.map_or(e.date_ms, |t| t.max(e.date_ms)));
         if let (Some(user), Some(org)) = (e.user_id.as_deref(), e.organization_id.as_deref()) {
             self.shared.note_user_org(hash_of(user), org);
         }
@@ -299,6 +336,24 @@ impl Analyzer {
         self.travel.observe(e, &mut self.shared);
         self.signup.observe(e, &mut self.shared);
         self.m2m.observe(e, &mut self.shared);
+    }
+
+    /// The alerts raised or updated since the last take (all of them the first time),
+    /// sorted as [`Analyzer::finish`] sorts them, each whole (its counts so far): what a
+    /// live host stores, replacing the alert's previous version. Costs the alerts
+    /// changed, not all kept. Sources not yet evaluated stay so (a source is evaluated
+    /// at least every eighth of its window: see [`stuffing`]).
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        self.shared.alerts.take_changed(&self.shared.user_orgs)
+    }
+
+    /// Forgets the alerts whose last event is more than `idle_ms` older than the latest
+    /// event read, so that a long-lived analyzer keeps making room for new ones under
+    /// `max_alerts` (a host keeps what it took). A detector whose alert was forgotten
+    /// starts over on that subject. Returns how many were forgotten.
+    pub fn forget_idle_alerts(&mut self, idle_ms: i64) -> usize {
+        let Some(latest) = self.latest_ms else { return 0 };
+        self.shared.alerts.forget_before(latest.saturating_sub(idle_ms.max(0)))
     }
 
     /// The analysis of everything fed.
@@ -327,6 +382,11 @@ const MAX_ALERT_ORGS: usize = 64;
 /// Users an alert counts exactly; beyond, further users are counted once each
 /// they are seen (an upper bound).
 const MAX_ALERT_USERS: usize = 100_000;
+/// `user_id`s an alert lists as its targets (enough to respond to a campaign's
+/// accounts, small enough for a feed and a webhook).
+pub const MAX_ALERT_TARGETS: usize = 1_000;
+/// Longest `user_id` listed as a target (Auth0's are far shorter).
+pub(crate) const MAX_TARGET_LEN: usize = 256;
 
 #[derive(Debug)]
 pub(crate) struct AlertAcc {
@@ -338,6 +398,9 @@ pub(crate) struct AlertAcc {
     first_ms: i64,
     last_ms: i64,
     reasons: BTreeSet<&'static str>,
+    targets: BTreeSet<String>,
+    /// Changed since the last [`Alerts::take_changed`] (then its key is in `Alerts::changed`).
+    changed: bool,
 }
 
 impl AlertAcc {
@@ -373,6 +436,16 @@ impl AlertAcc {
         self
     }
 
+    /// A `user_id` the alert's source went after (bounded, see [`MAX_ALERT_TARGETS`]).
+    pub(crate) fn target(&mut self, user_id: Option<&str>) -> &mut Self {
+        if let Some(id) = user_id {
+            if self.targets.len() < MAX_ALERT_TARGETS && id.len() <= MAX_TARGET_LEN && !self.targets.contains(id) {
+                self.targets.insert(id.to_string());
+            }
+        }
+        self
+    }
+
     pub(crate) fn events_so_far(&self) -> u64 {
         self.events
     }
@@ -383,16 +456,95 @@ impl AlertAcc {
     }
 }
 
+type AlertKey = (&'static str, Subject);
+
 #[derive(Debug)]
 pub(crate) struct Alerts {
-    map: HashMap<(&'static str, Subject), AlertAcc, Hasher>,
+    map: HashMap<AlertKey, AlertAcc, Hasher>,
     max: usize,
     dropped: u64,
+    /// Keys of the alerts changed since the last take, each once.
+    changed: Vec<AlertKey>,
+    /// Keys of alerts forgotten while their detector may still hold them as raised (at
+    /// most twice `max`; beyond, the set starts over, and the detectors of what it held
+    /// keep ignoring those subjects until their state for them goes idle).
+    forgotten: HashSet<AlertKey, Hasher>,
+    /// Keys of alerts refused for want of room (at most `max`): once alerts are
+    /// forgotten, they are forgotten too, so that their detectors try again.
+    refused: HashSet<AlertKey, Hasher>,
 }
 
 impl Alerts {
     fn new(max: usize) -> Alerts {
-        Alerts { map: HashMap::with_hasher(hasher()), max, dropped: 0 }
+        Alerts {
+            map: HashMap::with_hasher(hasher()),
+            max,
+            dropped: 0,
+            changed: Vec::new(),
+            forgotten: HashSet::with_hasher(hasher()),
+            refused: HashSet::with_hasher(hasher()),
+        }
+    }
+
+    /// Marks the alert changed (once until the next take).
+    fn touch<'a>(changed: &mut Vec<AlertKey>, key: &AlertKey, acc: &'a mut AlertAcc) -> &'a mut AlertAcc {
+        if !acc.changed {
+            acc.changed = true;
+            changed.push(key.clone());
+        }
+        acc
+    }
+
+    /// Whether the alert of this kind on this subject was forgotten since it was raised
+    /// (and now no longer is): the detector that raised it starts over on the subject.
+    pub(crate) fn forgotten(&mut self, kind: &'static str, subject: &Subject) -> bool {
+        !self.forgotten.is_empty() && self.forgotten.remove(&(kind, subject.clone()))
+    }
+
+    fn forget_before(&mut self, horizon_ms: i64) -> usize {
+        let before = self.map.len();
+        let forgotten = &mut self.forgotten;
+        // Room for every alert kept and every one refused.
+        let cap = self.max.max(1).saturating_mul(2);
+        self.map.retain(|key, acc| {
+            if acc.last_ms >= horizon_ms {
+                return true;
+            }
+            if forgotten.len() >= cap {
+                // Bounded: whatever it held is an old alert's; the set starts over.
+                forgotten.clear();
+            }
+            forgotten.insert(key.clone());
+            false
+        });
+        // A forgotten alert's pending change is dropped with it (the host took or never needed it).
+        let map = &self.map;
+        self.changed.retain(|k| map.contains_key(k));
+        let removed = before.saturating_sub(self.map.len());
+        if removed > 0 {
+            for key in self.refused.drain() {
+                if self.forgotten.len() < cap {
+                    self.forgotten.insert(key);
+                }
+            }
+        }
+        removed
+    }
+
+    /// The alerts changed since the last call, whole, sorted as [`Alerts::into_sorted`] sorts.
+    fn take_changed(&mut self, user_orgs: &HashMap<u64, Vec<String>, Hasher>) -> Vec<Alert> {
+        let keys = std::mem::take(&mut self.changed);
+        let mut out: Vec<(i64, Alert)> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(acc) = self.map.get_mut(&key) {
+                acc.changed = false;
+                let mut orgs = acc.orgs.clone();
+                extra_orgs(&key.1, user_orgs, &mut orgs);
+                out.push((acc.first_ms, alert_of(key.0, key.1, acc, orgs)));
+            }
+        }
+        sort_alerts(&mut out);
+        out.into_iter().map(|(_, a)| a).collect()
     }
 
     /// The alert of this kind on this subject, raised now if it was not; `None`
@@ -402,6 +554,9 @@ impl Alerts {
         if !self.map.contains_key(&key) {
             if self.map.len() >= self.max {
                 self.dropped = self.dropped.saturating_add(1);
+                if self.refused.len() < self.max.max(1) {
+                    self.refused.insert(key);
+                }
                 return None;
             }
             self.map.insert(
@@ -415,17 +570,22 @@ impl Alerts {
                     first_ms: at_ms,
                     last_ms: at_ms,
                     reasons: BTreeSet::new(),
+                    targets: BTreeSet::new(),
+                    changed: false,
                 },
             );
         }
-        self.map.get_mut(&key).map(|a| a.severity(severity))
+        let changed = &mut self.changed;
+        self.map.get_mut(&key).map(|a| Self::touch(changed, &key, a).severity(severity))
     }
 
     /// The alert of this kind on this subject, if one was raised.
     pub(crate) fn get(&mut self, kind: &'static str, subject: &Subject) -> Option<&mut AlertAcc> {
         // The map's key owns its subject, so the lookup clones it: callers look up
         // only for a source or user that has alerted, not for every event.
-        self.map.get_mut(&(kind, subject.clone()))
+        let key = (kind, subject.clone());
+        let changed = &mut self.changed;
+        self.map.get_mut(&key).map(|a| Self::touch(changed, &key, a))
     }
 
     fn into_sorted(self, user_orgs: &HashMap<u64, Vec<String>, Hasher>) -> Vec<Alert> {
@@ -433,32 +593,49 @@ impl Alerts {
             .map
             .into_iter()
             .map(|((kind, subject), mut acc)| {
-                if subject.kind == "user" {
-                    for org in user_orgs.get(&hash_of(&subject.value)).into_iter().flatten() {
-                        acc.org(Some(org));
-                    }
-                }
-                let iso = |ms: i64| clock::rfc3339_of_ms(ms as f64).unwrap_or_default();
-                let alert = Alert {
-                    kind,
-                    severity: acc.severity,
-                    organizations: acc.orgs.into_iter().collect(),
-                    users: (acc.users.len() as u64).saturating_add(acc.users_beyond),
-                    events: acc.events,
-                    first_seen: iso(acc.first_ms),
-                    last_seen: iso(acc.last_ms),
-                    reasons: acc.reasons.into_iter().map(|code| Reason { code }).collect(),
-                    subject,
-                };
-                (acc.first_ms, alert)
+                let mut orgs = std::mem::take(&mut acc.orgs);
+                extra_orgs(&subject, user_orgs, &mut orgs);
+                (acc.first_ms, alert_of(kind, subject, &acc, orgs))
             })
             .collect();
-        // Most severe first, then in order of appearance; ties by kind and subject.
-        out.sort_by(|(a_ms, a), (b_ms, b)| {
-            b.severity.cmp(&a.severity).then(a_ms.cmp(b_ms)).then(a.kind.cmp(b.kind)).then_with(|| a.subject.cmp(&b.subject))
-        });
+        sort_alerts(&mut out);
         out.into_iter().map(|(_, a)| a).collect()
     }
+}
+
+/// A user's alert also names the organizations of the user's other logs (bounded as
+/// [`AlertAcc::org`] bounds them).
+fn extra_orgs(subject: &Subject, user_orgs: &HashMap<u64, Vec<String>, Hasher>, orgs: &mut BTreeSet<String>) {
+    if subject.kind == "user" {
+        for org in user_orgs.get(&hash_of(&subject.value)).into_iter().flatten() {
+            if orgs.len() < MAX_ALERT_ORGS && !orgs.contains(org) {
+                orgs.insert(org.clone());
+            }
+        }
+    }
+}
+
+fn alert_of(kind: &'static str, subject: Subject, acc: &AlertAcc, orgs: BTreeSet<String>) -> Alert {
+    let iso = |ms: i64| clock::rfc3339_of_ms(ms as f64).unwrap_or_default();
+    Alert {
+        kind,
+        severity: acc.severity,
+        organizations: orgs.into_iter().collect(),
+        users: (acc.users.len() as u64).saturating_add(acc.users_beyond),
+        events: acc.events,
+        first_seen: iso(acc.first_ms),
+        last_seen: iso(acc.last_ms),
+        reasons: acc.reasons.iter().map(|code| Reason { code }).collect(),
+        targets: acc.targets.iter().cloned().collect(),
+        subject,
+    }
+}
+
+/// Most severe first, then in order of appearance; ties by kind and subject.
+fn sort_alerts(out: &mut [(i64, Alert)]) {
+    out.sort_by(|(a_ms, a), (b_ms, b)| {
+        b.severity.cmp(&a.severity).then(a_ms.cmp(b_ms)).then(a.kind.cmp(b.kind)).then_with(|| a.subject.cmp(&b.subject))
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -675,6 +852,88 @@ mod tests {
         assert_eq!(network_of("203.0.113.77").as_deref(), Some("203.0.113.0/24"));
         assert_eq!(network_of("2001:db8:85a3::8a2e:370:7334").as_deref(), Some("2001:db8:85a3::/48"));
         assert_eq!(network_of("nope"), None);
+    }
+
+    /// A stuffing run from one address: `n` users (ids `auth0|t<i>`) of two
+    /// organizations failing once each, a minute apart, from `at_s`.
+    fn stuffing_run(prefix: &str, ip: &str, n: usize, at_s: i64) -> Vec<LogEvent> {
+        (0..n)
+            .map(|i| {
+                let mut e = ev(&format!("{prefix}{i}"), "fp", at_s + i as i64 * 60);
+                e.ip = Some(ip.into());
+                e.user_id = Some(format!("auth0|t{i}"));
+                e.organization_id = Some(["org_a", "org_b"][i % 2].into());
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn take_alerts_hands_out_what_changed_and_finish_agrees() {
+        let events = stuffing_run("a", "203.0.113.9", 30, 0);
+        let mut live = Analyzer::new(DetectConfig::default());
+        live.feed(&events[..5]);
+        assert!(live.take_alerts().is_empty(), "five users are not a campaign");
+        live.feed(&events[5..12]);
+        let first = live.take_alerts();
+        assert_eq!(first.len(), 1);
+        assert_eq!((first[0].kind, first[0].subject.value.as_str()), ("credential_stuffing", "203.0.113.9"));
+        assert!(live.take_alerts().is_empty(), "nothing changed since");
+        live.feed(&events[12..]);
+        let second = live.take_alerts();
+        assert_eq!(second.len(), 1);
+        assert!(second[0].events > first[0].events, "the alert comes whole, with its counts so far");
+        // Every failing account is a target, in order; finish gives the same alert.
+        let mut ids: Vec<String> = (0..30).map(|i| format!("auth0|t{i}")).collect();
+        ids.sort();
+        assert_eq!(second[0].targets, ids);
+        let done = live.finish();
+        assert_eq!(done.alerts, second);
+        // ...and it is what one analysis of the whole input gives.
+        assert_eq!(analyze(&events).alerts, second);
+    }
+
+    #[test]
+    fn targets_are_bounded_and_not_in_the_contract_json() {
+        let events = stuffing_run("b", "203.0.113.10", MAX_ALERT_TARGETS + 50, 0);
+        let config = DetectConfig {
+            credential_stuffing: stuffing::Config { slow_window_s: 10 * 86_400, ..Default::default() },
+            ..DetectConfig::default()
+        };
+        let a = analyze_with(config, &events);
+        assert_eq!(a.alerts.len(), 1);
+        assert_eq!(a.alerts[0].targets.len(), MAX_ALERT_TARGETS);
+        assert_eq!(a.alerts[0].users, MAX_ALERT_TARGETS as u64 + 50, "users are still all counted");
+        let json = serde_json::to_value(&a).unwrap();
+        assert!(json["alerts"][0].get("targets").is_none(), "logs analyze's contract has no targets");
+        let live = serde_json::to_value(LiveAlert { alert: &a.alerts[0], targets: &a.alerts[0].targets }).unwrap();
+        assert_eq!(live["targets"].as_array().map(Vec::len), Some(MAX_ALERT_TARGETS));
+        assert_eq!(live["kind"], "credential_stuffing");
+    }
+
+    #[test]
+    fn forgotten_alerts_make_room_and_their_source_alerts_again() {
+        let config = DetectConfig { max_alerts: 1, ..DetectConfig::default() };
+        let mut live = Analyzer::new(config);
+        live.feed(&stuffing_run("c", "203.0.113.11", 12, 0));
+        assert_eq!(live.take_alerts().len(), 1);
+        // A week later another address: no room under max_alerts until the idle one goes.
+        let week = 7 * 86_400;
+        live.feed(&stuffing_run("d", "198.51.100.5", 12, week));
+        assert!(live.take_alerts().is_empty());
+        assert_eq!(live.bounds_reached().1, 1, "one alert dropped");
+        assert_eq!(live.forget_idle_alerts(secs(86_400)), 1);
+        assert_eq!(live.forget_idle_alerts(secs(86_400)), 0);
+        live.feed(&stuffing_run("e", "198.51.100.5", 12, week + 3600));
+        let again = live.take_alerts();
+        assert_eq!(again.iter().map(|a| a.subject.value.as_str()).collect::<Vec<_>>(), ["198.51.100.5"]);
+        // The first address comes back: its alert was forgotten, so it is raised anew.
+        live.feed(&[ev("later", "slo", week + 7000)]);
+        assert_eq!(live.forget_idle_alerts(0), 1);
+        live.feed(&stuffing_run("f", "203.0.113.11", 12, week + 7200));
+        let back = live.take_alerts();
+        assert_eq!(back.iter().map(|a| a.subject.value.as_str()).collect::<Vec<_>>(), ["203.0.113.11"]);
+        assert_eq!(back[0].first_seen, "2026-11-09T02:00:00.000Z");
     }
 
     #[test]

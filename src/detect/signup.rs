@@ -171,6 +171,10 @@ fn add(
     verdict: impl Fn(usize, usize, f64) -> Option<Vec<&'static str>>,
 ) {
     let now = e.date_ms;
+    // A live analyzer forgot the wave's idle alert: the wave starts over.
+    if wave.alerted && shared.alerts.forgotten(KIND, &subject) {
+        wave.alerted = false;
+    }
     if wave.alerted {
         if let Some(alert) = shared.alerts.get(KIND, &subject) {
             alert.event(now).user(signup.user).org(signup.org.as_deref());

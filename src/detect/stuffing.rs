@@ -100,6 +100,45 @@ pub struct Detector {
     config: Config,
     ips: Keyed<Source>,
     networks: Keyed<Source>,
+    names: Names,
+}
+
+/// The `user_id`s of recent failures by hash, for an alert's `targets` (the windows
+/// keep hashes only): at most `max_keys`, those idle past the long window going first.
+#[derive(Debug)]
+struct Names {
+    map: HashMap<u64, (i64, Box<str>), super::Hasher>,
+    cap: usize,
+    idle_ms: i64,
+    last_sweep_ms: Option<i64>,
+}
+
+impl Names {
+    fn note(&mut self, hash: u64, id: &str, now: i64) {
+        if let Some(entry) = self.map.get_mut(&hash) {
+            entry.0 = entry.0.max(now);
+            return;
+        }
+        if id.len() > super::MAX_TARGET_LEN {
+            return;
+        }
+        if self.map.len() >= self.cap {
+            // As `Keyed` sweeps: at most every tenth of the idle time.
+            if self.last_sweep_ms.map_or(true, |t| now.saturating_sub(t) >= self.idle_ms / 10) {
+                let horizon = now.saturating_sub(self.idle_ms);
+                self.map.retain(|_, (t, _)| *t >= horizon);
+                self.last_sweep_ms = Some(now);
+            }
+            if self.map.len() >= self.cap {
+                return;
+            }
+        }
+        self.map.insert(hash, (now, id.into()));
+    }
+
+    fn get(&self, hash: u64) -> Option<&str> {
+        self.map.get(&hash).map(|(_, id)| &**id)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +150,12 @@ enum Scope {
 impl Detector {
     pub(crate) fn new(config: &Config, max_keys: usize) -> Detector {
         let idle = secs(config.slow_window_s);
-        Detector { config: config.clone(), ips: Keyed::new(max_keys, idle), networks: Keyed::new(max_keys, idle) }
+        Detector {
+            config: config.clone(),
+            ips: Keyed::new(max_keys, idle),
+            networks: Keyed::new(max_keys, idle),
+            names: Names { map: HashMap::with_hasher(hasher()), cap: max_keys.max(1), idle_ms: idle.max(1), last_sweep_ms: None },
+        }
     }
 
     pub(crate) fn observe(&mut self, e: &LogEvent, shared: &mut Shared) {
@@ -123,6 +167,11 @@ impl Detector {
             return;
         }
         let Some(ip) = e.ip.as_deref().and_then(canonical_ip) else { return };
+        if failed {
+            if let Some(id) = e.user_id.as_deref() {
+                self.names.note(hash_of(id), id, e.date_ms);
+            }
+        }
         let network = network_of(&ip);
         let ip_hash = hash_of(&ip);
         self.source(Scope::Ip, &ip, ip_hash, e, shared);
@@ -159,7 +208,13 @@ impl Detector {
                 prune(&mut src.successes, horizon, buckets);
                 if src.alerted && t == "s" {
                     if let Some(alert) = shared.alerts.get(KIND, &subject()) {
-                        alert.event(now).user(user).org(e.organization_id.as_deref()).reason("login_succeeded").severity(Severity::High);
+                        alert
+                            .event(now)
+                            .user(user)
+                            .target(e.user_id.as_deref())
+                            .org(e.organization_id.as_deref())
+                            .reason("login_succeeded")
+                            .severity(Severity::High);
                     }
                 }
             }
@@ -187,9 +242,13 @@ impl Detector {
                 if src.ips.len() < MAX_IPS && !src.ips.contains(&ip_hash) {
                     src.ips.push(ip_hash);
                 }
+                // A live analyzer forgot the source's idle alert: the source starts over.
+                if src.alerted && shared.alerts.forgotten(KIND, &subject()) {
+                    src.alerted = false;
+                }
                 if src.alerted {
                     if let Some(alert) = shared.alerts.get(KIND, &subject()) {
-                        alert.event(now).user(user).org(e.organization_id.as_deref());
+                        alert.event(now).user(user).target(e.user_id.as_deref()).org(e.organization_id.as_deref());
                     }
                     return;
                 }
@@ -200,7 +259,7 @@ impl Detector {
                 // when large: amortized, a source costs O(1) a failure.
                 if src.since_eval >= (src.failures.len() / 8).max(1) {
                     src.since_eval = 0;
-                    evaluate(&self.config, scope, subject(), src, now, shared);
+                    evaluate(&self.config, scope, subject(), src, now, &self.names, shared);
                 }
             }
         }
@@ -215,7 +274,7 @@ impl Detector {
             for (key, src) in pending {
                 let subject = Subject { kind: if scope == Scope::Ip { "ip" } else { "network" }, value: key.clone() };
                 let now = src.failures.back().map_or(src.last_ms, |(t, _)| *t);
-                evaluate(&self.config, scope, subject, src, now, shared);
+                evaluate(&self.config, scope, subject, src, now, &self.names, shared);
             }
         }
     }
@@ -258,7 +317,7 @@ fn qualifies(config: &Config, tally: &Tally, min_users: usize) -> bool {
     users >= min_users.max(1) && spread && share >= config.min_failure_share
 }
 
-fn evaluate(config: &Config, scope: Scope, subject: Subject, src: &mut Source, now: i64, shared: &mut Shared) {
+fn evaluate(config: &Config, scope: Scope, subject: Subject, src: &mut Source, now: i64, names: &Names, shared: &mut Shared) {
     // A network alerts only for several addresses: one address is its own alert.
     if scope == Scope::Network && src.ips.len() < 2 {
         return;
@@ -294,7 +353,7 @@ fn evaluate(config: &Config, scope: Scope, subject: Subject, src: &mut Source, n
     src.alerted = true;
     let Some(alert) = shared.alerts.raise(KIND, subject, Severity::Medium, first) else { return };
     for (t, f) in src.failures.iter().filter(|(t, _)| *t >= from && *t <= now) {
-        alert.event(*t).user(f.user);
+        alert.event(*t).user(f.user).target(f.user.and_then(|u| names.get(u)));
         if let Some(name) = f.org.and_then(|o| src.org_names.get(&o)) {
             alert.org(Some(name));
         }

@@ -359,6 +359,37 @@ impl LogAnalyzer {
         })
     }
 
+    /// The alerts raised or updated since the last call (all so far the first time),
+    /// each whole, with `targets` on stuffing alerts that have some: `{ type: "success",
+    /// alerts, events, duplicates, rejected, state_overflow, alerts_dropped, warnings }`
+    /// (the counts so far); a failure `finished` after `finish()`. For a live host.
+    #[wasm_bindgen(js_name = takeAlerts)]
+    pub fn take_alerts(&mut self) -> Result<JsValue, JsValue> {
+        let Some(analyzer) = self.inner.as_mut() else {
+            return failure_to_js("finished", "this analyzer has finished; make a new one".to_string());
+        };
+        let alerts = analyzer.take_alerts();
+        let (events, duplicates, rejected) = analyzer.counts();
+        let (state_overflow, alerts_dropped) = analyzer.bounds_reached();
+        let live = actionguard::detect::LiveAlerts {
+            alerts: alerts.iter().map(|a| actionguard::detect::LiveAlert { alert: a, targets: &a.targets }).collect(),
+            events,
+            duplicates,
+            rejected,
+            state_overflow,
+            alerts_dropped,
+        };
+        answer_to_js(&Answer::success(live, Vec::new()))
+    }
+
+    /// Forgets the alerts idle for over `idleMs` before the latest event read (a live
+    /// analyzer's room under `max_alerts`); how many. 0 after `finish()`.
+    #[wasm_bindgen(js_name = forgetIdleAlerts)]
+    pub fn forget_idle_alerts(&mut self, idle_ms: f64) -> f64 {
+        let idle = if idle_ms.is_finite() && idle_ms > 0.0 { idle_ms.min(i64::MAX as f64) as i64 } else { 0 };
+        self.inner.as_mut().map_or(0.0, |a| a.forget_idle_alerts(idle) as f64)
+    }
+
     /// The analysis of everything fed: `{ type: "success", events, duplicates, rejected,
     /// alerts, organizations, state_overflow, alerts_dropped, warnings }`; a failure
     /// `finished` when called again.
@@ -382,6 +413,30 @@ pub fn read_audit_records(body: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = readApprovalRequest)]
 pub fn read_approval_request(body: JsValue) -> Result<JsValue, JsValue> {
     with_json(&body, "the body", "not_a_request", |b| answer_to_js(&actionguard::approvals::read_request(b)))
+}
+
+/// The responses an alert (as `takeAlerts` gives it) calls for, as approval requests to
+/// queue: `{ type: "success", requests }` (often none) or a failure `invalid_alert`.
+/// `tenant` keys the dedupe keys.
+#[wasm_bindgen(js_name = proposeResponses)]
+pub fn propose_responses(alert: JsValue, tenant: Option<String>) -> Result<JsValue, JsValue> {
+    with_json(&alert, "the alert", "invalid_alert", |a| {
+        answer_to_js(&actionguard::approvals::responses::propose_json(a, tenant.as_deref()))
+    })
+}
+
+/// A stored response request checked before it is executed: `{ type: "success", kind,
+/// dedupe_key, proposal, ... }` or a failure `not_a_response` naming the field.
+#[wasm_bindgen(js_name = checkResponseRequest)]
+pub fn check_response_request(request: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&request, "the request", "not_a_response", |r| answer_to_js(&actionguard::approvals::responses::check(r)))
+}
+
+/// The chat-webhook message (Slack's `{ text, blocks }`) for an alert: users as their
+/// pseudonyms under `tenant`, targets counted, values escaped. A failure `invalid_alert`.
+#[wasm_bindgen(js_name = alertNotice)]
+pub fn alert_notice(alert: JsValue, tenant: Option<String>) -> Result<JsValue, JsValue> {
+    with_json(&alert, "the alert", "invalid_alert", |a| answer_to_js(&actionguard::detect::notice::notice_json(a, tenant.as_deref())))
 }
 
 /// The approval state machine: `{ action }` answers the `move` (from, to, reclaim) for the
@@ -595,6 +650,15 @@ mod tests {
             (get(&fed, "events").as_f64(), get(&fed, "duplicates").as_f64(), get(&fed, "rejected").as_f64()),
             (Some(6.0), Some(1.0), Some(1.0))
         );
+        // Live: the alert so far, then nothing until something changes.
+        let live = a.take_alerts().unwrap();
+        let taken: js_sys::Array = get(&live, "alerts").into();
+        assert_eq!(taken.length(), 1);
+        assert_eq!(get(&live, "events").as_f64(), Some(12.0));
+        assert!(get(&taken.get(0), "targets").is_undefined(), "no user_id failed: no targets");
+        let taken: js_sys::Array = get(&a.take_alerts().unwrap(), "alerts").into();
+        assert_eq!(taken.length(), 0);
+        assert_eq!(a.forget_idle_alerts(86_400_000.0), 0.0);
         let done = a.finish().unwrap();
         assert_eq!(get(&done, "type").as_string().unwrap(), "success");
         assert_eq!(
@@ -608,6 +672,7 @@ mod tests {
         // Finished: further calls are failures, never a throw.
         assert_eq!(get(&a.finish().unwrap(), "type").as_string().unwrap(), "failure");
         assert_eq!(get(&a.feed(JsValue::from_str("")).unwrap(), "type").as_string().unwrap(), "failure");
+        assert_eq!(get(&a.take_alerts().unwrap(), "type").as_string().unwrap(), "failure");
         // A configuration that cannot be read is the host's mistake: it throws, with a code.
         let err = LogAnalyzer::new(JsValue::from_str(r#"{"mfa_fatigue":{"nope":1}}"#)).err().unwrap();
         assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_config");
