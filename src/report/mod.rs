@@ -953,10 +953,37 @@ fn attacks(analysis: &Analysis, organization: Option<&str>, period: &Period, top
     Attacks { by_kind: rows, alerts: listed, alerts_not_listed: not_listed }
 }
 
-/// What a facade's `finish` answers: the report, its Markdown, and (when asked) the analysis.
+/// What a facade's `finish` answers: the report, its Markdown, and (when asked) the
+/// analysis of every log fed (`logs analyze`'s, for the offline command).
 #[derive(Debug, Serialize)]
 pub struct Finished {
     pub report: Report,
+    pub markdown: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Analysis>,
+}
+
+impl ReportBuilder {
+    pub fn finished(self, with_analysis: bool) -> Finished {
+        let (report, analysis) = self.finish();
+        Finished { markdown: markdown::render(&report), report, analysis: with_analysis.then_some(analysis) }
+    }
+}
+
+/// The dates of the first and the last of a body's logs (ms), if it has any: how
+/// the offline command picks its default period (the week up to the file's last
+/// day) before it reads the file again for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub events: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+}
+
+pub fn span_of(batch: &Batch) -> Span {
+    batch.events.iter().fold(Span::default(), |s, e| Span {
+        events: s.events.saturating_add(1),
+        first_ms: Some(s.first_ms.map_or(e.date_ms, |f| f.min(e.date_ms))),
+        last_ms: Some(s.last_ms.map_or(e.date_ms, |l| l.max(e.date_ms))),
+    })
 }
