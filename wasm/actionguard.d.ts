@@ -1463,113 +1463,6 @@ export type ResponseRequestAnswer = Answer<ResponseRequest>;
 /** A chat webhook's body for an alert (Slack's incoming-webhook JSON). */
 export type AlertNoticeAnswer = Answer<{ text: string; blocks: Record<string, unknown>[] }>;
 
-/** What a health report is of (`report::ReportConfig`): a period, and an organization or all. Unknown fields are failures. */
-export interface ReportConfig {
-  /** RFC 3339 times or dates (midnight UTC); `until` after `since`, at most 366 days apart. */
-  since: string;
-  until: string;
-  /** An organization id; absent, null or empty for all organizations. */
-  organization?: string | null;
-  /** Rows shown in each list (1 to 100, default 10). */
-  top?: number;
-  /** Keys each list tracks (default 10,000); events of keys beyond are counted in `bounds.keys_untracked`. */
-  max_keys?: number;
-  /** Users tracked (default 2,000,000); logins of users beyond are counted in `bounds.users_untracked`. */
-  max_users?: number;
-  detect?: DetectConfig;
-}
-
-/** A count in the report's period and in the period of the same length before it. */
-export interface Trend {
-  current: number;
-  previous: number;
-}
-
-/** A share (0 to 1, four decimals) in each period; null when there was nothing to share. */
-export interface Ratio {
-  current: number | null;
-  previous: number | null;
-}
-
-/** Why a login failed (`report::failures::Cause`). */
-export type FailureCause = "user_error" | "integration_error" | "denied" | "other";
-
-/** The per-organization health report (`report::Report`); `format` is `actionguard-report/1`. */
-export interface Report {
-  format: "actionguard-report/1";
-  /** null: all organizations. */
-  organization: string | null;
-  /** ISO times; `days` counts a part of a day as one. */
-  period: { since: string; until: string; days: number };
-  previous: { since: string; until: string; days: number };
-  input: {
-    events: number;
-    duplicates: number;
-    rejected: number;
-    in_period: number;
-    in_previous: number;
-    outside_periods: number;
-    not_this_organization: number;
-    audit_records: number;
-    audit_duplicates: number;
-    audit_rejected: number;
-    audit_undated: number;
-  };
-  users: { active: Trend; mfa: Trend; mfa_coverage: Ratio };
-  enrolment: { started: Trend; completed: Trend; failed: Trend; completion: Ratio };
-  logins: {
-    succeeded: Trend;
-    failed: Trend;
-    /** All four causes, always, in this order: user_error, integration_error, denied, other. */
-    by_cause: ({ cause: FailureCause } & Trend)[];
-    silent_auth_failures: Trend;
-    reasons: ({ cause: FailureCause; reason: string } & Trend)[];
-  };
-  /** The period day by day (24 hours from `since` each). */
-  daily: { start: string; logins: number; failed_logins: number; silent_auth_failures: number; signups: number; m2m_tokens: number }[];
-  attacks: {
-    /** Every alert kind, always (then any other), alerts active in each period. */
-    by_kind: ({ kind: string } & Trend)[];
-    alerts: {
-      kind: string;
-      severity: string;
-      subject_type: string;
-      subject: string;
-      organizations: string[];
-      users: number;
-      events: number;
-      first_seen: string;
-      last_seen: string;
-      reasons: string[];
-    }[];
-    alerts_not_listed: number;
-  };
-  signups: {
-    succeeded: Trend;
-    failed: Trend;
-    /** disposable, free_mail, other: always all three. */
-    by_class: { class: string; succeeded: Trend; failed: Trend }[];
-    domains: { domain: string; class: string; succeeded: Trend; failed: Trend }[];
-    other_domains: Trend;
-    without_domain: Trend;
-  };
-  m2m: { tokens: Trend; failures: Trend; clients: { client_id: string; audience: string; tokens: Trend; failures: Trend }[]; other_clients: Trend };
-  actionguard: {
-    records: Trend;
-    watched: Trend;
-    outcomes: ({ trigger: string; outcome: string } & Trend)[];
-    reasons: ({ trigger: string; code: string } & Trend)[];
-    other_reasons: Trend;
-  };
-  /** A report of all organizations: those with the most active users this period. */
-  organizations: { id: string; active_users: number; mfa_users: number; logins: number; failed_logins: number; signups: number; m2m_tokens: number }[];
-  bounds: { users_untracked: number; keys_untracked: number; detection_state_overflow: number; detection_alerts_dropped: number };
-}
-
-export type ReportBuilderAnswer = Answer<{ builder: ReportBuilder }>;
-export type ReportAnswer = Answer<{ report: Report; markdown: string; analysis?: Analysis }>;
-export type LogSpanAnswer = Answer<{ events: number; first_ms: number | null; last_ms: number | null }>;
-
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
 // ---------------------------------------------------------------------------------------
@@ -1654,26 +1547,89 @@ export class LogAnalyzer {
   finish(): AnalysisAnswer;
 }
 
-/** The health report (`report::ReportBuilder`), made by `newReportBuilder`: feed log and audit bodies in any order, then `finish()`. */
-export class ReportBuilder {
-  private constructor();
-  /** Frees the WebAssembly memory it holds. */
-  free(): void;
-  /** A log-stream body, read as `parseLogBatch` reads it; a failure `finished` after `finish()`. */
-  feed(body: string): LogFeedAnswer;
-  /** A chunk of a JSON-lines file: every line one entry. */
-  feedLines(lines: string): LogFeedAnswer;
-  /** Audit records, one JSON object a line (`events`: records read). */
-  feedAudit(body: string): LogFeedAnswer;
-  /** The report and its Markdown (and `logs analyze`'s analysis of every log fed, `withAnalysis`); a failure `finished` when called again. */
-  finish(withAnalysis?: boolean): ReportAnswer;
-}
-
 /** Builds an index from organizations as the Management API returns them, each with its `discovery_domains` (JSON text or objects). */
 export function buildOrgIndex(records: OrgRecord[] | string): OrgIndexAnswer;
 
 /** Loads a snapshot made by `index.snapshot()`, as bytes (a `Buffer` or `Uint8Array`) or as a string. */
 export function loadOrgSnapshot(snapshot: Uint8Array | string): OrgIndexAnswer;
+
+/**
+ * A verified threat feed (`loadThreatFeed`): keep it at module scope and pass it to `decideLogin` and `decideSignup`, which
+ * consult it under the policy's `threat_feed`.
+ */
+export class ThreatFeed {
+  private constructor();
+  /** Frees the WebAssembly memory it holds; the feed is unusable afterwards. */
+  free(): void;
+  /** When the control plane issued it (ms since the epoch): a host keeps the newest. */
+  readonly issuedAtMs: number;
+  /** When it stops being used (ms since the epoch). */
+  readonly expiresAtMs: number;
+  /** The tenant it was issued for, or null for any. */
+  readonly tenant: string | null;
+  /** How many network entries it holds. */
+  readonly networks: number;
+  /** How many account entries it holds. */
+  readonly accounts: number;
+  /** The entry in force listing a network that covers `ip` at `nowMs`, or null (for anything that is not an address too). */
+  networkUnderAttack(ip: unknown, nowMs: number): ThreatListing | null;
+  /** The entry in force for a user id (pseudonymized under the feed's tenant, as it was built) at `nowMs`, or null. */
+  accountUnderAttack(userId: unknown, nowMs: number): ThreatListing | null;
+}
+
+/** What a threat feed says about one network or account (`threat::Listing`). */
+export interface ThreatListing {
+  /** The detectors' codes (`credential_stuffing`, `signup_wave`, `mfa_fatigue`, `breached_password`), sorted. */
+  kinds: string[];
+  severity: "low" | "medium" | "high";
+  /** Until when the entry holds, in seconds since the epoch. */
+  until_s: number;
+}
+
+/**
+ * Why a threat feed was not taken (`threat::FeedError`, and the host's own fetch failures): a decision made without it
+ * carries the code as a warning.
+ */
+export type ThreatFeedErrorCode =
+  | "threat_feed_unreachable"
+  | "threat_feed_timeout"
+  | "threat_feed_http_error"
+  | "threat_feed_rollback"
+  | "threat_feed_oversized"
+  | "threat_feed_malformed"
+  | "threat_feed_format"
+  | "threat_feed_version"
+  | "threat_feed_too_many_entries"
+  | "threat_feed_key_invalid"
+  | "threat_feed_signature"
+  | "threat_feed_expired"
+  | "threat_feed_not_yet_valid"
+  | "threat_feed_tenant_mismatch";
+
+/** What `loadThreatFeed` answers. */
+export type ThreatFeedAnswer = Answer<{ feed: ThreatFeed; issued_at_ms: number; expires_at_ms: number; networks: number; accounts: number }>;
+
+/** The input of `buildThreatFeed`: the alerts to publish, for `tenant` (null: any), from `issued_at` for `ttl_seconds` (60 to 604800). */
+export interface ThreatFeedInput {
+  tenant: string | null;
+  /** RFC 3339. */
+  issued_at: string;
+  ttl_seconds: number;
+  /** Alerts in the `logs analyze` shape (other fields ignored), with the `targets` of live alerts, and an optional `until` (RFC 3339). */
+  alerts: Array<{ kind: string; severity: "low" | "medium" | "high"; subject: { type: string; value: string }; targets?: string[]; until?: string }>;
+}
+
+/** What `buildThreatFeed` answers: `payload` is the text to sign (Ed25519 over its UTF-8 bytes) and serve as it is. */
+export type ThreatFeedBuildAnswer = Answer<{ payload: string; networks: number; accounts: number; expires_at: string }>;
+
+/**
+ * Verifies a served threat feed (the envelope `{format, payload, signature}` as bytes or text) with the `THREAT_FEED_PUBLIC_KEY`
+ * secret (base64 of the raw 32-byte Ed25519 key) at `nowMs`, and for `tenant` when given. Never throws.
+ */
+export function loadThreatFeed(envelope: Uint8Array | string, publicKey: string, nowMs: number, tenant?: string | null): ThreatFeedAnswer;
+
+/** The threat feed's payload from alerts: which become network and account entries (accounts pseudonymized), merged and bounded. */
+export function buildThreatFeed(input: ThreatFeedInput | string): ThreatFeedBuildAnswer;
 
 /** Lints a policy document: its effective form and digest, or every error. */
 export function validatePolicy(policy: PolicyDocument | string): PolicySummaryAnswer;
@@ -1726,9 +1682,3 @@ export function approvalStep(input: { action: ApprovalAction; state?: ApprovalSt
 
 /** The crate version, for audit records and support. */
 export function version(): string;
-
-/** A health report builder for `config`; a configuration it cannot use is a failure (`invalid_config`, `invalid_period`), never a throw. */
-export function newReportBuilder(config: ReportConfig | string): ReportBuilderAnswer;
-
-/** The first and last dates (ms) of a chunk of JSON lines' logs: the offline report's default period ends with the file's last day. */
-export function logSpan(lines: string): LogSpanAnswer;

@@ -17,7 +17,7 @@ use super::payload::{AccountEntry, NetworkEntry, Severity};
 use crate::risk::network::parse_cidr;
 
 /// What the feed says about one network or account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Listing {
     /// The detectors' codes (`credential_stuffing`...), sorted, once each.
     pub kinds: Vec<String>,

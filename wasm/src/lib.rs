@@ -239,6 +239,123 @@ pub fn load_org_snapshot(snapshot: JsValue) -> Result<JsValue, JsValue> {
     }
 }
 
+/// A verified threat feed (`loadThreatFeed`): keep it at module scope and pass it to
+/// `decideLogin` and `decideSignup`, which consult it under the policy's `threat_feed`.
+#[wasm_bindgen]
+pub struct ThreatFeed {
+    inner: actionguard::threat::Feed,
+}
+
+#[wasm_bindgen]
+impl ThreatFeed {
+    /// When the control plane issued it (ms since the epoch): a host keeps the newest.
+    #[wasm_bindgen(getter, js_name = issuedAtMs)]
+    pub fn issued_at_ms(&self) -> f64 {
+        self.inner.issued_at_s() as f64 * 1000.0
+    }
+
+    /// When it stops being used (ms since the epoch).
+    #[wasm_bindgen(getter, js_name = expiresAtMs)]
+    pub fn expires_at_ms(&self) -> f64 {
+        self.inner.expires_at_s() as f64 * 1000.0
+    }
+
+    /// The tenant it was issued for, or null for any.
+    #[wasm_bindgen(getter)]
+    pub fn tenant(&self) -> Option<String> {
+        self.inner.tenant().map(str::to_string)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn networks(&self) -> u32 {
+        u32::try_from(self.inner.network_count()).unwrap_or(u32::MAX)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn accounts(&self) -> u32 {
+        u32::try_from(self.inner.account_count()).unwrap_or(u32::MAX)
+    }
+
+    /// The entry in force listing a network that covers `ip` at `nowMs`: `{ kinds, severity,
+    /// until_s }`, or null (for an address that is not one, too). The lookup alone: the
+    /// decisions are what weigh it.
+    #[wasm_bindgen(js_name = networkUnderAttack)]
+    pub fn network_under_attack(&self, ip: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let ip = ip.as_string().and_then(|s| actionguard::risk::network::parse_ip(&s));
+        listing_to_js(ip.and_then(|ip| self.inner.network_under_attack(ip, (now_ms / 1000.0).floor() as i64)))
+    }
+
+    /// The entry in force for a user id (pseudonymized under the feed's tenant, as it was built) at `nowMs`, or null.
+    #[wasm_bindgen(js_name = accountUnderAttack)]
+    pub fn account_under_attack(&self, user_id: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let id = user_id.as_string();
+        listing_to_js(id.and_then(|id| self.inner.account_of_user(&id, (now_ms / 1000.0).floor() as i64)))
+    }
+}
+
+fn listing_to_js(listing: Option<&actionguard::threat::Listing>) -> Result<JsValue, JsValue> {
+    match listing {
+        None => Ok(JsValue::NULL),
+        Some(l) => {
+            let text = serde_json::to_string(l).map_err(|e| into_error("internal", &e.to_string()))?;
+            js_sys::JSON::parse(&text).map_err(|_| into_error("internal", "a listing is not valid JSON"))
+        }
+    }
+}
+
+/// Verifies a served threat feed (the envelope's bytes, a `Buffer` or `Uint8Array`, or its
+/// text) with the `THREAT_FEED_PUBLIC_KEY` secret at `nowMs`, and for `tenant` when one is
+/// given: `{ type: "success", feed, issued_at_ms, expires_at_ms, networks, accounts, warnings }`
+/// | `{ type: "failure", errors }`, the error's code one of the core's `threat_feed_*`.
+#[wasm_bindgen(js_name = loadThreatFeed)]
+pub fn load_threat_feed(envelope: JsValue, public_key: JsValue, now_ms: f64, tenant: JsValue) -> Result<JsValue, JsValue> {
+    let bytes = if let Some(text) = envelope.as_string() {
+        text.into_bytes()
+    } else if envelope.is_instance_of::<js_sys::Uint8Array>() {
+        let array = js_sys::Uint8Array::from(envelope);
+        // Refused before it is copied in: the core would refuse it anyway.
+        if array.length() as usize > actionguard::threat::envelope::MAX_ENVELOPE_BYTES {
+            let err =
+                actionguard::threat::FeedError::Oversized { what: "envelope", limit: actionguard::threat::envelope::MAX_ENVELOPE_BYTES };
+            return answer_to_js::<()>(&Answer::failure(err.to_issue()));
+        }
+        array.to_vec()
+    } else {
+        return failure_to_js("threat_feed_malformed", "the threat feed is neither bytes nor a string".to_string());
+    };
+    let key = public_key.as_string().unwrap_or_default();
+    let verified = match tenant.as_string() {
+        Some(t) => actionguard::threat::Feed::verify_for_tenant(&bytes, &key, now_ms, Some(&t)),
+        None => actionguard::threat::Feed::verify(&bytes, &key, now_ms),
+    };
+    match verified {
+        Ok(inner) => {
+            let facts = serde_json::json!({
+                "issued_at_ms": inner.issued_at_s() as f64 * 1000.0,
+                "expires_at_ms": inner.expires_at_s() as f64 * 1000.0,
+                "networks": inner.network_count(),
+                "accounts": inner.account_count(),
+            });
+            let answer = answer_to_js(&Answer::success(facts, Vec::new()))?;
+            js_sys::Reflect::set(&answer, &JsValue::from_str("feed"), &JsValue::from(ThreatFeed { inner }))?;
+            Ok(answer)
+        }
+        Err(err) => answer_to_js::<()>(&Answer::failure(err.to_issue())),
+    }
+}
+
+/// The threat feed's payload from alerts (the control plane's, in the `logs analyze` shape,
+/// with optional `targets` and `until`): input `{ tenant, issued_at, ttl_seconds, alerts }`;
+/// `{ type: "success", payload, networks, accounts, expires_at, warnings } | { type: "failure",
+/// errors }`. `payload` is the text to sign and serve as it is.
+#[wasm_bindgen(js_name = buildThreatFeed)]
+pub fn build_threat_feed(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the threat feed input", "threat_feed_malformed", |json| match actionguard::threat::build_json(json) {
+        Ok((built, warnings)) => answer_to_js(&Answer::success(built, warnings)),
+        Err(err) => answer_to_js::<()>(&Answer::failure(err.to_issue())),
+    })
+}
+
 /// Lints a policy document: `{ type: "success", digest, policy } | { type: "failure", errors }`.
 #[wasm_bindgen(js_name = validatePolicy)]
 pub fn validate_policy(policy: JsValue) -> Result<JsValue, JsValue> {
@@ -399,82 +516,6 @@ impl LogAnalyzer {
             None => failure_to_js("finished", "this analyzer has finished already".to_string()),
         }
     }
-}
-
-/// The per-organization health report (`report::ReportBuilder`): made by
-/// `newReportBuilder(config)`, fed log bodies (`feed`, `feedLines`) and audit bodies
-/// (`feedAudit`) in any order, then `finish()`. Each `log_id` and record `id` is read once.
-#[wasm_bindgen]
-pub struct ReportBuilder {
-    inner: Option<actionguard::report::ReportBuilder>,
-}
-
-/// A report builder for `config` (`{ since, until, organization?, top?, max_keys?, max_users?,
-/// detect? }`, JSON text or object): `{ type: "success", builder } | { type: "failure", errors }`
-/// (`invalid_config`, `invalid_period`, with the field's path). Never throws: the configuration
-/// comes from a person's request.
-#[wasm_bindgen(js_name = newReportBuilder)]
-pub fn new_report_builder(config: JsValue) -> Result<JsValue, JsValue> {
-    with_json(&config, "the report configuration", "invalid_config", |json| match actionguard::report::ReportConfig::from_json(json) {
-        Ok(config) => {
-            let answer = answer_to_js(&Answer::success((), Vec::new()))?;
-            let builder = ReportBuilder { inner: Some(actionguard::report::ReportBuilder::new(config)) };
-            js_sys::Reflect::set(&answer, &JsValue::from_str("builder"), &JsValue::from(builder))?;
-            Ok(answer)
-        }
-        Err(issue) => answer_to_js::<()>(&Answer::failure(issue)),
-    })
-}
-
-#[wasm_bindgen]
-impl ReportBuilder {
-    /// Feeds a log-stream body (as `parseLogBatch` reads it): `{ type: "success", events,
-    /// duplicates, rejected }`, this body's counts; a failure `finished` after `finish()`.
-    pub fn feed(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
-        self.feed_with(&body, actionguard::logs::parse_batch)
-    }
-
-    /// As `feed`, for a chunk of a file of JSON lines (each line one entry).
-    #[wasm_bindgen(js_name = feedLines)]
-    pub fn feed_lines(&mut self, lines: JsValue) -> Result<JsValue, JsValue> {
-        self.feed_with(&lines, actionguard::logs::parse_lines)
-    }
-
-    fn feed_with(&mut self, body: &JsValue, parse: fn(&str) -> actionguard::logs::Batch) -> Result<JsValue, JsValue> {
-        let Some(builder) = self.inner.as_mut() else {
-            return failure_to_js("finished", "this report builder has finished; make a new one".to_string());
-        };
-        with_json(body, "the body", "invalid_body", |b| answer_to_js(&Answer::success(builder.feed_batch(&parse(b), b), Vec::new())))
-    }
-
-    /// Feeds audit records, one JSON object a line (as the control plane stores them):
-    /// `{ type: "success", events, duplicates, rejected }` (`events`: records read).
-    #[wasm_bindgen(js_name = feedAudit)]
-    pub fn feed_audit(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
-        let Some(builder) = self.inner.as_mut() else {
-            return failure_to_js("finished", "this report builder has finished; make a new one".to_string());
-        };
-        with_json(&body, "the body", "invalid_body", |b| answer_to_js(&Answer::success(builder.feed_audit(b), Vec::new())))
-    }
-
-    /// The report: `{ type: "success", report, markdown, analysis? }` (`analysis`, `logs
-    /// analyze`'s of every log fed, when `withAnalysis`); a failure `finished` when called again.
-    pub fn finish(&mut self, with_analysis: Option<bool>) -> Result<JsValue, JsValue> {
-        match self.inner.take() {
-            Some(builder) => answer_to_js(&Answer::success(builder.finished(with_analysis.unwrap_or(false)), Vec::new())),
-            None => failure_to_js("finished", "this report builder has finished already".to_string()),
-        }
-    }
-}
-
-/// The first and last dates of a chunk of JSON lines' logs: `{ type: "success", events,
-/// first_ms, last_ms }` (null without logs). The offline report's default period is the
-/// week up to the file's last day.
-#[wasm_bindgen(js_name = logSpan)]
-pub fn log_span(lines: JsValue) -> Result<JsValue, JsValue> {
-    with_json(&lines, "the body", "invalid_body", |b| {
-        answer_to_js(&Answer::success(actionguard::report::span_of(&actionguard::logs::parse_lines(b)), Vec::new()))
-    })
 }
 
 /// The Actions' audit webhook body (one record a line): `{ type: "success", records,
@@ -756,44 +797,42 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn a_report_builder_answers_tagged_and_never_throws() {
-        let config = js_sys::JSON::parse(r#"{"organization":"org_a","since":"2026-11-09","until":"2026-11-16"}"#).unwrap();
-        let made = new_report_builder(config).unwrap();
-        assert_eq!(get(&made, "type").as_string().unwrap(), "success");
-        let mut b = ReportBuilder {
-            inner: Some(actionguard::report::ReportBuilder::new(
-                actionguard::report::ReportConfig::from_json(r#"{"organization":"org_a","since":"2026-11-09","until":"2026-11-16"}"#)
-                    .unwrap(),
-            )),
-        };
-        let logs = "{\"log_id\":\"1\",\"data\":{\"type\":\"s\",\"date\":\"2026-11-10T09:00:00Z\",\"user_id\":\"u1\",\"organization_id\":\"org_a\"}}\nnot json";
-        let fed = b.feed_lines(JsValue::from_str(logs)).unwrap();
-        assert_eq!((get(&fed, "events").as_f64(), get(&fed, "rejected").as_f64()), (Some(1.0), Some(1.0)));
-        let audit = "{\"actionguard_audit\":1,\"id\":\"r1\",\"trigger\":\"post-login\",\"outcome\":\"deny\",\"organization\":\"org_a\",\"ts_ms\":1794301200000}";
-        let fed = b.feed_audit(JsValue::from_str(audit)).unwrap();
-        assert_eq!(get(&fed, "events").as_f64(), Some(1.0));
-        let done = b.finish(Some(true)).unwrap();
-        assert_eq!(get(&done, "type").as_string().unwrap(), "success");
-        let report = get(&done, "report");
-        assert_eq!(get(&get(&get(&report, "users"), "active"), "current").as_f64(), Some(1.0));
-        assert_eq!(get(&get(&get(&report, "actionguard"), "records"), "current").as_f64(), Some(1.0));
-        assert!(get(&done, "markdown").as_string().unwrap().starts_with("# ActionGuard health report: organization org_a"));
-        assert_eq!(get(&get(&done, "analysis"), "events").as_f64(), Some(1.0));
-        assert_eq!(get(&b.finish(None).unwrap(), "type").as_string().unwrap(), "failure");
-        assert_eq!(get(&b.feed(JsValue::from_str("")).unwrap(), "type").as_string().unwrap(), "failure");
-        // Bad configurations are failures with a code, never a throw.
-        for bad in [
-            r#"{"since":"x","until":"2026-11-16"}"#,
-            r#"{"until":"2026-11-16"}"#,
-            "[",
-            r#"{"since":"2026-11-09","until":"2026-11-16","top":0}"#,
-        ] {
-            let a = new_report_builder(JsValue::from_str(bad)).unwrap();
-            assert_eq!(get(&a, "type").as_string().unwrap(), "failure", "{bad}");
-        }
-        assert_eq!(get(&new_report_builder(JsValue::UNDEFINED).unwrap(), "type").as_string().unwrap(), "failure");
-        let span = log_span(JsValue::from_str(logs)).unwrap();
-        assert_eq!((get(&span, "events").as_f64(), get(&span, "last_ms").as_f64()), (Some(1.0), Some(1_794_301_200_000.0)));
+    fn a_threat_feed_builds_loads_and_answers_tagged() {
+        let case: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/threat/verify/01-listed-network-and-account.json")).unwrap();
+        let keys: serde_json::Value = serde_json::from_str(include_str!("../../tests/threat/keys.json")).unwrap();
+        let envelope = case["envelope"].as_str().unwrap();
+        let key = JsValue::from_str(keys["test"]["public_key"].as_str().unwrap());
+        let now = 1_793_673_000_000.0; // 2026-11-03T02:30:00Z
+        let bytes = js_sys::Uint8Array::from(envelope.as_bytes());
+        let loaded = load_threat_feed(bytes.into(), key.clone(), now, JsValue::from_str("acme-prod")).unwrap();
+        assert_eq!(get(&loaded, "type").as_string().unwrap(), "success");
+        assert_eq!(get(&loaded, "networks").as_f64(), Some(3.0));
+        let feed: ThreatFeed =
+            ThreatFeed { inner: actionguard::threat::Feed::verify(envelope.as_bytes(), &key.as_string().unwrap(), now).unwrap() };
+        let hit = feed.network_under_attack(JsValue::from_str("203.0.113.77"), now).unwrap();
+        assert_eq!(get(&hit, "severity").as_string().unwrap(), "high");
+        assert!(feed.network_under_attack(JsValue::from_f64(7.0), now).unwrap().is_null());
+        assert!(feed.account_under_attack(JsValue::from_str("auth0|victim"), now).unwrap().is_object());
+        // Another tenant's Actions, another key, garbage: failures with the core's codes, never a throw.
+        let code = |answer: JsValue| get(&js_sys::Array::from(&get(&answer, "errors")).get(0), "code").as_string().unwrap();
+        assert_eq!(
+            code(load_threat_feed(JsValue::from_str(envelope), key.clone(), now, JsValue::from_str("globex")).unwrap()),
+            "threat_feed_tenant_mismatch"
+        );
+        let other = JsValue::from_str(keys["other"]["public_key"].as_str().unwrap());
+        assert_eq!(code(load_threat_feed(JsValue::from_str(envelope), other, now, JsValue::NULL).unwrap()), "threat_feed_signature");
+        assert_eq!(code(load_threat_feed(JsValue::from_f64(1.0), key.clone(), now, JsValue::NULL).unwrap()), "threat_feed_malformed");
+        assert_eq!(
+            code(load_threat_feed(JsValue::from_str(envelope), JsValue::UNDEFINED, now, JsValue::NULL).unwrap()),
+            "threat_feed_key_invalid"
+        );
+        let built =
+            build_threat_feed(JsValue::from_str(r#"{"tenant":null,"issued_at":"2026-11-03T02:00:00Z","ttl_seconds":600,"alerts":[]}"#))
+                .unwrap();
+        assert_eq!(get(&built, "type").as_string().unwrap(), "success");
+        assert!(get(&built, "payload").as_string().unwrap().starts_with("{\"version\":1,"));
+        assert_eq!(code(build_threat_feed(JsValue::UNDEFINED).unwrap()), "threat_feed_malformed");
     }
 
     #[wasm_bindgen_test]
