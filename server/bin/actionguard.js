@@ -7,7 +7,9 @@
 //   actionguard logs import <file|dir>...
 //   actionguard logs pull                 (AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET)
 //   actionguard logs purge [--days N]
-//   actionguard logs analyze <file.ndjson> [--json]   (no database: reads the file only)
+//   actionguard logs analyze <file.ndjson> [--json] [--html out.html [--org ID] [--since 7d] [--until DATE]]
+//                                         (no database: reads the file only)
+//   actionguard report [--org ID] [--since 7d] [--until DATE] [--top N] [--json | --markdown | --html out.html]
 //   actionguard approvals list [--status S] [--json]
 //   actionguard approvals approve|reject <dedupe_key> [--by "Sam (security)"]
 //   actionguard approvals execute         (AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET)
@@ -22,7 +24,11 @@
 //
 // `logs analyze` opens no store (whatever DATABASE_URL says): it streams the file
 // through the core's detection (LogAnalyzer) a chunk of lines at a time and prints the
-// analysis, as one JSON object on its last line with --json.
+// analysis, as one JSON object on its last line with --json; with --html it also writes
+// the health report of the file (lib/report), by default over the 7 days up to the end
+// of its last day. `report` reads the store: the health report of one organization
+// (--org) or all, over --since (a duration before --until, or a date; 7d by default)
+// to --until (now by default), and the period before it for the trend.
 
 const { openStore, STATES } = require('../lib/store/index.js');
 const { createServer } = require('../lib/http.js');
@@ -34,7 +40,8 @@ const DEFAULT_DATABASE_URL = 'sqlite:actionguard.db';
 const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
        actionguard migrate
        actionguard logs import <file|dir>... | logs pull | logs purge [--days N]
-       actionguard logs analyze <file.ndjson> [--json]     (no database)
+       actionguard logs analyze <file.ndjson> [--json] [--html out.html [--org ID] [--since 7d] [--until DATE]]   (no database)
+       actionguard report [--org ID] [--since 7d] [--until DATE] [--top N] [--json | --markdown | --html out.html]
        actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute
 DATABASE_URL: sqlite:<path> (default ${DEFAULT_DATABASE_URL}) or postgres://...`;
 
@@ -69,6 +76,7 @@ async function serve(store, args) {
   const { server } = createServer({
     store,
     logToken: process.env.ACTIONGUARD_LOG_TOKEN,
+    reportToken: process.env.ACTIONGUARD_REPORT_TOKEN,
     auditSecret: process.env.AUDIT_WEBHOOK_SECRET,
     approvalSecret: process.env.APPROVAL_WEBHOOK_SECRET,
     trustProxy: args.includes('--trust-proxy'),
@@ -81,7 +89,7 @@ async function serve(store, args) {
     server.listen(port, host, () => resolve(undefined));
   });
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-  const missing = ['ACTIONGUARD_LOG_TOKEN', 'AUDIT_WEBHOOK_SECRET', 'APPROVAL_WEBHOOK_SECRET'].filter((n) => !process.env[n]);
+  const missing = ['ACTIONGUARD_LOG_TOKEN', 'AUDIT_WEBHOOK_SECRET', 'APPROVAL_WEBHOOK_SECRET', 'ACTIONGUARD_REPORT_TOKEN'].filter((n) => !process.env[n]);
   log({ level: 'info', listening: `http://${address.address}:${address.port}/`, store: store.dialect, retention_days: days, not_configured: missing });
   // The test harness and scripts wait for this line.
   process.stdout.write(`actionguard: listening on http://${address.address}:${address.port}/\n`);
@@ -127,22 +135,36 @@ const ANALYZE_CHUNK_LINES = 5000;
  * @param {string[]} args
  */
 async function analyzeCommand(args) {
-  if (args.includes('--html')) throw Object.assign(new Error('logs analyze --html: not yet (the report comes in a later release)'), { exit: 2 });
-  const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
+  const { values, rest } = options(args, ['--html', '--org', '--since', '--until'], ['--json']);
+  const unknown = rest.filter((a) => a.startsWith('--'));
   if (unknown.length > 0) throw usage(`unknown option ${unknown[0]}`);
-  const files = args.filter((a) => !a.startsWith('--'));
+  if (values['--html'] === undefined && (values['--org'] ?? values['--since'] ?? values['--until']) !== undefined) throw usage('--org, --since and --until go with --html');
+  const files = rest;
   if (files.length !== 1) throw usage('logs analyze needs one file');
   const [file] = files;
-  const core = require('actionguard');
-  const { bodiesOf } = require('../lib/import.js');
-  const analyzer = new core.LogAnalyzer();
-  for await (const { body } of bodiesOf(file, ANALYZE_CHUNK_LINES)) {
-    const fed = analyzer.feed(body);
-    if (fed.type !== 'success') throw new Error(fed.errors[0]?.message ?? 'the core refused a body');
+  /** @type {Omit<import('actionguard').Analysis, never>} */
+  let analysis;
+  if (values['--html'] !== undefined) {
+    // The report's builder runs the same analysis over every log of the file.
+    const report = require('../lib/report/index.js');
+    const built = await report.reportFromFile(file, { organization: values['--org'], since: values['--since'], until: values['--until'] });
+    const page = await report.renderAs(built, 'html', { version: require('actionguard').version(), generatedAt: new Date().toISOString() });
+    require('node:fs').writeFileSync(values['--html'], page.body);
+    process.stderr.write(`actionguard: report written to ${values['--html']} (${built.report.period.since} to ${built.report.period.until})\n`);
+    analysis = built.analysis;
+  } else {
+    const core = require('actionguard');
+    const { bodiesOf } = require('../lib/import.js');
+    const analyzer = new core.LogAnalyzer();
+    for await (const { body } of bodiesOf(file, ANALYZE_CHUNK_LINES)) {
+      const fed = analyzer.feed(body);
+      if (fed.type !== 'success') throw new Error(fed.errors[0]?.message ?? 'the core refused a body');
+    }
+    const answer = analyzer.finish();
+    if (answer.type !== 'success') throw new Error(answer.errors[0]?.message ?? 'no analysis');
+    const { type, warnings, ...fields } = answer;
+    analysis = fields;
   }
-  const answer = analyzer.finish();
-  if (answer.type !== 'success') throw new Error(answer.errors[0]?.message ?? 'no analysis');
-  const { type, warnings, ...analysis } = answer;
   if (args.includes('--json')) {
     process.stdout.write(`${JSON.stringify(analysis)}\n`);
     return;
@@ -172,6 +194,61 @@ function summaryText(file, a) {
   }
   if (a.state_overflow > 0 || a.alerts_dropped > 0) out.push(`bounds reached: ${a.state_overflow} events not tracked, ${a.alerts_dropped} alerts dropped`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Options with a value (`--org ID`) and flags (`--json`) out of `args`; `rest` is the
+ * other arguments, in order.
+ * @param {string[]} args
+ * @param {string[]} withValue
+ * @param {string[]} flags
+ */
+function options(args, withValue, flags) {
+  /** @type {Record<string, string | undefined>} */
+  const values = {};
+  /** @type {Record<string, boolean>} */
+  const set = {};
+  /** @type {string[]} */
+  const rest = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (withValue.includes(a)) {
+      const v = args[i + 1];
+      if (v === undefined || v.startsWith('--')) throw usage(`${a} needs a value`);
+      values[a] = v;
+      i += 1;
+    } else if (flags.includes(a)) {
+      set[a] = true;
+    } else {
+      rest.push(a);
+    }
+  }
+  return { values, set, rest };
+}
+
+/**
+ * `report`: the health report from the store, as Markdown on stdout (by default), JSON
+ * (--json, one line) or an HTML page written to a file (--html out.html).
+ * @param {any} store
+ * @param {string[]} args
+ */
+async function reportCommand(store, args) {
+  const { values, set, rest } = options(args, ['--org', '--since', '--until', '--top', '--html'], ['--json', '--markdown']);
+  if (rest.length > 0) throw usage(`unknown argument ${JSON.stringify(rest[0])}`);
+  const formats = [set['--json'], set['--markdown'], values['--html'] !== undefined].filter(Boolean).length;
+  if (formats > 1) throw usage('one of --json, --markdown and --html');
+  const top = values['--top'] === undefined ? 10 : Number(values['--top']);
+  if (!Number.isInteger(top) || top < 1 || top > 100) throw usage('--top is from 1 to 100');
+  const report = require('../lib/report/index.js');
+  const period = report.periodOf({ since: values['--since'], until: values['--until'] }, Date.now());
+  const built = await report.reportFromStore(store, { ...period, organization: values['--org'] ?? null, top });
+  if (values['--html'] !== undefined) {
+    const page = await report.renderAs(built, 'html', { version: require('actionguard').version(), generatedAt: new Date().toISOString() });
+    require('node:fs').writeFileSync(values['--html'], page.body);
+    process.stdout.write(`${values['--html']}\n`);
+  } else {
+    process.stdout.write((await report.renderAs(built, set['--json'] ? 'json' : 'markdown')).body);
+  }
 }
 
 /** @param {any} store @param {string[]} args */
@@ -217,7 +294,7 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!['serve', 'migrate', 'logs', 'approvals'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  if (!['serve', 'migrate', 'logs', 'approvals', 'report'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
   // Before any store is opened: analysis needs none.
   if (command === 'logs' && rest[0] === 'analyze') {
     await analyzeCommand(rest.slice(1));
@@ -228,6 +305,7 @@ async function main(argv) {
     if (command === 'serve') await serve(store, rest);
     else if (command === 'migrate') process.stdout.write(`migrated (${store.dialect})\n`);
     else if (command === 'logs') await logsCommand(store, rest);
+    else if (command === 'report') await reportCommand(store, rest);
     else await approvalsCommand(store, rest);
   } finally {
     await store.close();

@@ -20,6 +20,8 @@ const MAX_AUDIT_BODY = 1024 * 1024;
 const MAX_APPROVAL_BODY = 16 * 1024;
 const RETRY_AFTER_S = 5;
 const DEFAULT_BODY_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
+/** Health reports being built at once by one instance (each reads two periods of the store). */
+const MAX_REPORTS_IN_FLIGHT = 2;
 
 class HttpError extends Error {
   /**
@@ -102,6 +104,7 @@ function readBody(req, max, budget) {
  * @typedef {object} ServerOptions
  * @property {import('./store/index.js').Store} store
  * @property {string} [logToken] ACTIONGUARD_LOG_TOKEN: the stream's Authorization header value
+ * @property {string} [reportToken] ACTIONGUARD_REPORT_TOKEN: GET /v1/report takes `Authorization: Bearer <it>`
  * @property {string} [auditSecret] AUDIT_WEBHOOK_SECRET, as the Actions hold it
  * @property {string} [approvalSecret] APPROVAL_WEBHOOK_SECRET, as the Actions hold it
  * @property {number} [maxLogBody]
@@ -136,7 +139,10 @@ function createServer(options) {
     return forwarded || req.socket.remoteAddress || 'unknown';
   };
 
-  /** @type {Record<string, (req: http.IncomingMessage) => Promise<[number, unknown] | [number, string, string]>>} */
+  // Reports read a period of the store whole: a few at a time per instance, others come back later.
+  let reportsRunning = 0;
+
+  /** @type {Record<string, (req: http.IncomingMessage) => Promise<[number, unknown] | [number, string, string] | [number, string, string, Record<string, string>]>>} */
   const routes = {
     // Prometheus text: [status, text, content type].
     'GET /metrics': async () => [200, await metrics.registry.metrics(), metrics.registry.contentType],
@@ -148,6 +154,41 @@ function createServer(options) {
       } catch {
         return [503, { status: 'unavailable', store: store.dialect }];
       }
+    },
+
+    // The health report (lib/report): ?org=<id>&since=7d&until=<date>&top=10&format=json|markdown|html.
+    'GET /v1/report': async (req) => {
+      if (!options.reportToken) throw new HttpError(503, 'report_not_configured');
+      if (!sameSecret(String(req.headers.authorization ?? ''), `Bearer ${options.reportToken}`)) throw new HttpError(401, 'unauthorized');
+      const limited = limiter.take(sourceOf(req));
+      if (!limited.ok) throw new HttpError(429, 'too_many_requests', { retry_after_s: /** @type {any} */ (limited).retryAfterS });
+      const report = require('./report/index.js');
+      const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      const format = q.get('format') ?? 'json';
+      if (!report.FORMATS.includes(format)) throw new HttpError(400, 'invalid_format', { formats: report.FORMATS });
+      const top = Number(q.get('top') ?? 10);
+      if (!Number.isInteger(top) || top < 1 || top > 100) throw new HttpError(400, 'invalid_top');
+      /** @type {{ since: string, until: string }} */
+      let period;
+      try {
+        period = report.periodOf({ since: q.get('since') ?? undefined, until: q.get('until') ?? undefined }, Date.now());
+      } catch (err) {
+        throw new HttpError(400, 'invalid_period', { message: /** @type {Error} */ (err).message });
+      }
+      if (reportsRunning >= MAX_REPORTS_IN_FLIGHT) throw new HttpError(503, 'busy', { retry_after_s: RETRY_AFTER_S });
+      reportsRunning += 1;
+      let built;
+      try {
+        built = await report.reportFromStore(store, { ...period, organization: q.get('org') || null, top });
+      } catch (err) {
+        const code = /** @type {any} */ (err)?.code;
+        if (code === 'invalid_config' || code === 'invalid_period') throw new HttpError(400, code, { message: /** @type {Error} */ (err).message });
+        throw err;
+      } finally {
+        reportsRunning -= 1;
+      }
+      const page = await report.renderAs(built, /** @type {'json'|'markdown'|'html'} */ (format), { version: core.version(), generatedAt: new Date().toISOString() });
+      return [200, page.body, page.contentType, { 'content-security-policy': report.CSP, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }];
     },
 
     'POST /v1/auth0/logs': async (req) => {
@@ -218,7 +259,8 @@ function createServer(options) {
       }
       const answer = await handler(req);
       [status, payload] = answer;
-      if (answer.length === 3) headers['content-type'] = answer[2];
+      if (answer.length >= 3) headers['content-type'] = answer[2];
+      if (answer.length === 4) Object.assign(headers, answer[3]);
     } catch (err) {
       if (err instanceof HttpError) {
         status = err.status;

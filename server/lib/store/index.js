@@ -17,6 +17,9 @@
 //   setCreationMarker(key, marker) -> the marker stored (first wins) | null (no such approval)
 //   getCheckpoint(name) -> string | null;  setCheckpoint(name, value)
 //   purge({ beforeMs }) -> { logs, rejects, audit };  stats();  approvalStats();  ping();  close()
+//   readLogs({ fromMs, untilMs, after?, limit? }) -> [{ log_id, date_ms, raw }] (a page, by date_ms then log_id)
+//   readAuditRecords({ fromMs, untilMs, after?, limit? }) -> [{ id, at, raw }] (a page, by ts_ms, else
+//     received_ms, then id); after: the previous page's last { ms, key } (what the health report reads)
 // Unreachable database: rejects with an Error whose code is 'store_unavailable'.
 
 const { StoreUnavailableError, SchemaTooNewError } = require('./errors.js');
@@ -73,6 +76,29 @@ const PURGE_CHUNK = 5000;
  *   reclaim: whether a claim whose lease ran out may be taken over (default false; the core's move says: approvalStep's `reclaim`)
  * @typedef {import('./sqlite.js').SqliteStore | import('./postgres.js').PostgresStore} Store
  */
+
+/**
+ * @typedef {{ fromMs: number, untilMs: number, after?: { ms: number, key: string } | null, limit?: number }} PageQuery
+ */
+
+/** Rows of one page the report reads at most. */
+const MAX_PAGE = 10_000;
+
+/**
+ * Checks a page query of readLogs / readAuditRecords: a time range in ms, the previous
+ * page's last row (or none: from the start of the range) and a page size.
+ * @param {PageQuery} q
+ */
+function checkPage(q) {
+  const finite = (/** @type {unknown} */ v) => typeof v === 'number' && Number.isFinite(v);
+  if (!q || !finite(q.fromMs) || !finite(q.untilMs)) throw new TypeError('read: fromMs and untilMs must be numbers');
+  const limit = q.limit ?? 5000;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new TypeError(`read: limit must be an integer from 1 to ${MAX_PAGE}`);
+  const after = q.after ?? null;
+  if (after !== null && (!finite(after.ms) || typeof after.key !== 'string')) throw new TypeError('read: after must be { ms, key }');
+  // Before the range: every row of it comes after this one.
+  return { fromMs: q.fromMs, untilMs: q.untilMs, afterMs: after ? after.ms : q.fromMs - 1, afterKey: after ? after.key : '', limit };
+}
 
 /**
  * Checks a transition's arguments and returns the fields to set, in a stable
@@ -216,6 +242,7 @@ module.exports = {
   checkTransition,
   checkApproval,
   checkStatus,
+  checkPage,
   approvalRow,
   logRow,
   rejectRow,

@@ -411,6 +411,40 @@ class PostgresStore {
     return out;
   }
 
+  /**
+   * One page of the logs dated in [fromMs, untilMs), in (date_ms, log_id) order, after
+   * `after` (the last row of the previous page): what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
+   */
+  async readLogs(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    const { rows } = await this.query(
+      `SELECT log_id, date_ms, raw FROM logs
+        WHERE date_ms >= $1 AND date_ms < $2 AND (date_ms, log_id) > ($3, $4)
+        ORDER BY date_ms, log_id LIMIT $5`,
+      [fromMs, untilMs, afterMs, afterKey, limit],
+    );
+    return rows;
+  }
+
+  /**
+   * One page of the audit records timed in [fromMs, untilMs) (their ts_ms, else when
+   * received), in (time, id) order, after `after`: what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ id: string, at: number, raw: string }[]>}
+   */
+  async readAuditRecords(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    const { rows } = await this.query(
+      `SELECT id, COALESCE(at_ms, received_ms) AS at, raw FROM audit_records
+        WHERE COALESCE(at_ms, received_ms) >= $1 AND COALESCE(at_ms, received_ms) < $2 AND (COALESCE(at_ms, received_ms), id) > ($3, $4)
+        ORDER BY COALESCE(at_ms, received_ms), id LIMIT $5`,
+      [fromMs, untilMs, afterMs, afterKey, limit],
+    );
+    return rows;
+  }
+
   /** Approvals by state alone: what /metrics reads at every scrape (a small table). */
   async approvalStats() {
     const { rows } = await this.query('SELECT status, count(*) AS n FROM approvals GROUP BY status');

@@ -94,6 +94,13 @@ class SqliteStore {
       counts: db.prepare('SELECT (SELECT count(*) FROM logs) AS logs, (SELECT count(*) FROM log_rejects) AS rejects, (SELECT count(*) FROM audit_records) AS audit'),
       approvalCounts: db.prepare('SELECT status, count(*) AS n FROM approvals GROUP BY status'),
       ping: db.prepare('SELECT 1').pluck(),
+      // The report's reads: keyset pages in (time, key) order, raw lines only.
+      readLogs: db.prepare(`SELECT log_id, date_ms, raw FROM logs
+        WHERE date_ms >= ? AND date_ms < ? AND (date_ms > ? OR (date_ms = ? AND log_id > ?))
+        ORDER BY date_ms, log_id LIMIT ?`),
+      readAudit: db.prepare(`SELECT id, COALESCE(at_ms, received_ms) AS at, raw FROM audit_records
+        WHERE COALESCE(at_ms, received_ms) >= ? AND COALESCE(at_ms, received_ms) < ? AND (COALESCE(at_ms, received_ms) > ? OR (COALESCE(at_ms, received_ms) = ? AND id > ?))
+        ORDER BY COALESCE(at_ms, received_ms), id LIMIT ?`),
     };
     this.s = s;
 
@@ -299,6 +306,36 @@ class SqliteStore {
         }
       }
       return out;
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /**
+   * One page of the logs dated in [fromMs, untilMs), in (date_ms, log_id) order, after
+   * `after` (the last row of the previous page): what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
+   */
+  async readLogs(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    try {
+      return /** @type {any[]} */ (this.s.readLogs.all(fromMs, untilMs, afterMs, afterMs, afterKey, limit));
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /**
+   * One page of the audit records timed in [fromMs, untilMs) (their ts_ms, else when
+   * received), in (time, id) order, after `after`: what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ id: string, at: number, raw: string }[]>}
+   */
+  async readAuditRecords(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    try {
+      return /** @type {any[]} */ (this.s.readAudit.all(fromMs, untilMs, afterMs, afterMs, afterKey, limit));
     } catch (err) {
       throw mapped(err);
     }
