@@ -160,6 +160,8 @@ class ManagementEmulator {
     this.bindings = {};
     /** @type {Harness.Invitation[]} */
     this.invitations = [];
+    /** @type {Record<string, any>[]} Tenant ACL rules (POST /api/v2/network-acls) */
+    this.networkAcls = [];
     /** @type {Harness.Fault[]} */
     this.faults = clone(tenant.faults || []);
     /** @type {Harness.ManagementCall[]} */
@@ -431,7 +433,22 @@ class ManagementEmulator {
       if (!sub && method === 'PATCH') {
         if (body?.app_metadata) user.app_metadata = { ...(user.app_metadata || {}), ...body.app_metadata };
         if (body?.user_metadata) user.user_metadata = { ...(user.user_metadata || {}), ...body.user_metadata };
+        if (typeof body?.blocked === 'boolean') user.blocked = body.blocked;
+        if (body?.password !== undefined) {
+          // As Auth0: a password is set on a database connection the user belongs to, named.
+          const identities = /** @type {any[]} */ (Array.isArray(user.identities) ? user.identities : []);
+          const identity = identities.find((i) => i.connection === body.connection);
+          if (typeof body.password !== 'string' || !body.connection || !identity || identity.provider !== 'auth0') {
+            throw new HttpError(400, 'Payload validation error: a password needs the connection of a database identity', 'invalid_body');
+          }
+          // Never kept: when it changed is all a test needs.
+          user.password_set_at = new Date(this.clock()).toISOString();
+        }
         return ok(user);
+      }
+      if (sub === 'sessions' && method === 'DELETE') {
+        user.sessions_revoked_at = new Date(this.clock()).toISOString();
+        return ok(undefined, 204);
       }
       if (sub === 'organizations' && method === 'GET') {
         const orgs = this.orgs.filter((o) => o.members.some((m) => m.user_id === id)).map(publicOrg);
@@ -440,6 +457,21 @@ class ManagementEmulator {
     }
 
     if (resource === 'logs' && !id && method === 'GET') return this.#logs(q);
+    // Tenant Access Control List rules (an Enterprise add-on): listed with totals, created whole.
+    if (resource === 'network-acls' && !id && method === 'GET') {
+      const perPage = intParam(q, 'per_page', MAX_PAGE, { min: 1, max: 100 });
+      const page = intParam(q, 'page', 0, { min: 0 });
+      return ok({ network_acls: this.networkAcls.slice(page * perPage, (page + 1) * perPage), start: page * perPage, limit: perPage, total: this.networkAcls.length });
+    }
+    if (resource === 'network-acls' && !id && method === 'POST') {
+      const b = body || {};
+      if (typeof b.description !== 'string' || b.description.length > 255 || typeof b.active !== 'boolean' || !b.rule || typeof b.rule !== 'object') {
+        throw new HttpError(400, 'Payload validation error: description, active and rule are required', 'invalid_body');
+      }
+      const acl = { id: `acl_${crypto.randomBytes(8).toString('hex')}`, priority: 50, ...clone(b), created_at: new Date(this.clock()).toISOString() };
+      this.networkAcls.push(acl);
+      return ok(undefined, 201);
+    }
     if (resource === 'roles' && !id && method === 'GET') return ok(paginate(this.roles, q, 'roles'));
     if (resource === 'actions') return this.#actions(method, parts.slice(1), q, body || {});
 

@@ -13,9 +13,30 @@
 // run); otherwise the approval fails with the reason, and nothing is added. The
 // executing M2M application needs create:organizations, read:organizations and
 // create:organization_discovery_domains; the Actions never hold those.
+//
+// Responses to detection's alerts (block_ip, force_password_reset, block_user: the
+// core's approvals::responses) wait in the same queue and move by the same rules: the
+// executor acts on one only once a person approved it, after the core checked the
+// stored request again (an edited row fails, nothing is called). What each does:
+// - block_ip: a Tenant Access Control List rule blocking the network at authentication
+//   (POST /api/v2/network-acls, create:network_acls and read:network_acls; an
+//   Enterprise add-on), its description carrying this approval's marker, so that a
+//   retry finds the rule it made instead of adding a second;
+// - block_user: PATCH /api/v2/users/{id} {blocked: true}, then the user's sessions
+//   revoked (update:users, delete:sessions);
+// - force_password_reset: the password of the user's database identity replaced by a
+//   random one nobody knows (the leaked or guessed one stops working; the user sets a
+//   new one through "forgot password"), then the sessions revoked (read:users,
+//   update:users, delete:sessions). Users of social or enterprise connections have no
+//   password here: that response fails with the reason.
 
 const crypto = require('node:crypto');
 const core = require('./core.js');
+
+/** The response kinds (approvals::responses::KINDS); everything else creates an organization. */
+const RESPONSE_KINDS = new Set(['block_ip', 'force_password_reset', 'block_user']);
+/** Where a block_ip rule goes among the tenant's ACL rules (1 is evaluated first, 100 last). */
+const ACL_PRIORITY = 10;
 
 // Organization metadata naming the approval that created it: `<dedupe_key>:<nonce>`, the
 // nonce kept in the store before the organization is created, so that nobody who can
@@ -76,9 +97,20 @@ function decide(store, key, action, by) {
 const orgData = (org) => (org && typeof org.id === 'string' ? org : org?.data);
 
 /**
+ * One line for people: what an approval asks.
+ * @param {import('./store/index.js').ApprovalRow} row
+ */
+function describe(row) {
+  const p = row.request?.proposal ?? {};
+  if (RESPONSE_KINDS.has(row.kind)) return `${row.kind} ${p.target?.value} (${p.because?.severity} ${p.because?.kind} on ${p.because?.subject?.type} ${p.because?.subject?.value})`;
+  return `${p.name} (${p.domain})`;
+}
+
+/**
  * Creates what was approved: every approved request (and any whose executor's lease
  * expired) this executor manages to claim. Returns one entry per approval tried:
- * `{ key, organization_id }` done, or `{ key, error }` failed (state `failed`, the
+ * `{ key, organization_id }` (an organization) or `{ key, done }` (a response: what was
+ * done) done, or `{ key, error }` failed (state `failed`, the
  * reason kept; a person may approve it again after a look). A request another
  * executor claimed first is skipped.
  * @param {import('./store/index.js').Store} store
@@ -88,7 +120,7 @@ const orgData = (org) => (org && typeof org.id === 'string' ? org : org?.data);
 async function execute(store, mgmt, { executor = `${process.pid}:${crypto.randomBytes(4).toString('hex')}`, leaseMs = DEFAULT_LEASE_MS } = {}) {
   const now = Date.now();
   const candidates = [...(await store.listApprovals({ status: 'approved' })), ...(await store.listApprovals({ status: 'executing' })).filter((r) => leaseExpired(r, now))];
-  /** @type {{ key: string, organization_id?: string, error?: string }[]} */
+  /** @type {{ key: string, organization_id?: string, done?: string, error?: string }[]} */
   const done = [];
   for (const candidate of candidates) {
     const key = candidate.dedupe_key;
@@ -104,9 +136,12 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
     /** @type {string | undefined} */
     let orgId;
     /** @type {string | undefined} */
+    let did;
+    /** @type {string | undefined} */
     let error;
     try {
-      orgId = await create(mgmt, claimed.request.proposal, marker);
+      if (RESPONSE_KINDS.has(claimed.kind)) did = await respond(mgmt, claimed.request, marker);
+      else orgId = await create(mgmt, claimed.request.proposal, marker);
     } catch (err) {
       // A database gone away cannot record anything: the claim expires and a later run
       // takes it again. Anything else (a name taken by another organization, a Management
@@ -121,14 +156,16 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
     // which neither overwrites it nor stops the run.
     const lost = `the claim passed to another executor while this one worked; its outcome is that executor's to record`;
     try {
-      if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId, error: null, lease_until_ms: null }, holder: executor });
+      if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId ?? null, error: null, lease_until_ms: null }, holder: executor });
       else await move(store, key, 'fail', { fields: { error, lease_until_ms: null }, holder: executor });
     } catch (err) {
       if (!(err instanceof ApprovalError)) throw err;
       done.push({ key, error: error ? `${error} (${lost})` : lost });
       continue;
     }
-    done.push(error === undefined ? { key, organization_id: /** @type {string} */ (orgId) } : { key, error });
+    if (error !== undefined) done.push({ key, error });
+    else if (did !== undefined) done.push({ key, done: did });
+    else done.push({ key, organization_id: /** @type {string} */ (orgId) });
   }
   return done;
 }
@@ -165,4 +202,51 @@ async function create(mgmt, { name, display_name: displayName, domain }, marker)
   return org.id;
 }
 
-module.exports = { decide, execute, move, ApprovalError, CREATED_BY, DEFAULT_LEASE_MS };
+/**
+ * Does an approved response, after the core checked the stored request again.
+ * @param {any} mgmt
+ * @param {unknown} request the stored request
+ * @param {string} marker this approval's creation marker (kept before anything is done)
+ * @returns {Promise<string>} what was done, for people
+ */
+async function respond(mgmt, request, marker) {
+  const checked = core.checkResponseRequest(/** @type {any} */ (request));
+  if (checked.type !== 'success') {
+    const first = /** @type {any} */ (checked).errors?.[0];
+    throw Object.assign(new Error(`the stored request is not a response this executor takes (${first?.path ?? ''}: ${first?.message ?? 'refused'})`), {
+      code: 'not_a_response',
+    });
+  }
+  const target = checked.proposal.target.value;
+  if (checked.kind === 'block_ip') {
+    const description = `ActionGuard ${marker}`.slice(0, 255);
+    for await (const acl of await mgmt.networkAcls.list({ per_page: 100 })) {
+      if (acl?.description === description) return `network ACL ${acl.id} already blocks ${target}`;
+    }
+    const v6 = target.includes(':');
+    await mgmt.networkAcls.create({
+      description,
+      active: true,
+      priority: ACL_PRIORITY,
+      rule: { action: { block: true }, scope: 'authentication', match: v6 ? { ipv6_cidrs: [target] } : { ipv4_cidrs: [target] } },
+    });
+    return `network ACL blocks ${target} at authentication`;
+  }
+  if (checked.kind === 'block_user') {
+    await mgmt.users.update(target, { blocked: true });
+    await mgmt.users.sessions.delete(target);
+    return `${target} blocked, sessions revoked`;
+  }
+  // force_password_reset: a password nobody knows on the user's database identity.
+  const got = /** @type {any} */ (await mgmt.users.get(target));
+  const user = got && typeof got.user_id === 'string' ? got : got?.data;
+  const identity = (user?.identities ?? []).find((/** @type {any} */ i) => i?.provider === 'auth0');
+  if (!identity?.connection) throw Object.assign(new Error(`${target} has no database identity: its password is its identity provider's`), { code: 'not_a_database_user' });
+  // Random, and of every character class a password policy may ask for.
+  const password = `${crypto.randomBytes(24).toString('base64url')}aA1!`;
+  await mgmt.users.update(target, { password, connection: identity.connection });
+  await mgmt.users.sessions.delete(target);
+  return `${target}: password replaced (${identity.connection}), sessions revoked`;
+}
+
+module.exports = { decide, execute, move, describe, respond, ApprovalError, CREATED_BY, DEFAULT_LEASE_MS, RESPONSE_KINDS };

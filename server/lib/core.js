@@ -25,6 +25,8 @@ const parseLogBatch = (body) => core.parseLogBatch(body);
 const readAuditRecords = (body) => core.readAuditRecords(body);
 /** @param {string} body @returns {import('actionguard').ApprovalRequestAnswer} */
 const readApprovalRequest = (body) => core.readApprovalRequest(body);
+/** @param {import('actionguard').ResponseRequest | string} request @returns {import('actionguard').ResponseRequestAnswer} */
+const checkResponseRequest = (request) => core.checkResponseRequest(request);
 
 /**
  * The move an approval action makes (from which states, to which), for the store's
@@ -48,4 +50,4 @@ function approvalRefusal(state, action, leaseExpired = false) {
   return answer.type === 'success' ? null : answer.errors[0];
 }
 
-module.exports = { parseLogBatch, readAuditRecords, readApprovalRequest, approvalMove, approvalRefusal, orThrow, version: core.version };
+module.exports = { parseLogBatch, readAuditRecords, readApprovalRequest, checkResponseRequest, approvalMove, approvalRefusal, orThrow, version: core.version };

@@ -33,10 +33,11 @@ const MAX_BATCH_LINES = 10_000;
 /**
  * @param {import('./store/index.js').Store} store
  * @param {string | string[]} paths files or directories
- * @param {{ batchLines?: number, onProgress?: (p: ImportTotals & { file: string }) => void, nowMs?: () => number }} [options]
+ * @param {{ batchLines?: number, onProgress?: (p: ImportTotals & { file: string }) => void, nowMs?: () => number,
+ *   live?: { feed: (body: string) => void } | null }} [options] live: detection fed each committed body
  * @returns {Promise<ImportTotals>}
  */
-async function importLogs(store, paths, { batchLines = 1000, onProgress, nowMs = Date.now } = {}) {
+async function importLogs(store, paths, { batchLines = 1000, onProgress, nowMs = Date.now, live = null } = {}) {
   if (!Number.isInteger(batchLines) || batchLines < 1 || batchLines > MAX_BATCH_LINES) {
     throw new TypeError(`importLogs: batchLines must be an integer from 1 to ${MAX_BATCH_LINES}`);
   }
@@ -54,7 +55,7 @@ async function importLogs(store, paths, { batchLines = 1000, onProgress, nowMs =
       const previous = inFlight;
       inFlight = Promise.all([
         previous,
-        ingestBody(store, body, { source: 'import', nowMs: nowMs() }).then((r) => {
+        ingestBody(store, body, { source: 'import', nowMs: nowMs(), live }).then((r) => {
           totals.lines += entries ?? r.stored + r.duplicates + r.rejected;
           totals.events += r.stored + r.duplicates;
           totals.stored += r.stored;

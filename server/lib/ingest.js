@@ -2,7 +2,8 @@
 // One body of Auth0 logs (a stream batch, a chunk of an export) into the store: the
 // core reads it (parseLogBatch: good lines, rejects with reasons, repeats within the
 // batch), the store keeps each distinct log once by `log_id` and each reject with
-// its reason, in one transaction, and only then is the batch acknowledged.
+// its reason, in one transaction, and only then is the batch acknowledged. With live
+// detection (lib/live.js) the committed body then goes to the long-lived analyzer.
 
 const core = require('./core.js');
 const { MAX_EXCERPT } = require('./store/index.js');
@@ -33,10 +34,11 @@ const headOf = (bytes) => (entry) => bytes.subarray(entry.start, Math.min(entry.
 /**
  * @param {import('./store/index.js').Store} store
  * @param {string} body
- * @param {{ source: 'stream' | 'import' | 'pull', nowMs?: number }} options
+ * @param {{ source: 'stream' | 'import' | 'pull', nowMs?: number, live?: { feed: (body: string) => void } | null }} options
+ *   live: fed the body once it is committed (never throws)
  * @returns {Promise<IngestResult>}
  */
-async function ingestBody(store, body, { source, nowMs = Date.now() }) {
+async function ingestBody(store, body, { source, nowMs = Date.now(), live = null }) {
   const batch = core.orThrow(core.parseLogBatch(body));
   const bytes = Buffer.from(body, 'utf8');
   const raw = textOf(bytes);
@@ -54,6 +56,7 @@ async function ingestBody(store, body, { source, nowMs = Date.now() }) {
   }));
   const rejects = batch.rejects.map((r) => ({ index: r.index, reason_code: r.reason_code, message: r.message, excerpt: head(r) }));
   const { stored, duplicates } = await store.ingestLogs({ events, rejects, source, receivedMs: nowMs });
+  if (live && events.length > 0) live.feed(body);
   return { events: events.length, stored, duplicates: duplicates + batch.duplicates, rejected: rejects.length };
 }
 

@@ -19,6 +19,12 @@ function createMetrics(store) {
     auditRejected: counter('actionguard_audit_records_rejected_total', 'Audit webhook lines that were not audit records'),
     approvalsReceived: counter('actionguard_approval_requests_total', 'Approval requests received (repeats included)'),
     requests: counter('actionguard_http_requests_total', 'Requests answered, by route and status', ['route', 'status']),
+    alertsChanged: counter('actionguard_alerts_total', 'Live detection: alerts stored, new or updated', ['kind', 'change']),
+    detectionErrors: counter('actionguard_detection_errors_total', 'Live detection: batches or alert flushes that failed (ingestion itself unaffected)', ['stage']),
+    notices: counter('actionguard_alert_notices_total', 'Alert webhook notices, by outcome (sent, failed, dropped: queue full)', ['outcome']),
+    noticeAttempts: counter('actionguard_alert_notice_attempts_total', 'Alert webhook requests, by result (2xx, 429, 5xx, 4xx, network)', ['result']),
+    responsesProposed: counter('actionguard_responses_proposed_total', 'Responses proposed as approval requests, by kind', ['kind']),
+    feedBuilds: counter('actionguard_threat_feed_builds_total', 'Threat feed payloads built and signed'),
     ingestLatency: new client.Histogram({
       name: 'actionguard_ingest_duration_seconds',
       help: 'From a log batch fully received to its commit (what Auth0 waits for)',

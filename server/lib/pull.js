@@ -53,7 +53,8 @@ function managementClient({ domain, clientId, clientSecret, fetch, timeoutInSeco
  * @param {any} mgmt the SDK's ManagementClient (its `logs.list` is used)
  * @param {{ checkpointName?: string, take?: number, maxPages?: number, sleep?: (ms: number) => Promise<void>,
  *   onPage?: (p: PullTotals & { page: { logs: number, stored: number, duplicates: number, rejected: number } }) => void | Promise<void>,
- *   nowMs?: () => number, maxServerRetries?: number }} [options]
+ *   nowMs?: () => number, maxServerRetries?: number, live?: { feed: (body: string) => void } | null }} [options]
+ *   live: detection fed each committed page
  * @returns {Promise<PullTotals>}
  */
 async function pullLogs(store, mgmt, options = {}) {
@@ -65,6 +66,7 @@ async function pullLogs(store, mgmt, options = {}) {
     onPage,
     nowMs = Date.now,
     maxServerRetries = MAX_SERVER_RETRIES,
+    live = null,
   } = options;
   if (!Number.isInteger(take) || take < 1 || take > MAX_TAKE) throw new TypeError(`pullLogs: take must be an integer from 1 to ${MAX_TAKE}`);
   /** @type {PullTotals} */
@@ -86,7 +88,7 @@ async function pullLogs(store, mgmt, options = {}) {
 
   /** @param {any[]} logs @param {string | null} next */
   const commit = async (logs, next) => {
-    const r = await ingestBody(store, JSON.stringify(logs), { source: 'pull', nowMs: nowMs() });
+    const r = await ingestBody(store, JSON.stringify(logs), { source: 'pull', nowMs: nowMs(), live });
     // Auth0's next link, else the page's last log_id; never the same checkpoint again
     // after a page that held logs (a loop on one page would never end).
     const checkpoint = (next && next !== totals.checkpoint ? next : null) || lastLogId(logs);

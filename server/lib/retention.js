@@ -1,7 +1,8 @@
 'use strict';
 // Auth0 keeps logs 5 to 30 days by plan; the store is where history lives, for as
-// long as the tenant says (ACTIONGUARD_RETENTION_DAYS, 90 by default). The purge runs
-// itself: once at start and then every hour, in the store's small chunks.
+// long as the tenant says (ACTIONGUARD_RETENTION_DAYS, 90 by default; alerts by when
+// they were last seen). The purge runs itself: once at start and then every hour, in
+// the store's small chunks.
 
 const DEFAULT_RETENTION_DAYS = 90;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -41,7 +42,7 @@ function startRetention(store, { days, everyMs = PURGE_EVERY_MS, log }) {
     running = true;
     try {
       const deleted = await purgeOlderThan(store, days);
-      if (deleted.logs + deleted.rejects + deleted.audit > 0) log({ level: 'info', job: 'retention', days, deleted });
+      if (deleted.logs + deleted.rejects + deleted.audit + deleted.alerts > 0) log({ level: 'info', job: 'retention', days, deleted });
     } catch (err) {
       // The database may be away; the next round tries again.
       log({ level: 'warn', job: 'retention', error: String(/** @type {any} */ (err)?.code ?? 'failed') });

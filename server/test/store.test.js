@@ -7,7 +7,7 @@
 
 const assert = require('node:assert/strict');
 const { describe, it, after } = require('node:test');
-const { openStore, STATES, MAX_EXCERPT, PURGE_CHUNK } = require('../lib/store/index.js');
+const { openStore, STATES, MAX_EXCERPT, PURGE_CHUNK, alertKey } = require('../lib/store/index.js');
 const { LATEST_VERSION, MIGRATIONS } = require('../lib/store/migrations.js');
 const { databases, POSTGRES_URL } = require('./helpers/databases.js');
 
@@ -22,6 +22,26 @@ function event(i, over = {}) {
   const date_ms = T0 + i * 1000;
   const raw = JSON.stringify({ log_id, type: 's', date: new Date(date_ms).toISOString(), user_id: `auth0|u${i}`, ip: '203.0.113.9' });
   return { log_id, type: 's', date_ms, organization_id: `org_${i % 3}`, user_id: `auth0|u${i}`, ip: '203.0.113.9', client_id: 'cid', connection: 'db', raw, ...over };
+}
+
+/**
+ * An alert as the core's takeAlerts hands it out.
+ * @param {Record<string, any>} [over]
+ */
+function alert(over = {}) {
+  return {
+    kind: 'credential_stuffing',
+    severity: 'medium',
+    subject: { type: 'ip', value: '203.0.113.77' },
+    organizations: ['org_b', 'org_a'],
+    users: 31,
+    events: 40,
+    first_seen: '2026-11-02T09:00:00.000Z',
+    last_seen: '2026-11-02T09:30:00.000Z',
+    reasons: [{ code: 'many_users' }, { code: 'failure_burst' }],
+    targets: ['auth0|t2', 'auth0|t1'],
+    ...over,
+  };
 }
 
 /** @param {{ newUrl: () => string }} db */
@@ -443,13 +463,121 @@ describe('store contract', async () => {
         await store.putAuditRecords([{ id: 'new-received', raw: '{}' }], { receivedMs: T0 + 10 ** 9 });
         await store.receiveApproval({ dedupe_key: 'k', kind: 'create_org', request: {}, receivedMs: T0 });
         const cut = T0 + (n - 5) * 1000; // all but the last 5 logs are older
-        assert.deepEqual(await store.purge({ beforeMs: cut }), { logs: n - 5, rejects: 1, audit: 2 });
+        await store.upsertAlerts([
+          alert({ last_seen: new Date(cut - 1).toISOString() }),
+          alert({ subject: { type: 'ip', value: '198.51.100.1' }, last_seen: new Date(cut).toISOString() }),
+        ]);
+        assert.deepEqual(await store.purge({ beforeMs: cut }), { logs: n - 5, rejects: 1, audit: 2, alerts: 1 });
         const stats = await store.stats();
         assert.equal(stats.logs, 5);
         assert.equal(stats.rejects, 1);
         assert.equal(stats.audit, 2);
         assert.equal(stats.approvals.pending, 1, 'approvals are never purged');
-        assert.deepEqual(await store.purge({ beforeMs: cut }), { logs: 0, rejects: 0, audit: 0 });
+        assert.deepEqual(
+          (await store.listAlerts()).map((r) => r.subject_value),
+          ['198.51.100.1'],
+        );
+        assert.deepEqual(await store.purge({ beforeMs: cut }), { logs: 0, rejects: 0, audit: 0, alerts: 0 });
+      });
+
+      it('merges alerts per kind and subject: idempotent, in any order, across instances', async () => {
+        const { a, b } = await openTwo();
+        const first = alert();
+        const later = alert({
+          severity: 'high',
+          organizations: ['org_c'],
+          users: 40,
+          events: 55,
+          last_seen: '2026-11-02T10:00:00.000Z',
+          reasons: [{ code: 'login_succeeded' }],
+          targets: ['auth0|t9'],
+        });
+        const [created] = await a.upsertAlerts([first], { nowMs: T0 });
+        assert.equal(created.created, true);
+        assert.deepEqual(created.row, {
+          alert_key: alertKey('credential_stuffing', 'ip', '203.0.113.77'),
+          kind: 'credential_stuffing',
+          subject_type: 'ip',
+          subject_value: '203.0.113.77',
+          severity: 'medium',
+          organizations: ['org_a', 'org_b'],
+          users: 31,
+          events: 40,
+          first_seen_ms: Date.parse('2026-11-02T09:00:00.000Z'),
+          last_seen_ms: Date.parse('2026-11-02T09:30:00.000Z'),
+          reasons: ['failure_burst', 'many_users'],
+          targets: ['auth0|t1', 'auth0|t2'],
+          created_ms: T0,
+          updated_ms: T0,
+          notified_ms: null,
+          notified_severity: null,
+          version: 1,
+        });
+        // The same alert again (a retried batch, another instance's view of it): no change.
+        const [same] = await b.upsertAlerts([first], { nowMs: T0 + 1 });
+        assert.deepEqual([same.created, same.changed, same.row.version, same.row.updated_ms], [false, false, 1, T0]);
+        // A later view: merged, escalated; an older view after it changes nothing.
+        const [merged] = await b.upsertAlerts([later], { nowMs: T0 + 2 });
+        assert.deepEqual([merged.created, merged.changed, merged.escalated], [false, true, true]);
+        assert.deepEqual(
+          [merged.row.severity, merged.row.organizations, merged.row.users, merged.row.events, merged.row.reasons, merged.row.targets, merged.row.version],
+          ['high', ['org_a', 'org_b', 'org_c'], 40, 55, ['failure_burst', 'login_succeeded', 'many_users'], ['auth0|t1', 'auth0|t2', 'auth0|t9'], 2],
+        );
+        const [stale] = await a.upsertAlerts([first], { nowMs: T0 + 3 });
+        assert.equal(stale.changed, false);
+        // The other order on a fresh database ends in the same content.
+        const c = await open();
+        await c.upsertAlerts([later]);
+        await c.upsertAlerts([first]);
+        const strip = (/** @type {any} */ r) => ({ ...r, created_ms: 0, updated_ms: 0, version: 0 });
+        assert.deepEqual(strip(await c.getAlert(merged.row.alert_key)), strip(await a.getAlert(merged.row.alert_key)));
+        // Two instances at once, on overlapping alerts: every alert once, nothing lost.
+        const many = (/** @type {number} */ k) => Array.from({ length: 30 }, (_, i) => alert({ subject: { type: 'ip', value: `198.51.100.${i}` }, users: 10 + k }));
+        await Promise.all([a.upsertAlerts(many(1)), b.upsertAlerts(many(2)), a.upsertAlerts(many(3))]);
+        const rows = (await a.listAlerts()).filter((r) => r.subject_value.startsWith('198.51.100.'));
+        assert.equal(rows.length, 30);
+        assert.ok(rows.every((r) => r.users === 13));
+        assert.equal(await a.getAlert('nope'), null);
+        await assert.rejects(a.upsertAlerts([alert({ severity: 'urgent' })]), /unknown severity/);
+      });
+
+      it('lists alerts by last seen and fingerprints what is active', async () => {
+        const store = await open();
+        const at = (/** @type {number} */ h) => new Date(T0 + h * 3600_000).toISOString();
+        const empty = await store.alertsFingerprint({ sinceMs: T0 });
+        await store.upsertAlerts([
+          alert({ subject: { type: 'ip', value: '192.0.2.1' }, last_seen: at(1) }),
+          alert({ subject: { type: 'ip', value: '192.0.2.2' }, last_seen: at(3) }),
+        ]);
+        await store.upsertAlerts([alert({ subject: { type: 'ip', value: '192.0.2.3' }, first_seen: at(-30), last_seen: at(-25) })]);
+        assert.deepEqual(
+          (await store.listAlerts({ sinceMs: T0 })).map((r) => r.subject_value),
+          ['192.0.2.2', '192.0.2.1'],
+        );
+        assert.equal((await store.listAlerts({ sinceMs: 0, limit: 1 })).length, 1);
+        const before = await store.alertsFingerprint({ sinceMs: T0 });
+        assert.notEqual(before, empty);
+        assert.equal(await store.alertsFingerprint({ sinceMs: T0 }), before, 'nothing changed');
+        await store.upsertAlerts([alert({ subject: { type: 'ip', value: '192.0.2.3' }, first_seen: at(-30), last_seen: at(-24) })]);
+        assert.equal(await store.alertsFingerprint({ sinceMs: T0 }), before, 'an alert outside the window changed');
+        await store.upsertAlerts([alert({ subject: { type: 'ip', value: '192.0.2.1' }, last_seen: at(1), reasons: [{ code: 'new_reason' }] })]);
+        assert.notEqual(await store.alertsFingerprint({ sinceMs: T0 }), before);
+      });
+
+      it('claims an alert notice once per cooldown, again for a worse severity, once across instances', async () => {
+        const { a, b } = await openTwo();
+        const [{ row }] = await a.upsertAlerts([alert()]);
+        const key = row.alert_key;
+        const cooldownMs = 3600_000;
+        const claims = await Promise.all([a, b, a, b].map((s) => s.claimAlertNotice(key, { nowMs: T0, cooldownMs, severity: 'medium' })));
+        assert.deepEqual(claims.filter(Boolean).length, 1, 'one instance sends it');
+        assert.equal(await b.claimAlertNotice(key, { nowMs: T0 + cooldownMs - 1, cooldownMs, severity: 'medium' }), false, 'within the cooldown');
+        assert.equal(await b.claimAlertNotice(key, { nowMs: T0 + 10, cooldownMs, severity: 'high' }), true, 'it got worse');
+        assert.equal(await a.claimAlertNotice(key, { nowMs: T0 + 20, cooldownMs, severity: 'high' }), false);
+        assert.equal(await a.claimAlertNotice(key, { nowMs: T0 + 10 + cooldownMs, cooldownMs, severity: 'high' }), true, 'after the cooldown');
+        const stored = await a.getAlert(key);
+        assert.deepEqual([stored?.notified_ms, stored?.notified_severity], [T0 + 10 + cooldownMs, 'high']);
+        assert.equal(await a.claimAlertNotice('nope', { nowMs: T0, cooldownMs, severity: 'low' }), false);
       });
 
       it('counts everything in stats', async () => {

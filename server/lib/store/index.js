@@ -16,9 +16,15 @@
 //   transitionApproval(key, { from, to, fields, nowMs, reclaim? }) -> row | null (lost the race / wrong state)
 //   setCreationMarker(key, marker) -> the marker stored (first wins) | null (no such approval)
 //   getCheckpoint(name) -> string | null;  setCheckpoint(name, value)
-//   purge({ beforeMs }) -> { logs, rejects, audit };  stats();  approvalStats();  ping();  close()
+//   upsertAlerts(alerts, { nowMs }) -> [{ row, created, changed, escalated }] (alerts as the core's
+//     takeAlerts gives them; each merged into its row, see mergeAlert)
+//   getAlert(key) -> row | null;  listAlerts({ sinceMs?, limit? }) -> rows, latest last_seen first
+//   claimAlertNotice(key, { nowMs, cooldownMs, severity }) -> boolean (this caller sends the notice)
+//   alertsFingerprint({ sinceMs }) -> string (changes when an alert seen since then changes)
+//   purge({ beforeMs }) -> { logs, rejects, audit, alerts };  stats();  approvalStats();  ping();  close()
 //   readLogs({ fromMs, untilMs, after?, limit? }) -> [{ log_id, date_ms, raw }] (a page, by date_ms then log_id)
 //   readAuditRecords({ fromMs, untilMs, after?, limit? }) -> [{ id, at, raw }] (a page, by ts_ms, else
+const crypto = require('node:crypto');
 //     received_ms, then id); after: the previous page's last { ms, key } (what the health report reads)
 // Unreachable database: rejects with an Error whose code is 'store_unavailable'.
 
@@ -54,6 +60,32 @@ const APPROVAL_COLUMNS = Object.freeze([
   'error',
   'version',
 ]);
+
+/** Columns of an alert row, in the order rows are returned. */
+const ALERT_COLUMNS = Object.freeze([
+  'alert_key',
+  'kind',
+  'subject_type',
+  'subject_value',
+  'severity',
+  'organizations',
+  'users',
+  'events',
+  'first_seen_ms',
+  'last_seen_ms',
+  'reasons',
+  'targets',
+  'created_ms',
+  'updated_ms',
+  'notified_ms',
+  'notified_severity',
+  'version',
+]);
+/** The core's severities, least first (detect::Severity). */
+const SEVERITIES = Object.freeze(['low', 'medium', 'high']);
+/** As the core bounds them (detect::MAX_ALERT_ORGS, MAX_ALERT_TARGETS). */
+const MAX_ALERT_ORGS = 64;
+const MAX_ALERT_TARGETS = 1000;
 
 /** Columns of a stored log, in the order getLog returns them. */
 const LOG_COLUMNS = Object.freeze(['log_id', 'type', 'date_ms', 'organization_id', 'user_id', 'ip', 'client_id', 'connection', 'source', 'received_ms', 'raw']);
@@ -141,6 +173,124 @@ function approvalRow(r) {
   return /** @type {ApprovalRow} */ (out);
 }
 
+/**
+ * An alert's key: SHA-256 (hex) of its kind, subject type and value (a value may be
+ * long, a primary key should not be).
+ * @param {string} kind
+ * @param {string} type
+ * @param {string} value
+ */
+function alertKey(kind, type, value) {
+  return crypto.createHash('sha256').update(`${kind}\0${type}\0${value}`).digest('hex');
+}
+
+/**
+ * @typedef {{ kind: string, severity: string, subject: { type: string, value: string }, organizations?: string[],
+ *   users?: number, events?: number, first_seen: string, last_seen: string, reasons?: { code: string }[], targets?: string[] }} LiveAlert
+ * @typedef {{ alert_key: string, kind: string, subject_type: string, subject_value: string, severity: string,
+ *   organizations: string[], users: number, events: number, first_seen_ms: number, last_seen_ms: number,
+ *   reasons: string[], targets: string[] }} AlertRecord
+ * @typedef {AlertRecord & { created_ms: number, updated_ms: number, notified_ms: number | null,
+ *   notified_severity: string | null, version: number }} AlertRow
+ */
+
+/**
+ * An alert as the core hands it out, checked, in the store's form.
+ * @param {LiveAlert} a
+ * @returns {AlertRecord}
+ */
+function alertRecord(a) {
+  if (!a || typeof a.kind !== 'string' || !a.kind) throw new TypeError('upsertAlerts: kind must be a non-empty string');
+  if (!SEVERITIES.includes(a.severity)) throw new TypeError(`upsertAlerts: unknown severity "${a.severity}"`);
+  if (!a.subject || typeof a.subject.type !== 'string' || typeof a.subject.value !== 'string') throw new TypeError('upsertAlerts: subject must be { type, value }');
+  const first = Date.parse(a.first_seen);
+  const last = Date.parse(a.last_seen);
+  if (!Number.isFinite(first) || !Number.isFinite(last)) throw new TypeError('upsertAlerts: first_seen and last_seen must be RFC 3339 times');
+  const strings = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+  return {
+    alert_key: alertKey(a.kind, a.subject.type, a.subject.value),
+    kind: a.kind,
+    subject_type: a.subject.type,
+    subject_value: a.subject.value,
+    severity: a.severity,
+    organizations: [...new Set(strings(a.organizations))].sort().slice(0, MAX_ALERT_ORGS),
+    users: Number(a.users) || 0,
+    events: Number(a.events) || 0,
+    first_seen_ms: first,
+    last_seen_ms: last,
+    reasons: [...new Set(strings((a.reasons ?? []).map((r) => r?.code)))].sort(),
+    targets: [...new Set(strings(a.targets))].sort().slice(0, MAX_ALERT_TARGETS),
+  };
+}
+
+/**
+ * Two views of one alert merged: the worse severity, the union of organizations, reasons
+ * and targets (bounded as the core bounds them), the larger counts, the earlier first and
+ * later last seen. Idempotent, and the same whatever the order: instances each see part
+ * of the stream, each stores what it saw, and the row ends the same.
+ * @param {AlertRecord} a
+ * @param {AlertRecord} b
+ * @returns {AlertRecord}
+ */
+function mergeAlert(a, b) {
+  const union = (/** @type {string[]} */ x, /** @type {string[]} */ y, /** @type {number} */ max) => [...new Set([...x, ...y])].sort().slice(0, max);
+  return {
+    alert_key: a.alert_key,
+    kind: a.kind,
+    subject_type: a.subject_type,
+    subject_value: a.subject_value,
+    severity: SEVERITIES[Math.max(SEVERITIES.indexOf(a.severity), SEVERITIES.indexOf(b.severity))],
+    organizations: union(a.organizations, b.organizations, MAX_ALERT_ORGS),
+    users: Math.max(a.users, b.users),
+    events: Math.max(a.events, b.events),
+    first_seen_ms: Math.min(a.first_seen_ms, b.first_seen_ms),
+    last_seen_ms: Math.max(a.last_seen_ms, b.last_seen_ms),
+    reasons: union(a.reasons, b.reasons, Infinity),
+    targets: union(a.targets, b.targets, MAX_ALERT_TARGETS),
+  };
+}
+
+/** The fields mergeAlert decides, as one comparable string. @param {AlertRecord} r */
+const alertContent = (r) => JSON.stringify([r.severity, r.organizations, r.users, r.events, r.first_seen_ms, r.last_seen_ms, r.reasons, r.targets]);
+
+/**
+ * An alert row as the dialects return it: arrays parsed, numbers as numbers.
+ * @param {Record<string, any>} r
+ * @returns {AlertRow}
+ */
+function alertRow(r) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const c of ALERT_COLUMNS) out[c] = r[c] === undefined ? null : r[c];
+  for (const c of ['organizations', 'reasons', 'targets']) out[c] = JSON.parse(r[c]);
+  for (const c of ['users', 'events', 'first_seen_ms', 'last_seen_ms', 'created_ms', 'updated_ms', 'version']) out[c] = Number(r[c]);
+  if (out.notified_ms !== null) out.notified_ms = Number(out.notified_ms);
+  return /** @type {AlertRow} */ (out);
+}
+
+/**
+ * A stored alert in the core's shape again (what the threat feed and the webhook read).
+ * @param {AlertRow | AlertRecord} r
+ * @returns {LiveAlert & { organizations: string[], users: number, events: number, reasons: { code: string }[], targets: string[] }}
+ */
+function alertOf(r) {
+  return {
+    kind: r.kind,
+    severity: r.severity,
+    subject: { type: r.subject_type, value: r.subject_value },
+    organizations: r.organizations,
+    users: r.users,
+    events: r.events,
+    first_seen: new Date(r.first_seen_ms).toISOString(),
+    last_seen: new Date(r.last_seen_ms).toISOString(),
+    reasons: r.reasons.map((code) => ({ code })),
+    targets: r.targets,
+  };
+}
+
+/** @param {string} severity */
+const severityRank = (severity) => SEVERITIES.indexOf(severity) + 1;
+
 /** @param {Record<string, any>} r */
 function logRow(r) {
   /** @type {Record<string, any>} */
@@ -220,6 +370,15 @@ async function openStore(url, opts = {}) {
     if (file.startsWith('//')) file = file.slice(2); // sqlite:///abs/path and sqlite://rel/path
     if (file === '') throw new Error('DATABASE_URL sqlite: needs a path (sqlite:<path>) or :memory: (sqlite::memory:)');
     return require('./sqlite.js').openSqlite(file, { nowMs: now });
+  ALERT_COLUMNS,
+  SEVERITIES,
+  alertKey,
+  alertRecord,
+  mergeAlert,
+  alertContent,
+  alertRow,
+  alertOf,
+  severityRank,
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return require('./postgres.js').openPostgres(url, { nowMs: now, pool: opts.pool });

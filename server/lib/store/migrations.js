@@ -15,6 +15,9 @@ const { SchemaTooNewError } = require('./errors.js');
 // the core, so a new state fails a test until a migration widens this check.
 const STATUS_CHECK = `CHECK (status IN ('pending', 'approved', 'rejected', 'executing', 'done', 'failed'))`;
 
+// The core's alert severities (detect::Severity).
+const SEVERITY_CHECK = `CHECK (severity IN ('low', 'medium', 'high'))`;
+
 /** @type {Migration[]} */
 const MIGRATIONS = [
   {
@@ -151,6 +154,59 @@ const MIGRATIONS = [
         value TEXT NOT NULL,
         updated_ms BIGINT NOT NULL
       );
+    `,
+  },
+  {
+    // Live detection's alerts, one row per kind and subject (alert_key: SHA-256 hex of
+    // kind, subject type and value; the value itself may be long). organizations,
+    // reasons and targets are JSON arrays as TEXT. Rows are merged, never added to
+    // (index.js mergeAlert): each instance's analyzer sees its own share of the stream.
+    // notified_*: the last webhook notice, for the cooldown shared by all instances.
+    version: 2,
+    name: 'alerts',
+    sqlite: `
+      CREATE TABLE alerts (
+        alert_key TEXT PRIMARY KEY NOT NULL,
+        kind TEXT NOT NULL,
+        subject_type TEXT NOT NULL,
+        subject_value TEXT NOT NULL,
+        severity TEXT NOT NULL ${SEVERITY_CHECK},
+        organizations TEXT NOT NULL,
+        users INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        reasons TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        notified_ms INTEGER,
+        notified_severity TEXT,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX alerts_last_seen_ms ON alerts (last_seen_ms);
+    `,
+    postgres: `
+      CREATE TABLE alerts (
+        alert_key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject_type TEXT NOT NULL,
+        subject_value TEXT NOT NULL,
+        severity TEXT NOT NULL ${SEVERITY_CHECK},
+        organizations TEXT NOT NULL,
+        users BIGINT NOT NULL,
+        events BIGINT NOT NULL,
+        first_seen_ms BIGINT NOT NULL,
+        last_seen_ms BIGINT NOT NULL,
+        reasons TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        notified_ms BIGINT,
+        notified_severity TEXT,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX alerts_last_seen_ms ON alerts (last_seen_ms);
     `,
   },
 ];

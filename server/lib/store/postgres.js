@@ -31,6 +31,9 @@ const types = {
 };
 
 const APPROVAL_SELECT = `SELECT ${contract.APPROVAL_COLUMNS.join(', ')} FROM approvals`;
+const ALERT_SELECT = `SELECT ${contract.ALERT_COLUMNS.join(', ')} FROM alerts`;
+// The severity a notice was last sent at, as a rank (severityRank): a worse one is sent within the cooldown.
+const NOTIFIED_RANK = "(CASE notified_severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 0 END)";
 
 // Named statements: parsed once per connection, then only bound and executed.
 const Q = {
@@ -394,12 +397,13 @@ class PostgresStore {
    */
   async purge({ beforeMs }) {
     if (typeof beforeMs !== 'number' || !Number.isFinite(beforeMs)) throw new TypeError('purge: beforeMs must be a number');
-    const out = { logs: 0, rejects: 0, audit: 0 };
+    const out = { logs: 0, rejects: 0, audit: 0, alerts: 0 };
     /** @type {[keyof typeof out, string][]} */
     const tables = [
       ['logs', 'DELETE FROM logs WHERE log_id IN (SELECT log_id FROM logs WHERE date_ms < $1 LIMIT $2)'],
       ['rejects', 'DELETE FROM log_rejects WHERE id IN (SELECT id FROM log_rejects WHERE received_ms < $1 LIMIT $2)'],
       ['audit', 'DELETE FROM audit_records WHERE id IN (SELECT id FROM audit_records WHERE COALESCE(at_ms, received_ms) < $1 LIMIT $2)'],
+      ['alerts', 'DELETE FROM alerts WHERE alert_key IN (SELECT alert_key FROM alerts WHERE last_seen_ms < $1 LIMIT $2)'],
     ];
     for (const [name, text] of tables) {
       for (;;) {
@@ -409,6 +413,110 @@ class PostgresStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Each alert merged into its row (contract.mergeAlert) in one transaction, in key
+   * order (two instances updating the same alerts wait for each other, never deadlock):
+   * an INSERT that does nothing on conflict, else the row locked, merged and updated.
+   * @param {import('./index.js').LiveAlert[]} alerts
+   * @param {{ nowMs?: number }} [opts]
+   */
+  async upsertAlerts(alerts, { nowMs = this.nowMs() } = {}) {
+    const records = byKey(alerts.map(contract.alertRecord), 'alert_key');
+    if (records.length === 0) return [];
+    const out = await this.transaction(async (client) => {
+      /** @type {{ row: import('./index.js').AlertRow, created: boolean, changed: boolean, escalated: boolean }[]} */
+      const done = [];
+      for (const rec of records) {
+        const inserted = await client.query(
+          `INSERT INTO alerts (alert_key, kind, subject_type, subject_value, severity, organizations, users, events,
+            first_seen_ms, last_seen_ms, reasons, targets, created_ms, updated_ms, version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1)
+            ON CONFLICT (alert_key) DO NOTHING RETURNING ${contract.ALERT_COLUMNS.join(', ')}`,
+          [
+            rec.alert_key,
+            rec.kind,
+            rec.subject_type,
+            rec.subject_value,
+            rec.severity,
+            JSON.stringify(rec.organizations),
+            rec.users,
+            rec.events,
+            rec.first_seen_ms,
+            rec.last_seen_ms,
+            JSON.stringify(rec.reasons),
+            JSON.stringify(rec.targets),
+            nowMs,
+          ],
+        );
+        if (inserted.rows.length > 0) {
+          done.push({ row: contract.alertRow(inserted.rows[0]), created: true, changed: true, escalated: false });
+          continue;
+        }
+        const { rows } = await client.query(`${ALERT_SELECT} WHERE alert_key = $1 FOR UPDATE`, [rec.alert_key]);
+        const prev = contract.alertRow(rows[0]);
+        const merged = contract.mergeAlert(prev, rec);
+        if (contract.alertContent(merged) === contract.alertContent(prev)) {
+          done.push({ row: prev, created: false, changed: false, escalated: false });
+          continue;
+        }
+        const updated = await client.query(
+          `UPDATE alerts SET severity = $2, organizations = $3, users = $4, events = $5, first_seen_ms = $6, last_seen_ms = $7,
+            reasons = $8, targets = $9, updated_ms = $10, version = version + 1 WHERE alert_key = $1 RETURNING ${contract.ALERT_COLUMNS.join(', ')}`,
+          [
+            rec.alert_key,
+            merged.severity,
+            JSON.stringify(merged.organizations),
+            merged.users,
+            merged.events,
+            merged.first_seen_ms,
+            merged.last_seen_ms,
+            JSON.stringify(merged.reasons),
+            JSON.stringify(merged.targets),
+            nowMs,
+          ],
+        );
+        const row = contract.alertRow(updated.rows[0]);
+        done.push({ row, created: false, changed: true, escalated: contract.severityRank(row.severity) > contract.severityRank(prev.severity) });
+      }
+      return done;
+    });
+    // In the caller's order, as SQLite answers.
+    const byKeyOut = new Map(out.map((o) => [o.row.alert_key, o]));
+    return alerts.map((a) => /** @type {(typeof out)[number]} */ (byKeyOut.get(contract.alertKey(a.kind, a.subject.type, a.subject.value))));
+  }
+
+  /** @param {string} key */
+  async getAlert(key) {
+    const { rows } = await this.query(`${ALERT_SELECT} WHERE alert_key = $1`, [key]);
+    return rows.length ? contract.alertRow(rows[0]) : null;
+  }
+
+  /** @param {{ sinceMs?: number, limit?: number }} [opts] */
+  async listAlerts({ sinceMs = 0, limit = 10_000 } = {}) {
+    const { rows } = await this.query(`${ALERT_SELECT} WHERE last_seen_ms >= $1 ORDER BY last_seen_ms DESC, alert_key LIMIT $2`, [sinceMs, limit]);
+    return rows.map(contract.alertRow);
+  }
+
+  /**
+   * See the SQLite store: one conditional UPDATE, so exactly one instance sends a notice.
+   * @param {string} key
+   * @param {{ nowMs?: number, cooldownMs: number, severity: string }} opts
+   */
+  async claimAlertNotice(key, { nowMs = this.nowMs(), cooldownMs, severity }) {
+    const { rowCount } = await this.query(
+      `UPDATE alerts SET notified_ms = $1, notified_severity = $2
+        WHERE alert_key = $3 AND (notified_ms IS NULL OR notified_ms <= $4 OR ${NOTIFIED_RANK} < $5)`,
+      [nowMs, severity, key, nowMs - cooldownMs, contract.severityRank(severity)],
+    );
+    return rowCount === 1;
+  }
+
+  /** @param {{ sinceMs?: number }} [opts] */
+  async alertsFingerprint({ sinceMs = 0 } = {}) {
+    const { rows } = await this.query('SELECT count(*) AS n, COALESCE(max(updated_ms), 0) AS u, COALESCE(sum(version), 0) AS v FROM alerts WHERE last_seen_ms >= $1', [sinceMs]);
+    return `${Number(rows[0].n)}:${Number(rows[0].u)}:${Number(rows[0].v)}`;
   }
 
   /**

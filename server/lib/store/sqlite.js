@@ -22,6 +22,9 @@ const REJECT_INSERT = 'INSERT INTO log_rejects (received_ms, source, line_index,
 const AUDIT_INSERT = `INSERT INTO audit_records (id, at_ms, "trigger", outcome, organization_id, received_ms, raw)
   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
 const APPROVAL_SELECT = `SELECT ${contract.APPROVAL_COLUMNS.join(', ')} FROM approvals`;
+const ALERT_SELECT = `SELECT ${contract.ALERT_COLUMNS.join(', ')} FROM alerts`;
+// The severity a notice was last sent at, as a rank (severityRank): a worse one is sent within the cooldown.
+const NOTIFIED_RANK = "(CASE notified_severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 0 END)";
 
 /** @param {unknown} err */
 function mapped(err) {
@@ -93,6 +96,16 @@ class SqliteStore {
       purgeAudit: db.prepare('DELETE FROM audit_records WHERE rowid IN (SELECT rowid FROM audit_records WHERE COALESCE(at_ms, received_ms) < ? LIMIT ?)'),
       counts: db.prepare('SELECT (SELECT count(*) FROM logs) AS logs, (SELECT count(*) FROM log_rejects) AS rejects, (SELECT count(*) FROM audit_records) AS audit'),
       approvalCounts: db.prepare('SELECT status, count(*) AS n FROM approvals GROUP BY status'),
+      getAlert: db.prepare(`${ALERT_SELECT} WHERE alert_key = ?`),
+      insertAlert: db.prepare(`INSERT INTO alerts (alert_key, kind, subject_type, subject_value, severity, organizations, users, events,
+        first_seen_ms, last_seen_ms, reasons, targets, created_ms, updated_ms, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`),
+      updateAlert: db.prepare(`UPDATE alerts SET severity = ?, organizations = ?, users = ?, events = ?, first_seen_ms = ?, last_seen_ms = ?,
+        reasons = ?, targets = ?, updated_ms = ?, version = version + 1 WHERE alert_key = ?`),
+      listAlerts: db.prepare(`${ALERT_SELECT} WHERE last_seen_ms >= ? ORDER BY last_seen_ms DESC, alert_key LIMIT ?`),
+      claimNotice: db.prepare(`UPDATE alerts SET notified_ms = ?, notified_severity = ?
+        WHERE alert_key = ? AND (notified_ms IS NULL OR notified_ms <= ? OR ${NOTIFIED_RANK} < ?)`),
+      alertsFingerprint: db.prepare('SELECT count(*) AS n, COALESCE(max(updated_ms), 0) AS u, COALESCE(sum(version), 0) AS v FROM alerts WHERE last_seen_ms >= ?'),
+      purgeAlerts: db.prepare('DELETE FROM alerts WHERE alert_key IN (SELECT alert_key FROM alerts WHERE last_seen_ms < ? LIMIT ?)'),
       ping: db.prepare('SELECT 1').pluck(),
       // The report's reads: keyset pages in (time, key) order, raw lines only.
       readLogs: db.prepare(`SELECT log_id, date_ms, raw FROM logs
@@ -122,6 +135,54 @@ class SqliteStore {
           receivedMs,
           e.raw,
         ).changes;
+    // Each alert merged into its row (contract.mergeAlert), all in one IMMEDIATE transaction.
+    this.alertsTx = db.transaction((/** @type {import('./index.js').AlertRecord[]} */ records, /** @type {number} */ nowMs) => {
+      const out = [];
+      for (const rec of records) {
+        const found = s.getAlert.get(rec.alert_key);
+        if (!found) {
+          s.insertAlert.run(
+            rec.alert_key,
+            rec.kind,
+            rec.subject_type,
+            rec.subject_value,
+            rec.severity,
+            JSON.stringify(rec.organizations),
+            rec.users,
+            rec.events,
+            rec.first_seen_ms,
+            rec.last_seen_ms,
+            JSON.stringify(rec.reasons),
+            JSON.stringify(rec.targets),
+            nowMs,
+            nowMs,
+          );
+          out.push({ row: contract.alertRow(s.getAlert.get(rec.alert_key)), created: true, changed: true, escalated: false });
+          continue;
+        }
+        const prev = contract.alertRow(found);
+        const merged = contract.mergeAlert(prev, rec);
+        if (contract.alertContent(merged) === contract.alertContent(prev)) {
+          out.push({ row: prev, created: false, changed: false, escalated: false });
+          continue;
+        }
+        s.updateAlert.run(
+          merged.severity,
+          JSON.stringify(merged.organizations),
+          merged.users,
+          merged.events,
+          merged.first_seen_ms,
+          merged.last_seen_ms,
+          JSON.stringify(merged.reasons),
+          JSON.stringify(merged.targets),
+          nowMs,
+          rec.alert_key,
+        );
+        const row = contract.alertRow(s.getAlert.get(rec.alert_key));
+        out.push({ row, created: false, changed: true, escalated: contract.severityRank(row.severity) > contract.severityRank(prev.severity) });
+      }
+      return out;
+    });
       }
       for (const r of rejects) {
         const row = contract.rejectRow(r);
@@ -288,8 +349,9 @@ class SqliteStore {
    * @param {{ beforeMs: number }} opts
    */
   async purge({ beforeMs }) {
+      ['alerts', this.s.purgeAlerts],
     if (typeof beforeMs !== 'number' || !Number.isFinite(beforeMs)) throw new TypeError('purge: beforeMs must be a number');
-    const out = { logs: 0, rejects: 0, audit: 0 };
+    const out = { logs: 0, rejects: 0, audit: 0, alerts: 0 };
     /** @type {[keyof typeof out, import('better-sqlite3').Statement][]} */
     const tables = [
       ['logs', this.s.purgeLogs],
@@ -304,6 +366,64 @@ class SqliteStore {
           if (changes < contract.PURGE_CHUNK) break;
           await new Promise((resolve) => setImmediate(resolve));
         }
+  /**
+   * @param {import('./index.js').LiveAlert[]} alerts
+   * @param {{ nowMs?: number }} [opts]
+   */
+  async upsertAlerts(alerts, { nowMs = this.nowMs() } = {}) {
+    const records = alerts.map(contract.alertRecord);
+    if (records.length === 0) return [];
+    try {
+      return this.alertsTx.immediate(records, nowMs);
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /** @param {string} key */
+  async getAlert(key) {
+    try {
+      const r = this.s.getAlert.get(key);
+      return r ? contract.alertRow(r) : null;
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /** @param {{ sinceMs?: number, limit?: number }} [opts] */
+  async listAlerts({ sinceMs = 0, limit = 10_000 } = {}) {
+    try {
+      return this.s.listAlerts.all(sinceMs, limit).map(contract.alertRow);
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /**
+   * Takes the right to send the alert's notice now: true when none was sent within
+   * `cooldownMs`, or the last was for a lesser severity. One conditional UPDATE, so of
+   * several instances exactly one sends it.
+   * @param {string} key
+   * @param {{ nowMs?: number, cooldownMs: number, severity: string }} opts
+   */
+  async claimAlertNotice(key, { nowMs = this.nowMs(), cooldownMs, severity }) {
+    try {
+      return this.s.claimNotice.run(nowMs, severity, key, nowMs - cooldownMs, contract.severityRank(severity)).changes === 1;
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /** @param {{ sinceMs?: number }} [opts] */
+  async alertsFingerprint({ sinceMs = 0 } = {}) {
+    try {
+      const r = /** @type {{ n: number, u: number, v: number }} */ (this.s.alertsFingerprint.get(sinceMs));
+      return `${r.n}:${r.u}:${r.v}`;
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
       }
       return out;
     } catch (err) {
