@@ -13,6 +13,8 @@
 //   actionguard approvals list [--status S] [--json]
 //   actionguard approvals approve|reject <dedupe_key> [--by "Sam (security)"]
 //   actionguard approvals execute         (AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET)
+//   actionguard alerts list [--since 24h] [--json]
+//   actionguard feed keygen               (prints THREAT_FEED_SIGNING_KEY and THREAT_FEED_PUBLIC_KEY)
 //
 // DATABASE_URL chooses the store: `sqlite:<path>` (the default, sqlite:actionguard.db)
 // or `postgres://...` for several instances. `serve` reads ACTIONGUARD_LOG_TOKEN (the
@@ -43,6 +45,7 @@ const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
        actionguard logs analyze <file.ndjson> [--json] [--html out.html [--org ID] [--since 7d] [--until DATE]]   (no database)
        actionguard report [--org ID] [--since 7d] [--until DATE] [--top N] [--json | --markdown | --html out.html]
        actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute
+       actionguard alerts list [--since 24h] [--json] | feed keygen
 DATABASE_URL: sqlite:<path> (default ${DEFAULT_DATABASE_URL}) or postgres://...`;
 
 /** @param {string} message */
@@ -73,6 +76,10 @@ async function serve(store, args) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage('--port must be a port number');
   const host = option(args, '--host') ?? '127.0.0.1';
   const days = retentionDays(process.env.ACTIONGUARD_RETENTION_DAYS);
+  // Live detection (alerts, the webhook, responses) and the threat feed share the server's metrics.
+  const metrics = require('../lib/metrics.js').createMetrics(store);
+  const live = require('../lib/live.js').liveFromEnv(store, { metrics, log });
+  const threatFeed = require('../lib/feed.js').feedFromEnv(store, { metrics });
   const { server } = createServer({
     store,
     logToken: process.env.ACTIONGUARD_LOG_TOKEN,
@@ -82,6 +89,9 @@ async function serve(store, args) {
     trustProxy: args.includes('--trust-proxy'),
     rateLimit: rateLimitFrom(process.env.ACTIONGUARD_RATE_LIMIT),
     log,
+    metrics,
+    live,
+    threatFeed,
   });
   const stopRetention = startRetention(store, { days, log });
   await new Promise((resolve, reject) => {
@@ -90,12 +100,21 @@ async function serve(store, args) {
   });
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   const missing = ['ACTIONGUARD_LOG_TOKEN', 'AUDIT_WEBHOOK_SECRET', 'APPROVAL_WEBHOOK_SECRET', 'ACTIONGUARD_REPORT_TOKEN'].filter((n) => !process.env[n]);
-  log({ level: 'info', listening: `http://${address.address}:${address.port}/`, store: store.dialect, retention_days: days, not_configured: missing });
+  log({
+    level: 'info',
+    listening: `http://${address.address}:${address.port}/`,
+    store: store.dialect,
+    retention_days: days,
+    not_configured: missing,
+    alert_webhook: Boolean(process.env.ALERT_WEBHOOK_URL),
+    threat_feed: Boolean(threatFeed),
+  });
   // The test harness and scripts wait for this line.
   process.stdout.write(`actionguard: listening on http://${address.address}:${address.port}/\n`);
   await new Promise((resolve) => {
     const stop = () => {
       stopRetention();
+      live.close();
       server.close(() => resolve(undefined));
       server.closeIdleConnections?.();
     };
@@ -110,12 +129,18 @@ async function logsCommand(store, [sub, ...args]) {
     const paths = args.filter((a) => !a.startsWith('--'));
     if (paths.length === 0) throw usage('logs import needs a file or a directory');
     const { importLogs } = require('../lib/import.js');
-    const totals = await importLogs(store, paths);
+    const live = require('../lib/live.js').liveFromEnv(store, { log });
+    const totals = await importLogs(store, paths, { live });
+    await live.idle();
+    live.close();
     process.stdout.write(`${JSON.stringify(totals)}\n`);
   } else if (sub === 'pull') {
     const { pullLogs } = require('../lib/pull.js');
     const { mgmt, domain } = managementClient();
-    const totals = await pullLogs(store, mgmt, { checkpointName: `logs_pull:${domain}` });
+    const live = require('../lib/live.js').liveFromEnv(store, { log });
+    const totals = await pullLogs(store, mgmt, { checkpointName: `logs_pull:${domain}`, live });
+    await live.idle();
+    live.close();
     process.stdout.write(`${JSON.stringify(totals)}\n`);
   } else if (sub === 'purge') {
     const days = retentionDays(option(args, '--days') ?? process.env.ACTIONGUARD_RETENTION_DAYS);
@@ -264,7 +289,7 @@ async function approvalsCommand(store, [sub, ...args]) {
     for (const r of rows) {
       const error = r.error ? `  failed: ${r.error}` : '';
       const org = r.organization_id ? `  -> ${r.organization_id}` : '';
-      process.stdout.write(`${r.dedupe_key}  ${r.status.padEnd(9)}  ${r.request.proposal.name} (${r.request.proposal.domain})  seen ${r.requests_seen}x${org}${error}\n`);
+      process.stdout.write(`${r.dedupe_key}  ${r.status.padEnd(9)}  ${approvals.describe(r)}  seen ${r.requests_seen}x${org}${error}\n`);
     }
   } else if (sub === 'approve' || sub === 'reject') {
     const key = args[0];
@@ -279,7 +304,7 @@ async function approvalsCommand(store, [sub, ...args]) {
         failed += 1;
         process.stderr.write(`actionguard: ${d.key} failed: ${d.error}\n`);
       } else {
-        process.stdout.write(`${d.key} done: ${d.organization_id}\n`);
+        process.stdout.write(`${d.key} done: ${d.organization_id ?? d.done}\n`);
       }
     }
     if (failed > 0) process.exitCode = 1;
@@ -288,13 +313,47 @@ async function approvalsCommand(store, [sub, ...args]) {
   }
 }
 
+/** @param {any} store @param {string[]} args */
+async function alertsCommand(store, [sub, ...args]) {
+  if (sub !== 'list') throw usage(`unknown alerts command ${JSON.stringify(sub)}`);
+  const since = option(args, '--since') ?? '24h';
+  const m = /^(\d+)([mhd])$/.exec(since);
+  if (!m) throw usage('--since is a duration: 30m, 24h, 7d');
+  const ms = Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[/** @type {'m'|'h'|'d'} */ (m[2])];
+  const rows = await store.listAlerts({ sinceMs: Date.now() - ms });
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    return;
+  }
+  for (const r of rows) {
+    const iso = (/** @type {number} */ t) => new Date(t).toISOString();
+    process.stdout.write(
+      `${r.severity.padEnd(6)} ${r.kind.padEnd(19)} ${r.subject_type} ${r.subject_value}  ${r.users} users, ${r.events} events, ${iso(r.first_seen_ms)} .. ${iso(r.last_seen_ms)}: ${r.reasons.join(', ')}\n`,
+    );
+  }
+}
+
+/** `feed keygen`: a new Ed25519 key pair for the threat feed (no store). */
+function feedCommand([sub]) {
+  if (sub !== 'keygen') throw usage(`unknown feed command ${JSON.stringify(sub)}`);
+  const { signingKey, publicKey } = require('../lib/feed.js').generateKeys();
+  process.stdout.write(
+    `# The control plane's environment (keep it secret):\nTHREAT_FEED_SIGNING_KEY=${signingKey}\n` +
+      `# The Actions' secret (with THREAT_FEED_URL=https://<host>/v1/threat-feed):\nTHREAT_FEED_PUBLIC_KEY=${publicKey}\n`,
+  );
+}
+
 async function main(argv) {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!['serve', 'migrate', 'logs', 'approvals', 'report'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  if (command === 'feed') {
+    feedCommand(rest);
+    return;
+  }
   // Before any store is opened: analysis needs none.
   if (command === 'logs' && rest[0] === 'analyze') {
     await analyzeCommand(rest.slice(1));
@@ -306,6 +365,7 @@ async function main(argv) {
     else if (command === 'migrate') process.stdout.write(`migrated (${store.dialect})\n`);
     else if (command === 'logs') await logsCommand(store, rest);
     else if (command === 'report') await reportCommand(store, rest);
+    else if (command === 'alerts') await alertsCommand(store, rest);
     else await approvalsCommand(store, rest);
   } finally {
     await store.close();

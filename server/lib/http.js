@@ -112,6 +112,9 @@ function readBody(req, max, budget) {
  * @property {{ perSecond?: number, burst?: number }} [rateLimit]
  * @property {number} [maxBodyBytesInFlight] all bodies being read at once (default 256 MiB); beyond, 503
  * @property {boolean} [trustProxy] rate-limit by the address a load balancer appended to X-Forwarded-For
+ * @property {import('./live.js').LiveDetection | null} [live] live detection, fed every accepted log body
+ * @property {ReturnType<typeof createMetrics>} [metrics] shared with live detection and the feed (made here when absent)
+ * @property {ReturnType<import('./feed.js').createThreatFeed> | null} [threatFeed] GET /v1/threat-feed (503 without)
  * @property {(entry: Record<string, unknown>) => void} [log]
  */
 
@@ -121,7 +124,7 @@ function readBody(req, max, budget) {
 function createServer(options) {
   const { store, logToken, auditSecret, approvalSecret, maxLogBody = DEFAULT_MAX_LOG_BODY, toleranceS = webhook.DEFAULT_TOLERANCE_S } = options;
   const log = options.log ?? ((entry) => process.stderr.write(`${JSON.stringify(entry)}\n`));
-  const metrics = createMetrics(store);
+  const metrics = options.metrics ?? createMetrics(store);
   const limiter = createRateLimit(options.rateLimit);
   const bodyBudget = { used: 0, max: options.maxBodyBytesInFlight ?? DEFAULT_BODY_BYTES_IN_FLIGHT };
   // Each approval signature once per instance, as scripts/approvals took them; a replay
@@ -196,12 +199,18 @@ function createServer(options) {
       if (!sameSecret(String(req.headers.authorization ?? ''), logToken)) throw new HttpError(401, 'unauthorized');
       const body = (await readBody(req, maxLogBody, bodyBudget)).toString('utf8');
       const started = process.hrtime.bigint();
-      const r = await ingestBody(store, body, { source: 'stream' });
+      const r = await ingestBody(store, body, { source: 'stream', live: options.live });
       metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
       metrics.logsIngested.inc({ source: 'stream' }, r.stored);
       metrics.logsDuplicates.inc({ source: 'stream' }, r.duplicates);
       metrics.logsRejected.inc({ source: 'stream' }, r.rejected);
       return [200, r];
+    },
+
+    // The threat feed the Actions read (signed; ETag/304; Bearer THREAT_FEED_TOKEN when set).
+    'GET /v1/threat-feed': async (req) => {
+      if (!options.threatFeed) throw new HttpError(503, 'threat_feed_not_configured');
+      return options.threatFeed.serve(req);
     },
 
     'POST /v1/audit': async (req) => {

@@ -24,10 +24,10 @@
 //   purge({ beforeMs }) -> { logs, rejects, audit, alerts };  stats();  approvalStats();  ping();  close()
 //   readLogs({ fromMs, untilMs, after?, limit? }) -> [{ log_id, date_ms, raw }] (a page, by date_ms then log_id)
 //   readAuditRecords({ fromMs, untilMs, after?, limit? }) -> [{ id, at, raw }] (a page, by ts_ms, else
-const crypto = require('node:crypto');
 //     received_ms, then id); after: the previous page's last { ms, key } (what the health report reads)
 // Unreachable database: rejects with an Error whose code is 'store_unavailable'.
 
+const crypto = require('node:crypto');
 const { StoreUnavailableError, SchemaTooNewError } = require('./errors.js');
 
 /**
@@ -61,6 +61,9 @@ const APPROVAL_COLUMNS = Object.freeze([
   'version',
 ]);
 
+/** Columns of a stored log, in the order getLog returns them. */
+const LOG_COLUMNS = Object.freeze(['log_id', 'type', 'date_ms', 'organization_id', 'user_id', 'ip', 'client_id', 'connection', 'source', 'received_ms', 'raw']);
+
 /** Columns of an alert row, in the order rows are returned. */
 const ALERT_COLUMNS = Object.freeze([
   'alert_key',
@@ -86,9 +89,6 @@ const SEVERITIES = Object.freeze(['low', 'medium', 'high']);
 /** As the core bounds them (detect::MAX_ALERT_ORGS, MAX_ALERT_TARGETS). */
 const MAX_ALERT_ORGS = 64;
 const MAX_ALERT_TARGETS = 1000;
-
-/** Columns of a stored log, in the order getLog returns them. */
-const LOG_COLUMNS = Object.freeze(['log_id', 'type', 'date_ms', 'organization_id', 'user_id', 'ip', 'client_id', 'connection', 'source', 'received_ms', 'raw']);
 
 /** Longest excerpt of a rejected line kept (characters). */
 const MAX_EXCERPT = 512;
@@ -171,6 +171,32 @@ function approvalRow(r) {
   for (const c of APPROVAL_COLUMNS) out[c] = r[c] === undefined ? null : r[c];
   out.request = JSON.parse(r.request);
   return /** @type {ApprovalRow} */ (out);
+}
+
+/** @param {Record<string, any>} r */
+function logRow(r) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const c of LOG_COLUMNS) out[c] = r[c] === undefined ? null : r[c];
+  return out;
+}
+
+/**
+ * A reject as stored: the message and a bounded excerpt of the line (at most
+ * MAX_EXCERPT characters, each NUL replaced by U+FFFD: a line the core could not read
+ * may hold one, and PostgreSQL's text refuses it, so the whole batch would fail and
+ * be retried forever). The one gate of both dialects.
+ * @param {LogReject} r
+ */
+function rejectRow(r) {
+  const text = typeof r.excerpt === 'string' ? r.excerpt : '';
+  const cut = text.length > MAX_EXCERPT ? text.slice(0, MAX_EXCERPT) : text;
+  return {
+    line_index: r.index,
+    reason_code: r.reason_code,
+    message: r.message ?? '',
+    excerpt: cut.includes('\u0000') ? cut.replaceAll('\u0000', '\ufffd') : cut,
+  };
 }
 
 /**
@@ -291,32 +317,6 @@ function alertOf(r) {
 /** @param {string} severity */
 const severityRank = (severity) => SEVERITIES.indexOf(severity) + 1;
 
-/** @param {Record<string, any>} r */
-function logRow(r) {
-  /** @type {Record<string, any>} */
-  const out = {};
-  for (const c of LOG_COLUMNS) out[c] = r[c] === undefined ? null : r[c];
-  return out;
-}
-
-/**
- * A reject as stored: the message and a bounded excerpt of the line (at most
- * MAX_EXCERPT characters, each NUL replaced by U+FFFD: a line the core could not read
- * may hold one, and PostgreSQL's text refuses it, so the whole batch would fail and
- * be retried forever). The one gate of both dialects.
- * @param {LogReject} r
- */
-function rejectRow(r) {
-  const text = typeof r.excerpt === 'string' ? r.excerpt : '';
-  const cut = text.length > MAX_EXCERPT ? text.slice(0, MAX_EXCERPT) : text;
-  return {
-    line_index: r.index,
-    reason_code: r.reason_code,
-    message: r.message ?? '',
-    excerpt: cut.includes('\u0000') ? cut.replaceAll('\u0000', '\ufffd') : cut,
-  };
-}
-
 /** @param {any} a receiveApproval's argument */
 function checkApproval(a) {
   if (!a || typeof a.dedupe_key !== 'string' || !a.dedupe_key) throw new TypeError('receiveApproval: dedupe_key must be a non-empty string');
@@ -370,15 +370,6 @@ async function openStore(url, opts = {}) {
     if (file.startsWith('//')) file = file.slice(2); // sqlite:///abs/path and sqlite://rel/path
     if (file === '') throw new Error('DATABASE_URL sqlite: needs a path (sqlite:<path>) or :memory: (sqlite::memory:)');
     return require('./sqlite.js').openSqlite(file, { nowMs: now });
-  ALERT_COLUMNS,
-  SEVERITIES,
-  alertKey,
-  alertRecord,
-  mergeAlert,
-  alertContent,
-  alertRow,
-  alertOf,
-  severityRank,
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return require('./postgres.js').openPostgres(url, { nowMs: now, pool: opts.pool });
@@ -406,4 +397,13 @@ module.exports = {
   logRow,
   rejectRow,
   approvalCounts,
+  ALERT_COLUMNS,
+  SEVERITIES,
+  alertKey,
+  alertRecord,
+  mergeAlert,
+  alertContent,
+  alertRow,
+  alertOf,
+  severityRank,
 };

@@ -416,6 +416,40 @@ class PostgresStore {
   }
 
   /**
+   * One page of the logs dated in [fromMs, untilMs), in (date_ms, log_id) order, after
+   * `after` (the last row of the previous page): what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
+   */
+  async readLogs(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    const { rows } = await this.query(
+      `SELECT log_id, date_ms, raw FROM logs
+        WHERE date_ms >= $1 AND date_ms < $2 AND (date_ms, log_id) > ($3, $4)
+        ORDER BY date_ms, log_id LIMIT $5`,
+      [fromMs, untilMs, afterMs, afterKey, limit],
+    );
+    return rows;
+  }
+
+  /**
+   * One page of the audit records timed in [fromMs, untilMs) (their ts_ms, else when
+   * received), in (time, id) order, after `after`: what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ id: string, at: number, raw: string }[]>}
+   */
+  async readAuditRecords(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    const { rows } = await this.query(
+      `SELECT id, COALESCE(at_ms, received_ms) AS at, raw FROM audit_records
+        WHERE COALESCE(at_ms, received_ms) >= $1 AND COALESCE(at_ms, received_ms) < $2 AND (COALESCE(at_ms, received_ms), id) > ($3, $4)
+        ORDER BY COALESCE(at_ms, received_ms), id LIMIT $5`,
+      [fromMs, untilMs, afterMs, afterKey, limit],
+    );
+    return rows;
+  }
+
+  /**
    * Each alert merged into its row (contract.mergeAlert) in one transaction, in key
    * order (two instances updating the same alerts wait for each other, never deadlock):
    * an INSERT that does nothing on conflict, else the row locked, merged and updated.
@@ -517,40 +551,6 @@ class PostgresStore {
   async alertsFingerprint({ sinceMs = 0 } = {}) {
     const { rows } = await this.query('SELECT count(*) AS n, COALESCE(max(updated_ms), 0) AS u, COALESCE(sum(version), 0) AS v FROM alerts WHERE last_seen_ms >= $1', [sinceMs]);
     return `${Number(rows[0].n)}:${Number(rows[0].u)}:${Number(rows[0].v)}`;
-  }
-
-  /**
-   * One page of the logs dated in [fromMs, untilMs), in (date_ms, log_id) order, after
-   * `after` (the last row of the previous page): what the health report reads.
-   * @param {import('./index.js').PageQuery} q
-   * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
-   */
-  async readLogs(q) {
-    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
-    const { rows } = await this.query(
-      `SELECT log_id, date_ms, raw FROM logs
-        WHERE date_ms >= $1 AND date_ms < $2 AND (date_ms, log_id) > ($3, $4)
-        ORDER BY date_ms, log_id LIMIT $5`,
-      [fromMs, untilMs, afterMs, afterKey, limit],
-    );
-    return rows;
-  }
-
-  /**
-   * One page of the audit records timed in [fromMs, untilMs) (their ts_ms, else when
-   * received), in (time, id) order, after `after`: what the health report reads.
-   * @param {import('./index.js').PageQuery} q
-   * @returns {Promise<{ id: string, at: number, raw: string }[]>}
-   */
-  async readAuditRecords(q) {
-    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
-    const { rows } = await this.query(
-      `SELECT id, COALESCE(at_ms, received_ms) AS at, raw FROM audit_records
-        WHERE COALESCE(at_ms, received_ms) >= $1 AND COALESCE(at_ms, received_ms) < $2 AND (COALESCE(at_ms, received_ms), id) > ($3, $4)
-        ORDER BY COALESCE(at_ms, received_ms), id LIMIT $5`,
-      [fromMs, untilMs, afterMs, afterKey, limit],
-    );
-    return rows;
   }
 
   /** Approvals by state alone: what /metrics reads at every scrape (a small table). */

@@ -135,6 +135,13 @@ class SqliteStore {
           receivedMs,
           e.raw,
         ).changes;
+      }
+      for (const r of rejects) {
+        const row = contract.rejectRow(r);
+        s.insertReject.run(receivedMs, source, row.line_index, row.reason_code, row.message, row.excerpt);
+      }
+      return stored;
+    });
     // Each alert merged into its row (contract.mergeAlert), all in one IMMEDIATE transaction.
     this.alertsTx = db.transaction((/** @type {import('./index.js').AlertRecord[]} */ records, /** @type {number} */ nowMs) => {
       const out = [];
@@ -182,13 +189,6 @@ class SqliteStore {
         out.push({ row, created: false, changed: true, escalated: contract.severityRank(row.severity) > contract.severityRank(prev.severity) });
       }
       return out;
-    });
-      }
-      for (const r of rejects) {
-        const row = contract.rejectRow(r);
-        s.insertReject.run(receivedMs, source, row.line_index, row.reason_code, row.message, row.excerpt);
-      }
-      return stored;
     });
     this.auditTx = db.transaction((/** @type {import('./index.js').AuditRecord[]} */ records, receivedMs) => {
       let stored = 0;
@@ -349,7 +349,6 @@ class SqliteStore {
    * @param {{ beforeMs: number }} opts
    */
   async purge({ beforeMs }) {
-      ['alerts', this.s.purgeAlerts],
     if (typeof beforeMs !== 'number' || !Number.isFinite(beforeMs)) throw new TypeError('purge: beforeMs must be a number');
     const out = { logs: 0, rejects: 0, audit: 0, alerts: 0 };
     /** @type {[keyof typeof out, import('better-sqlite3').Statement][]} */
@@ -357,6 +356,7 @@ class SqliteStore {
       ['logs', this.s.purgeLogs],
       ['rejects', this.s.purgeRejects],
       ['audit', this.s.purgeAudit],
+      ['alerts', this.s.purgeAlerts],
     ];
     try {
       for (const [name, stmt] of tables) {
@@ -366,6 +366,43 @@ class SqliteStore {
           if (changes < contract.PURGE_CHUNK) break;
           await new Promise((resolve) => setImmediate(resolve));
         }
+      }
+      return out;
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /**
+   * One page of the logs dated in [fromMs, untilMs), in (date_ms, log_id) order, after
+   * `after` (the last row of the previous page): what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
+   */
+  async readLogs(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    try {
+      return /** @type {any[]} */ (this.s.readLogs.all(fromMs, untilMs, afterMs, afterMs, afterKey, limit));
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /**
+   * One page of the audit records timed in [fromMs, untilMs) (their ts_ms, else when
+   * received), in (time, id) order, after `after`: what the health report reads.
+   * @param {import('./index.js').PageQuery} q
+   * @returns {Promise<{ id: string, at: number, raw: string }[]>}
+   */
+  async readAuditRecords(q) {
+    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
+    try {
+      return /** @type {any[]} */ (this.s.readAudit.all(fromMs, untilMs, afterMs, afterMs, afterKey, limit));
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
   /**
    * @param {import('./index.js').LiveAlert[]} alerts
    * @param {{ nowMs?: number }} [opts]
@@ -419,43 +456,6 @@ class SqliteStore {
     try {
       const r = /** @type {{ n: number, u: number, v: number }} */ (this.s.alertsFingerprint.get(sinceMs));
       return `${r.n}:${r.u}:${r.v}`;
-    } catch (err) {
-      throw mapped(err);
-    }
-  }
-
-      }
-      return out;
-    } catch (err) {
-      throw mapped(err);
-    }
-  }
-
-  /**
-   * One page of the logs dated in [fromMs, untilMs), in (date_ms, log_id) order, after
-   * `after` (the last row of the previous page): what the health report reads.
-   * @param {import('./index.js').PageQuery} q
-   * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
-   */
-  async readLogs(q) {
-    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
-    try {
-      return /** @type {any[]} */ (this.s.readLogs.all(fromMs, untilMs, afterMs, afterMs, afterKey, limit));
-    } catch (err) {
-      throw mapped(err);
-    }
-  }
-
-  /**
-   * One page of the audit records timed in [fromMs, untilMs) (their ts_ms, else when
-   * received), in (time, id) order, after `after`: what the health report reads.
-   * @param {import('./index.js').PageQuery} q
-   * @returns {Promise<{ id: string, at: number, raw: string }[]>}
-   */
-  async readAuditRecords(q) {
-    const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
-    try {
-      return /** @type {any[]} */ (this.s.readAudit.all(fromMs, untilMs, afterMs, afterMs, afterKey, limit));
     } catch (err) {
       throw mapped(err);
     }
