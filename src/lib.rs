@@ -32,6 +32,7 @@ pub mod logs;
 pub mod mac;
 pub mod orgmap;
 pub mod policy;
+pub mod report;
 pub mod risk;
 pub mod signals;
 pub mod signup;

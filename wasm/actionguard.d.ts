@@ -1463,6 +1463,113 @@ export type ResponseRequestAnswer = Answer<ResponseRequest>;
 /** A chat webhook's body for an alert (Slack's incoming-webhook JSON). */
 export type AlertNoticeAnswer = Answer<{ text: string; blocks: Record<string, unknown>[] }>;
 
+/** What a health report is of (`report::ReportConfig`): a period, and an organization or all. Unknown fields are failures. */
+export interface ReportConfig {
+  /** RFC 3339 times or dates (midnight UTC); `until` after `since`, at most 366 days apart. */
+  since: string;
+  until: string;
+  /** An organization id; absent, null or empty for all organizations. */
+  organization?: string | null;
+  /** Rows shown in each list (1 to 100, default 10). */
+  top?: number;
+  /** Keys each list tracks (default 10,000); events of keys beyond are counted in `bounds.keys_untracked`. */
+  max_keys?: number;
+  /** Users tracked (default 2,000,000); logins of users beyond are counted in `bounds.users_untracked`. */
+  max_users?: number;
+  detect?: DetectConfig;
+}
+
+/** A count in the report's period and in the period of the same length before it. */
+export interface Trend {
+  current: number;
+  previous: number;
+}
+
+/** A share (0 to 1, four decimals) in each period; null when there was nothing to share. */
+export interface Ratio {
+  current: number | null;
+  previous: number | null;
+}
+
+/** Why a login failed (`report::failures::Cause`). */
+export type FailureCause = "user_error" | "integration_error" | "denied" | "other";
+
+/** The per-organization health report (`report::Report`); `format` is `actionguard-report/1`. */
+export interface Report {
+  format: "actionguard-report/1";
+  /** null: all organizations. */
+  organization: string | null;
+  /** ISO times; `days` counts a part of a day as one. */
+  period: { since: string; until: string; days: number };
+  previous: { since: string; until: string; days: number };
+  input: {
+    events: number;
+    duplicates: number;
+    rejected: number;
+    in_period: number;
+    in_previous: number;
+    outside_periods: number;
+    not_this_organization: number;
+    audit_records: number;
+    audit_duplicates: number;
+    audit_rejected: number;
+    audit_undated: number;
+  };
+  users: { active: Trend; mfa: Trend; mfa_coverage: Ratio };
+  enrolment: { started: Trend; completed: Trend; failed: Trend; completion: Ratio };
+  logins: {
+    succeeded: Trend;
+    failed: Trend;
+    /** All four causes, always, in this order: user_error, integration_error, denied, other. */
+    by_cause: ({ cause: FailureCause } & Trend)[];
+    silent_auth_failures: Trend;
+    reasons: ({ cause: FailureCause; reason: string } & Trend)[];
+  };
+  /** The period day by day (24 hours from `since` each). */
+  daily: { start: string; logins: number; failed_logins: number; silent_auth_failures: number; signups: number; m2m_tokens: number }[];
+  attacks: {
+    /** Every alert kind, always (then any other), alerts active in each period. */
+    by_kind: ({ kind: string } & Trend)[];
+    alerts: {
+      kind: string;
+      severity: string;
+      subject_type: string;
+      subject: string;
+      organizations: string[];
+      users: number;
+      events: number;
+      first_seen: string;
+      last_seen: string;
+      reasons: string[];
+    }[];
+    alerts_not_listed: number;
+  };
+  signups: {
+    succeeded: Trend;
+    failed: Trend;
+    /** disposable, free_mail, other: always all three. */
+    by_class: { class: string; succeeded: Trend; failed: Trend }[];
+    domains: { domain: string; class: string; succeeded: Trend; failed: Trend }[];
+    other_domains: Trend;
+    without_domain: Trend;
+  };
+  m2m: { tokens: Trend; failures: Trend; clients: { client_id: string; audience: string; tokens: Trend; failures: Trend }[]; other_clients: Trend };
+  actionguard: {
+    records: Trend;
+    watched: Trend;
+    outcomes: ({ trigger: string; outcome: string } & Trend)[];
+    reasons: ({ trigger: string; code: string } & Trend)[];
+    other_reasons: Trend;
+  };
+  /** A report of all organizations: those with the most active users this period. */
+  organizations: { id: string; active_users: number; mfa_users: number; logins: number; failed_logins: number; signups: number; m2m_tokens: number }[];
+  bounds: { users_untracked: number; keys_untracked: number; detection_state_overflow: number; detection_alerts_dropped: number };
+}
+
+export type ReportBuilderAnswer = Answer<{ builder: ReportBuilder }>;
+export type ReportAnswer = Answer<{ report: Report; markdown: string; analysis?: Analysis }>;
+export type LogSpanAnswer = Answer<{ events: number; first_ms: number | null; last_ms: number | null }>;
+
 // ---------------------------------------------------------------------------------------
 // The module (wasm/src/lib.rs)
 // ---------------------------------------------------------------------------------------
@@ -1545,6 +1652,21 @@ export class LogAnalyzer {
   forgetIdleAlerts(idleMs: number): number;
   /** The analysis of everything fed; a failure `finished` when called again. */
   finish(): AnalysisAnswer;
+}
+
+/** The health report (`report::ReportBuilder`), made by `newReportBuilder`: feed log and audit bodies in any order, then `finish()`. */
+export class ReportBuilder {
+  private constructor();
+  /** Frees the WebAssembly memory it holds. */
+  free(): void;
+  /** A log-stream body, read as `parseLogBatch` reads it; a failure `finished` after `finish()`. */
+  feed(body: string): LogFeedAnswer;
+  /** A chunk of a JSON-lines file: every line one entry. */
+  feedLines(lines: string): LogFeedAnswer;
+  /** Audit records, one JSON object a line (`events`: records read). */
+  feedAudit(body: string): LogFeedAnswer;
+  /** The report and its Markdown (and `logs analyze`'s analysis of every log fed, `withAnalysis`); a failure `finished` when called again. */
+  finish(withAnalysis?: boolean): ReportAnswer;
 }
 
 /** Builds an index from organizations as the Management API returns them, each with its `discovery_domains` (JSON text or objects). */
@@ -1682,3 +1804,9 @@ export function approvalStep(input: { action: ApprovalAction; state?: ApprovalSt
 
 /** The crate version, for audit records and support. */
 export function version(): string;
+
+/** A health report builder for `config`; a configuration it cannot use is a failure (`invalid_config`, `invalid_period`), never a throw. */
+export function newReportBuilder(config: ReportConfig | string): ReportBuilderAnswer;
+
+/** The first and last dates (ms) of a log body's logs (read as `parseLogBatch` reads it): the offline report's default period ends with the file's last day. */
+export function logSpan(body: string): LogSpanAnswer;

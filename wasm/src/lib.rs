@@ -518,6 +518,82 @@ impl LogAnalyzer {
     }
 }
 
+/// The per-organization health report (`report::ReportBuilder`): made by
+/// `newReportBuilder(config)`, fed log bodies (`feed`, `feedLines`) and audit bodies
+/// (`feedAudit`) in any order, then `finish()`. Each `log_id` and record `id` is read once.
+#[wasm_bindgen]
+pub struct ReportBuilder {
+    inner: Option<actionguard::report::ReportBuilder>,
+}
+
+/// A report builder for `config` (`{ since, until, organization?, top?, max_keys?, max_users?,
+/// detect? }`, JSON text or object): `{ type: "success", builder } | { type: "failure", errors }`
+/// (`invalid_config`, `invalid_period`, with the field's path). Never throws: the configuration
+/// comes from a person's request.
+#[wasm_bindgen(js_name = newReportBuilder)]
+pub fn new_report_builder(config: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&config, "the report configuration", "invalid_config", |json| match actionguard::report::ReportConfig::from_json(json) {
+        Ok(config) => {
+            let answer = answer_to_js(&Answer::success((), Vec::new()))?;
+            let builder = ReportBuilder { inner: Some(actionguard::report::ReportBuilder::new(config)) };
+            js_sys::Reflect::set(&answer, &JsValue::from_str("builder"), &JsValue::from(builder))?;
+            Ok(answer)
+        }
+        Err(issue) => answer_to_js::<()>(&Answer::failure(issue)),
+    })
+}
+
+#[wasm_bindgen]
+impl ReportBuilder {
+    /// Feeds a log-stream body (as `parseLogBatch` reads it): `{ type: "success", events,
+    /// duplicates, rejected }`, this body's counts; a failure `finished` after `finish()`.
+    pub fn feed(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
+        self.feed_with(&body, actionguard::logs::parse_batch)
+    }
+
+    /// As `feed`, for a chunk of a file of JSON lines (each line one entry).
+    #[wasm_bindgen(js_name = feedLines)]
+    pub fn feed_lines(&mut self, lines: JsValue) -> Result<JsValue, JsValue> {
+        self.feed_with(&lines, actionguard::logs::parse_lines)
+    }
+
+    fn feed_with(&mut self, body: &JsValue, parse: fn(&str) -> actionguard::logs::Batch) -> Result<JsValue, JsValue> {
+        let Some(builder) = self.inner.as_mut() else {
+            return failure_to_js("finished", "this report builder has finished; make a new one".to_string());
+        };
+        with_json(body, "the body", "invalid_body", |b| answer_to_js(&Answer::success(builder.feed_batch(&parse(b), b), Vec::new())))
+    }
+
+    /// Feeds audit records, one JSON object a line (as the control plane stores them):
+    /// `{ type: "success", events, duplicates, rejected }` (`events`: records read).
+    #[wasm_bindgen(js_name = feedAudit)]
+    pub fn feed_audit(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
+        let Some(builder) = self.inner.as_mut() else {
+            return failure_to_js("finished", "this report builder has finished; make a new one".to_string());
+        };
+        with_json(&body, "the body", "invalid_body", |b| answer_to_js(&Answer::success(builder.feed_audit(b), Vec::new())))
+    }
+
+    /// The report: `{ type: "success", report, markdown, analysis? }` (`analysis`, `logs
+    /// analyze`'s of every log fed, when `withAnalysis`); a failure `finished` when called again.
+    pub fn finish(&mut self, with_analysis: Option<bool>) -> Result<JsValue, JsValue> {
+        match self.inner.take() {
+            Some(builder) => answer_to_js(&Answer::success(builder.finished(with_analysis.unwrap_or(false)), Vec::new())),
+            None => failure_to_js("finished", "this report builder has finished already".to_string()),
+        }
+    }
+}
+
+/// The first and last dates of a log body's logs (read as `parseLogBatch` reads it):
+/// `{ type: "success", events, first_ms, last_ms }` (null without logs). The offline
+/// report's default period is the week up to the file's last day.
+#[wasm_bindgen(js_name = logSpan)]
+pub fn log_span(body: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&body, "the body", "invalid_body", |b| {
+        answer_to_js(&Answer::success(actionguard::report::span_of(&actionguard::logs::parse_batch(b)), Vec::new()))
+    })
+}
+
 /// The Actions' audit webhook body (one record a line): `{ type: "success", records,
 /// rejects, duplicates, warnings }`; unreadable lines are `rejects`.
 #[wasm_bindgen(js_name = readAuditRecords)]
@@ -833,6 +909,47 @@ mod tests {
         assert_eq!(get(&built, "type").as_string().unwrap(), "success");
         assert!(get(&built, "payload").as_string().unwrap().starts_with("{\"version\":1,"));
         assert_eq!(code(build_threat_feed(JsValue::UNDEFINED).unwrap()), "threat_feed_malformed");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_report_builder_answers_tagged_and_never_throws() {
+        let config = js_sys::JSON::parse(r#"{"organization":"org_a","since":"2026-11-09","until":"2026-11-16"}"#).unwrap();
+        let made = new_report_builder(config).unwrap();
+        assert_eq!(get(&made, "type").as_string().unwrap(), "success");
+        let mut b = ReportBuilder {
+            inner: Some(actionguard::report::ReportBuilder::new(
+                actionguard::report::ReportConfig::from_json(r#"{"organization":"org_a","since":"2026-11-09","until":"2026-11-16"}"#)
+                    .unwrap(),
+            )),
+        };
+        let logs = "{\"log_id\":\"1\",\"data\":{\"type\":\"s\",\"date\":\"2026-11-10T09:00:00Z\",\"user_id\":\"u1\",\"organization_id\":\"org_a\"}}\nnot json";
+        let fed = b.feed_lines(JsValue::from_str(logs)).unwrap();
+        assert_eq!((get(&fed, "events").as_f64(), get(&fed, "rejected").as_f64()), (Some(1.0), Some(1.0)));
+        let audit = "{\"actionguard_audit\":1,\"id\":\"r1\",\"trigger\":\"post-login\",\"outcome\":\"deny\",\"organization\":\"org_a\",\"ts_ms\":1794301200000}";
+        let fed = b.feed_audit(JsValue::from_str(audit)).unwrap();
+        assert_eq!(get(&fed, "events").as_f64(), Some(1.0));
+        let done = b.finish(Some(true)).unwrap();
+        assert_eq!(get(&done, "type").as_string().unwrap(), "success");
+        let report = get(&done, "report");
+        assert_eq!(get(&get(&get(&report, "users"), "active"), "current").as_f64(), Some(1.0));
+        assert_eq!(get(&get(&get(&report, "actionguard"), "records"), "current").as_f64(), Some(1.0));
+        assert!(get(&done, "markdown").as_string().unwrap().starts_with("# ActionGuard health report: organization org_a"));
+        assert_eq!(get(&get(&done, "analysis"), "events").as_f64(), Some(1.0));
+        assert_eq!(get(&b.finish(None).unwrap(), "type").as_string().unwrap(), "failure");
+        assert_eq!(get(&b.feed(JsValue::from_str("")).unwrap(), "type").as_string().unwrap(), "failure");
+        // Bad configurations are failures with a code, never a throw.
+        for bad in [
+            r#"{"since":"x","until":"2026-11-16"}"#,
+            r#"{"until":"2026-11-16"}"#,
+            "[",
+            r#"{"since":"2026-11-09","until":"2026-11-16","top":0}"#,
+        ] {
+            let a = new_report_builder(JsValue::from_str(bad)).unwrap();
+            assert_eq!(get(&a, "type").as_string().unwrap(), "failure", "{bad}");
+        }
+        assert_eq!(get(&new_report_builder(JsValue::UNDEFINED).unwrap(), "type").as_string().unwrap(), "failure");
+        let span = log_span(JsValue::from_str(logs)).unwrap();
+        assert_eq!((get(&span, "events").as_f64(), get(&span, "last_ms").as_f64()), (Some(1.0), Some(1_794_301_200_000.0)));
     }
 
     #[wasm_bindgen_test]
