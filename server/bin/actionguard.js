@@ -106,7 +106,8 @@ async function serve(store, args) {
     store: store.dialect,
     retention_days: days,
     not_configured: missing,
-    alert_webhook: Boolean(process.env.ALERT_WEBHOOK_URL),
+    live_detection: Boolean(live),
+    alert_webhook: Boolean(live && process.env.ALERT_WEBHOOK_URL),
     threat_feed: Boolean(threatFeed),
   });
   // The test harness and scripts wait for this line.
@@ -114,7 +115,7 @@ async function serve(store, args) {
   await new Promise((resolve) => {
     const stop = () => {
       stopRetention();
-      live.close();
+      live?.close();
       server.close(() => resolve(undefined));
       server.closeIdleConnections?.();
     };
@@ -131,16 +132,16 @@ async function logsCommand(store, [sub, ...args]) {
     const { importLogs } = require('../lib/import.js');
     const live = require('../lib/live.js').liveFromEnv(store, { log });
     const totals = await importLogs(store, paths, { live });
-    await live.idle();
-    live.close();
+    await live?.idle();
+    live?.close();
     process.stdout.write(`${JSON.stringify(totals)}\n`);
   } else if (sub === 'pull') {
     const { pullLogs } = require('../lib/pull.js');
     const { mgmt, domain } = managementClient();
     const live = require('../lib/live.js').liveFromEnv(store, { log });
     const totals = await pullLogs(store, mgmt, { checkpointName: `logs_pull:${domain}`, live });
-    await live.idle();
-    live.close();
+    await live?.idle();
+    live?.close();
     process.stdout.write(`${JSON.stringify(totals)}\n`);
   } else if (sub === 'purge') {
     const days = retentionDays(option(args, '--days') ?? process.env.ACTIONGUARD_RETENTION_DAYS);

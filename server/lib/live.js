@@ -7,16 +7,21 @@
 // notice per alert within the cooldown, shared by all instances through the store),
 // and answered with write responses proposed as approval requests, never executed.
 //
-// Nothing here can fail or slow down ingestion beyond the analysis itself: feed() is
-// synchronous and catches everything; storing, notifying and proposing run after the
-// batch was acknowledged, one flush at a time, and what a flush could not store (the
-// database away) is kept, bounded, for the next.
+// Nothing here can fail or slow down ingestion: the analyzer runs on its own thread
+// (lib/live-worker.js; another core, not the receivers' event loop), fed by a message
+// per body; feed() only posts it (and drops it, counted, if the thread is more than
+// MAX_BACKLOG_BYTES behind). Storing, notifying and proposing run after the batch was
+// acknowledged, one flush at a time, and what a flush could not store (the database
+// away) is kept, bounded, for the next. `thread: false` runs the analyzer in this
+// thread instead (synchronously, after each commit).
 //
 // State is per process: a campaign spread by a load balancer over N instances is seen
 // by each as a share of it, and detected later or not at all when each share stays
 // under the thresholds. Run one instance for detection (or route the stream to one)
 // when that matters; docs/control-plane.md says more.
 
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
 const core = require('actionguard');
 
 const DEFAULT_COOLDOWN_S = 3600;
@@ -24,6 +29,91 @@ const DEFAULT_COOLDOWN_S = 3600;
 const DEFAULT_ALERT_IDLE_MS = 2 * 24 * 3600 * 1000;
 /** Alerts kept for the next flush when the store is away, at most. */
 const MAX_PENDING = 10_000;
+/** Body bytes posted to the analyzer's thread and not yet read, at most; beyond, bodies are dropped (counted). */
+const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The analyzer, on its own thread: feed() posts, take() resolves once every body posted
+ * before it was read.
+ * @param {unknown} detectConfig
+ * @param {(stage: string) => void} onError
+ */
+function threadAnalyzer(detectConfig, onError) {
+  const worker = new Worker(path.join(__dirname, 'live-worker.js'), { workerData: { detectConfig } });
+  // The process may exit with it running (a CLI that is done).
+  worker.unref();
+  let posted = 0;
+  let read = 0;
+  let next = 0;
+  let dead = false;
+  /** @type {Map<number, (m: any) => void>} */
+  const waiting = new Map();
+  const fail = () => {
+    dead = true;
+    onError('thread');
+    for (const resolve of waiting.values()) resolve({ answer: { type: 'failure', errors: [] }, failedFeeds: 0 });
+    waiting.clear();
+  };
+  worker.on('message', (m) => {
+    if (m?.t !== 'taken') return;
+    read = m.bytes;
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  worker.on('error', fail);
+  worker.on('exit', () => {
+    if (!dead) fail();
+  });
+  return {
+    /** @param {string} body @returns {boolean} false when dropped */
+    feed(body) {
+      if (dead || posted - read > MAX_BACKLOG_BYTES) return false;
+      posted += body.length;
+      worker.postMessage({ t: 'feed', body });
+      return true;
+    },
+    /** @param {number} idleMs @returns {Promise<{ answer: import('actionguard').LiveAlertsAnswer, failedFeeds: number }>} */
+    take(idleMs) {
+      if (dead) return Promise.resolve({ answer: /** @type {any} */ ({ type: 'failure', errors: [] }), failedFeeds: 0 });
+      const id = ++next;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        worker.postMessage({ t: 'take', id, idleMs });
+      });
+    },
+    close() {
+      dead = true;
+      void worker.terminate();
+    },
+  };
+}
+
+/**
+ * The analyzer in this thread (tests, tools): the same interface, synchronous underneath.
+ * @param {unknown} detectConfig
+ */
+function inlineAnalyzer(detectConfig) {
+  const analyzer = new core.LogAnalyzer(/** @type {any} */ (detectConfig));
+  let failedFeeds = 0;
+  return {
+    /** @param {string} body */
+    feed(body) {
+      try {
+        if (analyzer.feed(body).type !== 'success') failedFeeds += 1;
+      } catch {
+        failedFeeds += 1;
+      }
+      return true;
+    },
+    /** @param {number} idleMs */
+    async take(idleMs) {
+      const answer = analyzer.takeAlerts();
+      analyzer.forgetIdleAlerts(idleMs);
+      return { answer, failedFeeds };
+    },
+    close() {},
+  };
+}
 
 /**
  * @param {string | undefined} value ALERT_COOLDOWN_SECONDS
@@ -46,6 +136,7 @@ function cooldownSeconds(value) {
  * @property {number} [cooldownS] ALERT_COOLDOWN_SECONDS
  * @property {boolean} [proposeResponses] queue write responses as approval requests (default true)
  * @property {unknown} [detectConfig] a subset of the core's DetectConfig
+ * @property {boolean} [thread] run the analyzer on its own thread (default true)
  * @property {number} [alertIdleMs]
  * @property {ReturnType<import('./metrics.js').createMetrics>} [metrics]
  * @property {(entry: Record<string, unknown>) => void} [log]
@@ -64,14 +155,21 @@ class LiveDetection {
     this.metrics = options.metrics;
     this.log = options.log ?? (() => {});
     this.nowMs = options.nowMs ?? Date.now;
-    this.analyzer = new core.LogAnalyzer(options.detectConfig ?? null);
+    // Checked here, in this thread: a configuration the core refuses throws invalid_config now.
+    new core.LogAnalyzer(/** @type {any} */ (options.detectConfig ?? null)).free();
+    const onError = (/** @type {string} */ stage) => {
+      this.metrics?.detectionErrors.inc({ stage });
+      this.log({ level: 'warn', job: 'live_detection', stage, error: 'analyzer_thread_stopped' });
+    };
+    this.analyzer = options.thread === false ? inlineAnalyzer(options.detectConfig ?? null) : threadAnalyzer(options.detectConfig ?? null, onError);
     /** @type {Map<string, import('actionguard').LiveAlert>} alerts taken but not stored yet, by kind and subject */
     this.pending = new Map();
     /** @type {Promise<void> | null} */
     this.flushing = null;
     this.again = false;
     this.closed = false;
-    this.counts = { bodies: 0, events: 0, alerts_stored: 0, notices: 0, responses: 0 };
+    this.counts = { bodies: 0, events: 0, dropped: 0, alerts_stored: 0, notices: 0, responses: 0 };
+    this.failedFeeds = 0;
   }
 
   /**
@@ -80,18 +178,12 @@ class LiveDetection {
    */
   feed(body) {
     if (this.closed) return;
-    try {
-      const fed = this.analyzer.feed(body);
-      if (fed.type === 'success') {
-        this.counts.bodies += 1;
-        this.counts.events += fed.events;
-      } else {
-        this.metrics?.detectionErrors.inc({ stage: 'feed' });
-      }
-    } catch (err) {
-      this.metrics?.detectionErrors.inc({ stage: 'feed' });
-      this.log({ level: 'warn', job: 'live_detection', stage: 'feed', error: String(/** @type {any} */ (err)?.code ?? 'failed') });
-      return;
+    if (this.analyzer.feed(body)) {
+      this.counts.bodies += 1;
+    } else {
+      // The analyzer's thread is far behind (or gone): this body is not analyzed.
+      this.counts.dropped += 1;
+      this.metrics?.detectionErrors.inc({ stage: 'backlog' });
     }
     this.schedule();
   }
@@ -122,6 +214,7 @@ class LiveDetection {
 
   close() {
     this.closed = true;
+    this.analyzer.close();
     this.notifier?.close();
   }
 
@@ -131,14 +224,12 @@ class LiveDetection {
   }
 
   async flush() {
-    let taken;
-    try {
-      taken = this.analyzer.takeAlerts();
-    } catch {
-      this.metrics?.detectionErrors.inc({ stage: 'take' });
-      return;
-    }
+    const { answer: taken, failedFeeds } = await this.analyzer.take(this.alertIdleMs);
+    if (failedFeeds > this.failedFeeds) this.metrics?.detectionErrors.inc({ stage: 'feed' }, failedFeeds - this.failedFeeds);
+    this.failedFeeds = failedFeeds;
+    if (taken.type !== 'success') this.metrics?.detectionErrors.inc({ stage: 'take' });
     if (taken.type === 'success') {
+      this.counts.events = taken.events;
       // A later version of an alert replaces a pending one (each is whole).
       for (const a of taken.alerts) {
         this.pending.delete(LiveDetection.keyOf(a));
@@ -146,7 +237,6 @@ class LiveDetection {
       }
       while (this.pending.size > MAX_PENDING) this.pending.delete(/** @type {string} */ (this.pending.keys().next().value));
     }
-    this.analyzer.forgetIdleAlerts(this.alertIdleMs);
     if (this.pending.size === 0) return;
     const alerts = [...this.pending.values()];
     let stored;
@@ -209,12 +299,14 @@ class LiveDetection {
 
 /**
  * Live detection as the environment configures it (`serve`, `logs import`, `logs pull`):
- * always on; the webhook with ALERT_WEBHOOK_URL; responses unless
+ * on unless ACTIONGUARD_LIVE_DETECTION=0 (then null: say, every instance but one behind a
+ * load balancer); the webhook with ALERT_WEBHOOK_URL; responses unless
  * ACTIONGUARD_PROPOSE_RESPONSES=0; ACTIONGUARD_DETECT_CONFIG a subset of DetectConfig (JSON).
  * @param {import('./store/index.js').Store} store
  * @param {{ env?: NodeJS.ProcessEnv, metrics?: LiveOptions['metrics'], log?: LiveOptions['log'] }} [opts]
  */
 function liveFromEnv(store, { env = process.env, metrics, log } = {}) {
+  if (env.ACTIONGUARD_LIVE_DETECTION === '0') return null;
   const { createNotifier } = require('./notify.js');
   const cooldownS = cooldownSeconds(env.ALERT_COOLDOWN_SECONDS);
   const url = env.ALERT_WEBHOOK_URL;
