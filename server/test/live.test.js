@@ -23,6 +23,7 @@ const { LiveDetection, cooldownSeconds } = require('../lib/live.js');
 const { createNotifier, retryAfterMs } = require('../lib/notify.js');
 const { importLogs } = require('../lib/import.js');
 const approvals = require('../lib/approvals.js');
+const { databases } = require('./helpers/databases.js');
 
 const LOG_TOKEN = 'Bearer stream-token-0123456789';
 const TENANT = 'acme-prod';
@@ -496,5 +497,42 @@ test('a response row edited in the database is refused, and a retried block_ip f
     globalThis.fetch = realFetch;
     await emu.stop();
     await cp.stop();
+  }
+});
+
+test('two instances on one database, each seeing the campaign: one alert row, one notice, one proposal', async (t) => {
+  for (const db of await databases()) {
+    await t.test(db.dialect, { skip: db.skip }, async () => {
+      const hook = await webhookReceiver();
+      const url = db.newUrl();
+      const stores = [await openStore(url), await openStore(url)];
+      const lives = stores.map((store) => new LiveDetection({ store, tenant: TENANT, notifier: createNotifier({ url: hook.url, baseDelayMs: 10 }) }));
+      try {
+        // Auth0 delivered some batches to both (a retry after a timeout), the rest to one or the other.
+        const attack = campaign();
+        const batches = [attack.slice(0, 10), attack.slice(10, 20), attack.slice(20)];
+        lives[0].feed(batches[0].join('\n'));
+        lives[1].feed(batches[0].join('\n'));
+        lives[0].feed(batches[1].join('\n'));
+        lives[1].feed([...batches[1], ...batches[2]].join('\n'));
+        lives[0].feed(batches[2].join('\n'));
+        await Promise.all(lives.map((l) => l.idle()));
+        const alerts = await stores[0].listAlerts();
+        assert.equal(alerts.length, 1);
+        assert.equal(alerts[0].users, 30, 'the larger view');
+        assert.equal(alerts[0].targets.length, 30);
+        assert.equal(hook.delivered().length, 1, 'one notice, whichever instance sent it');
+        const queued = await stores[1].listApprovals({});
+        assert.deepEqual(
+          queued.map((r) => [r.kind, r.requests_seen]),
+          [['block_ip', 1]],
+        );
+      } finally {
+        for (const l of lives) l.close();
+        for (const s of stores) await s.close();
+        await hook.close();
+        await db.cleanup();
+      }
+    });
   }
 });
