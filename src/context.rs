@@ -41,6 +41,8 @@ pub struct LoginContext {
     /// policy sets `organizations.unsigned_tier` (`layers::layers_signature`).
     /// Never logged nor audited.
     pub organization_layers_key: Option<Secret>,
+    /// What the host says of the threat feed: why it has none, or only an older one.
+    pub threat_feed: Option<crate::threat::HostNote>,
 }
 
 /// A secret's value: its `Debug` shows none of it.
@@ -326,6 +328,9 @@ impl LoginContext {
             }
         }
         bound_now(&mut self.now_ms, &mut warnings);
+        if let Some(note) = &mut self.threat_feed {
+            drop_if_longer(&mut note.error, MAX_CODE, "threat_feed.error", &mut warnings);
+        }
         if let Some(e) = &mut self.llm {
             e.vet(&mut warnings);
         }

@@ -12,23 +12,32 @@ use crate::audit::{self, AuditLlm};
 use crate::context::{self, LoginContext};
 use crate::decision::{self, Decision, LoginDecision, Outcome, TokenClaim};
 use crate::signals::Floor;
-use crate::{clock, enforcement, llm, orgmap, risk, Engine, Policy};
+use crate::{clock, enforcement, llm, orgmap, risk, threat, Engine, Policy};
 
 impl Engine {
     /// The user's history as this login finds it (a pending observation
     /// confirmed by its MFA is learned first), and the login's risk. The flag
     /// says the history already differs from what is stored (confirmed, or
     /// rebuilt from garbage, which must not stay) and must be written back.
-    fn assess(&self, ctx: &LoginContext, warnings: &mut Vec<Issue>) -> (risk::History, bool, risk::RiskAssessment) {
+    fn assess(
+        &self,
+        ctx: &LoginContext,
+        feed: Option<&threat::Feed>,
+        warnings: &mut Vec<Issue>,
+    ) -> (risk::History, bool, risk::RiskAssessment) {
         let (mut history, history_warning) = risk::History::from_stored(ctx.history.as_ref().map(|h| h.text()));
         let reset = history_warning.is_some();
         warnings.extend(history_warning);
         let changed = history.confirm_pending(ctx.mfa_completed_at(), ctx.session_key().as_deref()) || reset;
+        let ip = ctx.request().and_then(|r| r.ip.as_deref()).and_then(risk::network::parse_ip);
+        let query = threat::Query { tenant: ctx.tenant_id(), ip, user_id: ctx.user_id(), now_ms: ctx.now_ms };
+        let threat = self.threat_evidence(feed, ctx.threat_feed.as_ref(), query, warnings);
         let env = risk::Environment {
             hosting_asns: self.hosting_asns,
             deny_networks: &self.deny_networks,
             allow_networks: &self.allow_networks,
             deny_countries: &self.policy.countries.deny,
+            threat: &threat,
         };
         let risk = risk::assess(ctx, &history, &env, risk::model::embedded());
         (history, changed, risk)
@@ -36,26 +45,42 @@ impl Engine {
 
     /// The post-login decision for a context given as JSON text.
     pub fn decide_login_json(&self, context_json: &str) -> Answer<LoginDecision> {
+        self.decide_login_json_with_feed(context_json, None)
+    }
+
+    /// The post-login decision for a context given as JSON text, consulting a verified threat feed.
+    pub fn decide_login_json_with_feed(&self, context_json: &str, feed: Option<&threat::Feed>) -> Answer<LoginDecision> {
         match LoginContext::from_json(context_json) {
-            Ok((ctx, warnings)) => self.decide_login(&ctx, warnings),
+            Ok((ctx, warnings)) => self.decide_login_with_feed(&ctx, warnings, feed),
             Err(err) => Answer::failure(err),
         }
     }
 
-    pub fn decide_login(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
+    pub fn decide_login(&self, ctx: &LoginContext, warnings: Vec<Issue>) -> Answer<LoginDecision> {
+        self.decide_login_with_feed(ctx, warnings, None)
+    }
+
+    /// The post-login decision; `feed`, when the host holds one, adds what it lists for the
+    /// login's address and user (`threat::evidence`), weighed by the organization's layers.
+    pub fn decide_login_with_feed(
+        &self,
+        ctx: &LoginContext,
+        mut warnings: Vec<Issue>,
+        feed: Option<&threat::Feed>,
+    ) -> Answer<LoginDecision> {
         let meta = ctx.organization.as_ref().and_then(|o| o.metadata.as_ref());
         let key = ctx.organization_layers_key.as_ref().map(context::Secret::expose);
         if let Some((engine, rejected)) = self.layered_for(ctx.organization_id(), meta, key) {
             warnings.extend(rejected);
-            return engine.decide_login_on_layers(ctx, warnings);
+            return engine.decide_login_on_layers(ctx, warnings, feed);
         }
-        self.decide_login_on_layers(ctx, warnings)
+        self.decide_login_on_layers(ctx, warnings, feed)
     }
 
-    fn decide_login_on_layers(&self, ctx: &LoginContext, mut warnings: Vec<Issue>) -> Answer<LoginDecision> {
+    fn decide_login_on_layers(&self, ctx: &LoginContext, mut warnings: Vec<Issue>, feed: Option<&threat::Feed>) -> Answer<LoginDecision> {
         warnings.extend(self.policy_warnings());
 
-        let (mut history, mut history_changed, risk) = self.assess(ctx, &mut warnings);
+        let (mut history, mut history_changed, risk) = self.assess(ctx, feed, &mut warnings);
         let refusal = orgmap::login_domain_refusal(ctx);
         let options = self.escalation_options(ctx, &risk, refusal.is_none(), &mut warnings);
         let names: Vec<&str> = options.iter().map(|o| o.as_str()).collect();
@@ -316,7 +341,7 @@ impl Engine {
             Ok(parsed) => parsed,
             Err(err) => return Answer::failure(err),
         };
-        let (_, _, risk) = self.assess(&ctx, &mut warnings);
+        let (_, _, risk) = self.assess(&ctx, None, &mut warnings);
         let vector = risk.features.vector();
         Answer::success(
             Explanation {

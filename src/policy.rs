@@ -44,6 +44,9 @@ pub struct Policy {
     /// Per decision kind, whether decisions are applied or only watched (`enforcement`).
     #[serde(default)]
     pub enforcement: Enforcement,
+    /// The control plane's threat feed: how much its listings weigh, and how it is kept.
+    #[serde(default)]
+    pub threat_feed: ThreatFeed,
     /// Named partial documents an organization can be put on (`ag_tier`), each
     /// merged onto this one (see `layers`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -316,7 +319,99 @@ impl Default for Policy {
             organizations: Organizations::default(),
             llm: Llm::default(),
             enforcement: Enforcement::default(),
+            threat_feed: ThreatFeed::default(),
             tiers: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// The threat feed (`threat`): networks and accounts the control plane saw under
+/// attack, signed, fetched by the Actions when they have `THREAT_FEED_URL` (without
+/// it nothing here applies). Post-login cites both signals, sign-up screening the
+/// network one (weights only, as every sign-up signal). A feed that cannot be had
+/// or trusted is decided without, with a warning: never a reason to fail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThreatFeed {
+    pub enabled: bool,
+    /// Each signal's weight; defaults from the catalogue (`signals`).
+    pub weights: ThreatWeights,
+    /// The least a login the feed lists gets: `none`, `challenge` or `deny`.
+    pub floors: ThreatFloors,
+    /// An instance fetches the feed again once its copy is this old.
+    pub max_age_seconds: u32,
+    /// The most a login or sign-up waits for the feed (a cold instance's first fetch,
+    /// or a refresh of a copy past its age); past it, it decides with what it holds.
+    pub budget_ms: u32,
+}
+
+impl Default for ThreatFeed {
+    fn default() -> Self {
+        ThreatFeed {
+            enabled: true,
+            weights: ThreatWeights::default(),
+            floors: ThreatFloors::default(),
+            max_age_seconds: 300,
+            budget_ms: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThreatWeights {
+    pub network_under_attack: f64,
+    pub account_under_attack: f64,
+}
+
+impl Default for ThreatWeights {
+    fn default() -> Self {
+        ThreatWeights {
+            network_under_attack: crate::signals::NETWORK_UNDER_ATTACK.weight,
+            account_under_attack: crate::signals::ACCOUNT_UNDER_ATTACK.weight,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThreatFloors {
+    pub network_under_attack: FloorSetting,
+    pub account_under_attack: FloorSetting,
+}
+
+impl Default for ThreatFloors {
+    fn default() -> Self {
+        ThreatFloors {
+            network_under_attack: FloorSetting::of(crate::signals::NETWORK_UNDER_ATTACK.floor),
+            account_under_attack: FloorSetting::of(crate::signals::ACCOUNT_UNDER_ATTACK.floor),
+        }
+    }
+}
+
+/// A signal's floor as a policy sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorSetting {
+    None,
+    Challenge,
+    Deny,
+}
+
+impl FloorSetting {
+    pub fn of(floor: Option<crate::signals::Floor>) -> FloorSetting {
+        match floor {
+            None => FloorSetting::None,
+            Some(crate::signals::Floor::Challenge) => FloorSetting::Challenge,
+            Some(crate::signals::Floor::Deny) => FloorSetting::Deny,
+        }
+    }
+
+    pub fn floor(self) -> Option<crate::signals::Floor> {
+        match self {
+            FloorSetting::None => None,
+            FloorSetting::Challenge => Some(crate::signals::Floor::Challenge),
+            FloorSetting::Deny => Some(crate::signals::Floor::Deny),
         }
     }
 }
@@ -600,6 +695,7 @@ fn validate(p: &Policy) -> Vec<Issue> {
     validate_signup(&p.signup, &mut fail);
     validate_m2m(&p.m2m, &mut fail);
     validate_organizations(&p.organizations, &mut fail);
+    validate_threat_feed(&p.threat_feed, &mut fail);
     for (kind, rollout) in p.enforcement.kinds() {
         if rollout.percent > 100 {
             fail(&format!("enforcement.{kind}.percent"), format!("`{}` must be between 0 and 100", rollout.percent));
@@ -697,6 +793,25 @@ fn validate_organizations(o: &Organizations, fail: &mut impl FnMut(&str, String)
     // At least the index's refresh interval (5 minutes), at most a day.
     if !(300..=86_400).contains(&o.index_max_age_seconds) {
         fail("organizations.index_max_age_seconds", format!("`{}` must be between 300 and 86400 (a day)", o.index_max_age_seconds));
+    }
+}
+
+fn validate_threat_feed(t: &ThreatFeed, fail: &mut impl FnMut(&str, String)) {
+    for (path, weight) in [
+        ("threat_feed.weights.network_under_attack", t.weights.network_under_attack),
+        ("threat_feed.weights.account_under_attack", t.weights.account_under_attack),
+    ] {
+        if !(0.0..=1.0).contains(&weight) {
+            fail(path, format!("`{weight}` must be between 0 and 1"));
+        }
+    }
+    // At least the control plane's own refresh (a minute), at most a day.
+    if !(60..=86_400).contains(&t.max_age_seconds) {
+        fail("threat_feed.max_age_seconds", format!("`{}` must be between 60 and 86400 (a day)", t.max_age_seconds));
+    }
+    // A login waits for it: well inside Auth0's 20 s, and long enough for one request.
+    if !(50..=5000).contains(&t.budget_ms) {
+        fail("threat_feed.budget_ms", format!("`{}` must be between 50 and 5000", t.budget_ms));
     }
 }
 

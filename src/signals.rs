@@ -118,6 +118,27 @@ pub const AUTH0_CONFIDENCE_LOW: Signal =
 pub const AUTH0_CONFIDENCE_MEDIUM: Signal =
     s("auth0_confidence_medium", "confidence", 0.1, None, "Auth0's overall confidence that this is the user is medium");
 
+// ---- The control plane's threat feed (`threat`), weights and floors overridable ----
+// Seen across tenants: a source stuffing other organizations' accounts, or an account
+// bombed with MFA pushes, is evidence a single tenant's view misses. Alone, each asks
+// for MFA (a floor); together they stay below a deny: the feed is the control plane's
+// inference, and a person can answer a challenge. The policy's `threat_feed` section
+// may raise the weights and floors (an organization only ever raises them).
+pub const NETWORK_UNDER_ATTACK: Signal = s(
+    "network_under_attack",
+    "threat_network",
+    0.6,
+    Some(Floor::Challenge),
+    "the threat feed lists this network as the source of an attack (credential stuffing, a sign-up wave)",
+);
+pub const ACCOUNT_UNDER_ATTACK: Signal = s(
+    "account_under_attack",
+    "threat_account",
+    0.5,
+    Some(Floor::Challenge),
+    "the threat feed lists this account as under attack (credential stuffing, MFA fatigue, a breached password)",
+);
+
 /// Which decisions cite a signal.
 pub const LOGIN: &[&str] = &["post-login"];
 pub const LOGIN_AND_SIGNUP: &[&str] = &["post-login", "pre-user-registration"];
@@ -150,6 +171,8 @@ pub const CATALOGUE: &[(&Signal, &[&str])] = &[
     (&AUTH0_INVALID_IP, LOGIN),
     (&AUTH0_CONFIDENCE_LOW, LOGIN),
     (&AUTH0_CONFIDENCE_MEDIUM, LOGIN),
+    (&NETWORK_UNDER_ATTACK, LOGIN_AND_SIGNUP),
+    (&ACCOUNT_UNDER_ATTACK, LOGIN),
 ];
 
 /// A reason that is not weighted evidence: what a rule of the policy or of the

@@ -3,8 +3,10 @@
 //! and `sign`, with the test keys of `tests/threat/keys.json`), verified at `now`
 //! for `tenant` with `key`, then asked about each of `queries` (an `ip` or a
 //! `user_id`). `tests/threat/build/*.json`: an `input` for `threat::build_json`
-//! and the payload it gives. `BLESS=1 cargo test --test threat` writes `expected`
-//! for review.
+//! and the payload it gives. `tests/threat/decide/*.json`: a login or sign-up
+//! `context` decided under `policy` with the feed of the verify case named by
+//! `feed` (or none): its outcome, score, reasons and warnings. `BLESS=1 cargo
+//! test --test threat` writes `expected` for review.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -82,4 +84,36 @@ fn node_and_the_core_sign_alike() {
     assert_eq!(ours.as_ref(), theirs.as_slice());
     let public = actionguard::threat::envelope::decode_base64(keys["test"]["public_key"].as_str().unwrap()).unwrap();
     assert_eq!(pair.pk.as_ref(), public.as_slice());
+}
+
+fn decide_case(case: &Value) -> Value {
+    let keys = keys();
+    let engine = actionguard::Engine::new(case.get("policy").filter(|p| !p.is_null()).map(Value::to_string).as_deref());
+    assert!(engine.policy_errors().is_empty(), "{:?}", engine.policy_errors());
+    let feed = case["feed"].as_str().map(|name| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/threat/verify/{name}.json"));
+        let source: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        // Verified when it was fetched (02:30), whatever the decision's clock.
+        Feed::verify(source["envelope"].as_str().unwrap().as_bytes(), keys["test"]["public_key"].as_str().unwrap(), 1_793_673_000_000.0)
+            .unwrap()
+    });
+    let context = case["context"].to_string();
+    let answer = match case["trigger"].as_str().unwrap() {
+        "login" => serde_json::to_value(engine.decide_login_json_with_feed(&context, feed.as_ref())).unwrap(),
+        "signup" => serde_json::to_value(engine.decide_signup_json_with_feed(&context, feed.as_ref())).unwrap(),
+        other => panic!("unknown trigger {other}"),
+    };
+    let audit: Value = serde_json::from_str(answer["audit"].as_str().unwrap()).unwrap();
+    json!({
+        "outcome": answer["outcome"],
+        "score": answer["score"],
+        "reasons": answer["reasons"],
+        "warnings": answer["warnings"].as_array().unwrap().iter().map(|w| w["code"].clone()).collect::<Vec<_>>(),
+        "audit_warnings": audit["warnings"],
+    })
+}
+
+#[test]
+fn decisions_take_what_the_feed_lists() {
+    check_cases("threat/decide", 12, decide_case);
 }

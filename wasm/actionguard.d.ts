@@ -304,6 +304,14 @@ export interface LoginContext {
   session?: { id?: string | null } | null;
   /** The `ORG_LAYERS_KEY` secret (16+ characters): it verifies organizations' `ag_sig` when the policy sets `organizations.unsigned_tier`. Never logged nor audited. */
   organization_layers_key?: string | null;
+  /** What the host says of the threat feed: why it has none, or holds only an older one (the decision warns with the code). */
+  threat_feed?: ThreatFeedNote | null;
+}
+
+/** The host's word on the threat feed in a decision's context (`threat::HostNote`). */
+export interface ThreatFeedNote {
+  /** Why the last fetch or verification failed; an unknown code is warned as `threat_feed_unavailable`. */
+  error?: ThreatFeedErrorCode | null;
 }
 
 /** How a challenge is carried out, so the shim only translates it to `api` (`MfaStep`). */
@@ -508,6 +516,8 @@ export interface SignupContext {
   counter_secrets?: CounterSecrets | null;
   /** The Action's clock (`Date.now()`). */
   now_ms?: number | null;
+  /** What the host says of the threat feed: why it has none, or holds only an older one. */
+  threat_feed?: ThreatFeedNote | null;
 }
 
 /**
@@ -1589,8 +1599,12 @@ export class Engine {
   free(): void;
   /** The post-login decision; `audit_line` is the line to log, `audit` the record for the webhook. */
   decideLogin(context: LoginContext | string): LoginAnswer;
+  /** `decideLogin`, consulting a verified threat feed (`network_under_attack`, `account_under_attack`, as the policy's `threat_feed` weighs them). */
+  decideLoginWithFeed(context: LoginContext | string, feed: ThreatFeed): LoginAnswer;
   /** The pre-user-registration decision. */
   decideSignup(context: SignupContext | string): SignupAnswer;
+  /** `decideSignup`, consulting a verified threat feed (`network_under_attack`, as soft evidence). */
+  decideSignupWithFeed(context: SignupContext | string, feed: ThreatFeed): SignupAnswer;
   /** The credentials-exchange decision. */
   decideCredentials(context: CredentialsContext | string): CredentialsAnswer;
   /** Organization discovery for a user against an index. */
@@ -1605,6 +1619,12 @@ export class Engine {
   readonly liveIndexMax: number;
   /** How old an index may be, in ms, before discovery only suggests (`organizations.index_max_age_seconds`): a host holding an older one waits for its refresh. */
   readonly indexMaxAgeMs: number;
+  /** Whether decisions consult the threat feed (`threat_feed.enabled`): off, a host need not fetch it. */
+  readonly threatFeedEnabled: boolean;
+  /** How old a held threat feed may be, in ms, before it is fetched again (`threat_feed.max_age_seconds`). */
+  readonly threatFeedMaxAgeMs: number;
+  /** The most an execution waits for the threat feed, in ms (`threat_feed.budget_ms`). */
+  readonly threatFeedBudgetMs: number;
   /** What to do when a decision cannot be made. */
   readonly failMode: FailMode;
   /**

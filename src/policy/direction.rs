@@ -58,6 +58,7 @@ const LOOSE_TO_STRICT_BOOL: &[&str] = &["false", "true"];
 const STRICT_WHEN_OFF: &[&str] = &["true", "false"];
 /// Watching applies nothing: an organization may only move a kind toward enforcement.
 const MONITOR_TO_ENFORCE: &[&str] = &["monitor", "enforce"];
+const NO_FLOOR_TO_DENY: &[&str] = &["none", "challenge", "deny"];
 
 /// Every key of the policy document an organization may name, with its
 /// direction. A key under a listed prefix (`m2m.clients.<id>...`) takes the
@@ -129,6 +130,15 @@ pub const DIRECTIONS: &[(&str, Direction)] = &[
     ("enforcement.m2m.percent", Direction::Unread),
     ("enforcement.organizations.mode", Direction::Unread),
     ("enforcement.organizations.percent", Direction::Unread),
+    // The feed only adds evidence: on, heavier and higher floors are stricter.
+    ("threat_feed.enabled", Direction::Toward(LOOSE_TO_STRICT_BOOL)),
+    ("threat_feed.weights.network_under_attack", Direction::Raise),
+    ("threat_feed.weights.account_under_attack", Direction::Raise),
+    ("threat_feed.floors.network_under_attack", Direction::Toward(NO_FLOOR_TO_DENY)),
+    ("threat_feed.floors.account_under_attack", Direction::Toward(NO_FLOOR_TO_DENY)),
+    // One feed per instance serves every organization, kept as the baseline says.
+    ("threat_feed.max_age_seconds", Direction::Fixed),
+    ("threat_feed.budget_ms", Direction::Fixed),
 ];
 
 /// The entry that governs `path`: its own, or its prefix's.

@@ -25,6 +25,8 @@ pub struct Environment<'a> {
     pub deny_networks: &'a [IpNet],
     pub allow_networks: &'a [IpNet],
     pub deny_countries: &'a [String],
+    /// Evidence from the threat feed, already weighed by the policy (`threat::evidence`).
+    pub threat: &'a [crate::signals::Signal],
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -40,6 +40,9 @@ pub fn assess(ctx: &LoginContext, history: &History, env: &Environment, model: O
     if let Some(ra) = ctx.risk_assessment() {
         signals.extend(auth0::signals(ra));
     }
+    // The feed's groups (`threat_network`, `threat_account`) are their own: a trusted
+    // network was already left out of its query.
+    signals.extend(env.threat.iter().cloned());
     if features.network_allowed {
         // The features already set network facts aside; Auth0's proxy verdict too.
         signals.retain(|s| s.group != "network" && s.group != "location");

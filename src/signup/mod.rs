@@ -21,7 +21,7 @@ use crate::email;
 use crate::enforcement;
 use crate::risk::{self, agent, network};
 use crate::signals::{self, PolicyReason, Signal};
-use crate::Engine;
+use crate::{threat, Engine};
 
 use velocity::{CounterKey, Counters};
 
@@ -39,6 +39,8 @@ pub struct SignupContext {
     /// What the counters' keys are made with (never stored, never audited).
     pub counter_secrets: Option<CounterSecrets>,
     pub now_ms: Option<f64>,
+    /// What the host says of the threat feed: why it has none, or only an older one.
+    pub threat_feed: Option<crate::threat::HostNote>,
 }
 
 /// The secrets a sign-up counter's key may be made with, in this order:
@@ -146,6 +148,9 @@ impl SignupContext {
             s.bound(&mut warnings);
         }
         crate::context::bound_now(&mut ctx.now_ms, &mut warnings);
+        if let Some(note) = &mut ctx.threat_feed {
+            drop_if_longer(&mut note.error, crate::context::MAX_CODE, "threat_feed.error", &mut warnings);
+        }
         Ok((ctx, warnings))
     }
 }
@@ -180,13 +185,29 @@ pub struct SignupDecision {
 
 impl Engine {
     pub fn decide_signup_json(&self, context_json: &str) -> Answer<SignupDecision> {
+        self.decide_signup_json_with_feed(context_json, None)
+    }
+
+    /// The sign-up decision for a context given as JSON text, consulting a verified threat feed.
+    pub fn decide_signup_json_with_feed(&self, context_json: &str, feed: Option<&threat::Feed>) -> Answer<SignupDecision> {
         match SignupContext::from_json(context_json) {
-            Ok((ctx, warnings)) => self.decide_signup(&ctx, warnings),
+            Ok((ctx, warnings)) => self.decide_signup_with_feed(&ctx, warnings, feed),
             Err(err) => Answer::failure(err),
         }
     }
 
-    pub fn decide_signup(&self, ctx: &SignupContext, mut warnings: Vec<Issue>) -> Answer<SignupDecision> {
+    pub fn decide_signup(&self, ctx: &SignupContext, warnings: Vec<Issue>) -> Answer<SignupDecision> {
+        self.decide_signup_with_feed(ctx, warnings, None)
+    }
+
+    /// The sign-up decision; `feed`, when the host holds one, adds `network_under_attack`
+    /// for the request's address as soft evidence (its weight; sign-ups read no floor).
+    pub fn decide_signup_with_feed(
+        &self,
+        ctx: &SignupContext,
+        mut warnings: Vec<Issue>,
+        feed: Option<&threat::Feed>,
+    ) -> Answer<SignupDecision> {
         warnings.extend(self.policy_warnings());
         let policy = &self.policy.signup;
         let mut hard: Vec<&PolicyReason> = Vec::new();
@@ -267,6 +288,9 @@ impl Engine {
         if !trusted && asn.is_some_and(|a| self.hosting_asns.contains(&a)) {
             soft.push(signals::HOSTING_NETWORK);
         }
+        let tenant = ctx.tenant.as_ref().and_then(|t| t.id.as_deref());
+        let query = threat::Query { tenant, ip, user_id: None, now_ms: ctx.now_ms };
+        soft.extend(self.threat_evidence(feed, ctx.threat_feed.as_ref(), query, &mut warnings));
         if request.is_some() {
             let agent = agent::classify(request.and_then(|r| r.user_agent.as_deref()));
             for (hit, signal) in [

@@ -7,15 +7,16 @@
 //! - [`build`](build_json): which alerts become entries, accounts pseudonymized;
 //! - [`envelope`]: the Ed25519 signature over the payload, and the key;
 //! - [`lookup`]: networks (CIDR ranges) and accounts indexed for decisions;
-//! - [`Feed::consult`]: what a decision takes from a feed, and when it takes
-//!   nothing (switched off, expired, another tenant's, not fetched), with a
-//!   warning code for the audit record.
+//! - [`evidence`]: what a decision takes from a feed (the two signals, weighed
+//!   by the policy), and when it takes nothing (switched off, expired, another
+//!   tenant's, not fetched), with a warning code for the audit record.
 //!
 //! The feed only ever adds evidence. A feed that cannot be had or trusted is
 //! decided without (fail open on the feed only): the policy's fail mode is for
 //! the core failing, not for a control plane that is down.
 
 pub mod envelope;
+pub mod evidence;
 pub mod lookup;
 pub mod payload;
 
@@ -23,10 +24,9 @@ mod build;
 
 use std::net::IpAddr;
 
-use serde::Deserialize;
-
 pub use build::{build_json, Built, MAX_ALERTS, TTL_SECONDS};
 pub use envelope::FORMAT;
+pub use evidence::{HostNote, Query, Sightings};
 pub use lookup::Listing;
 pub use payload::{Severity, MAX_ACCOUNTS, MAX_NETWORKS, MAX_PAYLOAD_BYTES};
 
@@ -204,87 +204,9 @@ impl Feed {
     pub fn account_count(&self) -> usize {
         self.accounts.len()
     }
-
-    /// What a decision takes from the feed for its tenant, address and user, at
-    /// `now_ms`: nothing when the policy switched the feed off; nothing, with a
-    /// warning, when the host could not get it (`note`) or it may not be used
-    /// (expired, another tenant's). A host that holds an older feed while a
-    /// refresh failed passes both: the feed is used, the failure warned.
-    pub fn consult<'a>(feed: Option<&'a Feed>, note: Option<&HostNote>, q: &Query<'_>, warnings: &mut Vec<Issue>) -> Sightings<'a> {
-        let mut seen = Sightings::default();
-        if !q.enabled {
-            return seen;
-        }
-        if let Some(code) = note.and_then(|n| n.error.as_deref()) {
-            let code = host_code(code);
-            warnings.push(Issue::new(
-                code,
-                Some("threat_feed.error".into()),
-                "the threat feed could not be fetched or verified: decided without it",
-            ));
-        }
-        let (Some(feed), Some(now_s)) = (feed, q.now_ms.map(now_s)) else { return seen };
-        if let Err(err) = feed.check(q.tenant, now_s) {
-            warnings.push(Issue::new(err.code(), Some("threat_feed".into()), format!("{}: decided without it", err.message())));
-            return seen;
-        }
-        seen.network = q.ip.and_then(|ip| feed.network_under_attack(ip, now_s));
-        seen.account = q.user_id.and_then(|id| feed.account_of_user(id, now_s));
-        seen
-    }
 }
 
-/// What a decision asks the feed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Query<'q> {
-    /// The policy's `threat_feed.enabled`.
-    pub enabled: bool,
-    pub tenant: Option<&'q str>,
-    pub ip: Option<IpAddr>,
-    pub user_id: Option<&'q str>,
-    pub now_ms: Option<f64>,
-}
-
-/// What the feed says about one decision's address and account.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Sightings<'a> {
-    pub network: Option<&'a Listing>,
-    pub account: Option<&'a Listing>,
-}
-
-/// What the host says of the feed in a decision's context (`threat_feed`):
-/// the code of why it has none, or has only an older one (its fetch or its
-/// verification failed).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct HostNote {
-    pub error: Option<String>,
-}
-
-/// Warning codes of a feed the host could not get: those of [`FeedError`] and
-/// the host's own (fetching). Anything else is `threat_feed_unavailable`.
-pub const HOST_CODES: &[&str] = &[
-    "threat_feed_unreachable",
-    "threat_feed_timeout",
-    "threat_feed_http_error",
-    "threat_feed_rollback",
-    "threat_feed_oversized",
-    "threat_feed_malformed",
-    "threat_feed_format",
-    "threat_feed_version",
-    "threat_feed_too_many_entries",
-    "threat_feed_key_invalid",
-    "threat_feed_signature",
-    "threat_feed_expired",
-    "threat_feed_not_yet_valid",
-    "threat_feed_tenant_mismatch",
-];
-
-fn host_code(code: &str) -> &'static str {
-    HOST_CODES.iter().copied().find(|c| *c == code).unwrap_or("threat_feed_unavailable")
-}
-
-fn now_s(now_ms: f64) -> i64 {
+pub(crate) fn now_s(now_ms: f64) -> i64 {
     if now_ms.is_finite() {
         (now_ms / 1000.0).floor() as i64
     } else {

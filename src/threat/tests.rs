@@ -164,24 +164,36 @@ fn every_failure_is_a_typed_error_never_a_panic() {
 
 #[test]
 fn a_decision_consults_the_feed_only_when_it_may() {
+    use crate::policy::{FloorSetting, ThreatFeed as Policy};
     let feed = verify(&envelope_of(&payload().to_string(), SEED)).unwrap();
     let ip = "203.0.113.9".parse().ok();
-    let q = Query { enabled: true, tenant: Some("acme-prod"), ip, user_id: Some("auth0|victim"), now_ms: Some(NOW_MS) };
+    let q = Query { tenant: Some("acme-prod"), ip, user_id: Some("auth0|victim"), now_ms: Some(NOW_MS) };
     let mut warnings = Vec::new();
-    let seen = Feed::consult(Some(&feed), None, &q, &mut warnings);
-    assert!(seen.network.is_some() && seen.account.is_some() && warnings.is_empty());
-    let off = Feed::consult(Some(&feed), None, &Query { enabled: false, ..q }, &mut warnings);
-    assert_eq!((off, warnings.len()), (Sightings::default(), 0));
-    let other = Feed::consult(Some(&feed), None, &Query { tenant: Some("globex"), ..q }, &mut warnings);
+    let codes = |signals: Vec<crate::signals::Signal>| signals.iter().map(|s| (s.code, s.weight, s.floor)).collect::<Vec<_>>();
+    let policy = Policy::default();
+    let both = evidence::evidence(&policy, Some(&feed), None, &q, &mut warnings);
+    let challenge = Some(crate::signals::Floor::Challenge);
+    assert_eq!(codes(both), [("network_under_attack", 0.6, challenge), ("account_under_attack", 0.5, challenge)]);
+    assert!(warnings.is_empty());
+    // The policy's weights and floors; switched off, nothing and no warning.
+    let mut tuned = Policy::default();
+    tuned.weights.account_under_attack = 0.9;
+    tuned.floors.network_under_attack = FloorSetting::None;
+    let got = codes(evidence::evidence(&tuned, Some(&feed), None, &q, &mut warnings));
+    assert_eq!(got, [("network_under_attack", 0.6, None), ("account_under_attack", 0.9, challenge)]);
+    let off = Policy { enabled: false, ..Policy::default() };
+    let note = HostNote { error: Some("threat_feed_signature".into()) };
+    assert!(evidence::evidence(&off, Some(&feed), Some(&note), &q, &mut warnings).is_empty() && warnings.is_empty());
+    let other = evidence::consult(Some(&feed), None, &Query { tenant: Some("globex"), ..q }, &mut warnings);
     assert_eq!(other, Sightings::default());
     assert_eq!(warnings.pop().map(|w| w.code), Some("threat_feed_tenant_mismatch"));
     // A refresh that failed while an older feed is held: used, and the failure warned.
     let note = HostNote { error: Some("threat_feed_timeout".into()) };
-    let held = Feed::consult(Some(&feed), Some(&note), &q, &mut warnings);
+    let held = evidence::consult(Some(&feed), Some(&note), &q, &mut warnings);
     assert!(held.network.is_some());
     assert_eq!(warnings.pop().map(|w| w.code), Some("threat_feed_timeout"));
     let hostile = HostNote { error: Some("\u{202e}<script>".repeat(1000)) };
-    assert_eq!(Feed::consult(None, Some(&hostile), &q, &mut warnings), Sightings::default());
+    assert_eq!(evidence::consult(None, Some(&hostile), &q, &mut warnings), Sightings::default());
     assert_eq!(warnings.pop().map(|w| w.code), Some("threat_feed_unavailable"));
 }
 

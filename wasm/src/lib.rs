@@ -65,7 +65,18 @@ impl Engine {
     /// `audit` being the full record's JSON line and `audit_line` its console line.
     #[wasm_bindgen(js_name = decideLogin)]
     pub fn decide_login(&self, context: JsValue) -> Result<JsValue, JsValue> {
-        with_json(&context, "the context", "invalid_context", |json| match self.inner.decide_login_json(json) {
+        self.login(&context, None)
+    }
+
+    /// `decideLogin`, consulting a verified threat feed (`loadThreatFeed`). A separate
+    /// method because wasm-bindgen cannot borrow an optional handle (`Option<&T>`).
+    #[wasm_bindgen(js_name = decideLoginWithFeed)]
+    pub fn decide_login_with_feed(&self, context: JsValue, feed: &ThreatFeed) -> Result<JsValue, JsValue> {
+        self.login(&context, Some(&feed.inner))
+    }
+
+    fn login(&self, context: &JsValue, feed: Option<&actionguard::threat::Feed>) -> Result<JsValue, JsValue> {
+        with_json(context, "the context", "invalid_context", |json| match self.inner.decide_login_json_with_feed(json, feed) {
             // Same shape as the JSON twin, but the audit lines are handed over as
             // their own strings instead of being escaped into the answer and parsed back.
             Answer::Success { payload, warnings } => {
@@ -85,6 +96,14 @@ impl Engine {
     #[wasm_bindgen(js_name = decideSignup)]
     pub fn decide_signup(&self, context: JsValue) -> Result<JsValue, JsValue> {
         with_json(&context, "the context", "invalid_context", |json| answer_to_js(&self.inner.decide_signup_json(json)))
+    }
+
+    /// `decideSignup`, consulting a verified threat feed (`loadThreatFeed`).
+    #[wasm_bindgen(js_name = decideSignupWithFeed)]
+    pub fn decide_signup_with_feed(&self, context: JsValue, feed: &ThreatFeed) -> Result<JsValue, JsValue> {
+        with_json(&context, "the context", "invalid_context", |json| {
+            answer_to_js(&self.inner.decide_signup_json_with_feed(json, Some(&feed.inner)))
+        })
     }
 
     /// The credentials-exchange decision: `{ type: "success", outcome, reasons, deny_code?,
@@ -150,6 +169,26 @@ impl Engine {
     #[wasm_bindgen(getter, js_name = indexMaxAgeMs)]
     pub fn index_max_age_ms(&self) -> f64 {
         f64::from(self.inner.policy().organizations.index_max_age_seconds) * 1000.0
+    }
+
+    /// Whether decisions consult the threat feed (`threat_feed.enabled`): when off, a host
+    /// need not fetch it.
+    #[wasm_bindgen(getter, js_name = threatFeedEnabled)]
+    pub fn threat_feed_enabled(&self) -> bool {
+        self.inner.policy().threat_feed.enabled
+    }
+
+    /// How old a held threat feed may be before it is fetched again
+    /// (`threat_feed.max_age_seconds`, in ms).
+    #[wasm_bindgen(getter, js_name = threatFeedMaxAgeMs)]
+    pub fn threat_feed_max_age_ms(&self) -> f64 {
+        f64::from(self.inner.policy().threat_feed.max_age_seconds) * 1000.0
+    }
+
+    /// The most an execution waits for the threat feed (`threat_feed.budget_ms`).
+    #[wasm_bindgen(getter, js_name = threatFeedBudgetMs)]
+    pub fn threat_feed_budget_ms(&self) -> f64 {
+        f64::from(self.inner.policy().threat_feed.budget_ms)
     }
 
     /// What to do when a decision cannot be made: "challenge" | "allow" | "deny".
@@ -909,6 +948,12 @@ mod tests {
         assert_eq!(get(&built, "type").as_string().unwrap(), "success");
         assert!(get(&built, "payload").as_string().unwrap().starts_with("{\"version\":1,"));
         assert_eq!(code(build_threat_feed(JsValue::UNDEFINED).unwrap()), "threat_feed_malformed");
+        // The engine consults it: a login from the listed network is challenged, one from elsewhere is not.
+        let engine = Engine::new(JsValue::UNDEFINED, None).unwrap();
+        let login = |ip: &str| JsValue::from_str(&format!(r#"{{"tenant":{{"id":"acme-prod"}},"request":{{"ip":"{ip}"}},"now_ms":{now}}}"#));
+        assert_eq!(get(&engine.decide_login_with_feed(login("203.0.113.77"), &feed).unwrap(), "outcome").as_string().unwrap(), "challenge");
+        assert_eq!(get(&engine.decide_login_with_feed(login("192.0.2.1"), &feed).unwrap(), "outcome").as_string().unwrap(), "allow");
+        assert_eq!(get(&engine.decide_login(login("203.0.113.77")).unwrap(), "outcome").as_string().unwrap(), "allow");
     }
 
     #[wasm_bindgen_test]

@@ -142,6 +142,20 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("enforcement.m2m.percent", "enforcement.m2m.percent=25", "24", false),
     ("enforcement.organizations.mode", "enforcement.organizations.mode=enforce", "monitor", false),
     ("enforcement.organizations.percent", "enforcement.organizations.percent=5", "100", false),
+    ("threat_feed.enabled", "threat_feed.enabled=false", "true", true),
+    ("threat_feed.enabled", "", "false", false),
+    ("threat_feed.weights.network_under_attack", "", "0.9", true),
+    ("threat_feed.weights.network_under_attack", "", "0.1", false),
+    ("threat_feed.weights.account_under_attack", "", "0.7", true),
+    ("threat_feed.weights.account_under_attack", "", "0.2", false),
+    ("threat_feed.floors.network_under_attack", "", "deny", true),
+    ("threat_feed.floors.network_under_attack", "", "none", false),
+    ("threat_feed.floors.account_under_attack", "threat_feed.floors.account_under_attack=none", "challenge", true),
+    ("threat_feed.floors.account_under_attack", "threat_feed.floors.account_under_attack=deny", "challenge", false),
+    ("threat_feed.max_age_seconds", "", "300", true),
+    ("threat_feed.max_age_seconds", "", "60", false),
+    ("threat_feed.budget_ms", "", "500", true),
+    ("threat_feed.budget_ms", "", "2000", false),
 ];
 
 fn effective(below: &str, overlay: &str) -> Value {
