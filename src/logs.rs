@@ -13,12 +13,20 @@
 //! (`duplicates`); across batches, de-duplication is the store's (the
 //! `log_id` is its unique key). The host does I/O only.
 
-use std::collections::HashSet;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use crate::{clock, Answer, Issue};
+use crate::{Answer, Issue};
+
+mod entry;
+mod file;
+
+#[cfg(test)]
+use entry::cut;
+pub use file::LineFile;
 
 /// Logs kept from one batch; further valid logs are rejected (`too_many_logs`).
 pub const MAX_LOGS: usize = 10_000;
@@ -65,7 +73,8 @@ pub struct LogEvent {
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
-    /// `organization_id`, or else `details.organization.id`.
+    /// `organization_id`, or else `details.organization.id`, or else
+    /// `details.body.organization.id` (where a sign-up, `ss`, carries it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +123,22 @@ pub struct Batch {
 
 /// Reads a log-stream body. Never fails: what cannot be read is a reject.
 pub fn parse_batch(body: &str) -> Batch {
-    let mut reader = Reader { batch: Batch::default(), seen: HashSet::new(), entries: 0 };
+    parse_batch_with(body, None)
+}
+
+/// An entry's text as a host would have rewritten it before the core read it, when
+/// that differs (`None` otherwise): see [`parse_batch_with`].
+pub type Rewrite<'r> = &'r dyn Fn(&str) -> Option<String>;
+
+/// [`parse_batch`], where an entry that cannot be read is read again as `rewrite`
+/// makes it, when it does. For a host that hands the core text it has not rewritten
+/// (a file's bytes) where another would rewrite every body first (a JavaScript string
+/// crossing the boundary, whose lone-surrogate escapes become U+FFFD's): when the
+/// rewrite leaves every text the JSON parser accepts as it is and keeps every length,
+/// rewriting the failures only reads each entry as rewriting the whole body would,
+/// without a pass over every body that has nothing to rewrite.
+pub fn parse_batch_with(body: &str, rewrite: Option<Rewrite<'_>>) -> Batch {
+    let mut reader = Reader { rewrite, ..Reader::default() };
     let trimmed = body.trim_start();
     if trimmed.starts_with('[') {
         // A JSON array body; one that does not parse is read as lines (where
@@ -122,7 +146,7 @@ pub fn parse_batch(body: &str) -> Batch {
         if let Ok(elements) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(body) {
             let total = elements.len();
             for (index, element) in elements.into_iter().enumerate() {
-                if !reader.entry(index, offset_in(body, element.get()), element.get(), total) {
+                if !reader.entry(index, offset_in(body, element.get()), element.get(), || total.saturating_sub(index)) {
                     break;
                 }
             }
@@ -133,7 +157,7 @@ pub fn parse_batch(body: &str) -> Batch {
     // lines: one entry, at index 0. A single-line object is read as a line anyway.
     if trimmed.starts_with('{') && body.trim().contains('\n') {
         if let Ok(whole) = serde_json::from_str::<&serde_json::value::RawValue>(body) {
-            reader.entry(0, offset_in(body, whole.get()), whole.get(), 1);
+            reader.entry(0, offset_in(body, whole.get()), whole.get(), || 1);
             return reader.batch;
         }
     }
@@ -145,7 +169,7 @@ pub fn parse_batch(body: &str) -> Batch {
 /// reading a file of lines in chunks wants (a chunk that happens to start with
 /// a line `[...]` is still one entry a line). Otherwise as [`parse_batch`].
 pub fn parse_lines(body: &str) -> Batch {
-    let mut reader = Reader { batch: Batch::default(), seen: HashSet::new(), entries: 0 };
+    let mut reader = Reader::default();
     reader.lines(body);
     reader.batch
 }
@@ -165,39 +189,62 @@ pub fn parse_log_batch_json(body: &str) -> Answer<Batch> {
     Answer::success(batch, warnings)
 }
 
-struct Reader {
+#[derive(Default)]
+struct Reader<'r> {
     batch: Batch,
-    seen: HashSet<String>,
+    rewrite: Option<Rewrite<'r>>,
+    /// The `log_id`s read, as indexes of `batch.events` (by their hash: no copy of the id).
+    seen: HashTable<usize>,
     entries: usize,
 }
 
-impl Reader {
+/// The hasher of `log_id`s within a batch (fixed: a batch's reading is deterministic).
+fn id_hash(id: &str) -> u64 {
+    foldhash::fast::FixedState::with_seed(0x6c6f_675f_6964).hash_one(id)
+}
+
+impl Reader<'_> {
     fn lines(&mut self, body: &str) {
-        let total = body.split('\n').filter(|l| !l.trim().is_empty()).count();
-        for_each_line(body, |index, start, line| self.entry(index, start, line, total));
+        for_each_line(body, |index, start, line| {
+            // Entries left unread are counted only once there are some.
+            let remaining = || body.get(start..).map_or(0, |rest| rest.split('\n').filter(|l| !l.trim().is_empty()).count());
+            self.entry(index, start, line, remaining)
+        });
     }
 
     /// Reads one entry, at `start` in the body; false once no more entries are to be read.
-    fn entry(&mut self, index: usize, start: usize, text: &str, total: usize) -> bool {
+    /// `remaining()`: the entries from this one to the end of the body.
+    fn entry(&mut self, index: usize, start: usize, text: &str, remaining: impl FnOnce() -> usize) -> bool {
         let end = start.saturating_add(text.len());
         if self.entries >= MAX_ENTRIES {
-            let left = total.saturating_sub(self.entries);
+            let left = remaining();
             let message = format!("{left} entries beyond the first {MAX_ENTRIES} were not read");
             self.batch.rejects.push(Reject { index, start, end, reason_code: "too_many_entries", message });
             return false;
         }
         self.entries = self.entries.saturating_add(1);
-        match read_entry(text) {
+        let read = match read_entry(text) {
+            Err(refusal) => match self.rewrite.and_then(|rewrite| rewrite(text)) {
+                Some(rewritten) => read_entry(&rewritten),
+                None => Err(refusal),
+            },
+            read => read,
+        };
+        match read {
             Err((reason_code, message)) => self.batch.rejects.push(Reject { index, start, end, reason_code, message }),
             Ok(mut event) => {
                 (event.index, event.start, event.end) = (index, start, end);
-                if self.seen.contains(&event.log_id) {
+                let hash = id_hash(&event.log_id);
+                let events = &self.batch.events;
+                let seen = self.seen.find(hash, |&i| events.get(i).is_some_and(|e| e.log_id == event.log_id)).is_some();
+                if seen {
                     self.batch.duplicates = self.batch.duplicates.saturating_add(1);
                 } else if self.batch.events.len() >= MAX_LOGS {
                     let message = format!("a batch keeps at most {MAX_LOGS} logs");
                     self.batch.rejects.push(Reject { index, start, end, reason_code: "too_many_logs", message });
                 } else {
-                    self.seen.insert(event.log_id.clone());
+                    let events = &self.batch.events;
+                    self.seen.insert_unique(hash, events.len(), |&i| events.get(i).map_or(0, |e| id_hash(&e.log_id)));
                     self.batch.events.push(event);
                 }
             }
@@ -247,133 +294,13 @@ pub(crate) fn check_length(text: &str) -> Result<(), Refusal> {
 
 fn read_entry(text: &str) -> Result<LogEvent, Refusal> {
     check_length(text)?;
-    let value: Value = serde_json::from_str(text.trim()).map_err(|_| ("not_json", "not a JSON value".to_string()))?;
-    let Value::Object(outer) = value else {
-        return Err(("not_an_object", "not a JSON object".to_string()));
-    };
-    let (log, wrapper_id) = unwrap_log(&outer)?;
-    read_log(log, wrapper_id)
-}
-
-/// The log inside its envelopes: EventBridge's `detail`, then the custom
-/// webhook's `{ log_id, data }`. A log object has `type`; its envelopes do not.
-fn unwrap_log(outer: &Map<String, Value>) -> Result<(&Map<String, Value>, Option<&Value>), Refusal> {
-    let mut current = outer;
-    if !current.contains_key("type") {
-        if let Some(detail) = current.get("detail") {
-            current = detail.as_object().ok_or_else(|| ("not_an_object", "`detail` is not an object".to_string()))?;
-        }
-    }
-    if !current.contains_key("type") {
-        if let Some(data) = current.get("data") {
-            let log = data.as_object().ok_or_else(|| ("not_an_object", "`data` is not an object".to_string()))?;
-            return Ok((log, current.get("log_id")));
-        }
-    }
-    Ok((current, None))
-}
-
-fn read_log(log: &Map<String, Value>, wrapper_id: Option<&Value>) -> Result<LogEvent, Refusal> {
-    let log_id = match log.get("log_id").filter(|v| !v.is_null()).or(wrapper_id.filter(|v| !v.is_null())) {
-        None => return Err(("missing_log_id", "no `log_id`".to_string())),
-        Some(Value::String(s)) if s.is_empty() => return Err(("missing_log_id", "`log_id` is empty".to_string())),
-        Some(Value::String(s)) if s.len() > MAX_LOG_ID_BYTES => {
-            return Err(("bad_log_id", format!("`log_id` is longer than {MAX_LOG_ID_BYTES} bytes")))
-        }
-        // A key is never altered (that could merge two logs), so one no database can
-        // hold as text (PostgreSQL refuses NUL) is refused here rather than fail the batch.
-        Some(Value::String(s)) if s.chars().any(char::is_control) => {
-            return Err(("bad_log_id", "`log_id` holds a control character".to_string()))
-        }
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(("bad_log_id", "`log_id` is not a string".to_string())),
-    };
-    let event_type = match log.get("type") {
-        None | Some(Value::Null) => return Err(("missing_type", "no `type`".to_string())),
-        Some(Value::String(s)) if s.is_empty() => return Err(("missing_type", "`type` is empty".to_string())),
-        Some(Value::String(s)) if s.len() > MAX_TYPE_BYTES => {
-            return Err(("bad_type", format!("`type` is longer than {MAX_TYPE_BYTES} bytes")))
-        }
-        Some(Value::String(s)) if s.chars().any(char::is_control) => {
-            return Err(("bad_type", "`type` holds a control character".to_string()))
-        }
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(("bad_type", "`type` is not a string".to_string())),
-    };
-    let date_ms = match log.get("date") {
-        None | Some(Value::Null) => return Err(("missing_date", "no `date`".to_string())),
-        Some(Value::String(s)) => clock::parse_rfc3339_ms(s).ok_or_else(|| ("bad_date", "`date` is not an RFC 3339 time".to_string()))?,
-        Some(_) => return Err(("bad_date", "`date` is not a string".to_string())),
-    };
-    let details = log.get("details").and_then(Value::as_object);
-    let organization_id = match optional(log, "organization_id", SHORT)? {
-        Some(id) => Some(id),
-        // Read leniently: `details` is free-form, and only this one value is wanted.
-        None => details
-            .and_then(|d| d.get("organization"))
-            .and_then(|o| o.get("id"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(|s| cut(s, SHORT)),
-    };
-    let location = log.get("location_info").and_then(Value::as_object);
-    let (latitude, longitude) =
-        match location.map(|l| (l.get("latitude").and_then(Value::as_f64), l.get("longitude").and_then(Value::as_f64))) {
-            Some((Some(lat), Some(lon))) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => (Some(lat), Some(lon)),
-            _ => (None, None),
-        };
-    let country_code =
-        location.and_then(|l| l.get("country_code")).and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| cut(s, COUNTRY));
-    let mfa = details.and_then(|d| d.get("prompts")).and_then(Value::as_array).is_some_and(|prompts| prompts.iter().any(performed_mfa));
-    Ok(LogEvent {
-        index: 0,
-        start: 0,
-        end: 0,
-        log_id,
-        event_type,
-        date_ms,
-        ip: optional(log, "ip", SHORT)?,
-        user_id: optional(log, "user_id", LONG)?,
-        user_name: optional(log, "user_name", LONG)?,
-        client_id: optional(log, "client_id", SHORT)?,
-        connection: optional(log, "connection", LONG)?,
-        organization_id,
-        hostname: optional(log, "hostname", LONG)?,
-        user_agent: optional(log, "user_agent", USER_AGENT)?,
-        country_code,
-        latitude,
-        longitude,
-        mfa,
-    })
-}
-
-fn performed_mfa(prompt: &Value) -> bool {
-    prompt.get("performed_amr").and_then(Value::as_array).is_some_and(|amr| amr.iter().any(|m| m.as_str() == Some("mfa")))
-}
-
-/// An optional top-level string: absent, null or empty is `None`; another type
-/// rejects the log (`bad_field`); a long one is cut to `max` bytes.
-fn optional(log: &Map<String, Value>, key: &str, max: usize) -> Result<Option<String>, Refusal> {
-    match log.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(cut(s, max))),
-        Some(_) => Err(("bad_field", format!("`{key}` is not a string"))),
-    }
-}
-
-/// At most `max` bytes of `s`, cut at a character boundary, each NUL replaced by
-/// U+FFFD: an attacker can put one in a failed login's values (`\u0000` escaped in
-/// the JSON), and PostgreSQL's text refuses it, which would fail the whole batch.
-fn cut(s: &str, max: usize) -> String {
-    let mut out = if s.contains('\0') { s.replace('\0', "\u{FFFD}") } else { s.to_string() };
-    crate::context::truncate_chars(&mut out, max);
-    out
+    entry::read(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock;
 
     fn line(id: usize) -> String {
         format!(r#"{{"log_id":"9000{id}","type":"s","date":"2026-11-02T09:14:07.123Z","ip":"203.0.113.9","user_id":"auth0|u{id}"}}"#)
@@ -458,6 +385,26 @@ mod tests {
         let object = "\n{\n \"log_id\": \"😀\",\n \"type\": \"s\", \"date\": \"2026-11-02T09:14:07Z\"\n}\n\n";
         let batch = parse_batch(object);
         assert_eq!(at(object, batch.events[0].start, batch.events[0].end), object.trim());
+    }
+
+    #[test]
+    fn a_rewrite_reads_again_only_the_entries_that_fail() {
+        let good = r#"{"log_id":"a","type":"s","date":"2026-11-02T09:14:07Z"}"#;
+        let fixable = r#"{"log_id":"b","type":"s","date":"2026-11-02T09:14:07Z","user_name":"x\ud800"}"#;
+        let body = format!("{good}\n{fixable}\nnot json");
+        let asked = std::cell::RefCell::new(Vec::new());
+        let rewrite = |text: &str| {
+            asked.borrow_mut().push(text.to_string());
+            Some(text.replace("\\ud800", "\\ufffd")).filter(|t| t != text)
+        };
+        let batch = parse_batch_with(&body, Some(&rewrite));
+        assert_eq!(asked.into_inner(), [fixable, "not json"], "the good entry is not rewritten");
+        assert_eq!(batch.events.iter().map(|e| e.log_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(batch.events[1].user_name.as_deref(), Some("x\u{FFFD}"));
+        let fixed = &body[batch.events[1].start..batch.events[1].end];
+        assert_eq!(fixed, fixable, "the entry's place is the text's own");
+        assert_eq!(batch.rejects.iter().map(|r| (r.index, r.reason_code)).collect::<Vec<_>>(), [(2, "not_json")]);
+        assert_eq!(parse_batch(&body).rejects.len(), 2, "without the rewrite, the lone surrogate is not JSON");
     }
 
     #[test]
