@@ -9,18 +9,21 @@
  * POLICY (optional), AUDIT_WEBHOOK_URL and AUDIT_WEBHOOK_SECRET, LLM_BASE_URL, LLM_API_KEY
  * and LLM_MODEL (optional), AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (optional:
  * discovery for users who existed before ActionGuard), ORG_LAYERS_KEY (with the policy's
- * `organizations.unsigned_tier`: verifies organizations' signed layers); docs/operations.md lists them all.
+ * `organizations.unsigned_tier`: verifies organizations' signed layers), THREAT_FEED_URL, THREAT_FEED_PUBLIC_KEY and
+ * THREAT_FEED_TOKEN (optional: the control plane's threat feed); docs/operations.md lists them all.
  * State: the user's login history (app_metadata.actionguard) and discovery marker
  * (app_metadata.actionguard_org). Fail mode: the policy's `fail_mode`, `challenge` by default.
  */
 
 const runtime = require('actionguard/runtime');
 const llm = require('actionguard/llm');
+const threat = require('actionguard/threat');
 
 /** @typedef {import('actionguard').LoginSuccess} LoginSuccess */
 
-// One engine per Action instance: Auth0 reuses module scope.
+// One engine and one threat feed per Action instance: Auth0 reuses module scope.
 const getEngine = runtime.engineCache();
+const threatFeed = threat.createThreatFeed();
 
 // Optional: without the auth0 dependency this Action does no discovery.
 /** @type {any} The `auth0` SDK module, when installed. */
@@ -50,10 +53,12 @@ exports.onExecutePostLogin = async (event, api) => {
     // With signed layers (`organizations.unsigned_tier`), their id and ORG_LAYERS_KEY say whether
     // the metadata's layers count; whatever their types, this never throws.
     failMode = guard.failModeFor(event.organization?.metadata, event.organization?.id, event.secrets?.ORG_LAYERS_KEY);
+    // Never rejects: without a usable feed the login is decided without it, and audited so.
+    const feed = await threatFeed.forExecution(guard, event);
     /** @type {LoginSuccess & import('actionguard/llm').Unstored} */
     const answer = await llm.decideEscalating(
       guard,
-      (context) => guard.decideLogin(context),
+      (context) => feed.decideLogin(context),
       {
         tenant: event.tenant,
         organization: event.organization,

@@ -7,18 +7,21 @@
  *
  * Dependency: actionguard (npm). Secrets: POLICY (optional policy JSON), COUNTER_KEY (keys the
  * sign-up counters; without it they are keyed per instance), AUDIT_WEBHOOK_URL and
- * AUDIT_WEBHOOK_SECRET (optional: where the full audit records go; the console keeps one line each).
+ * AUDIT_WEBHOOK_SECRET (optional: where the full audit records go; the console keeps one line each),
+ * THREAT_FEED_URL, THREAT_FEED_PUBLIC_KEY and THREAT_FEED_TOKEN (optional: the control plane's threat feed).
  * State: sign-up counters, one api.cache value (Auth0 keeps it per trigger, best effort).
  * Fail mode: a sign-up has no MFA to fall back on, so fail_mode `allow` lets it through
  * and `challenge` or `deny` refuses it with a "try again later" message.
  */
 
 const runtime = require('actionguard/runtime');
+const threat = require('actionguard/threat');
 
 /** @typedef {import('actionguard').SignupSuccess} SignupSuccess */
 
-// One engine per Action instance: Auth0 reuses module scope.
+// One engine and one threat feed per Action instance: Auth0 reuses module scope.
 const getEngine = runtime.engineCache();
+const threatFeed = threat.createThreatFeed();
 
 /**
  * @param {any} event Auth0's pre-user-registration `event` (Auth0 publishes no types for it on npm).
@@ -31,9 +34,11 @@ exports.onExecutePreUserRegistration = async (event, api) => {
     const guard = await getEngine(runtime.eventOrThrow(event).secrets);
     failMode = guard.failMode;
     const countersKey = guard.cacheKeys.signup_counters;
+    // Never rejects: without a usable feed the sign-up is decided without it, and audited so.
+    const feed = await threatFeed.forExecution(guard, event);
     /** @type {SignupSuccess} */
     const answer = runtime.orThrow(
-      guard.decideSignup({
+      feed.decideSignup({
         tenant: event.tenant,
         user: { email: event.user?.email },
         connection: { name: event.connection?.name },

@@ -8,7 +8,7 @@
 // token. Every failure becomes a code the core audits; the decision is then the policy's
 // fallback, which was already safe to apply.
 
-const { orThrow, applyCache } = require('./runtime.js');
+const { orThrow, applyCache, readCapped } = require('./runtime.js');
 
 /** @typedef {import('./runtime.js').UnstoredWrite} UnstoredWrite */
 
@@ -74,29 +74,6 @@ function headersFor(url, key) {
 }
 
 /**
- * @param {Response} res
- * @returns {Promise<string>}
- */
-async function readCapped(res) {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  /** @type {Uint8Array[]} */
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
  * Sends one escalation; resolves to `{ response }` or `{ failure: <code> }`, never throws.
  * @param {Escalation} escalation
  * @param {Secrets} secrets
@@ -111,7 +88,7 @@ async function send(escalation, secrets) {
     if (res.status === 429) return { failure: 'http_429' };
     if (res.status >= 500) return { failure: 'http_5xx' };
     if (!res.ok) return { failure: 'http_error' };
-    return { response: await readCapped(res) };
+    return { response: (await readCapped(res, MAX_BODY_BYTES)).bytes.toString('utf8') };
   } catch (err) {
     return { failure: err?.name === 'TimeoutError' || err?.name === 'AbortError' ? 'timeout' : 'unreachable' };
   }

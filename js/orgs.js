@@ -10,6 +10,7 @@ const crypto = require('node:crypto');
 const { load, orThrow, auditLine, failureLine } = require('./runtime.js');
 const { decideEscalating } = require('./llm.js');
 const webhook = require('./webhook.js');
+const { instanceValue } = require('./instance-value.js');
 
 /** @typedef {import('./actionguard.js').Engine} Engine */
 /** @typedef {import('./actionguard.js').OrgIndex} OrgIndex */
@@ -61,13 +62,9 @@ const webhook = require('./webhook.js');
  * @typedef {{ data: T[], hasNextPage(): boolean, getNextPage(): Promise<Page<T>> }} Page A page of an `auth0` SDK list.
  */
 
-// An instance rebuilds its index at most this often, in the background.
+// An instance rebuilds its index at most this often, in the background (and, after a failed
+// build, not before its backoff ends: a live build is a request per organization).
 const INDEX_TTL_MS = 5 * 60 * 1000;
-// After a failed build, none for 10 s, doubling with each failure in a row up to
-// 10 minutes: a tenant that is down or rate limited is not asked again by every
-// execution (a live build is a request per organization).
-const BACKOFF_FIRST_MS = 10 * 1000;
-const BACKOFF_MAX_MS = 10 * 60 * 1000;
 // A token is used until this long before it expires (at most half its life).
 const TOKEN_MARGIN_S = 300;
 const HTTP_TIMEOUT_MS = 5000;
@@ -270,85 +267,18 @@ async function indexFromSnapshot(secrets) {
   return orThrow((await load(secrets)).loadOrgSnapshot(bytes)).index;
 }
 
-// The index of one Action instance, one build at a time:
-// - the first executions (a cold instance) all wait for the one build;
-// - afterwards the index serves while a new one is built in the background, every
-//   INDEX_TTL_MS (`refresh`; a snapshot pinned by its SHA-256 cannot change: never);
-// - an index past the policy's maximum age (an instance idle that long) is not decided
-//   on while a refresh may replace it: the execution waits for that refresh;
-// - after a failed build, no other until the backoff ends: until then a cold instance
-//   fails at once with that build's error, and a warm one serves its old index, whose
-//   age keeps growing (reported to the core, which past the maximum only suggests);
-// - another source (a new snapshot pin) is a new index, built the same way.
-// One index is kept: a replaced one is left to the garbage collector.
+// The index of one Action instance (js/instance-value.js: one build at a time, refreshed
+// in the background every INDEX_TTL_MS, waited for past the policy's maximum age, backing
+// off after a failure), keyed by its source: a new snapshot pin is a new index. A warm
+// instance whose refresh failed serves its old index, whose age keeps growing (reported to
+// the core, which past the maximum only suggests).
 /** @returns {GetIndex} */
 function indexCache() {
-  /** @type {{ source: string, index: OrgIndex, readAt: number } | undefined} */
-  let current;
-  /** @type {{ source: string, promise: Promise<OrgIndex> } | undefined} */
-  let building;
-  /** @type {{ source: string, error: unknown, until: number, failures: number } | undefined} */
-  let failed;
-
-  /**
-   * @param {string} source
-   * @param {() => Promise<OrgIndex>} build
-   * @returns {Promise<OrgIndex>}
-   */
-  function start(source, build) {
-    // The data is as old as the build's first request.
-    const readAt = Date.now();
-    const promise = build().then(
-      (index) => {
-        current = { source, index, readAt };
-        failed = undefined;
-        return index;
-      },
-      (error) => {
-        const failures = failed?.source === source ? failed.failures + 1 : 1;
-        failed = { source, error, failures, until: Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1)) };
-        throw error;
-      },
-    );
-    building = { source, promise };
-    promise
-      .finally(() => {
-        if (building?.promise === promise) building = undefined;
-      })
-      .catch(() => {}); // the callers see the rejection
-    return promise;
-  }
-
-  return async function getIndex(source, build, { refresh, maxAgeMs }) {
-    for (;;) {
-      const now = Date.now();
-      const backingOff = failed?.source === source && now < failed.until;
-      if (current?.source === source) {
-        const held = current;
-        if (!refresh) return { index: held.index, ageMs: 0 };
-        const ageMs = now - held.readAt;
-        if (ageMs > INDEX_TTL_MS && !building && !backingOff) start(source, build).catch(() => {});
-        if (ageMs > maxAgeMs && building?.source === source) {
-          // Too old to join on: the refresh decides, or, when it fails, the old index
-          // with its age (the core then only suggests).
-          try {
-            const index = await building.promise;
-            return { index, ageMs: Date.now() - (current?.readAt ?? now) };
-          } catch {
-            return { index: held.index, ageMs: Date.now() - held.readAt };
-          }
-        }
-        return { index: held.index, ageMs };
-      }
-      if (building?.source === source) return { index: await building.promise, ageMs: 0 };
-      // One build at a time, even across sources: wait for the other one first.
-      if (building) {
-        await building.promise.catch(() => {});
-        continue;
-      }
-      if (backingOff) throw failed?.error;
-      return { index: await start(source, build), ageMs: 0 };
-    }
+  /** @type {import('./instance-value.js').GetValue<OrgIndex>} */
+  const get = instanceValue();
+  return async (source, build, { refresh, maxAgeMs }) => {
+    const { value, ageMs } = await get(source, build, { refresh, ttlMs: INDEX_TTL_MS, maxAgeMs });
+    return { index: value, ageMs };
   };
 }
 

@@ -124,6 +124,31 @@ function load(secrets) {
 }
 
 /**
+ * A response's body, at most `maxBytes` of it: past that the rest is not read (the
+ * connection is cancelled) and `over` is set. Reads nothing more than it keeps.
+ * @param {Response} res
+ * @param {number} maxBytes
+ * @returns {Promise<{ bytes: Buffer, over: boolean }>}
+ */
+async function readCapped(res, maxBytes) {
+  const reader = res.body?.getReader();
+  if (!reader) return { bytes: Buffer.alloc(0), over: false };
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { bytes: Buffer.concat(chunks), over: false };
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return { bytes: Buffer.concat(chunks), over: true };
+    }
+    chunks.push(value);
+  }
+}
+
+/**
  * Auth0 always passes an object; anything else is refused as a classified input error.
  * @param {any} event
  * @returns {any}
@@ -436,6 +461,7 @@ function auditTrail(event, actionConsole) {
 
 module.exports = {
   load,
+  readCapped,
   engineCache,
   eventOrThrow,
   failModeOf,

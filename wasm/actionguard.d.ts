@@ -1098,6 +1098,20 @@ export interface EnforcementPolicy {
 }
 
 /** A policy document once validated, every default filled in (`Policy`). */
+/** The policy's `threat_feed` section (`policy::ThreatFeed`). */
+export interface ThreatFeedPolicy {
+  /** Off: the feed is neither fetched nor read. */
+  enabled: boolean;
+  /** Each signal's weight, 0 to 1 (defaults: the catalogue's, 0.6 and 0.5). */
+  weights: { network_under_attack: number; account_under_attack: number };
+  /** The least a login the feed lists gets. */
+  floors: { network_under_attack: "none" | "challenge" | "deny"; account_under_attack: "none" | "challenge" | "deny" };
+  /** Fetched again in the background once half this old; past it an execution waits for the new one (60 to 86,400). */
+  max_age_seconds: number;
+  /** The most an execution waits for the feed (50 to 5,000). */
+  budget_ms: number;
+}
+
 export interface Policy {
   /** The format's version: 1. */
   version: number;
@@ -1125,6 +1139,8 @@ export interface Policy {
   llm: LlmPolicy;
   /** Monitor mode and gradual enforcement. */
   enforcement: EnforcementPolicy;
+  /** The control plane's threat feed: its signals' weights and floors, and how it is kept. */
+  threat_feed: ThreatFeedPolicy;
   /** Named partial documents an organization can be put on (`ag_tier`), each merged onto this one; absent when none. */
   tiers?: Record<string, PolicyLayer>;
 }
@@ -1734,6 +1750,7 @@ export interface ThreatListing {
  */
 export type ThreatFeedErrorCode =
   | "threat_feed_unreachable"
+  | "threat_feed_url_insecure"
   | "threat_feed_timeout"
   | "threat_feed_http_error"
   | "threat_feed_rollback"

@@ -47,6 +47,7 @@ pub struct HostNote {
 /// held). Any other code the host sends is `threat_feed_unavailable`.
 pub const HOST_CODES: &[&str] = &[
     "threat_feed_unreachable",
+    "threat_feed_url_insecure",
     "threat_feed_timeout",
     "threat_feed_http_error",
     "threat_feed_rollback",
