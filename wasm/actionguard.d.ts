@@ -1313,10 +1313,17 @@ export interface DetectConfig {
     network_min_signups?: number;
     network_min_domains?: number;
     min_failed_share?: number;
+    network_min_share?: number;
     domain_min_signups?: number;
     free_mail_min_signups?: number;
+    free_mail_min_share?: number;
     domain_min_networks?: number;
     disposable_min_signups?: number;
+    disposable_baseline_factor?: number;
+    disposable_share_floor?: number;
+    disposable_min_share?: number;
+    baseline_s?: number;
+    baseline_min_signups?: number;
   };
   m2m_anomaly?: {
     baseline_min_exchanges?: number;
@@ -1324,6 +1331,7 @@ export interface DetectConfig {
     max_networks?: number;
     failure_window_s?: number;
     failure_min?: number;
+    failure_min_share?: number;
   };
 }
 
@@ -1334,8 +1342,8 @@ export type AlertKind = "credential_stuffing" | "breached_password" | "mfa_fatig
 export interface DetectionAlert {
   kind: AlertKind;
   severity: "low" | "medium" | "high";
-  /** An address, a network (CIDR /24 or /48), a user (`user_id`, else the user name), a client (`client_id`), or an email domain. */
-  subject: { type: "ip" | "network" | "user" | "client" | "domain"; value: string };
+  /** An address, a network (CIDR /24 or /48), a user (`user_id`, else the user name), a client (`client_id`), an email domain, or a domain class (`disposable`: a wave of throwaway domains). */
+  subject: { type: "ip" | "network" | "user" | "client" | "domain" | "domain_class"; value: string };
   /** Organizations involved, sorted (at most 64). */
   organizations: string[];
   /** Distinct users involved. */

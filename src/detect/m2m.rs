@@ -5,9 +5,13 @@
 //! network outside the baseline is `new_network` (a success from there is
 //! `high`: the secret works from somewhere new). Failures, `failure_min` of them
 //! within `failure_window_s`, are a `failure_burst` (a rotated-away or guessed
-//! secret). A client seen on more than `max_networks` networks has no baseline
-//! worth the name and is not judged on networks. A nightly batch of thousands of
-//! exchanges from its usual network is none of these.
+//! secret) when they are `failure_min_share` of the client's exchanges since the
+//! first of them, or come from networks outside its baseline: a rotated-away
+//! secret fails every exchange, and a guesser fails from elsewhere, while a
+//! nightly batch of thousands of exchanges from its usual network meets a few
+//! transient failures (a handful within a quarter of an hour, a fraction of a
+//! percent of its exchanges). A client seen on more than `max_networks` networks
+//! has no baseline worth the name and is not judged on networks.
 
 use std::collections::VecDeque;
 
@@ -31,13 +35,26 @@ pub struct Config {
     pub failure_window_s: u64,
     /// Failures within the window that are a burst (default 5).
     pub failure_min: usize,
+    /// ... when they are at least this share of the client's exchanges since the
+    /// first of them (default 0.5), unless they come from networks outside its baseline.
+    pub failure_min_share: f64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { baseline_min_exchanges: 5, baseline_min_span_s: 21_600, max_networks: 16, failure_window_s: 900, failure_min: 5 }
+        Config {
+            baseline_min_exchanges: 5,
+            baseline_min_span_s: 21_600,
+            max_networks: 16,
+            failure_window_s: 900,
+            failure_min: 5,
+            failure_min_share: 0.5,
+        }
     }
 }
+
+/// Successes are counted per minute over the failure window.
+const BUCKET_MS: i64 = 60_000;
 
 #[derive(Debug, Default)]
 struct Client {
@@ -47,6 +64,8 @@ struct Client {
     successes: u64,
     first_ms: Option<i64>,
     failures: VecDeque<(i64, bool)>,
+    /// (minute, successful exchanges in it) over the failure window, oldest first.
+    recent_successes: VecDeque<(i64, u32)>,
     alerted: bool,
     last_ms: i64,
 }
@@ -87,9 +106,17 @@ impl Detector {
         let known = network.as_ref().map_or(true, |n| client.networks.contains(n));
         let new_network = !learning && !client.roaming && !known;
         let subject = Subject { kind: "client", value: client_id.to_string() };
+        let window = secs(c.failure_window_s);
         if succeeded {
             client.successes = client.successes.saturating_add(1);
             client.first_ms.get_or_insert(now);
+            let minute = now - now.rem_euclid(BUCKET_MS);
+            match client.recent_successes.back_mut() {
+                Some((m, n)) if *m >= minute => *n = n.saturating_add(1),
+                _ => client.recent_successes.push_back((minute, 1)),
+            }
+            let buckets = usize::try_from(window / BUCKET_MS).unwrap_or(usize::MAX).saturating_add(2);
+            prune(&mut client.recent_successes, now.saturating_sub(window).saturating_sub(BUCKET_MS), buckets);
             if new_network {
                 if let Some(alert) = shared.alerts.raise(KIND, subject.clone(), Severity::High, now) {
                     alert.event(now).org(e.organization_id.as_deref()).reason("new_network");
@@ -108,8 +135,17 @@ impl Detector {
             return;
         }
         client.failures.push_back((now, new_network));
-        prune(&mut client.failures, now.saturating_sub(secs(c.failure_window_s)), max_entries);
-        let burst = client.failures.len() >= c.failure_min.max(1);
+        prune(&mut client.failures, now.saturating_sub(window), max_entries);
+        let failures = client.failures.len();
+        let from_new = client.failures.iter().filter(|(_, n)| *n).count();
+        // Successes since the window's first failure (from its minute): a secret rotated
+        // away mid-batch fails every exchange from then on, whatever succeeded before.
+        let from = client.failures.front().map_or(now, |(t, _)| *t);
+        let successes: u64 =
+            client.recent_successes.iter().filter(|(m, _)| *m + BUCKET_MS > from && *m <= now).map(|(_, n)| u64::from(*n)).sum();
+        let share = failures as f64 / (failures as f64 + successes as f64);
+        let min = c.failure_min.max(1);
+        let burst = failures >= min && (share >= c.failure_min_share || from_new >= min);
         // A live analyzer forgot the client's idle alert: the client starts over.
         if client.alerted && shared.alerts.forgotten(KIND, &subject) {
             client.alerted = false;
@@ -203,5 +239,23 @@ mod tests {
         let mut events = nights();
         events.extend((0..4).map(|i| exchange(9000 + i, "feccft", "192.0.2.12", 4 * 86_400 + i as i64 * 60)));
         assert!(analyze(&events).alerts.is_empty());
+    }
+
+    #[test]
+    fn a_batch_s_transient_failures_are_no_burst_but_a_rotated_secret_s_are() {
+        // 2,000 exchanges in ten minutes, seven of them failing (0.35%).
+        let batch =
+            |failing: &dyn Fn(usize) -> bool| -> Vec<LogEvent> {
+                let mut out = nights();
+                out.extend((0..2000).map(|i| {
+                    exchange(10_000 + i, if failing(i) { "feccft" } else { "seccft" }, "192.0.2.12", 3 * 86_400 + i as i64 * 3 / 10)
+                }));
+                out
+            };
+        assert!(analyze(&batch(&|i| i % 290 == 11)).alerts.is_empty());
+        // The secret rotated away mid-batch: every exchange fails from then on.
+        let out = analyze(&batch(&|i| i >= 1500));
+        assert_eq!(codes(&out.alerts[0]), ["failure_burst"]);
+        assert_eq!(out.alerts[0].events, 500);
     }
 }

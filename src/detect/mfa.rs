@@ -5,14 +5,18 @@
 //! window; or `min_sends_alone` sends with none answered. A successful login
 //! with MFA (`s` whose prompts performed `mfa`) of that user within the window
 //! after the alert makes it `high` (`mfa_accepted_after_rejections`: the user
-//! gave in). One push before each MFA login, or a rejection by mistake, is not
-//! a burst.
+//! gave in, or logged in during the bombing). One push before each MFA login, or
+//! a rejection by mistake, is not a burst; nor are two such logins minutes apart:
+//! a login that performed MFA from
+//! the address the last push was sent for completes the attempt the pushes were
+//! for, and the next login counts afresh (an attacker's pushes are sent for the
+//! attacker's address, so the victim's own logins meanwhile do not close them).
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::{hash_of, prune, secs, Idle, Keyed, Severity, Shared, Subject};
+use super::{canonical_ip, hash_of, prune, secs, Idle, Keyed, Severity, Shared, Subject};
 use crate::logs::LogEvent;
 
 pub const KIND: &str = "mfa_fatigue";
@@ -38,7 +42,8 @@ impl Default for Config {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    Send,
+    /// With the hash of the address it was sent for (0 when the log has none).
+    Send(u64),
     Reject,
 }
 
@@ -62,9 +67,9 @@ pub struct Detector {
     users: Keyed<User>,
 }
 
-fn step_of(t: &str) -> Option<Step> {
+fn step_of(t: &str, ip: u64) -> Option<Step> {
     match t {
-        "gd_send_pn" | "gd_send_sms" | "gd_send_voice" | "gd_send_email" => Some(Step::Send),
+        "gd_send_pn" | "gd_send_sms" | "gd_send_voice" | "gd_send_email" => Some(Step::Send(ip)),
         "gd_auth_rejected" | "gd_auth_failed" => Some(Step::Reject),
         _ => None,
     }
@@ -80,29 +85,42 @@ impl Detector {
         let window = secs(self.config.window_s);
         let now = e.date_ms;
         let subject = || Subject { kind: "user", value: user_id.to_string() };
+        let ip = || e.ip.as_deref().and_then(canonical_ip).map_or(0, |ip| hash_of(&ip));
         if e.event_type == "s" {
             let Some(user) = self.users.get_mut(user_id) else { return };
-            if e.mfa && user.alerted_ms.is_some_and(|t| now >= t && now - t <= window) {
+            // An MFA login right after the burst: the user gave in, or logged in during the
+            // bombing (from the logs alone, the victim's pushes and the attacker's interleave).
+            let recent = user.alerted_ms.is_some_and(|t| now >= t && now - t <= window);
+            if e.mfa && recent {
                 if let Some(alert) = shared.alerts.get(KIND, &subject()) {
                     alert.event(now).org(e.organization_id.as_deref()).reason("mfa_accepted_after_rejections").severity(Severity::High);
+                }
+            } else if e.mfa {
+                // The attempt the pushes were for completed: the next login counts afresh.
+                let last_send = user.steps.iter().rev().find_map(|(_, s)| match s {
+                    Step::Send(h) => Some(*h),
+                    Step::Reject => None,
+                });
+                if last_send.is_some_and(|h| h != 0 && h == ip()) {
+                    user.steps.clear();
                 }
             }
             return;
         }
-        let Some(step) = step_of(&e.event_type) else { return };
+        let Some(step) = step_of(&e.event_type, if e.event_type.starts_with("gd_send_") { ip() } else { 0 }) else { return };
         let max_entries = shared.max_entries;
         let Some(user) = self.users.entry(user_id, now, &mut shared.overflow, User::default) else { return };
         user.last_ms = user.last_ms.max(now);
         if user.alerted_ms.is_some_and(|t| now.saturating_sub(t) <= window) {
             user.alerted_ms = Some(now);
             if let Some(alert) = shared.alerts.get(KIND, &subject()) {
-                alert.event(now).reason(if step == Step::Send { "mfa_send_burst" } else { "mfa_rejected" });
+                alert.event(now).reason(if step == Step::Reject { "mfa_rejected" } else { "mfa_send_burst" });
             }
             return;
         }
         user.steps.push_back((now, step));
         prune(&mut user.steps, now.saturating_sub(window), max_entries);
-        let sends = user.steps.iter().filter(|(_, s)| *s == Step::Send).count();
+        let sends = user.steps.iter().filter(|(_, s)| matches!(s, Step::Send(_))).count();
         let rejections = user.steps.len() - sends;
         let c = &self.config;
         let with_rejections = sends >= c.min_sends.max(1) && rejections >= c.min_rejections.max(1);
@@ -177,5 +195,46 @@ mod tests {
         // A slow phone: three pushes in a minute, no rejection.
         events.extend((0..3).map(|i| step(100 + i, "gd_send_pn", 2_000_000 + i as i64 * 20)));
         assert!(analyze(&events).alerts.is_empty());
+    }
+
+    /// A login: a push, rejected by mistake, a second push, accepted, the MFA login;
+    /// the pushes sent for `push_ip`, the login from `login_ip`.
+    fn mistaken_login(events: &mut Vec<LogEvent>, at_s: i64, push_ip: &str, login_ip: &str) {
+        let n = events.len();
+        for (i, (t, dt)) in [("gd_send_pn", 0), ("gd_auth_rejected", 6), ("gd_send_pn", 20)].into_iter().enumerate() {
+            let mut e = step(n + i, t, at_s + dt);
+            e.ip = Some(push_ip.into());
+            events.push(e);
+        }
+        let mut login = step(n + 3, "s", at_s + 28);
+        login.mfa = true;
+        login.ip = Some(login_ip.into());
+        events.push(login);
+    }
+
+    #[test]
+    fn two_logins_each_with_a_mistaken_rejection_do_not_alert_but_the_victim_s_own_login_closes_nothing() {
+        // From home, then from the phone five minutes later: 4 pushes, 2 rejections, in 15 minutes.
+        let mut events = Vec::new();
+        mistaken_login(&mut events, 0, "198.51.100.7", "198.51.100.7");
+        mistaken_login(&mut events, 300, "192.0.2.44", "192.0.2.44");
+        assert!(analyze(&events).alerts.is_empty(), "each login completed the attempt its pushes were for");
+        // An attacker's pushes, the victim logging in meanwhile from home (with a push of its own).
+        let mut events = Vec::new();
+        for i in 0..3 {
+            let mut send = step(i * 2, "gd_send_pn", i as i64 * 60);
+            send.ip = Some("203.0.113.9".into());
+            let mut reject = step(i * 2 + 1, "gd_auth_rejected", i as i64 * 60 + 10);
+            reject.ip = Some("198.51.100.7".into());
+            events.extend([send, reject]);
+        }
+        let mut own = step(50, "s", 200);
+        own.mfa = true;
+        own.ip = Some("198.51.100.7".into());
+        events.push(own);
+        let mut send = step(51, "gd_send_pn", 240);
+        send.ip = Some("203.0.113.9".into());
+        events.push(send);
+        assert_eq!(kinds(&analyze(&events)), vec![(KIND, "auth0|target".to_string())], "the attacker's pushes stay counted");
     }
 }
