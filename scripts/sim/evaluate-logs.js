@@ -5,6 +5,8 @@
 //   scripts/evaluate-logs                       # seeds 1-5 small, 1-3 medium; rewrites docs/evaluation.md's section
 //   scripts/evaluate-logs --seeds 1 --sizes small --no-doc [--json]
 //   scripts/evaluate-logs --file logs.ndjson [--truth logs.truth.json] --no-doc
+//   scripts/evaluate-logs --analyzer 'my-analyze --json' ...  # another command with the
+//     same contract (the file's path appended; the JSON on its last line), e.g. a native build
 //
 // For each seed and size it generates a stream, runs the offline command
 // (`scripts/actionguard logs analyze <file> --json`: scripts/build and scripts/setup
@@ -33,7 +35,7 @@ const KINDS = ['credential_stuffing', 'breached_password', 'mfa_fatigue', 'impos
 const SLACK_MS = 3_600_000;
 
 function parseArgs(argv) {
-  const o = { seeds: null, sizes: null, doc: true, json: false, keep: null, file: null, truth: null };
+  const o = { seeds: null, sizes: null, doc: true, json: false, keep: null, file: null, truth: null, analyzer: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -48,6 +50,7 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = value();
     else if (a === '--file') o.file = value();
     else if (a === '--truth') o.truth = value();
+    else if (a === '--analyzer') o.analyzer = value().split(' ').filter(Boolean);
     else throw new Error(`unknown option ${a}`);
   }
   if (o.file) o.doc = false;
@@ -86,13 +89,17 @@ function canonicalSubject(s) {
   return `${s.type}:${s.value}`;
 }
 
-/** Runs the offline command over a file; the contract's object and how long it took. */
-function analyze(file) {
+/**
+ * Runs the offline command (or `analyzer`) over a file; the contract's object and how long it took.
+ * @param {string} file @param {string[] | null} analyzer
+ */
+function analyze(file, analyzer) {
   const started = process.hrtime.bigint();
   const { DATABASE_URL, ...env } = process.env;
-  const r = spawnSync(process.execPath, [CLI, 'logs', 'analyze', file, '--json'], { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const [cmd, ...args] = analyzer ? [...analyzer, file] : [process.execPath, CLI, 'logs', 'analyze', file, '--json'];
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`logs analyze ${file} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return { analysis: JSON.parse(lines[lines.length - 1]), seconds };
 }
@@ -134,17 +141,17 @@ function score(truth, analysis) {
 
 const brief = (a) => `${a.kind} ${a.subject.type}:${a.subject.value} (${a.severity}; ${a.events} events, ${a.users} users; ${a.reasons.map((r) => r.code).join(', ')})`;
 
-function runOne(seed, size, dir) {
+function runOne(seed, size, dir, analyzer) {
   const file = path.join(dir, `logs-${size}-${seed}.ndjson`);
   const truthFile = path.join(dir, `logs-${size}-${seed}.truth.json`);
   const gen = spawnSync(process.execPath, [SIM, '--seed', String(seed), '--size', size, '--out', file, '--truth', truthFile], { encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`logstream.js --seed ${seed} --size ${size} failed: ${gen.stderr}`);
-  return evaluateFile(file, truthFile, { seed, size });
+  return evaluateFile(file, truthFile, { seed, size }, analyzer);
 }
 
-function evaluateFile(file, truthFile, label) {
+function evaluateFile(file, truthFile, label, analyzer) {
   const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8'));
-  const { analysis, seconds } = analyze(file);
+  const { analysis, seconds } = analyze(file, analyzer);
   const s = score(truth, analysis);
   return { ...label, truth, seconds, overflow: analysis.state_overflow, dropped: analysis.alerts_dropped, alerts: analysis.alerts.length, ...s };
 }
@@ -250,13 +257,13 @@ function main() {
   const runs = [];
   try {
     if (o.file) {
-      runs.push(evaluateFile(o.file, o.truth ?? o.file.replace(/(\.ndjson)?$/, '.truth.json'), { seed: '-', size: path.basename(o.file) }));
+      runs.push(evaluateFile(o.file, o.truth ?? o.file.replace(/(\.ndjson)?$/, '.truth.json'), { seed: '-', size: path.basename(o.file) }, o.analyzer));
     } else {
       const plan = [];
       const sizes = o.sizes ?? ['small', 'medium'];
       for (const size of sizes) for (const seed of o.seeds ?? (size === 'small' ? [1, 2, 3, 4, 5] : [1, 2, 3])) plan.push([seed, size]);
       for (const [seed, size] of plan) {
-        const r = runOne(seed, size, dir);
+        const r = runOne(seed, size, dir, o.analyzer);
         runs.push(r);
         process.stderr.write(
           `seed ${seed} ${size}: ${r.counts.events} events in ${r.seconds.toFixed(1)} s; ${r.campaigns.filter((c) => c.hits.length > 0).length}/${r.campaigns.length} campaigns detected, ${r.falses.length} false alerts\n`,

@@ -932,7 +932,10 @@ function ordinaryDay(out, rng, world, day, look) {
   const perHour = Math.max(2, Math.round(20 * world.cfg.scale));
   for (let h = 0; h < 24; h++) {
     const n = Math.round(perHour * (0.3 + 0.7 * Math.sin((Math.PI * h) / 24)));
-    for (let i = 0; i < n; i++) consumerSignup(out, rng, world, dayStart + h * HOUR + rng.int(HOUR), net.residential(rng.pick(CITIES), 0.3));
+    for (let i = 0; i < n; i++) {
+      const city = rng.pick(CITIES);
+      consumerSignup(out, rng, world, dayStart + h * HOUR + rng.int(HOUR), rng.chance(0.05) ? net.mobile(city) : net.residential(city, 0.3));
+    }
   }
 }
 
