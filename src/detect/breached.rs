@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{canonical_ip, hash_of, user_key, Severity, Shared, Subject};
+use super::{canonical_ip, hash_of, user_key, Hasher, Severity, Shared, Subject};
 use crate::logs::LogEvent;
 
 pub const KIND: &str = "breached_password";
@@ -17,8 +17,9 @@ const MAX_WATCHED: usize = 100_000;
 
 #[derive(Debug, Default)]
 pub struct Detector {
-    /// User key -> addresses the leaked password was tried from (a few).
-    watched: HashMap<String, Vec<String>>,
+    /// User key -> addresses the leaked password was tried from (a few). Looked up
+    /// for every login: the detectors' fast hasher.
+    watched: HashMap<String, Vec<String>, Hasher>,
 }
 
 impl Detector {
@@ -49,8 +50,11 @@ impl Detector {
     }
 
     fn login(&mut self, e: &LogEvent, shared: &mut Shared) {
-        let (Some(user), Some(ip)) = (e.user_id.as_deref(), e.ip.as_deref().and_then(canonical_ip)) else { return };
-        if !self.watched.get(user).is_some_and(|ips| ips.contains(&ip)) {
+        // The user first: most logins are of users no leak was seen for, and their
+        // address is then not worth reading.
+        let Some(user) = e.user_id.as_deref() else { return };
+        let Some(ips) = self.watched.get(user) else { return };
+        if !e.ip.as_deref().and_then(canonical_ip).is_some_and(|ip| ips.contains(&ip)) {
             return;
         }
         let subject = Subject { kind: "user", value: user.to_string() };

@@ -671,13 +671,50 @@ pub(crate) fn user_hash(e: &LogEvent) -> Option<u64> {
 /// The network an address is in: its /24 (IPv4) or /48 (IPv6), as a CIDR.
 pub(crate) fn network_of(ip: &str) -> Option<String> {
     let addr: IpAddr = crate::risk::network::parse_ip(ip)?;
-    crate::risk::network::home_prefix(addr).map(|n| n.to_string())
+    match addr {
+        // What the CIDR's `Display` writes, without the formatting machinery: most logs
+        // carry an IPv4 address, and this runs for each of them (tests below compare).
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            let mut out = String::with_capacity(18);
+            for octet in [a, b, c] {
+                push_decimal(&mut out, octet);
+                out.push('.');
+            }
+            out.push_str("0/24");
+            Some(out)
+        }
+        IpAddr::V6(_) => crate::risk::network::home_prefix(addr).map(|n| n.to_string()),
+    }
 }
 
 /// The address in its canonical form (`2001:db8::1`, not `2001:0db8::0001`), or
 /// `None` when it is not one.
 pub(crate) fn canonical_ip(ip: &str) -> Option<String> {
-    crate::risk::network::parse_ip(ip).map(|a| a.to_string())
+    match crate::risk::network::parse_ip(ip)? {
+        // As `Ipv4Addr`'s `Display` writes it (see `network_of`).
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(&mut out, octet);
+            }
+            Some(out)
+        }
+        v6 => Some(v6.to_string()),
+    }
+}
+
+fn push_decimal(out: &mut String, n: u8) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
 }
 
 /// A map of per-key state bounded to `cap` keys (see [`DetectConfig::max_keys`]).
@@ -845,6 +882,27 @@ mod tests {
         }
         e.user_id = Some("auth0|ABC".into());
         assert_eq!(user_hash(&e), Some(hash_of("auth0|ABC")), "a user_id is not lowercased");
+    }
+
+    #[test]
+    fn addresses_and_networks_are_written_as_display_writes_them() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut cases: Vec<String> =
+            ["0.0.0.0", "255.255.255.255", " 10.0.0.1 ", "1.2.3.04", "01.2.3.4", "1.2.3", "::ffff:1.2.3.4", "2001:DB8::1", "x"]
+                .map(String::from)
+                .to_vec();
+        for _ in 0..2000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let [a, b, c, d, ..] = state.to_le_bytes();
+            cases.push(format!("{a}.{b}.{c}.{d}"));
+        }
+        for ip in &cases {
+            let parsed = crate::risk::network::parse_ip(ip);
+            assert_eq!(canonical_ip(ip), parsed.map(|a| a.to_string()), "{ip}");
+            assert_eq!(network_of(ip), parsed.and_then(crate::risk::network::home_prefix).map(|n| n.to_string()), "{ip}");
+        }
     }
 
     #[test]

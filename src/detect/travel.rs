@@ -64,13 +64,14 @@ impl Detector {
             return;
         }
         let (Some(user), Some(lat), Some(lon)) = (e.user_id.as_deref(), e.latitude, e.longitude) else { return };
-        let here = Place { at_ms: e.date_ms, lat, lon, country: e.country_code.clone(), org: e.organization_id.clone() };
-        let Some(last) = self.last.entry(user, e.date_ms, &mut shared.overflow, || here.clone()) else { return };
+        // Built only for a new user or an alert: most logins update the last place in place.
+        let here = || Place { at_ms: e.date_ms, lat, lon, country: e.country_code.clone(), org: e.organization_id.clone() };
+        let Some(last) = self.last.entry(user, e.date_ms, &mut shared.overflow, here) else { return };
         let km = haversine_km(last.lat, last.lon, lat, lon);
         let hours = (e.date_ms - last.at_ms).unsigned_abs() as f64 / 3_600_000.0;
         let impossible = km >= self.config.min_distance_km && km > self.config.max_speed_kmh * hours;
         if impossible {
-            let (first, second) = if last.at_ms <= e.date_ms { (last.clone(), here.clone()) } else { (here.clone(), last.clone()) };
+            let (first, second) = if last.at_ms <= e.date_ms { (last.clone(), here()) } else { (here(), last.clone()) };
             let subject = Subject { kind: "user", value: user.to_string() };
             if let Some(alert) = shared.alerts.raise(KIND, subject, Severity::Medium, first.at_ms) {
                 let fresh = alert_is_fresh(alert);
@@ -92,7 +93,10 @@ impl Detector {
             }
         }
         if e.date_ms >= last.at_ms {
-            *last = here;
+            // `*last = here()`, reusing the strings' room.
+            (last.at_ms, last.lat, last.lon) = (e.date_ms, lat, lon);
+            last.country.clone_from(&e.country_code);
+            last.org.clone_from(&e.organization_id);
         }
     }
 }
