@@ -1238,7 +1238,7 @@ export interface LogEvent {
   user_name?: string;
   client_id?: string;
   connection?: string;
-  /** `organization_id`, or else `details.organization.id`. */
+  /** `organization_id`, or else `details.organization.id`, or else `details.body.organization.id` (a sign-up's, `ss`). */
   organization_id?: string;
   hostname?: string;
   user_agent?: string;
@@ -1687,6 +1687,13 @@ export class LogAnalyzer {
   feed(body: string): LogFeedAnswer;
   /** A chunk of a JSON-lines file: every line one entry, even one holding an array. */
   feedLines(lines: string): LogFeedAnswer;
+  /**
+   * The next bytes of a JSON-lines file as read from the disk, cut anywhere (no string made of them): read as `logs import`
+   * reads a file (bodies of 5,000 lines, a line holding a JSON array alone, invalid UTF-8 as U+FFFD). The counts of the
+   * bodies these bytes completed; `finish()` reads the rest. A failure `finished` after `finish()`, `invalid_body` for
+   * anything but a `Uint8Array` (a `Buffer` is one).
+   */
+  feedFile(bytes: Uint8Array): LogFeedAnswer;
   /**
    * The alerts raised or updated since the last call (all so far the first time), each whole with its counts so far, and the
    * analyzer's counts: for a live host, which replaces an alert's earlier version. A failure `finished` after `finish()`.

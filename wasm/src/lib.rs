@@ -460,6 +460,8 @@ pub fn parse_log_batch(body: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub struct LogAnalyzer {
     inner: Option<actionguard::detect::Analyzer>,
+    /// The file being read by `feedFile`, between its bytes.
+    file: Option<actionguard::logs::LineFile>,
 }
 
 /// What one feed added: distinct new events, duplicates, rejected entries.
@@ -481,7 +483,7 @@ impl LogAnalyzer {
             let at = i.path.map(|p| format!(" at `{p}`")).unwrap_or_default();
             into_error("invalid_config", &format!("{}{at}", i.message))
         })?;
-        Ok(LogAnalyzer { inner: Some(actionguard::detect::Analyzer::new(config)) })
+        Ok(LogAnalyzer { inner: Some(actionguard::detect::Analyzer::new(config)), file: None })
     }
 
     /// Feeds a log-stream body (JSON lines, a JSON array, one object: as `parseLogBatch`
@@ -505,14 +507,30 @@ impl LogAnalyzer {
         with_json(body, "the body", "invalid_body", |b| {
             let before = analyzer.counts();
             analyzer.feed_batch(&parse(b));
-            let after = analyzer.counts();
-            let fed = Fed {
-                events: after.0.saturating_sub(before.0),
-                duplicates: after.1.saturating_sub(before.1),
-                rejected: after.2.saturating_sub(before.2),
-            };
-            answer_to_js(&Answer::success(fed, Vec::new()))
+            answer_to_js(&Answer::success(fed_since(analyzer, before), Vec::new()))
         })
+    }
+
+    /// Feeds the next bytes of a file of JSON lines as they come off the disk (a
+    /// `Uint8Array` cut anywhere), read as `logs import` reads a file (`logs::LineFile`:
+    /// bodies of 5,000 lines, a line holding a JSON array alone, invalid UTF-8 as
+    /// U+FFFD) with no JavaScript string made of them: `{ type: "success", events,
+    /// duplicates, rejected }`, the counts of the bodies these bytes completed
+    /// (`finish()` reads the rest). A failure `finished` after `finish()`, `invalid_body`
+    /// for anything but a `Uint8Array` (a `Buffer` is one).
+    #[wasm_bindgen(js_name = feedFile)]
+    pub fn feed_file(&mut self, bytes: JsValue) -> Result<JsValue, JsValue> {
+        let Some(analyzer) = self.inner.as_mut() else {
+            return failure_to_js("finished", "this analyzer has finished; make a new one".to_string());
+        };
+        let Some(bytes) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
+            return failure_to_js("invalid_body", "the file's bytes are not a Uint8Array".to_string());
+        };
+        // One copy into this module's memory, as a `&[u8]` argument would make.
+        let bytes = bytes.to_vec();
+        let before = analyzer.counts();
+        self.file.get_or_insert_with(actionguard::logs::LineFile::new).push(&bytes, &mut |body| feed_file_body(analyzer, body));
+        answer_to_js(&Answer::success(fed_since(analyzer, before), Vec::new()))
     }
 
     /// The alerts raised or updated since the last call (all so far the first time),
@@ -551,10 +569,36 @@ impl LogAnalyzer {
     /// `finished` when called again.
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         match self.inner.take() {
-            Some(analyzer) => answer_to_js(&Answer::success(analyzer.finish(), Vec::new())),
+            Some(mut analyzer) => {
+                // The end of a file fed by `feedFile`: its last line and body.
+                if let Some(mut file) = self.file.take() {
+                    file.finish(&mut |body| feed_file_body(&mut analyzer, body));
+                }
+                answer_to_js(&Answer::success(analyzer.finish(), Vec::new()))
+            }
             None => failure_to_js("finished", "this analyzer has finished already".to_string()),
         }
     }
+}
+
+/// What the analyzer read since its counts were `before`.
+fn fed_since(analyzer: &actionguard::detect::Analyzer, before: (u64, u64, u64)) -> Fed {
+    let after = analyzer.counts();
+    Fed {
+        events: after.0.saturating_sub(before.0),
+        duplicates: after.1.saturating_sub(before.1),
+        rejected: after.2.saturating_sub(before.2),
+    }
+}
+
+/// A body of a file read by `feedFile`, read as `feed` reads the same body passed as a
+/// string, whose lone-surrogate escapes become U+FFFD's on the way in: here only an
+/// entry that cannot be read is rewritten and read again (`logs::parse_batch_with`; the
+/// rewrite keeps lengths and leaves any text serde_json accepts as it is), rather than
+/// every body copied and scanned.
+fn feed_file_body(analyzer: &mut actionguard::detect::Analyzer, body: &str) {
+    let rewrite = |text: &str| Some(boundary::without_lone_surrogates(text.to_string())).filter(|rewritten| rewritten != text);
+    analyzer.feed_batch(&actionguard::logs::parse_batch_with(body, Some(&rewrite)));
 }
 
 /// The per-organization health report (`report::ReportBuilder`): made by
@@ -909,6 +953,54 @@ mod tests {
         let err = LogAnalyzer::new(JsValue::from_str(r#"{"mfa_fatigue":{"nope":1}}"#)).err().unwrap();
         assert_eq!(get(&err, "code").as_string().unwrap(), "invalid_config");
         assert!(LogAnalyzer::new(JsValue::from_str(r#"{"mfa_fatigue":{"min_sends":6}}"#)).is_ok());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_file_fed_as_bytes_is_read_as_its_bodies_as_strings() {
+        let line = |id: usize, user: &str| {
+            format!(
+                r#"{{"log_id":"{id}","data":{{"type":"fp","date":"2026-11-03T02:{:02}:00Z","ip":"203.0.113.77","user_name":"{user}","organization_id":"org_{}"}}}}"#,
+                id % 60,
+                id % 3
+            )
+        };
+        let mut lines: Vec<String> = (0..12).map(|i| line(i, &format!("u{i}@x.example"))).collect();
+        // A lone surrogate's escape (U+FFFD through a string), a blank line, a line holding
+        // an array (read alone, element by element), a repeat, one that is not JSON.
+        lines.push(line(12, "x\\ud800@x.example"));
+        lines.push(" \u{feff} ".to_string());
+        lines.push(format!("[{},{}]", line(13, "a@x.example"), line(14, "b@x.example")));
+        lines.push(line(3, "u3@x.example"));
+        lines.push("not json".to_string());
+        let file = format!("{}\r\n", lines.join("\r\n"));
+        let mut by_bytes = LogAnalyzer::new(JsValue::UNDEFINED).unwrap();
+        for chunk in file.as_bytes().chunks(7) {
+            let fed = by_bytes.feed_file(js_sys::Uint8Array::from(chunk).into()).unwrap();
+            assert_eq!(get(&fed, "type").as_string().unwrap(), "success");
+        }
+        // Not bytes: a failure answer, the analysis unharmed.
+        let wrong = by_bytes.feed_file(JsValue::from_str("{}")).unwrap();
+        assert_eq!(get(&get(&get(&wrong, "errors"), "0"), "code").as_string().unwrap(), "invalid_body");
+        let bytes = js_sys::JSON::stringify(&by_bytes.finish().unwrap()).unwrap().as_string().unwrap();
+        // As `logs analyze` fed the same file before: non-blank lines, the array line alone.
+        let mut by_strings = LogAnalyzer::new(JsValue::UNDEFINED).unwrap();
+        let (before, after) = lines.split_at(14);
+        by_strings
+            .feed(JsValue::from_str(
+                &before.iter().filter(|l| !l.trim().is_empty() && !l.contains('\u{feff}')).cloned().collect::<Vec<_>>().join("\n"),
+            ))
+            .unwrap();
+        by_strings.feed(JsValue::from_str(&after[0])).unwrap();
+        by_strings.feed(JsValue::from_str(&after[1..].join("\n"))).unwrap();
+        let strings = js_sys::JSON::stringify(&by_strings.finish().unwrap()).unwrap().as_string().unwrap();
+        assert_eq!(bytes, strings);
+        let done: serde_json::Value = serde_json::from_str(&bytes).unwrap();
+        assert_eq!(
+            (&done["events"], &done["duplicates"], &done["rejected"]),
+            (&serde_json::json!(15), &serde_json::json!(1), &serde_json::json!(1))
+        );
+        let late = by_bytes.feed_file(js_sys::Uint8Array::from(&b"{}"[..]).into()).unwrap();
+        assert_eq!(get(&late, "type").as_string().unwrap(), "failure", "finished");
     }
 
     #[wasm_bindgen_test]
