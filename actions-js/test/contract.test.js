@@ -235,6 +235,71 @@ function collect() {
   assert.ok(logBatch.type === 'success' && logBatch.warnings.some((w) => w.code === 'duplicates_in_batch'));
   answer('parseLogBatch (array)', 'LogBatchAnswer', ag.parseLogBatch(`[${logLines.join(',')}, 7]`));
 
+  // The streaming analysis (`logs analyze`, the control plane's live detection): bodies
+  // as strings, chunks of lines, a file's bytes cut anywhere; then the alerts and the end.
+  const detectConfig = { mfa_fatigue: { min_sends: 3 }, credential_stuffing: { burst_min_users: 4 } };
+  add('detection configuration', 'DetectConfig', detectConfig);
+  const analyzer = new ag.LogAnalyzer(detectConfig);
+  const failing = (i) =>
+    JSON.stringify({
+      log_id: `f${i}`,
+      data: {
+        type: 'fp',
+        date: `2026-11-02T09:15:${String(i).padStart(2, '0')}Z`,
+        ip: '198.51.100.66',
+        user_name: `u${i}@x.example`,
+        organization_id: ['org_acme', 'org_globex'][i % 2],
+      },
+    });
+  const fedBody = answer('LogAnalyzer.feed', 'LogFeedAnswer', analyzer.feed([...logLines, 'not json'].join('\n')));
+  assert.ok(fedBody.type === 'success' && fedBody.events === 3 && fedBody.duplicates === 1 && fedBody.rejected === 1, JSON.stringify(fedBody));
+  const fedLines = answer('LogAnalyzer.feedLines', 'LogFeedAnswer', analyzer.feedLines(['[1,2]', failing(0), failing(1)].join('\n')));
+  assert.ok(fedLines.type === 'success' && fedLines.events === 2 && fedLines.rejected === 1, 'an array line is one entry');
+  const file = Buffer.from(`${[2, 3, 4, 5, 6, 7].map(failing).join('\r\n')}\r\n\n`);
+  for (let at = 0; at < file.length; at += 50) answer('LogAnalyzer.feedFile', 'LogFeedAnswer', analyzer.feedFile(file.subarray(at, at + 50)));
+  const live = answer('LogAnalyzer.takeAlerts', 'LiveAlertsAnswer', analyzer.takeAlerts());
+  assert.ok(live.type === 'success' && live.events === 5, "the file's last body is read at finish(), not before");
+  add('LogAnalyzer.forgetIdleAlerts', 'number', analyzer.forgetIdleAlerts(86_400_000));
+  const analysis = answer('LogAnalyzer.finish', 'AnalysisAnswer', analyzer.finish());
+  assert.ok(analysis.type === 'success' && analysis.events === 11 && analysis.duplicates === 1 && analysis.rejected === 2, JSON.stringify(analysis));
+  assert.ok(analysis.type === 'success' && analysis.alerts.some((a) => a.kind === 'credential_stuffing' && a.subject.value === '198.51.100.66'));
+  // Bad input is a tagged failure (or a reject), never a throw or a trap: the analyzer goes on.
+  const second = new ag.LogAnalyzer();
+  const notBytes = answer('LogAnalyzer.feedFile (not bytes)', 'LogFeedAnswer', second.feedFile('a string'));
+  assert.ok(notBytes.type === 'failure' && notBytes.errors[0].code === 'invalid_body', JSON.stringify(notBytes));
+  const noBody = answer('LogAnalyzer.feed (no body)', 'LogFeedAnswer', second.feed(undefined));
+  assert.ok(noBody.type === 'failure' && noBody.errors[0].code === 'invalid_body');
+  const junk = answer('LogAnalyzer.feedFile (junk bytes)', 'LogFeedAnswer', second.feedFile(Uint8Array.from([0xff, 0xfe, 0x00, 0x0a, 0x7b, 0x0a])));
+  assert.ok(junk.type === 'success' && junk.events + junk.rejected === 0, 'a body is read once whole (here at finish())');
+  const hostile = answer(
+    'LogAnalyzer.feed (hostile)',
+    'LogFeedAnswer',
+    second.feed(`${'['.repeat(100_000)}\n${'x'.repeat(70_000)}\n{"log_id":"\\ud800","type":"s","date":"2026-11-02T09:14:07Z"}`),
+  );
+  assert.ok(hostile.type === 'success' && hostile.rejected === 2 && hostile.events === 1, JSON.stringify(hostile));
+  const secondAnalysis = answer('LogAnalyzer.finish (second)', 'AnalysisAnswer', second.finish());
+  assert.ok(secondAnalysis.type === 'success' && secondAnalysis.events === 1 && secondAnalysis.rejected === 4, 'the junk bytes: two lines, two rejects');
+  for (const [label, call] of [
+    ['feed', () => second.feed('{}')],
+    ['feedLines', () => second.feedLines('{}')],
+    ['feedFile', () => second.feedFile(Buffer.from('{}'))],
+    ['takeAlerts', () => second.takeAlerts()],
+    ['finish', () => second.finish()],
+  ]) {
+    const finished = answer(`LogAnalyzer.${label} (finished)`, label === 'finish' ? 'AnalysisAnswer' : label === 'takeAlerts' ? 'LiveAlertsAnswer' : 'LogFeedAnswer', call());
+    assert.ok(finished.type === 'failure' && finished.errors[0].code === 'finished', `${label}: ${JSON.stringify(finished)}`);
+  }
+  assert.equal(second.forgetIdleAlerts(1), 0, 'nothing to forget once finished');
+  // A configuration the host got wrong throws an Error with a code (the one throw).
+  assert.throws(
+    () => new ag.LogAnalyzer({ mfa_fatigue: { min_send: 6 } }),
+    (err) => err instanceof Error && err.code === 'invalid_config' && /min_send/.test(err.message),
+  );
+  assert.throws(
+    () => new ag.LogAnalyzer('{'),
+    (err) => err instanceof Error && err.code === 'invalid_config',
+  );
+
   // Failures.
   /** @type {Array<[string, string, () => unknown]>} */
   const failures = [
@@ -359,7 +424,7 @@ test('every export and every class member of the module is declared, and nothing
     .filter((name) => !name.startsWith('__') && name !== 'start')
     .sort();
   assert.deepEqual(values, runtime, 'the declared functions and classes are not what the module exports');
-  for (const name of ['Engine', 'OrgIndex']) {
+  for (const name of ['Engine', 'OrgIndex', 'LogAnalyzer']) {
     const symbol = exported.find((s) => s.name === name);
     const declared = checker
       .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))

@@ -151,13 +151,10 @@ async function logsCommand(store, [sub, ...args]) {
   }
 }
 
-/** Lines handed to the core at once: under its 10,000 logs a body (logs::MAX_LOGS). */
-const ANALYZE_CHUNK_LINES = 5000;
-
 /**
  * `logs analyze <file>`: the file read as `logs import` reads it (JSON lines, a JSON
- * array, .gz; the same bodies), streamed a body at a time through the core's
- * LogAnalyzer; no store is opened.
+ * array, .gz; the same bodies), streamed through the core's LogAnalyzer (lib/analyze.js:
+ * a file of lines crosses as its bytes); no store is opened.
  * @param {string[]} args
  */
 async function analyzeCommand(args) {
@@ -179,17 +176,7 @@ async function analyzeCommand(args) {
     process.stderr.write(`actionguard: report written to ${values['--html']} (${built.report.period.since} to ${built.report.period.until})\n`);
     analysis = built.analysis;
   } else {
-    const core = require('actionguard');
-    const { bodiesOf } = require('../lib/import.js');
-    const analyzer = new core.LogAnalyzer();
-    for await (const { body } of bodiesOf(file, ANALYZE_CHUNK_LINES)) {
-      const fed = analyzer.feed(body);
-      if (fed.type !== 'success') throw new Error(fed.errors[0]?.message ?? 'the core refused a body');
-    }
-    const answer = analyzer.finish();
-    if (answer.type !== 'success') throw new Error(answer.errors[0]?.message ?? 'no analysis');
-    const { type, warnings, ...fields } = answer;
-    analysis = fields;
+    analysis = await require('../lib/analyze.js').analyzeFile(file);
   }
   if (args.includes('--json')) {
     process.stdout.write(`${JSON.stringify(analysis)}\n`);

@@ -145,10 +145,11 @@ async function* linesOf(file) {
 
 /**
  * @param {string} file
+ * @param {number} [chunkBytes] bytes read at a time (decompressed ones may come in other sizes)
  * @returns {NodeJS.ReadableStream}
  */
-function openFile(file) {
-  const raw = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
+function openFile(file, chunkBytes = 256 * 1024) {
+  const raw = fs.createReadStream(file, { highWaterMark: chunkBytes });
   if (!file.endsWith('.gz')) return raw;
   const gunzip = zlib.createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));
@@ -250,4 +251,4 @@ async function filesOf(p) {
   return out;
 }
 
-module.exports = { importLogs, bodiesOf, linesOf, EXTENSIONS, MAX_ARRAY_BYTES, MAX_LINE_CHARS };
+module.exports = { importLogs, bodiesOf, linesOf, openFile, firstNonBlank, EXTENSIONS, MAX_ARRAY_BYTES, MAX_LINE_CHARS };
