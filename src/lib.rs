@@ -7,7 +7,9 @@
 //! [`Answer`], so the same contract is exercised by `cargo test` and from
 //! JavaScript. One module per decision: [`login`] (post-login), [`signup`]
 //! (pre-user-registration), [`credentials`] (credentials-exchange), [`orgmap`]
-//! (organization discovery); [`tooling`] serves the policy CLI.
+//! (organization discovery); [`threat`] is the control plane's signed feed of
+//! networks and accounts under attack that login and sign-up consult;
+//! [`tooling`] serves the policy CLI.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
