@@ -921,11 +921,16 @@ function ordinaryDay(out, rng, world, day, look) {
       const n = Math.round(rng.range(100, 1500) * world.cfg.scale);
       const span = rng.range(15, 40) * MIN;
       for (let i = 0; i < n; i++) {
-        const type = rng.chance(0.0008) ? 'feccft' : 'seccft';
-        out.push({ ms: begin + Math.floor((i / n) * span), type, ip: rng.pick(c.ips), m2m: c });
+        const ms = begin + Math.floor((i / n) * span);
+        const broken = c.rotated && ms >= c.rotated[0] && ms < c.rotated[1];
+        out.push({ ms, type: broken || rng.chance(0.0008) ? 'feccft' : 'seccft', ip: rng.pick(c.ips), m2m: c });
       }
     } else {
-      for (let h = 0; h < 24; h++) out.push({ ms: dayStart + h * HOUR + rng.int(5 * MIN), type: 'seccft', ip: rng.pick(c.ips), m2m: c });
+      for (let h = 0; h < 24; h++) {
+        const ms = dayStart + h * HOUR + rng.int(5 * MIN);
+        const broken = c.rotated && ms >= c.rotated[0] && ms < c.rotated[1];
+        out.push({ ms, type: broken ? 'feccft' : 'seccft', ip: rng.pick(c.ips), m2m: c });
+      }
     }
   }
   // The consumer application: sign-ups all day, peaking in the (UTC) afternoon.
@@ -1122,7 +1127,9 @@ function campaigns(out, rng, world, truth) {
       }
     }
   };
-  const dayAt = (d, hourUtc) => world.start + d * DAY + hourUtc * HOUR;
+  // A campaign starts by 21:00 UTC, so that it ends before the stream does (the longest
+  // start within the hour after and last under two hours).
+  const dayAt = (d, hourUtc) => world.start + d * DAY + Math.min(Math.max(hourUtc, 0), 21) * HOUR;
   const attackerCity = () => CITY[rng.pick(['LOS', 'SAO', 'SIN', 'BOM', 'MEX', 'WAW', 'JNB'])];
 
   // Credential stuffing bursts: a list of leaked pairs, each tried once or twice.
@@ -1348,10 +1355,20 @@ function campaigns(out, rng, world, truth) {
     const burst = clients[1];
     const begin2 = dayAt(rng.range(1, last), rng.range(0, 23));
     const m = rng.range(20, 150);
-    const where = rng.chance(0.5) ? burst.ips[0] : net.hostingNet(1, attackerCity()).ips[0];
+    // Half the time its secret was rotated away under it (its own address; every exchange
+    // of its own fails until it is fixed, an hour later), half a guesser elsewhere.
+    const rotated = rng.chance(0.5);
+    const where = rotated ? burst.ips[0] : net.hostingNet(1, attackerCity()).ips[0];
     const span = rng.range(5, 15) * MIN;
+    if (rotated) burst.rotated = [begin2, begin2 + HOUR];
     for (let i = 0; i < m; i++) out.push({ ms: begin2 + Math.floor((i / m) * span), type: 'feccft', ip: where, m2m: burst });
-    truth.add('m2m_anomaly', `${m} failed exchanges of ${burst.id} in ${Math.round(span / MIN)} minutes`, [{ type: 'client', value: burst.id }], begin2, begin2 + span);
+    truth.add(
+      'm2m_anomaly',
+      `${m} failed exchanges of ${burst.id} in ${Math.round(span / MIN)} minutes (${rotated ? 'its secret rotated away: every exchange of its own fails for an hour' : `a guesser at ${where}`})`,
+      [{ type: 'client', value: burst.id }],
+      begin2,
+      begin2 + span,
+    );
   }
 }
 
@@ -1381,6 +1398,7 @@ function main() {
   const iso = (ms) => new Date(ms).toISOString();
   const truth = {
     add(kind, description, subjects, from, to, extra = {}) {
+      if (from < world.start || to >= world.start + cfg.days * DAY) throw new Error(`campaign ${description} is outside the stream`);
       const { also = [], ...rest } = extra;
       planted.push({ id: `c${planted.length + 1}`, kind, description, subjects, window: { start: iso(from), end: iso(to) }, also, ...rest });
     },
