@@ -292,6 +292,13 @@ pub(crate) fn check_length(text: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether the fast reading of an entry gives what the reference reading (a whole
+/// `serde_json::Value`) gives: for the fuzz targets, not an interface.
+#[doc(hidden)]
+pub fn readings_agree(text: &str) -> bool {
+    entry::readings_agree(text)
+}
+
 fn read_entry(text: &str) -> Result<LogEvent, Refusal> {
     check_length(text)?;
     entry::read(text)

@@ -203,11 +203,27 @@ pub fn history(data: &[u8]) {
 
 /// A log-stream body as anyone who learns the stream's URL and token may post it
 /// (JSON lines or an array). Besides not panicking: logs are distinct, within the
-/// bounds, and every entry is an event, a duplicate or a reject at most once.
+/// bounds, and every entry is an event, a duplicate or a reject at most once; each
+/// line reads the same by the fast reading and the reference one (`Value`); a file
+/// of these bytes gives the same bodies however its bytes are cut.
 pub fn log_batch(data: &[u8]) {
-    use actionguard::logs::{parse_batch, parse_log_batch_json, MAX_LOGS, MAX_LOG_ID_BYTES};
+    use actionguard::logs::{parse_batch, parse_log_batch_json, readings_agree, LineFile, MAX_LOGS, MAX_LOG_ID_BYTES};
     let t = text(data);
     check(&parse_log_batch_json(&t));
+    for line in t.split('\n') {
+        assert!(readings_agree(line), "the fast reading differs from the reference: {line:?}");
+    }
+    let bodies = |step: usize| {
+        let mut out = Vec::new();
+        let mut file = LineFile::new();
+        for piece in data.chunks(step.max(1)) {
+            file.push(piece, &mut |b| out.push(b.to_string()));
+        }
+        file.finish(&mut |b| out.push(b.to_string()));
+        out
+    };
+    let step = data.first().map_or(1, |b| usize::from(*b % 13) + 1);
+    assert_eq!(bodies(data.len()), bodies(step), "a file's bodies depend on how its bytes are cut");
     for body in [t.clone(), format!("[{t}]"), format!("{{\"log_id\":\"w\",\"data\":{t}}}")] {
         let batch = parse_batch(&body);
         assert!(batch.events.len() <= MAX_LOGS);
