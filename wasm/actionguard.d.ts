@@ -1306,7 +1306,7 @@ export interface DetectConfig {
     min_failure_share?: number;
     max_failures_per_user?: number;
   };
-  mfa_fatigue?: { window_s?: number; min_sends?: number; min_rejections?: number; min_sends_alone?: number };
+  mfa_fatigue?: { window_s?: number; min_sends?: number; min_rejections?: number; min_sends_alone?: number; min_sends_accepted?: number };
   impossible_travel?: { max_speed_kmh?: number; min_distance_km?: number };
   signup_wave?: {
     window_s?: number;

@@ -2,7 +2,7 @@
 'use strict';
 // Evaluates detection on simulated log streams (scripts/sim/logstream.js):
 //
-//   scripts/evaluate-logs                       # seeds 1-20 small, 1-5 medium, 1-2 large; rewrites docs/evaluation.md's section
+//   scripts/evaluate-logs                       # seeds 1-20 tiny and small, 1-5 medium, 1-2 large; rewrites docs/evaluation.md's section
 //   scripts/evaluate-logs --seeds 1 --sizes small --no-doc [--json]
 //   scripts/evaluate-logs --file logs.ndjson [--truth logs.truth.json] --no-doc
 //   scripts/evaluate-logs --analyzer 'my-analyze --json' ...  # another command with the
@@ -195,7 +195,9 @@ const LOOKALIKE_NAMES = {
   cgnat: "a university's and mobile carriers' CGNATs (a few addresses, many organizations' users)",
   product_launch: 'a product launch (thousands of sign-ups in two hours from many networks)',
   office_onboarding: 'a company onboarding its staff from its office',
+  remote_onboarding: 'a remote-first company onboarding its staff from their homes (one domain, many networks)',
   traveller: 'travellers flying between continents (600-800 km/h, through a VPN)',
+  idp_outage: "an identity provider's outage (an hour of every enterprise login failing, from an office)",
 };
 
 function markdown(runs, sum) {
@@ -274,8 +276,8 @@ function main() {
       runs.push(evaluateFile(o.file, o.truth ?? o.file.replace(/(\.ndjson)?$/, '.truth.json'), { seed: '-', size: path.basename(o.file) }, o.analyzer));
     } else {
       const plan = [];
-      const sizes = o.sizes ?? ['small', 'medium', 'large'];
-      const seeds = { small: range(1, 20), medium: range(1, 5), large: [1, 2] };
+      const sizes = o.sizes ?? ['tiny', 'small', 'medium', 'large'];
+      const seeds = { tiny: range(1, 20), small: range(1, 20), medium: range(1, 5), large: [1, 2] };
       for (const size of sizes) for (const seed of o.seeds ?? seeds[size] ?? [1]) plan.push([seed, size]);
       for (const [seed, size] of plan) {
         const r = runOne(seed, size, dir, o.analyzer);

@@ -36,7 +36,9 @@
 //   misconfigured SPA's `fsa` storm, a university's CGNAT carrying students of many
 //   organizations (a few addresses, thousands of logins, some failing), a product
 //   launch (thousands of consumer sign-ups within two hours from many networks), a
-//   company onboarding its staff from its office, and travellers flying between
+//   company onboarding its staff from its office, and another (remote-first) from its
+//   people's homes, an identity provider's outage (an
+//   hour of failed enterprise logins, `f`, from an office), and travellers flying between
 //   continents (logins, some through a VPN, moving at about 600-800 km/h).
 // - Planted campaigns (the attacks detection must find):
 //   * credential stuffing bursts: one address, and three addresses of one hosting /24,
@@ -48,12 +50,14 @@
 //     one IPv6 /48;
 //   * breached passwords: logins blocked as leaked (`pwd_leak`), a sign-up
 //     (`signup_pwd_leak`) and a reset (`reset_pwd_leak`) with a leaked password;
-//   * MFA bombing: pushes to one user, rejected, sometimes accepted in the end; SMS sent
-//     to one user with wrong codes entered;
+//   * MFA bombing: 8 to 20 pushes to one user, 10% to 60% of them rejected (victims
+//     differ), half the time one accepted in the end; SMS sent to one user with wrong
+//     codes entered;
 //   * impossible travel: a consultant's login to one organization at home, then one to
 //     another organization from another continent within 15 to 90 minutes;
-//   * sign-up waves: bots from one hosting /24 (many domains, a quarter failing), and
-//     bots behind residential proxies using disposable domains (10 to 40 of them);
+//   * sign-up waves: bots from one hosting /24 (many domains, a quarter failing),
+//     bots behind residential proxies using disposable domains (10 to 40 of them), and
+//     bots behind residential proxies with a catch-all domain of their own;
 //   * M2M: a client's secret used from a new network, and a burst of failed exchanges.
 // - The stream repeats 0.4% of lines a few hundred lines later (at-least-once delivery)
 //   and carries a few malformed lines. All domains are under `.example` except the
@@ -68,6 +72,8 @@ const path = require('node:path');
 // ---------------------------------------------------------------------------------------
 
 const SIZES = {
+  // ~10k events: a small tenant.
+  tiny: { orgs: 12, days: 3, scale: 0.3 },
   // ~50k events: the test suite's run.
   small: { orgs: 40, days: 3, scale: 0.5 },
   // ~0.5M events.
@@ -102,7 +108,8 @@ function parseArgs(argv) {
   return {
     seed: Math.floor(num('seed', 1)),
     size,
-    orgs: Math.floor(num('orgs', base.orgs)),
+    // At least ten: a tenant with fewer has no room for every look-alike and campaign.
+    orgs: Math.max(10, Math.floor(num('orgs', base.orgs))),
     days: Math.max(3, Math.floor(num('days', base.days))),
     scale: num('scale', base.scale),
     out,
@@ -976,7 +983,7 @@ function lookalikes(out, rng, world, look) {
   // Every office NAT; the largest named.
   const offices = tenant.orgs.filter((o) => o.office);
   const largest = [...offices].sort((a, b) => b.employees - a.employees)[0];
-  look.add('office_nat', `the office NAT of ${largest.id} (${largest.employees} employees), and every other office`, [
+  look.add('office_nat', largest ? `the office NAT of ${largest.id} (${largest.employees} employees), and every other office` : 'no office NAT', [
     ...offices.flatMap((o) => [
       { type: 'ip', value: o.office },
       { type: 'network', value: networkOf(o.office) },
@@ -991,7 +998,8 @@ function lookalikes(out, rng, world, look) {
   );
   // A misconfigured SPA's storm: one organization's users failing silently, thousands an hour.
   {
-    const org = rng.pick(tenant.orgs.filter((o) => o.users.length >= 10));
+    const busy = tenant.orgs.filter((o) => o.users.length >= 10);
+    const org = rng.pick(busy.length > 0 ? busy : tenant.orgs);
     const day = rng.range(1, last);
     const at = world.start + day * DAY + (10 - org.city.offset) * HOUR;
     const subjects = [];
@@ -1002,13 +1010,36 @@ function lookalikes(out, rng, world, look) {
     }
     look.add('silent_auth_noise', `a misconfigured SPA of ${org.id}: ${org.users.length} users failing silent authentication for an hour`, subjects, at, at + HOUR);
   }
-  // A university CGNAT: four addresses of one /24 carrying students of many
+  // An identity provider's outage: for an hour one organization's enterprise logins all
+  // fail (`f`), from its office and from home; people retry two or three times.
+  {
+    const big = offices.filter((o) => o.connection.type === 'enterprise').sort((a, b) => b.employees - a.employees);
+    const org = big[0];
+    if (org) {
+      const day = rng.range(1, last);
+      const at = world.start + day * DAY + (9 - org.city.offset) * HOUR;
+      const subjects = [
+        { type: 'ip', value: org.office },
+        { type: 'network', value: networkOf(org.office) },
+      ];
+      for (const user of org.users) {
+        if (!rng.chance(0.8)) continue;
+        const ip = user.officeBased ? org.office : user.homeIp;
+        const t = at + rng.int(HOUR - 5 * MIN);
+        for (let i = 0, n = rng.range(1, 3); i < n; i++) out.push({ ms: t + i * rng.range(20, 90) * 1000, type: 'f', ip, user, org, ua: user.ua });
+        if (!user.officeBased) subjects.push({ type: 'ip', value: ip });
+      }
+      look.add('idp_outage', `${org.id}'s identity provider down for an hour: its ${org.users.length} people's logins fail (f)`, subjects, at, at + HOUR);
+    }
+  }
+  // A university CGNAT: four addresses of one /24 carrying students of many  // A university CGNAT: four addresses of one /24 carrying students of many
   // organizations' applications; they log in all day and some mistype.
   {
     const city = CITY.BOM;
     const campus = net.businessNet(4, city);
     const students = Math.round(600 * cfg.scale);
-    const orgs = rng.shuffle(tenant.orgs.filter((o) => o.connection.type === 'database')).slice(0, 30);
+    const databases = tenant.orgs.filter((o) => o.connection.type === 'database');
+    const orgs = rng.shuffle(databases.length > 0 ? databases : tenant.orgs).slice(0, 30);
     const people = Array.from({ length: students }, (_, i) => {
       const org = orgs[i % orgs.length];
       return {
@@ -1058,19 +1089,45 @@ function lookalikes(out, rng, world, look) {
   }
   // A company onboarding its staff from its office: one domain, one network, all succeeding.
   {
-    const org = rng.pick(offices);
+    const org = offices.length > 0 ? rng.pick(offices) : null;
     const day = rng.range(1, last);
-    const at = world.start + day * DAY + (9 - org.city.offset) * HOUR;
-    const n = rng.range(30, 80);
+    const at = world.start + day * DAY + (9 - (org?.city.offset ?? 0)) * HOUR;
+    const n = org ? rng.range(30, 80) : 0;
     for (let i = 0; i < n; i++) {
       const email = `new.hire${i}@${org.domain}`;
       out.push({ ms: at + rng.int(90 * MIN), type: 'ss', ip: org.office, org, ua: rng.pick(AGENTS), name: email, uid: `auth0|${rng.chars(24, HEX)}`, connection: tenant.db });
     }
-    look.add('office_onboarding', `${org.id} onboarding ${n} employees from its office`, [
-      { type: 'network', value: networkOf(org.office) },
-      { type: 'ip', value: org.office },
-      { type: 'domain', value: org.domain },
-    ]);
+    if (org) {
+      look.add('office_onboarding', `${org.id} onboarding ${n} employees from its office`, [
+        { type: 'network', value: networkOf(org.office) },
+        { type: 'ip', value: org.office },
+        { type: 'domain', value: org.domain },
+      ]);
+    }
+  }
+  // A remote-first company onboarding its staff: invitations accepted from home within
+  // two hours, one domain, many networks (the sign-ups carry the organization).
+  {
+    const remote = tenant.orgs.filter((o) => !o.office);
+    const org = remote.length > 0 ? rng.pick(remote) : tenant.orgs[0];
+    const day = rng.range(1, last);
+    const at = world.start + day * DAY + (9 - org.city.offset) * HOUR;
+    const n = Math.round(rng.range(60, 150) * Math.max(0.5, cfg.scale));
+    for (let i = 0; i < n; i++) {
+      const home = rng.chance(0.8) ? org.city : rng.pick(CITIES.filter((c) => c.info.country_code === org.city.info.country_code));
+      const email = `invitee${i}@${org.domain}`;
+      out.push({
+        ms: at + rng.int(2 * HOUR),
+        type: 'ss',
+        ip: net.residential(home),
+        org,
+        ua: rng.pick(AGENTS),
+        name: email,
+        uid: `auth0|${rng.chars(24, HEX)}`,
+        connection: tenant.db,
+      });
+    }
+    look.add('remote_onboarding', `${org.id} onboarding ${n} employees from their homes (invitations)`, [{ type: 'domain', value: org.domain }]);
   }
   // Travellers: logins at home, at the airport, in flight through the company VPN, and on arrival.
   {
@@ -1118,14 +1175,16 @@ function campaigns(out, rng, world, truth) {
   const dbOrgs = tenant.orgs.filter((o) => o.connection.type === 'database' && o.users.length > 0);
   const dbUsers = dbOrgs.flatMap((o) => o.users).filter((u) => !u.traveller);
   const used = new Set();
+  // Someone not in another campaign (or anyone, in a tenant too small for that).
   const fresh = (pool) => {
-    for (;;) {
+    for (let tries = 0; tries < 10_000; tries++) {
       const u = rng.pick(pool);
       if (!used.has(u)) {
         used.add(u);
         return u;
       }
     }
+    return rng.pick(pool);
   };
   // A campaign starts by 21:00 UTC, so that it ends before the stream does (the longest
   // start within the hour after and last under two hours).
@@ -1253,10 +1312,12 @@ function campaigns(out, rng, world, truth) {
     const pushes = rng.range(8, 20);
     let t = begin;
     const accepts = rng.chance(0.5);
+    // Victims differ: some reject most pushes, some ignore them.
+    const rejects = rng.range(10, 60) / 100;
     for (let i = 0; i < pushes; i++) {
       t += rng.range(30, 90) * 1000;
       out.push({ ms: t, type: 'gd_send_pn', ip: from, user: victim, ua: rng.pick(AGENTS) });
-      if (rng.chance(0.5)) out.push({ ms: t + rng.range(3, 20) * 1000, type: 'gd_auth_rejected', ip: net.mobile(victim.home), user: victim, ua: victim.phoneUa });
+      if (rng.chance(rejects)) out.push({ ms: t + rng.range(3, 20) * 1000, type: 'gd_auth_rejected', ip: net.mobile(victim.home), user: victim, ua: victim.phoneUa });
     }
     if (accepts) {
       out.push({ ms: t + 8000, type: 'gd_auth_succeed', ip: net.mobile(victim.home), user: victim, ua: victim.phoneUa });
@@ -1338,6 +1399,34 @@ function campaigns(out, rng, world, truth) {
       'signup_wave',
       `${n} sign-ups with ${domains.length} disposable domains from residential proxies in ${Math.round(span / MIN)} minutes`,
       [{ type: 'domain_class', value: 'disposable' }, ...domains.map((d) => ({ type: 'domain', value: d }))],
+      begin,
+      begin + span,
+    );
+  }
+
+  // Bots with a catch-all domain of their own (past the throwaway lists), behind
+  // residential proxies: one sign-up per address.
+  {
+    const domain = `${rng.chars(7, 'abcdefghijklmnopqrstuvwxyz')}mail.example`;
+    const n = rng.range(40, 120);
+    const begin = dayAt(rng.range(1, last), rng.range(0, 22));
+    const span = rng.range(30, 90) * MIN;
+    for (let i = 0; i < n; i++) {
+      const ip = net.residential(rng.pick(CITIES), 0.1);
+      out.push({
+        ms: begin + Math.floor(rng.next() * span),
+        type: 'ss',
+        ip,
+        ua: rng.pick(AGENTS),
+        name: `${rng.chars(9, 'abcdefghijklmnopqrstuvwxyz0123456789')}@${domain}`,
+        uid: `auth0|${rng.chars(24, HEX)}`,
+        app: tenant.consumerApp,
+      });
+    }
+    truth.add(
+      'signup_wave',
+      `${n} bot sign-ups with a catch-all domain (${domain}) from residential proxies in ${Math.round(span / MIN)} minutes`,
+      [{ type: 'domain', value: domain }],
       begin,
       begin + span,
     );

@@ -49,7 +49,9 @@ test('the simulator gives the same bytes for the same seed, and a ground truth w
     assert.equal(truth.organizations, 12);
     assert.deepEqual([...new Set(truth.campaigns.map((/** @type {any} */ c) => c.kind))].sort(), [...KINDS].sort());
     const lookalikes = new Set(truth.lookalikes.map((/** @type {any} */ l) => l.kind));
-    for (const kind of ['office_nat', 'mistyping_twice', 'nightly_m2m_batch', 'silent_auth_noise', 'cgnat', 'product_launch', 'traveller']) assert.ok(lookalikes.has(kind), kind);
+    for (const kind of ['office_nat', 'mistyping_twice', 'nightly_m2m_batch', 'silent_auth_noise', 'cgnat', 'product_launch', 'remote_onboarding', 'idp_outage', 'traveller']) {
+      assert.ok(lookalikes.has(kind), kind);
+    }
     // Lines in the custom-webhook form, some repeated, some malformed.
     const lines = fs.readFileSync(path.join(dir, 'a.ndjson'), 'utf8').trim().split('\n');
     const first = JSON.parse(lines[0]);

@@ -2,7 +2,9 @@
 //! (`gd_send_pn`, `gd_send_sms`, `gd_send_voice`, `gd_send_email`) to one user,
 //! at least `min_sends` within `window_s`, with at least `min_rejections`
 //! rejections or failures (`gd_auth_rejected`, `gd_auth_failed`) in the same
-//! window; or `min_sends_alone` sends with none answered. A successful login
+//! window; or `min_sends_alone` sends with none answered; or `min_sends_accepted`
+//! sends and then a login that performed MFA (`high`, `mfa_accepted_after_burst`:
+//! pushes ignored until one was accepted). A successful login
 //! with MFA (`s` whose prompts performed `mfa`) of that user within the window
 //! after the alert makes it `high` (`mfa_accepted_after_rejections`: the user
 //! gave in, or logged in during the bombing). One push before each MFA login, or
@@ -30,13 +32,18 @@ pub struct Config {
     pub min_sends: usize,
     /// Rejections or failed MFA within the window (default 2).
     pub min_rejections: usize,
-    /// Sends alone, without rejections, that are a burst (default 10).
+    /// Sends alone, without rejections, that are a burst (default 8): more than
+    /// anyone retrying a login whose push does not arrive sends in a quarter hour.
     pub min_sends_alone: usize,
+    /// Sends within the window before an MFA login that are a burst given in to,
+    /// answered or not (default 6): a login needs one push, a slow phone two or
+    /// three; six before one is accepted is someone worn down.
+    pub min_sends_accepted: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { window_s: 900, min_sends: 4, min_rejections: 2, min_sends_alone: 10 }
+        Config { window_s: 900, min_sends: 4, min_rejections: 2, min_sends_alone: 8, min_sends_accepted: 6 }
     }
 }
 
@@ -52,6 +59,8 @@ struct User {
     steps: VecDeque<(i64, Step)>,
     /// When it alerted last (then every further step joins the alert).
     alerted_ms: Option<i64>,
+    /// The alert's burst had rejections (an acceptance after it is `..._after_rejections`).
+    rejected: bool,
     last_ms: i64,
 }
 
@@ -92,10 +101,32 @@ impl Detector {
             // bombing (from the logs alone, the victim's pushes and the attacker's interleave).
             let recent = user.alerted_ms.is_some_and(|t| now >= t && now - t <= window);
             if e.mfa && recent {
+                let code = if user.rejected { "mfa_accepted_after_rejections" } else { "mfa_accepted_after_burst" };
                 if let Some(alert) = shared.alerts.get(KIND, &subject()) {
-                    alert.event(now).org(e.organization_id.as_deref()).reason("mfa_accepted_after_rejections").severity(Severity::High);
+                    alert.event(now).org(e.organization_id.as_deref()).reason(code).severity(Severity::High);
                 }
             } else if e.mfa {
+                prune(&mut user.steps, now.saturating_sub(window), usize::MAX);
+                let sends = user.steps.iter().filter(|(_, s)| matches!(s, Step::Send(_))).count();
+                if sends >= self.config.min_sends_accepted.max(1) {
+                    // Worn down: many pushes, then one accepted (with or without rejections).
+                    let first = user.steps.front().map_or(now, |(t, _)| *t);
+                    let rejected = sends < user.steps.len();
+                    if let Some(alert) = shared.alerts.raise(KIND, subject(), Severity::High, first) {
+                        for (t, _) in &user.steps {
+                            alert.event(*t);
+                        }
+                        alert.event(now).user(Some(hash_of(user_id))).org(e.organization_id.as_deref());
+                        alert.reason("mfa_send_burst").reason("mfa_accepted_after_burst");
+                        if rejected {
+                            alert.reason("mfa_rejected");
+                        }
+                    }
+                    user.steps.clear();
+                    user.alerted_ms = Some(now);
+                    user.rejected = rejected;
+                    return;
+                }
                 // The attempt the pushes were for completed: the next login counts afresh.
                 let last_send = user.steps.iter().rev().find_map(|(_, s)| match s {
                     Step::Send(h) => Some(*h),
@@ -113,6 +144,7 @@ impl Detector {
         user.last_ms = user.last_ms.max(now);
         if user.alerted_ms.is_some_and(|t| now.saturating_sub(t) <= window) {
             user.alerted_ms = Some(now);
+            user.rejected |= step == Step::Reject;
             if let Some(alert) = shared.alerts.get(KIND, &subject()) {
                 alert.event(now).reason(if step == Step::Reject { "mfa_rejected" } else { "mfa_send_burst" });
             }
@@ -138,6 +170,7 @@ impl Detector {
         }
         user.steps.clear();
         user.alerted_ms = Some(now);
+        user.rejected = rejections > 0;
     }
 }
 
@@ -174,10 +207,39 @@ mod tests {
     }
 
     #[test]
-    fn sms_bombing_without_answers_alerts_at_ten() {
-        let events: Vec<LogEvent> = (0..9).map(|i| step(i, "gd_send_sms", i as i64 * 30)).collect();
+    fn pushes_ignored_until_one_is_accepted_alert_and_a_slow_phone_s_three_do_not() {
+        let pushes = |n: usize| -> Vec<LogEvent> {
+            let mut out: Vec<LogEvent> = (0..n)
+                .map(|i| {
+                    let mut e = step(i, "gd_send_pn", i as i64 * 60);
+                    e.ip = Some("203.0.113.9".into());
+                    e
+                })
+                .collect();
+            let mut login = step(99, "s", n as i64 * 60 + 10);
+            login.mfa = true;
+            login.ip = Some("203.0.113.9".into());
+            out.push(login);
+            out
+        };
+        assert!(analyze(&pushes(3)).alerts.is_empty());
+        assert!(analyze(&pushes(5)).alerts.is_empty());
+        // Seven pushes, then the login: below `min_sends_alone`, alerted at the acceptance.
+        let out = analyze(&pushes(7));
+        assert_eq!(kinds(&out), vec![(KIND, "auth0|target".to_string())]);
+        assert_eq!((out.alerts[0].severity, out.alerts[0].events), (Severity::High, 8));
+        assert_eq!(codes(&out.alerts[0]), ["mfa_accepted_after_burst", "mfa_send_burst"]);
+        // Nine: alerted at the eighth, high at the acceptance.
+        let out = analyze(&pushes(9));
+        assert_eq!((out.alerts[0].severity, out.alerts[0].events), (Severity::High, 10));
+        assert_eq!(codes(&out.alerts[0]), ["mfa_accepted_after_burst", "mfa_send_burst"]);
+    }
+
+    #[test]
+    fn sms_bombing_without_answers_alerts_at_eight() {
+        let events: Vec<LogEvent> = (0..7).map(|i| step(i, "gd_send_sms", i as i64 * 30)).collect();
         assert!(analyze(&events).alerts.is_empty());
-        let events: Vec<LogEvent> = (0..10).map(|i| step(i, "gd_send_sms", i as i64 * 30)).collect();
+        let events: Vec<LogEvent> = (0..8).map(|i| step(i, "gd_send_sms", i as i64 * 30)).collect();
         assert_eq!(codes(&analyze(&events).alerts[0]), ["mfa_send_burst"]);
     }
 

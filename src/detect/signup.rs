@@ -5,13 +5,15 @@
 //!   signs up one domain, and succeeds. And they are `network_min_share` of all
 //!   the window's sign-ups: during a launch a mobile carrier's or a university's
 //!   CGNAT carries its share of the public, dozens of sign-ups of many domains.
-//! - Of one email domain (the user name's): a free-mail one at
+//! - Of one email domain (the user name's), of sign-ups outside any organization
+//!   (an organization's invitations are its own doing: a remote-first company
+//!   onboards one domain from as many homes): a free-mail one at
 //!   `free_mail_min_signups` that are `free_mail_min_share` of all the window's
-//!   sign-ups, any other at `domain_min_signups`, both from at least
-//!   `domain_min_networks` networks (bots rotate addresses; an onboarding comes
-//!   from a few). A product launch brings thousands of sign-ups an hour from
-//!   everywhere, most of them free mail: a provider's count alone says nothing
-//!   then, its share does (one provider is not most of a launch).
+//!   sign-ups, any other (a catch-all domain bots own) at `domain_min_signups`,
+//!   both from at least `domain_min_networks` networks (bots rotate addresses). A
+//!   product launch brings thousands of sign-ups an hour from everywhere, most of
+//!   them free mail: a provider's count alone says nothing then, its share does
+//!   (one provider is not most of a launch).
 //! - Of the disposable class, whatever the domain (subject `domain_class`
 //!   `disposable`): at least `disposable_min_signups` with throwaway domains whose
 //!   share of all the window's sign-ups is `disposable_baseline_factor` times
@@ -307,8 +309,14 @@ impl Detector {
             }
             return;
         }
+        // A sign-up in an organization's context (an invitation, or membership by the
+        // organization's verified domain) is the organization's doing: a remote-first
+        // company onboarding its staff is one domain from as many homes.
+        if e.organization_id.is_some() {
+            return;
+        }
         if let Some((wave, subject)) = self.wave(false, dom, e, shared) {
-            add(wave, subject, Signup { other, failed, user, org: e.organization_id.clone() }, e, shared, window, |n, others, _| {
+            add(wave, subject, Signup { other, failed, user, org: None }, e, shared, window, |n, others, _| {
                 let (min, share, code) = match class {
                     DomainClass::FreeMail => (c.free_mail_min_signups, c.free_mail_min_share, "free_mail_domain"),
                     _ => (c.domain_min_signups, 0.0, "signup_burst_domain"),
@@ -443,7 +451,6 @@ mod tests {
         let mut e = ev(&format!("x{n}"), t, at_s);
         e.ip = Some(ip.into());
         e.user_name = Some(email.into());
-        e.organization_id = Some("org_a".into());
         e
     }
 
@@ -567,5 +574,25 @@ mod tests {
         let events: Vec<LogEvent> =
             (0..60).map(|i| signup(i, "ss", &format!("198.18.{i}.1"), &format!("p{i}@gmail.com"), i as i64 * 50)).collect();
         assert!(analyze(&events).alerts.is_empty());
+    }
+
+    #[test]
+    fn a_remote_company_s_invitations_do_not_alert_and_a_catch_all_domain_s_bots_do() {
+        // 40 sign-ups of one domain in an hour from 40 homes, each in the organization's context.
+        let mut events: Vec<LogEvent> = (0..40)
+            .map(|i| {
+                let mut e = signup(i, "ss", &format!("198.18.{i}.1"), &format!("e{i}@remoteco.example"), i as i64 * 90);
+                e.organization_id = Some("org_remoteco".into());
+                e
+            })
+            .collect();
+        assert!(analyze(&events).alerts.is_empty());
+        // The same to the public application: bots with a catch-all domain of their own.
+        for e in &mut events {
+            e.organization_id = None;
+        }
+        let out = analyze(&events);
+        assert_eq!(kinds(&out), vec![(KIND, "remoteco.example".to_string())]);
+        assert_eq!(codes(&out.alerts[0]), ["many_networks", "signup_burst_domain"]);
     }
 }

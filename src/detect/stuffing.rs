@@ -3,7 +3,11 @@
 //! users of several organizations.
 //!
 //! Two windows per source: a burst (`burst_window_s`, an hour) with at least
-//! `burst_min_users` distinct users failing, and a low-and-slow one
+//! `burst_min_users` distinct users failing a password (`fp`, `fu`: what guessing
+//! meets; a plain failure, `f`, is an identity provider's error, a blocked user or
+//! an Action's denial, and counts in the source's failure share only: an identity
+//! provider's outage fails every login behind an organization's office NAT at
+//! once), and a low-and-slow one
 //! (`slow_window_s`, a day) with at least `slow_min_users`; in both, the users
 //! must span `min_organizations` organizations (or be `single_organization_factor`
 //! times as many in one), and the source's logins must mostly fail
@@ -71,6 +75,8 @@ const MAX_IPS: usize = 16;
 struct Failure {
     user: Option<u64>,
     org: Option<u64>,
+    /// A wrong password or an unknown user (`fp`, `fu`), not a plain failure (`f`).
+    guess: bool,
 }
 
 #[derive(Debug, Default)]
@@ -252,7 +258,7 @@ impl Detector {
                     }
                     return;
                 }
-                src.failures.push_back((now, Failure { user, org }));
+                src.failures.push_back((now, Failure { user, org, guess: t != "f" }));
                 prune(&mut src.failures, now.saturating_sub(secs(self.config.slow_window_s)), max_entries);
                 src.since_eval = src.since_eval.saturating_add(1);
                 // Evaluate every failure while the window is small, every eighth of it
@@ -297,6 +303,9 @@ fn tally(src: &Source, from: i64, to: i64) -> Tally {
             continue;
         }
         out.failures += 1;
+        if !f.guess {
+            continue;
+        }
         if let Some(u) = f.user {
             *out.users.entry(u).or_insert(0) += 1;
         }
@@ -423,6 +432,27 @@ mod tests {
             events.push(login(i, "192.0.2.1", &format!("auth0|e{i}"), "org_acme", i as i64 * 20 + 10));
         }
         assert!(analyze(&events).alerts.is_empty());
+    }
+
+    #[test]
+    fn an_identity_provider_s_outage_behind_an_office_nat_does_not_alert() {
+        // 60 employees of one organization fail twice each within an hour (`f`: the IdP errs),
+        // no login succeeding: their failures are not guesses.
+        let mut events = Vec::new();
+        for i in 0..60 {
+            for k in 0..2 {
+                let mut e = failure(i * 2 + k, "192.0.2.1", &format!("e{i}@acme.example"), "org_acme", i as i64 * 50 + k as i64 * 20);
+                e.event_type = "f".into();
+                e.user_id = Some(format!("okta|acme|e{i}"));
+                events.push(e);
+            }
+        }
+        assert!(analyze(&events).alerts.is_empty());
+        // The same failures as wrong passwords are guessing: 60 users, all failing.
+        for e in &mut events {
+            e.event_type = "fp".into();
+        }
+        assert_eq!(codes(&analyze(&events).alerts[0]), ["failure_burst", "many_users", "under_account_thresholds"]);
     }
 
     #[test]
