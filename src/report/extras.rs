@@ -23,13 +23,13 @@ pub struct Extras {
 /// A field that is read when it has the expected type and ignored otherwise.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Lenient<T> {
+pub(super) enum Lenient<T> {
     Value(T),
     Other(IgnoredAny),
 }
 
 impl<T> Lenient<T> {
-    fn get(self) -> Option<T> {
+    pub(super) fn get(self) -> Option<T> {
         match self {
             Lenient::Value(v) => Some(v),
             Lenient::Other(_) => None,
@@ -37,7 +37,7 @@ impl<T> Lenient<T> {
     }
 }
 
-type Text<'a> = Option<Lenient<Cow<'a, str>>>;
+pub(super) type Text<'a> = Option<Lenient<Cow<'a, str>>>;
 
 #[derive(Deserialize, Default)]
 struct Log<'a> {

@@ -6,34 +6,15 @@
 //! and `reasons[].code`; a line without `actionguard_audit`, an `id` or `ts_ms` is
 //! counted as rejected (or undated), never a failure.
 
-use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use super::extras::{Lenient, Text};
 use crate::detect::{hash_of, hasher, Hasher};
 
 /// Longest trigger, outcome or reason code kept (a longer one is cut).
 const MAX_TEXT: usize = 64;
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Lenient<T> {
-    Value(T),
-    Other(IgnoredAny),
-}
-
-impl<T> Lenient<T> {
-    fn get(self) -> Option<T> {
-        match self {
-            Lenient::Value(v) => Some(v),
-            Lenient::Other(_) => None,
-        }
-    }
-}
-
-type Text<'a> = Option<Lenient<Cow<'a, str>>>;
 
 #[derive(Deserialize)]
 struct Raw<'a> {
