@@ -26,6 +26,7 @@ pub mod detect;
 pub mod domains;
 pub mod email;
 pub mod enforcement;
+pub mod governance;
 pub mod hex;
 pub mod layers;
 pub mod llm;

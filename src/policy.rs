@@ -47,6 +47,10 @@ pub struct Policy {
     /// The control plane's threat feed: how much its listings weigh, and how it is kept.
     #[serde(default)]
     pub threat_feed: ThreatFeed,
+    /// The control plane's governance jobs (access reviews, organization
+    /// classification, bulk membership): tenant-wide, read from the baseline only.
+    #[serde(default)]
+    pub governance: Governance,
     /// Named partial documents an organization can be put on (`ag_tier`), each
     /// merged onto this one (see `layers`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -320,8 +324,82 @@ impl Default for Policy {
             llm: Llm::default(),
             enforcement: Enforcement::default(),
             threat_feed: ThreatFeed::default(),
+            governance: Governance::default(),
             tiers: std::collections::BTreeMap::new(),
         }
+    }
+}
+
+/// The governance jobs (`governance`), each read-only first, then proposing
+/// approval requests a person decides, then executing approved ones behind caps
+/// and a circuit breaker. Nothing here is read by a login.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Governance {
+    /// `actionguard review members`.
+    pub review: Review,
+    /// `actionguard orgs classify`.
+    pub classify: Classify,
+    /// `actionguard members import`.
+    pub members_import: MembersImport,
+}
+
+/// The access review's thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Review {
+    /// A member with no successful login in this many days is stale.
+    pub stale_days: u32,
+    /// A discovery domain still pending this many days after it was first seen is flagged.
+    pub pending_domain_days: u32,
+}
+
+impl Default for Review {
+    fn default() -> Self {
+        Review { stale_days: 90, pending_domain_days: 14 }
+    }
+}
+
+/// Organization classification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Classify {
+    /// The tenant's own email domains: an organization whose domains are all among
+    /// them is `internal`.
+    pub internal_domains: Vec<String>,
+    /// The tier (a name in `tiers`) each label proposes, e.g. `enterprise` ->
+    /// `regulated`; a label without one proposes nothing.
+    pub tiers: std::collections::BTreeMap<String, String>,
+    /// Ask the LLM (the `llm` section's endpoint, budgets and breaker) when the
+    /// rules leave the label ambiguous.
+    pub llm: bool,
+    /// Send the organization's name with an escalation; without it only derived
+    /// facts (counts, booleans, codes) leave.
+    pub share_name: bool,
+}
+
+impl Default for Classify {
+    fn default() -> Self {
+        Classify { internal_domains: Vec::new(), tiers: std::collections::BTreeMap::new(), llm: false, share_name: false }
+    }
+}
+
+/// Bulk membership from a customer's employee list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MembersImport {
+    /// The most invitations or additions one run makes; the rest wait for the next run.
+    pub max_per_run: u32,
+    /// Failed writes in a row after which a run stops (the circuit breaker).
+    pub breaker_failures: u32,
+    /// Ask the LLM to map department names the role map does not (department names
+    /// only, the role names as the only answers).
+    pub llm: bool,
+}
+
+impl Default for MembersImport {
+    fn default() -> Self {
+        MembersImport { max_per_run: 500, breaker_failures: 5, llm: false }
     }
 }
 
@@ -696,6 +774,7 @@ fn validate(p: &Policy) -> Vec<Issue> {
     validate_m2m(&p.m2m, &mut fail);
     validate_organizations(&p.organizations, &mut fail);
     validate_threat_feed(&p.threat_feed, &mut fail);
+    validate_governance(p, &mut fail);
     for (kind, rollout) in p.enforcement.kinds() {
         if rollout.percent > 100 {
             fail(&format!("enforcement.{kind}.percent"), format!("`{}` must be between 0 and 100", rollout.percent));
@@ -812,6 +891,41 @@ fn validate_threat_feed(t: &ThreatFeed, fail: &mut impl FnMut(&str, String)) {
     // A login waits for it: well inside Auth0's 20 s, and long enough for one request.
     if !(50..=5000).contains(&t.budget_ms) {
         fail("threat_feed.budget_ms", format!("`{}` must be between 50 and 5000", t.budget_ms));
+    }
+}
+
+fn validate_governance(p: &Policy, fail: &mut impl FnMut(&str, String)) {
+    let g = &p.governance;
+    for (path, value, range) in [
+        ("governance.review.stale_days", g.review.stale_days, 1..=3650),
+        ("governance.review.pending_domain_days", g.review.pending_domain_days, 1..=365),
+        ("governance.members_import.max_per_run", g.members_import.max_per_run, 1..=100_000),
+        ("governance.members_import.breaker_failures", g.members_import.breaker_failures, 1..=100),
+    ] {
+        if !range.contains(&value) {
+            fail(path, format!("`{value}` must be between {} and {}", range.start(), range.end()));
+        }
+    }
+    for (i, domain) in g.classify.internal_domains.iter().enumerate() {
+        if crate::email::normalize_domain(domain).ok().as_deref() != Some(domain.as_str()) {
+            fail(
+                &format!("governance.classify.internal_domains.{i}"),
+                format!("`{}` is not a lower-case domain name", truncate_for_message(domain)),
+            );
+        }
+    }
+    for (label, tier) in &g.classify.tiers {
+        if !crate::governance::LABELS.contains(&label.as_str()) {
+            fail(
+                &format!("governance.classify.tiers.{}", truncate_for_message(label)),
+                format!("`{}` is not a label (one of {})", truncate_for_message(label), crate::governance::LABELS.join(", ")),
+            );
+        } else if !p.tiers.contains_key(tier) {
+            fail(
+                &format!("governance.classify.tiers.{label}"),
+                format!("`{}` is not a tier defined in `tiers`", truncate_for_message(tier)),
+            );
+        }
     }
 }
 

@@ -303,7 +303,10 @@ test('an unreachable webhook loses no event and blocks nothing', async () => {
     for (let i = 0; i < 100 && (await cp.store.listAlerts()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal((await cp.store.listAlerts()).length, 1);
     assert.equal((await cp.store.listApprovals({})).length, 1);
-    assert.ok((await counter(cp.metrics, 'actionguard_alert_notice_attempts_total')).network >= 1);
+    // The first attempt follows the alert's commit asynchronously: wait for it, do not race it.
+    const attempts = async () => (await counter(cp.metrics, 'actionguard_alert_notice_attempts_total')).network ?? 0;
+    for (let i = 0; i < 100 && (await attempts()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok((await attempts()) >= 1, 'the webhook was tried');
   } finally {
     await cp.stop();
   }
