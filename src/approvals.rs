@@ -7,7 +7,11 @@
 //! pending --approve--> approved --claim--> executing --succeed--> done
 //!    \                    ^                    |  ^
 //!     \--reject--> rejected \---approve--- failed <--fail--/  \--claim (lease expired)
+//!                          ^                    |
+//!                          \------release------/
 //! ```
+//! `release` gives an approval back unfinished (a governance run stopped at its
+//! cap: the next run continues from its checkpoint, nothing approved twice).
 //! A failed execution goes back to approved only by a person's `approve`
 //! (what failed, such as a name taken by another organization, needs a look).
 
@@ -58,6 +62,9 @@ pub enum Action {
     Succeed,
     /// The executor could not finish it; the reason is kept.
     Fail,
+    /// The executor stopped before the end on purpose (a run's cap) and gives it back
+    /// approved, for a later run to claim and continue.
+    Release,
 }
 
 /// One legal move: from any of `from`, to `to`. `reclaim`: the move is also
@@ -79,6 +86,7 @@ pub fn move_for(action: Action) -> Move {
         Action::Claim => (vec![Approved], Executing, true),
         Action::Succeed => (vec![Executing], Done, false),
         Action::Fail => (vec![Executing], Failed, false),
+        Action::Release => (vec![Executing], Approved, false),
     };
     Move { action, from, to, reclaim }
 }
@@ -100,6 +108,7 @@ fn past(action: Action) -> &'static str {
         Action::Claim => "claimed for execution",
         Action::Succeed => "marked done",
         Action::Fail => "marked failed",
+        Action::Release => "released",
     }
 }
 

@@ -354,6 +354,9 @@ pub const SIGNUP_AND_ORGS: &[&str] = &["pre-user-registration", "organization-di
 pub const SIGNUP_AND_M2M: &[&str] = &["pre-user-registration", "credentials-exchange"];
 pub const M2M: &[&str] = &["credentials-exchange"];
 pub const ORGS: &[&str] = &["organization-discovery"];
+pub const REVIEW: &[&str] = &["access-review"];
+pub const CLASSIFY: &[&str] = &["organization-classification"];
+pub const IMPORT: &[&str] = &["members-import"];
 pub const EVERY_DECISION: &[&str] = &["post-login", "pre-user-registration", "credentials-exchange", "organization-discovery"];
 
 /// Every policy reason and the decisions that cite it: the second table of `docs/reasons.md`.

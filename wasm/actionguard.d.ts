@@ -1441,7 +1441,7 @@ export interface AuditRecordReject {
 export type AuditRecordsAnswer = Answer<{ records: AuditRecordIndex[]; rejects: AuditRecordReject[]; duplicates: number }>;
 
 export type ApprovalState = "pending" | "approved" | "rejected" | "executing" | "done" | "failed";
-export type ApprovalAction = "approve" | "reject" | "claim" | "succeed" | "fail";
+export type ApprovalAction = "approve" | "reject" | "claim" | "succeed" | "fail" | "release";
 
 /** A legal move: from any of `from` to `to`; `reclaim`: also from `to` once the holder's lease expired. */
 export interface ApprovalMove {
