@@ -139,16 +139,8 @@ pub const DIRECTIONS: &[(&str, Direction)] = &[
     // One feed per instance serves every organization, kept as the baseline says.
     ("threat_feed.max_age_seconds", Direction::Fixed),
     ("threat_feed.budget_ms", Direction::Fixed),
-    // The control plane's jobs read the baseline only: no login reads them.
-    ("governance.review.stale_days", Direction::Unread),
-    ("governance.review.pending_domain_days", Direction::Unread),
-    ("governance.classify.internal_domains", Direction::Unread),
-    ("governance.classify.tiers", Direction::Unread),
-    ("governance.classify.llm", Direction::Unread),
-    ("governance.classify.share_name", Direction::Unread),
-    ("governance.members_import.max_per_run", Direction::Unread),
-    ("governance.members_import.breaker_failures", Direction::Unread),
-    ("governance.members_import.llm", Direction::Unread),
+    // The control plane's jobs read the baseline only, the whole section: no login reads it.
+    ("governance", Direction::Unread),
 ];
 
 /// The entry that governs `path`: its own, or its prefix's.
