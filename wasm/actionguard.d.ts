@@ -1494,6 +1494,41 @@ export interface ResponseRequest {
 export type ResponseProposalsAnswer = Answer<{ requests: ResponseRequest[] }>;
 export type ResponseRequestAnswer = Answer<ResponseRequest>;
 
+// ---- Governance (the control plane's jobs: src/governance) ----
+export type GovernanceKind = "remove_membership" | "set_tier" | "verify_domain" | "import_members";
+export type GovernanceJob = "review" | "classify" | "members_import";
+export interface GovernanceReason {
+  code: string;
+  message: string;
+}
+/** A governance approval request, as the queue keeps it. */
+export interface GovernanceRequest {
+  kind: GovernanceKind;
+  dedupe_key: string;
+  tenant?: string | null;
+  job: GovernanceJob;
+  /** The kind's own fields. */
+  proposal: any;
+  reasons: GovernanceReason[];
+  requested_by: string;
+}
+export type GovernanceCheckAnswer = Answer<GovernanceRequest>;
+/** One write an executor made, tried, or found already done, for its audit record. */
+export interface GovernanceWrite {
+  approval: string;
+  kind: GovernanceKind;
+  job: GovernanceJob;
+  action: string;
+  organization_id?: string | null;
+  outcome: "done" | "failed" | "skipped";
+  approved_by?: string | null;
+  reasons: GovernanceReason[];
+  error?: string | null;
+  item?: string | null;
+  ts_ms: number;
+}
+export type GovernanceAuditRecordAnswer = Answer<{ record: Record<string, unknown> & { id: string; trigger: "governance" } }>;
+
 /** A chat webhook's body for an alert (Slack's incoming-webhook JSON). */
 export type AlertNoticeAnswer = Answer<{ text: string; blocks: Record<string, unknown>[] }>;
 
@@ -1844,6 +1879,8 @@ export function proposeResponses(alert: LiveAlert | string, tenant?: string | nu
 
 /** A stored response request checked before execution (`approvals::responses::check`): an edited row is a failure `not_a_response`. */
 export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
+export function governanceCheck(request: GovernanceRequest | string): GovernanceCheckAnswer;
+export function governanceAuditRecord(write: GovernanceWrite): GovernanceAuditRecordAnswer;
 
 /** The chat-webhook message for an alert (`detect::notice`): users as pseudonyms under `tenant`, targets only counted. */
 export function alertNotice(alert: LiveAlert | string, tenant?: string | null): AlertNoticeAnswer;

@@ -33,8 +33,20 @@
 const crypto = require('node:crypto');
 const core = require('./core.js');
 
-/** The response kinds (approvals::responses::KINDS); everything else creates an organization. */
+/** The response kinds (approvals::responses::KINDS). */
 const RESPONSE_KINDS = new Set(['block_ip', 'force_password_reset', 'block_user']);
+/**
+ * The governance kinds (governance::KINDS) and the job module that executes each;
+ * everything else creates an organization.
+ */
+const GOVERNANCE_EXECUTORS = Object.freeze({
+  remove_membership: './governance/review.js',
+  verify_domain: './governance/review.js',
+  set_tier: './governance/classify.js',
+  import_members: './governance/members-import.js',
+});
+/** @param {string} kind */
+const isGovernance = (kind) => Object.hasOwn(GOVERNANCE_EXECUTORS, kind);
 /** Where a block_ip rule goes among the tenant's ACL rules (1 is evaluated first, 100 last). */
 const ACL_PRIORITY = 10;
 
@@ -102,6 +114,7 @@ const orgData = (org) => (org && typeof org.id === 'string' ? org : org?.data);
  */
 function describe(row) {
   const p = row.request?.proposal ?? {};
+  if (isGovernance(row.kind)) return `${row.kind}: ${row.request?.reasons?.[0]?.message ?? JSON.stringify(p).slice(0, 120)}`;
   if (RESPONSE_KINDS.has(row.kind)) return `${row.kind} ${p.target?.value} (${p.because?.severity} ${p.because?.kind} on ${p.because?.subject?.type} ${p.because?.subject?.value})`;
   return `${p.name} (${p.domain})`;
 }
@@ -113,11 +126,19 @@ function describe(row) {
  * done) done, or `{ key, error }` failed (state `failed`, the
  * reason kept; a person may approve it again after a look). A request another
  * executor claimed first is skipped.
+ *
+ * A governance request (access reviews, classification, bulk membership) is checked by
+ * the core again and executed by its job's module, which records an audit record per
+ * write; a run that stops at its cap gives the approval back (`release`: approved
+ * again, for the next run to continue from its checkpoint): `{ key, released }`.
  * @param {import('./store/index.js').Store} store
  * @param {any} mgmt an auth0 ManagementClient
- * @param {{ executor?: string, leaseMs?: number }} [options]
+ * @param {{ executor?: string, leaseMs?: number, policy?: string | null, sleep?: (ms: number) => Promise<void>,
+ *   nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv }} [options]
+ *   policy: the tenant policy's text (governance requests are executed under it)
  */
-async function execute(store, mgmt, { executor = `${process.pid}:${crypto.randomBytes(4).toString('hex')}`, leaseMs = DEFAULT_LEASE_MS } = {}) {
+async function execute(store, mgmt, options = {}) {
+  const { executor = `${process.pid}:${crypto.randomBytes(4).toString('hex')}`, leaseMs = DEFAULT_LEASE_MS } = options;
   const now = Date.now();
   const candidates = [...(await store.listApprovals({ status: 'approved' })), ...(await store.listApprovals({ status: 'executing' })).filter((r) => leaseExpired(r, now))];
   /** @type {{ key: string, organization_id?: string, done?: string, error?: string }[]} */
@@ -139,9 +160,15 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
     let did;
     /** @type {string | undefined} */
     let error;
+    /** @type {string | undefined} */
+    let released;
     try {
       if (RESPONSE_KINDS.has(claimed.kind)) did = await respond(mgmt, claimed.request, marker);
-      else orgId = await create(mgmt, claimed.request.proposal, marker);
+      else if (isGovernance(claimed.kind)) {
+        const outcome = await executeGovernance(store, mgmt, claimed, executor, options);
+        if ('release' in outcome) released = outcome.release;
+        else did = outcome.done;
+      } else orgId = await create(mgmt, claimed.request.proposal, marker);
     } catch (err) {
       // A database gone away cannot record anything: the claim expires and a later run
       // takes it again. Anything else (a name taken by another organization, a Management
@@ -156,7 +183,8 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
     // which neither overwrites it nor stops the run.
     const lost = `the claim passed to another executor while this one worked; its outcome is that executor's to record`;
     try {
-      if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId ?? null, error: null, lease_until_ms: null }, holder: executor });
+      if (released !== undefined) await move(store, key, 'release', { fields: { lease_until_ms: null, error: null }, holder: executor });
+      else if (error === undefined) await move(store, key, 'succeed', { fields: { organization_id: orgId ?? null, error: null, lease_until_ms: null }, holder: executor });
       else await move(store, key, 'fail', { fields: { error, lease_until_ms: null }, holder: executor });
     } catch (err) {
       if (!(err instanceof ApprovalError)) throw err;
@@ -164,10 +192,35 @@ async function execute(store, mgmt, { executor = `${process.pid}:${crypto.random
       continue;
     }
     if (error !== undefined) done.push({ key, error });
+    else if (released !== undefined) done.push({ key, released });
     else if (did !== undefined) done.push({ key, done: did });
     else done.push({ key, organization_id: /** @type {string} */ (orgId) });
   }
   return done;
+}
+
+/**
+ * Executes an approved governance request by its job's module, after the core checked
+ * the stored request again (an edited row fails, nothing is called).
+ * @param {import('./store/index.js').Store} store
+ * @param {any} mgmt
+ * @param {import('./store/index.js').ApprovalRow} row
+ * @param {string} executor
+ * @param {{ policy?: string | null, sleep?: (ms: number) => Promise<void>, nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv }} options
+ * @returns {Promise<{ done: string } | { release: string }>}
+ */
+async function executeGovernance(store, mgmt, row, executor, { policy = null, sleep, nowMs = Date.now, log = () => {}, env = process.env }) {
+  const checked = core.governanceCheck(JSON.stringify(row.request));
+  if (checked.type !== 'success') {
+    const first = /** @type {any} */ (checked).errors?.[0];
+    throw Object.assign(new Error(`the stored request is not a governance request this executor takes (${first?.path ?? ''}: ${first?.message ?? 'refused'})`), {
+      code: 'not_a_governance_request',
+    });
+  }
+  if (checked.kind !== row.kind) throw Object.assign(new Error(`the row's kind ${row.kind} is not its request's (${checked.kind})`), { code: 'not_a_governance_request' });
+  const { warnings, type, ...request } = checked;
+  const job = require(GOVERNANCE_EXECUTORS[/** @type {keyof typeof GOVERNANCE_EXECUTORS} */ (row.kind)]);
+  return job.execute({ store, mgmt, row, request, policy, sleep, nowMs, executor, log, env });
 }
 
 /**
@@ -249,4 +302,4 @@ async function respond(mgmt, request, marker) {
   return `${target}: password replaced (${identity.connection}), sessions revoked`;
 }
 
-module.exports = { decide, execute, move, describe, respond, ApprovalError, CREATED_BY, DEFAULT_LEASE_MS, RESPONSE_KINDS };
+module.exports = { decide, execute, move, describe, respond, isGovernance, ApprovalError, CREATED_BY, DEFAULT_LEASE_MS, RESPONSE_KINDS, GOVERNANCE_EXECUTORS };

@@ -28,6 +28,11 @@ const readApprovalRequest = (body) => core.readApprovalRequest(body);
 /** @param {import('actionguard').ResponseRequest | string} request @returns {import('actionguard').ResponseRequestAnswer} */
 const checkResponseRequest = (request) => core.checkResponseRequest(request);
 
+/** @param {import('actionguard').GovernanceRequest | string} request @returns {import('actionguard').GovernanceCheckAnswer} */
+const governanceCheck = (request) => core.governanceCheck(request);
+/** @param {import('actionguard').GovernanceWrite} write @returns {import('actionguard').GovernanceAuditRecordAnswer} */
+const governanceAuditRecord = (write) => core.governanceAuditRecord(write);
+
 /**
  * The move an approval action makes (from which states, to which), for the store's
  * conditional update.
@@ -50,4 +55,11 @@ function approvalRefusal(state, action, leaseExpired = false) {
   return answer.type === 'success' ? null : answer.errors[0];
 }
 
-module.exports = { parseLogBatch, readAuditRecords, readApprovalRequest, checkResponseRequest, approvalMove, approvalRefusal, orThrow, version: core.version };
+module.exports = {
+  parseLogBatch,
+  readAuditRecords,
+  readApprovalRequest,
+  checkResponseRequest,
+  governanceCheck,
+  governanceAuditRecord,
+  approvalMove, approvalRefusal, orThrow, version: core.version };

@@ -230,4 +230,4 @@ function nextFrom(headers) {
 /** @param {number} ms */
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { pullLogs, managementClient, DEFAULT_CHECKPOINT, MAX_TAKE };
+module.exports = { pullLogs, managementClient, rateLimitWait, statusOf, DEFAULT_CHECKPOINT, MAX_TAKE };

@@ -225,14 +225,14 @@ pub fn audit_record(w: &Write) -> Result<Value, Issue> {
     }))
 }
 
-/// [`audit_record`] from JSON.
+/// [`audit_record`] from JSON: `{ record }`.
 pub fn audit_record_json(input: &str) -> Answer<Value> {
     let w: Write = match crate::answer::parse_json(input, "invalid_write") {
         Ok(w) => w,
         Err(issue) => return Answer::failure(issue),
     };
     match audit_record(&w) {
-        Ok(v) => Answer::success(v, Vec::new()),
+        Ok(v) => Answer::success(serde_json::json!({ "record": v }), Vec::new()),
         Err(issue) => Answer::failure(issue),
     }
 }

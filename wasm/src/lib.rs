@@ -708,6 +708,20 @@ pub fn check_response_request(request: JsValue) -> Result<JsValue, JsValue> {
     with_json(&request, "the request", "not_a_response", |r| answer_to_js(&actionguard::approvals::responses::check(r)))
 }
 
+/// A stored governance request checked before it is executed (envelope, dedupe key,
+/// the kind's proposal): `{ type: "success", kind, dedupe_key, job, proposal, ... }` or a
+/// failure `not_a_governance_request` naming the field.
+#[wasm_bindgen(js_name = governanceCheck)]
+pub fn governance_check(request: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&request, "the request", "not_a_governance_request", |r| answer_to_js(&actionguard::governance::check_request_json(r)))
+}
+
+/// The audit record of a governance write: `{ type: "success", record }` or a failure `invalid_write`.
+#[wasm_bindgen(js_name = governanceAuditRecord)]
+pub fn governance_audit_record(write: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&write, "the write", "invalid_write", |w| answer_to_js(&actionguard::governance::audit_record_json(w)))
+}
+
 /// The chat-webhook message (Slack's `{ text, blocks }`) for an alert: users as their
 /// pseudonyms under `tenant`, targets counted, values escaped. A failure `invalid_alert`.
 #[wasm_bindgen(js_name = alertNotice)]
