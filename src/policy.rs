@@ -352,11 +352,16 @@ pub struct Review {
     pub stale_days: u32,
     /// A discovery domain still pending this many days after it was first seen is flagged.
     pub pending_domain_days: u32,
+    /// The tier proposed for an organization whose members are largely outside its
+    /// domains or in unrelated organizations; empty: none proposed.
+    pub stricter_tier: String,
+    /// The share of such members (0 to 1) from which `stricter_tier` is proposed.
+    pub stricter_share: f64,
 }
 
 impl Default for Review {
     fn default() -> Self {
-        Review { stale_days: 90, pending_domain_days: 14 }
+        Review { stale_days: 90, pending_domain_days: 14, stricter_tier: String::new(), stricter_share: 0.5 }
     }
 }
 
@@ -376,11 +381,24 @@ pub struct Classify {
     /// Send the organization's name with an escalation; without it only derived
     /// facts (counts, booleans, codes) leave.
     pub share_name: bool,
+    /// The least score (the sum of the label's rule weights) a label needs to be
+    /// decided by the rules; below it the organization is ambiguous.
+    pub min_score: f64,
+    /// The least lead the top label needs over the second; closer, the
+    /// organization is ambiguous between them.
+    pub margin: f64,
 }
 
 impl Default for Classify {
     fn default() -> Self {
-        Classify { internal_domains: Vec::new(), tiers: std::collections::BTreeMap::new(), llm: false, share_name: false }
+        Classify {
+            internal_domains: Vec::new(),
+            tiers: std::collections::BTreeMap::new(),
+            llm: false,
+            share_name: false,
+            min_score: 3.0,
+            margin: 1.5,
+        }
     }
 }
 
@@ -395,11 +413,14 @@ pub struct MembersImport {
     /// Ask the LLM to map department names the role map does not (department names
     /// only, the role names as the only answers).
     pub llm: bool,
+    /// The most distinct department names one import asks the LLM about (one call
+    /// each, within the `llm` section's budgets); the rest stay unmapped.
+    pub llm_max_departments: u32,
 }
 
 impl Default for MembersImport {
     fn default() -> Self {
-        MembersImport { max_per_run: 500, breaker_failures: 5, llm: false }
+        MembersImport { max_per_run: 500, breaker_failures: 5, llm: false, llm_max_departments: 20 }
     }
 }
 
@@ -681,11 +702,29 @@ fn parse_checked(json: &str, baseline: bool) -> Result<Policy, Vec<Issue>> {
             ),
         ));
     }
+    if baseline {
+        errors.extend(governance_tier_references(&policy));
+    }
     if errors.is_empty() {
         Ok(policy)
     } else {
         Err(errors)
     }
+}
+
+/// The tiers the governance jobs name must be the baseline's (a tier or an
+/// organization's override no longer carries `tiers`, so only a baseline is checked).
+fn governance_tier_references(p: &Policy) -> Vec<Issue> {
+    let g = &p.governance;
+    let named = std::iter::once(("governance.review.stricter_tier".to_string(), &g.review.stricter_tier))
+        .filter(|(_, t)| !t.is_empty())
+        .chain(g.classify.tiers.iter().map(|(label, tier)| (format!("governance.classify.tiers.{}", truncate_for_message(label)), tier)));
+    named
+        .filter(|(_, tier)| !p.tiers.contains_key(*tier))
+        .map(|(path, tier)| {
+            Issue::new("invalid_policy", Some(path.clone()), format!("`{path}`: `{}` is not a tier defined in `tiers`", truncate_for_message(tier)))
+        })
+        .collect()
 }
 
 /// A short, stable fingerprint of the effective policy, for audit records.
@@ -901,10 +940,14 @@ fn validate_governance(p: &Policy, fail: &mut impl FnMut(&str, String)) {
         ("governance.review.pending_domain_days", g.review.pending_domain_days, 1..=365),
         ("governance.members_import.max_per_run", g.members_import.max_per_run, 1..=100_000),
         ("governance.members_import.breaker_failures", g.members_import.breaker_failures, 1..=100),
+        ("governance.members_import.llm_max_departments", g.members_import.llm_max_departments, 1..=200),
     ] {
         if !range.contains(&value) {
             fail(path, format!("`{value}` must be between {} and {}", range.start(), range.end()));
         }
+    }
+    if !(g.review.stricter_share > 0.0 && g.review.stricter_share <= 1.0) {
+        fail("governance.review.stricter_share", format!("`{}` must be above 0 and at most 1", g.review.stricter_share));
     }
     for (i, domain) in g.classify.internal_domains.iter().enumerate() {
         if crate::email::normalize_domain(domain).ok().as_deref() != Some(domain.as_str()) {
@@ -914,16 +957,17 @@ fn validate_governance(p: &Policy, fail: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    for (label, tier) in &g.classify.tiers {
+    for (path, value) in [("governance.classify.min_score", g.classify.min_score), ("governance.classify.margin", g.classify.margin)] {
+        if !value.is_finite() || !(0.0..=100.0).contains(&value) {
+            fail(path, format!("`{value}` must be between 0 and 100"));
+        }
+    }
+    // That each tier is defined is the baseline's check (`governance_tier_references`).
+    for label in g.classify.tiers.keys() {
         if !crate::governance::LABELS.contains(&label.as_str()) {
             fail(
                 &format!("governance.classify.tiers.{}", truncate_for_message(label)),
                 format!("`{}` is not a label (one of {})", truncate_for_message(label), crate::governance::LABELS.join(", ")),
-            );
-        } else if !p.tiers.contains_key(tier) {
-            fail(
-                &format!("governance.classify.tiers.{label}"),
-                format!("`{}` is not a tier defined in `tiers`", truncate_for_message(tier)),
             );
         }
     }

@@ -339,6 +339,64 @@ pub const DOMAIN_PENDING: PolicyReason = rule("domain_pending", "the domain's cl
 pub const DOMAIN_CLAIMED_IN_METADATA: PolicyReason =
     rule("domain_claimed_in_metadata", "the domain is claimed only in organization metadata, which is not verified");
 
+// ---- Reasons of bulk membership (`governance::roster`: `actionguard members import`) ----
+pub const IMPORT_ROW_MALFORMED: PolicyReason = rule(
+    "import_row_malformed",
+    "the row is not well-formed CSV (a number of fields other than the header's, or a quote out of place): not imported",
+);
+pub const IMPORT_FIELD_INVALID: PolicyReason =
+    rule("import_field_invalid", "the row's name or department is longer than 256 characters or holds control characters: not imported");
+pub const IMPORT_EMAIL_MISSING: PolicyReason = rule("import_email_missing", "the row has no email address: not imported");
+pub const IMPORT_EMAIL_INVALID: PolicyReason =
+    rule("import_email_invalid", "the row's email address is not one a mail server would accept: not imported");
+pub const IMPORT_EMAIL_DUPLICATE: PolicyReason = rule(
+    "import_email_duplicate",
+    "the address (compared case-insensitively, its domain normalized) is on an earlier line: only that line is imported",
+);
+pub const IMPORT_DOMAIN_PENDING: PolicyReason = rule(
+    "import_domain_pending",
+    "the address's domain is a discovery domain of the organization still pending DNS verification: not imported until it is verified",
+);
+pub const IMPORT_DOMAIN_OUTSIDE: PolicyReason = rule(
+    "import_domain_outside",
+    "the address's domain is none of the organization's verified discovery domains (a subdomain needs its own): not imported",
+);
+pub const IMPORT_INVITE: PolicyReason = rule("import_invite", "no user has this address yet: invited (accepting proves the mailbox)");
+pub const IMPORT_INVITE_UNVERIFIED: PolicyReason =
+    rule("import_invite_unverified", "the user with this address has not verified it: invited, not added");
+pub const IMPORT_INVITE_SEVERAL_USERS: PolicyReason =
+    rule("import_invite_several_users", "several users have this address: invited, so that the person picks the account");
+pub const IMPORT_ADD_VERIFIED_USER: PolicyReason = rule(
+    "import_add_verified_user",
+    "the user verified this address, at a domain the organization verified: added as a member directly",
+);
+pub const IMPORT_ALREADY_MEMBER: PolicyReason =
+    rule("import_already_member", "a user with this address is already a member of the organization: nothing written");
+pub const IMPORT_ALREADY_INVITED: PolicyReason =
+    rule("import_already_invited", "the address already has an invitation to the organization: nothing written");
+pub const IMPORT_ROLE_FROM_ROLE_MAP: PolicyReason =
+    rule("import_role_from_role_map", "the department is a key of the organization's `ag_role_map` (organizations.role_attribute)");
+pub const IMPORT_ROLE_NORMALIZED: PolicyReason = rule(
+    "import_role_normalized",
+    "the department matches a key of the organization's `ag_role_map` once case, punctuation, `&` and common abbreviations are normalized",
+);
+pub const IMPORT_ROLE_FROM_LLM: PolicyReason =
+    rule("import_role_from_llm", "the LLM mapped the department's name (the name only) to one of the tenant's role names");
+pub const IMPORT_DEPARTMENT_UNMAPPED: PolicyReason =
+    rule("import_department_unmapped", "neither the role map nor the LLM maps the department: its rows get no role");
+pub const IMPORT_DEPARTMENT_AMBIGUOUS: PolicyReason = rule(
+    "import_department_ambiguous",
+    "once normalized, the department matches keys of `ag_role_map` naming different roles: not mapped",
+);
+pub const IMPORT_ROLE_UNKNOWN: PolicyReason =
+    rule("import_role_unknown", "the role `ag_role_map` names for the department is none of the tenant's roles: not given");
+pub const IMPORT_ROLE_NOT_ASSIGNABLE: PolicyReason =
+    rule("import_role_not_assignable", "the role the department maps to is not in `organizations.assignable_roles`: not given");
+pub const IMPORT_MEMBERS_PROPOSED: PolicyReason = rule(
+    "import_members_proposed",
+    "an employee list, checked row by row and its departments mapped to roles, to invite or add to the organization once approved",
+);
+
 // ---- Reasons of every decision: monitor mode and gradual enforcement (`enforcement`) ----
 pub const ENFORCEMENT_MONITOR: PolicyReason = rule(
     "enforcement_monitor",
@@ -347,6 +405,49 @@ pub const ENFORCEMENT_MONITOR: PolicyReason = rule(
 pub const ENFORCEMENT_OUTSIDE_PERCENT: PolicyReason = rule(
     "enforcement_outside_percent",
     "the subject is outside the <percent>% of subjects enforcement.<kind>.percent enforces: the decision is recorded as would_outcome, nothing is applied",
+);
+
+// ---- Reasons of organization classification (`governance::classify`; weights in its `rules`) ----
+pub const CLASSIFY_DOMAINS_INTERNAL: PolicyReason = rule(
+    "classify_domains_internal",
+    "every domain of the organization is verified and inside governance.classify.internal_domains: internal, whatever else it shows",
+);
+pub const CLASSIFY_DOMAINS_INTERNAL_PENDING: PolicyReason =
+    rule("classify_domains_internal_pending", "every domain of the organization is inside governance.classify.internal_domains, not all verified");
+pub const CLASSIFY_DOMAINS_PARTLY_INTERNAL: PolicyReason =
+    rule("classify_domains_partly_internal", "some of the organization's domains are inside governance.classify.internal_domains, others are not");
+pub const CLASSIFY_DOMAIN_VERIFIED: PolicyReason =
+    rule("classify_domain_verified", "the organization verified a domain of its own (DNS): a customer that proved ownership");
+pub const CLASSIFY_ENTERPRISE_CONNECTION: PolicyReason = rule(
+    "classify_enterprise_connection",
+    "an enterprise connection (SAML, OIDC, Azure AD, ADFS, Okta, PingFederate, Google Workspace, AD/LDAP) is enabled for the organization",
+);
+pub const CLASSIFY_METADATA_TRIAL: PolicyReason =
+    rule("classify_metadata_trial", "a plan or contract field of the organization's metadata says trial, free, pilot or proof of concept");
+pub const CLASSIFY_METADATA_ENTERPRISE: PolicyReason =
+    rule("classify_metadata_enterprise", "a plan or contract field of the organization's metadata says enterprise or a paid contract");
+pub const CLASSIFY_METADATA_PARTNER: PolicyReason =
+    rule("classify_metadata_partner", "a plan or contract field of the organization's metadata says partner, reseller or managed service provider");
+pub const CLASSIFY_METADATA_INTERNAL: PolicyReason =
+    rule("classify_metadata_internal", "a field of the organization's metadata says internal, employees or staff (unverified: a weak signal)");
+pub const CLASSIFY_YOUNG: PolicyReason =
+    rule("classify_young", "the organization is less than 30 days old (created, else first seen in the logs)");
+pub const CLASSIFY_ESTABLISHED: PolicyReason =
+    rule("classify_established", "the organization is more than 180 days old: few trials last that long");
+pub const CLASSIFY_FEW_MEMBERS: PolicyReason = rule("classify_few_members", "the organization has 1 to 5 members");
+pub const CLASSIFY_MANY_MEMBERS: PolicyReason = rule("classify_many_members", "the organization has 50 members or more");
+pub const CLASSIFY_MANY_ACTIVE: PolicyReason =
+    rule("classify_many_active", "20 or more of the organization's users logged in over the last 30 days (stored logs)");
+pub const CLASSIFY_NO_SIGNALS: PolicyReason = rule("classify_no_signals", "no rule applies to the organization: unknown");
+pub const CLASSIFY_AMBIGUOUS: PolicyReason = rule(
+    "classify_ambiguous",
+    "no label reaches governance.classify.min_score, or the top two are within governance.classify.margin: the rules do not decide",
+);
+pub const CLASSIFY_LLM_CHOICE: PolicyReason =
+    rule("classify_llm_choice", "the LLM escalation chose the label among those the rules left in contention");
+pub const CLASSIFY_LLM_NO_ANSWER: PolicyReason = rule(
+    "classify_llm_no_answer",
+    "the LLM escalation gave no usable answer (failed, invalid, out of the options or not confident enough): unknown, nothing proposed",
 );
 
 pub const SIGNUP: &[&str] = &["pre-user-registration"];
@@ -358,6 +459,22 @@ pub const REVIEW: &[&str] = &["access-review"];
 pub const CLASSIFY: &[&str] = &["organization-classification"];
 pub const IMPORT: &[&str] = &["members-import"];
 pub const EVERY_DECISION: &[&str] = &["post-login", "pre-user-registration", "credentials-exchange", "organization-discovery"];
+
+// ---- Reasons of access reviews (governance::review) ----
+pub const REVIEW_MEMBER_STALE: PolicyReason =
+    rule("member_stale", "no successful login (the stored logs first, Auth0's last_login when they do not reach back) in governance.review.stale_days");
+pub const REVIEW_UNRELATED_ORGANIZATIONS: PolicyReason =
+    rule("member_of_unrelated_organizations", "the user belongs to two or more organizations that do not claim their email domain");
+pub const REVIEW_DOMAIN_OUTSIDE: PolicyReason =
+    rule("member_domain_outside", "the member's email domain is outside every domain the organization claims");
+pub const REVIEW_DOMAIN_PENDING: PolicyReason =
+    rule("domain_pending_too_long", "a discovery domain is still pending governance.review.pending_domain_days after a review first saw it");
+pub const REVIEW_MFA_UNUSED: PolicyReason =
+    rule("mfa_required_unused", "the organization's policy requires MFA and none of its members completed MFA in the stored logs");
+pub const REVIEW_STRICTER_TIER: PolicyReason = rule(
+    "members_unrelated_share",
+    "governance.review.stricter_share or more of the members are outside the organization's domains or in unrelated organizations: governance.review.stricter_tier proposed",
+);
 
 /// Every policy reason and the decisions that cite it: the second table of `docs/reasons.md`.
 pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
@@ -417,8 +534,53 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&ROLE_NOT_ASSIGNABLE, ORGS),
     (&DOMAIN_PENDING, ORGS),
     (&DOMAIN_CLAIMED_IN_METADATA, ORGS),
+    (&CLASSIFY_DOMAINS_INTERNAL, CLASSIFY),
+    (&CLASSIFY_DOMAINS_INTERNAL_PENDING, CLASSIFY),
+    (&CLASSIFY_DOMAINS_PARTLY_INTERNAL, CLASSIFY),
+    (&CLASSIFY_DOMAIN_VERIFIED, CLASSIFY),
+    (&CLASSIFY_ENTERPRISE_CONNECTION, CLASSIFY),
+    (&CLASSIFY_METADATA_TRIAL, CLASSIFY),
+    (&CLASSIFY_METADATA_ENTERPRISE, CLASSIFY),
+    (&CLASSIFY_METADATA_PARTNER, CLASSIFY),
+    (&CLASSIFY_METADATA_INTERNAL, CLASSIFY),
+    (&CLASSIFY_YOUNG, CLASSIFY),
+    (&CLASSIFY_ESTABLISHED, CLASSIFY),
+    (&CLASSIFY_FEW_MEMBERS, CLASSIFY),
+    (&CLASSIFY_MANY_MEMBERS, CLASSIFY),
+    (&CLASSIFY_MANY_ACTIVE, CLASSIFY),
+    (&CLASSIFY_NO_SIGNALS, CLASSIFY),
+    (&CLASSIFY_AMBIGUOUS, CLASSIFY),
+    (&CLASSIFY_LLM_CHOICE, CLASSIFY),
+    (&CLASSIFY_LLM_NO_ANSWER, CLASSIFY),
+    (&REVIEW_MEMBER_STALE, REVIEW),
+    (&REVIEW_UNRELATED_ORGANIZATIONS, REVIEW),
+    (&REVIEW_DOMAIN_OUTSIDE, REVIEW),
+    (&REVIEW_DOMAIN_PENDING, REVIEW),
+    (&REVIEW_MFA_UNUSED, REVIEW),
+    (&REVIEW_STRICTER_TIER, REVIEW),
     (&ENFORCEMENT_MONITOR, EVERY_DECISION),
     (&ENFORCEMENT_OUTSIDE_PERCENT, EVERY_DECISION),
+    (&IMPORT_ROW_MALFORMED, IMPORT),
+    (&IMPORT_FIELD_INVALID, IMPORT),
+    (&IMPORT_EMAIL_MISSING, IMPORT),
+    (&IMPORT_EMAIL_INVALID, IMPORT),
+    (&IMPORT_EMAIL_DUPLICATE, IMPORT),
+    (&IMPORT_DOMAIN_PENDING, IMPORT),
+    (&IMPORT_DOMAIN_OUTSIDE, IMPORT),
+    (&IMPORT_INVITE, IMPORT),
+    (&IMPORT_INVITE_UNVERIFIED, IMPORT),
+    (&IMPORT_INVITE_SEVERAL_USERS, IMPORT),
+    (&IMPORT_ADD_VERIFIED_USER, IMPORT),
+    (&IMPORT_ALREADY_MEMBER, IMPORT),
+    (&IMPORT_ALREADY_INVITED, IMPORT),
+    (&IMPORT_ROLE_FROM_ROLE_MAP, IMPORT),
+    (&IMPORT_ROLE_NORMALIZED, IMPORT),
+    (&IMPORT_ROLE_FROM_LLM, IMPORT),
+    (&IMPORT_DEPARTMENT_UNMAPPED, IMPORT),
+    (&IMPORT_DEPARTMENT_AMBIGUOUS, IMPORT),
+    (&IMPORT_ROLE_UNKNOWN, IMPORT),
+    (&IMPORT_ROLE_NOT_ASSIGNABLE, IMPORT),
+    (&IMPORT_MEMBERS_PROPOSED, IMPORT),
 ];
 
 #[cfg(test)]
