@@ -345,7 +345,7 @@ pub const IMPORT_ROW_MALFORMED: PolicyReason = rule(
     "the row is not well-formed CSV (a number of fields other than the header's, or a quote out of place): not imported",
 );
 pub const IMPORT_FIELD_INVALID: PolicyReason =
-    rule("import_field_invalid", "the row's name or department is longer than 256 characters or holds control characters: not imported");
+    rule("import_field_invalid", "the row's name or department is over 256 characters, or holds control or bidirectional override characters: not imported");
 pub const IMPORT_EMAIL_MISSING: PolicyReason = rule("import_email_missing", "the row has no email address: not imported");
 pub const IMPORT_EMAIL_INVALID: PolicyReason =
     rule("import_email_invalid", "the row's email address is not one a mail server would accept: not imported");

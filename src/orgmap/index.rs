@@ -517,7 +517,7 @@ fn is_connection_name(s: &str) -> bool {
     (1..=MAX_CONNECTION_NAME).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-fn is_role_id(s: &str) -> bool {
+pub(crate) fn is_role_id(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -527,7 +527,8 @@ fn role_list(s: &str) -> Vec<String> {
 }
 
 /// `engineering=rol_a,sales=rol_b`: attribute value (case-insensitive) to role id.
-fn role_map(s: &str) -> Vec<(String, String)> {
+/// Also read by bulk membership (`governance::roster`), which maps departments the same way.
+pub(crate) fn role_map(s: &str) -> Vec<(String, String)> {
     s.split(',')
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.trim().to_lowercase(), v.trim()))
