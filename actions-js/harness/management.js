@@ -361,6 +361,16 @@ class ManagementEmulator {
         org.discovery_domains.push(created);
         return ok(created, 201);
       }
+      if (sub === 'discovery-domains' && subId && method === 'PATCH') {
+        // Auth0 takes the status from the caller (an administrator asserting the DNS proof).
+        const domain = org.discovery_domains.find((d) => d.id === subId);
+        if (!domain) throw new HttpError(404, 'The discovery domain does not exist', 'not_found');
+        const b = body || {};
+        if (b.status !== undefined && b.status !== 'pending' && b.status !== 'verified') throw new HttpError(400, 'Payload validation error: status', 'invalid_body');
+        if (b.status !== undefined) domain.status = b.status;
+        if (typeof b.use_for_organization_discovery === 'boolean') domain.use_for_organization_discovery = b.use_for_organization_discovery;
+        return ok(domain);
+      }
       if (sub === 'enabled_connections' && !subId && method === 'GET') {
         // Offset pagination only (`page`, `per_page`, `include_totals`), as on Auth0.
         for (const key of ['from', 'take']) {

@@ -134,14 +134,14 @@ function describe(row) {
  * @param {import('./store/index.js').Store} store
  * @param {any} mgmt an auth0 ManagementClient
  * @param {{ executor?: string, leaseMs?: number, policy?: string | null, sleep?: (ms: number) => Promise<void>,
- *   nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv }} [options]
+ *   nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv, [k: string]: unknown }} [options]
  *   policy: the tenant policy's text (governance requests are executed under it)
  */
 async function execute(store, mgmt, options = {}) {
   const { executor = `${process.pid}:${crypto.randomBytes(4).toString('hex')}`, leaseMs = DEFAULT_LEASE_MS } = options;
   const now = Date.now();
   const candidates = [...(await store.listApprovals({ status: 'approved' })), ...(await store.listApprovals({ status: 'executing' })).filter((r) => leaseExpired(r, now))];
-  /** @type {{ key: string, organization_id?: string, done?: string, error?: string }[]} */
+  /** @type {{ key: string, organization_id?: string, done?: string, released?: string, error?: string }[]} */
   const done = [];
   for (const candidate of candidates) {
     const key = candidate.dedupe_key;
@@ -206,10 +206,11 @@ async function execute(store, mgmt, options = {}) {
  * @param {any} mgmt
  * @param {import('./store/index.js').ApprovalRow} row
  * @param {string} executor
- * @param {{ policy?: string | null, sleep?: (ms: number) => Promise<void>, nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv }} options
+ * @param {{ policy?: string | null, sleep?: (ms: number) => Promise<void>, nowMs?: () => number, log?: (entry: Record<string, unknown>) => void,
+ *   env?: NodeJS.ProcessEnv, [k: string]: unknown }} options
  * @returns {Promise<{ done: string } | { release: string }>}
  */
-async function executeGovernance(store, mgmt, row, executor, { policy = null, sleep, nowMs = Date.now, log = () => {}, env = process.env }) {
+async function executeGovernance(store, mgmt, row, executor, options) {
   const checked = core.governanceCheck(JSON.stringify(row.request));
   if (checked.type !== 'success') {
     const first = /** @type {any} */ (checked).errors?.[0];
@@ -220,7 +221,9 @@ async function executeGovernance(store, mgmt, row, executor, { policy = null, sl
   if (checked.kind !== row.kind) throw Object.assign(new Error(`the row's kind ${row.kind} is not its request's (${checked.kind})`), { code: 'not_a_governance_request' });
   const { warnings, type, ...request } = checked;
   const job = require(GOVERNANCE_EXECUTORS[/** @type {keyof typeof GOVERNANCE_EXECUTORS} */ (row.kind)]);
-  return job.execute({ store, mgmt, row, request, policy, sleep, nowMs, executor, log, env });
+  // The run's options (policy, sleep, nowMs, log, env, and a job's own such as resolveTxt) pass through.
+  const { policy = null, nowMs = Date.now, log = () => {}, env = process.env } = options;
+  return job.execute({ ...options, policy, nowMs, log, env, store, mgmt, row, request, executor });
 }
 
 /**

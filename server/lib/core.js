@@ -62,4 +62,8 @@ module.exports = {
   checkResponseRequest,
   governanceCheck,
   governanceAuditRecord,
-  approvalMove, approvalRefusal, orThrow, version: core.version };
+  approvalMove,
+  approvalRefusal,
+  orThrow,
+  version: core.version,
+};

@@ -57,6 +57,9 @@ pub struct Input {
     #[serde(default)]
     pub logs_from_ms: Option<i64>,
     pub organizations: Vec<OrgIn>,
+    /// Also render the review as Markdown (`markdown` in the answer).
+    #[serde(default)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,6 +150,8 @@ pub struct Review {
     pub summary: Summary,
     pub organizations: Vec<OrgReview>,
     pub proposals: Vec<Request>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
 }
 
 /// Reviews every organization of the input. Malformed entries are skipped with a
@@ -161,7 +166,10 @@ pub fn review_json(input: &str) -> Answer<Review> {
         return Answer::Failure { errors: engine.policy_errors().to_vec() };
     }
     let mut warnings = Vec::new();
-    let review = review(&engine, &input, &mut warnings);
+    let mut review = review(&engine, &input, &mut warnings);
+    if input.markdown {
+        review.markdown = Some(markdown(&review));
+    }
     Answer::success(review, warnings)
 }
 
@@ -399,6 +407,7 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
         summary,
         organizations: out,
         proposals: ctx.proposals,
+        markdown: None,
     }
 }
 

@@ -64,7 +64,7 @@ async function withRetries(request, { what, sleep = defaultSleep, nowMs = Date.n
         await sleep(Math.min(BACKOFF_MS * 2 ** (failed - 1), MAX_WAIT_MS));
         continue;
       }
-      const why = status === 401 || status === 403 ? ' (check the client\'s Management API scopes: docs/operations.md)' : '';
+      const why = status === 401 || status === 403 ? " (check the client's Management API scopes: docs/operations.md)" : '';
       throw governanceError('refused', `${what} answered ${status}${why}: ${String(/** @type {any} */ (err)?.message ?? '').slice(0, 200)}`, { status, cause: err });
     }
   }
@@ -116,16 +116,16 @@ async function propose(store, request) {
  * The audit record of one write (or one that failed, or was skipped as already done),
  * built by the core, stored with the Actions' records (trigger `governance`).
  * @param {import('../store/index.js').Store} store
- * @param {{ approval: string, kind: string, job: string, action: string, outcome: 'done' | 'failed' | 'skipped',
- *   organization_id?: string | null, approved_by?: string | null, reasons: { code: string, message: string }[],
- *   error?: string | null, item?: string | null, ts_ms?: number }} write
+ * @param {Omit<import('actionguard').GovernanceWrite, 'ts_ms'> & { ts_ms?: number }} write
  * @returns {Promise<any>} the record
  */
 async function recordWrite(store, write) {
   const { record } = core.orThrow(core.governanceAuditRecord({ ...write, ts_ms: write.ts_ms ?? Date.now() }));
   const raw = JSON.stringify(record);
   const [row] = core.orThrow(core.readAuditRecords(raw)).records;
-  await store.putAuditRecords([{ id: row.id, at_ms: row.at_ms ?? null, trigger: row.trigger ?? null, outcome: row.outcome ?? null, organization_id: row.organization_id ?? null, raw }]);
+  await store.putAuditRecords([
+    { id: row.id, at_ms: row.at_ms ?? null, trigger: row.trigger ?? null, outcome: row.outcome ?? null, organization_id: row.organization_id ?? null, raw },
+  ]);
   return record;
 }
 

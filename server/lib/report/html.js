@@ -188,6 +188,24 @@ ${table(
 )}
 </section>`);
   }
+  // The latest access review (`actionguard review members`), when one ran.
+  const review = /** @type {any} */ (r).access_review;
+  if (review) {
+    sections.push(`<section id="access-review"><h2>Access review</h2>
+<p>From the review of ${esc(review.generated_at)}; stale: no successful login in ${esc(review.stale_days)} days.</p>
+${table(
+  'Organizations the latest access review flagged',
+  ['Organization', 'Members', 'Findings'],
+  review.organizations.map((/** @type {any} */ o) => [
+    `${o.name || o.id} (${o.id})`,
+    num(o.members),
+    Object.entries(o.findings)
+      .map(([code, n]) => `${words(code)}: ${n}`)
+      .join(', '),
+  ]),
+)}
+</section>`);
+  }
   const i = r.input;
   const b = r.bounds;
   const bounds =

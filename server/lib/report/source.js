@@ -75,10 +75,40 @@ async function reportFromStore(store, request) {
       if (rows.length < PAGE) break;
     }
     const { report, markdown } = check(builder.finish(false));
-    return { report, markdown };
+    return withAccessReview({ report, markdown }, await require('../governance/review.js').latest(store), request.organization ?? null);
   } finally {
     builder.free();
   }
+}
+
+/**
+ * The latest access review (`actionguard review members`) as the report's last
+ * section: the flagged organizations (or the one reported on) and their findings.
+ * @param {Built} built
+ * @param {any} review review.js latest(): null before the first review
+ * @param {string | null} organization
+ * @returns {Built}
+ */
+function withAccessReview(built, review, organization) {
+  if (!review || !Array.isArray(review.organizations)) return built;
+  const organizations = review.organizations.filter((/** @type {any} */ o) => organization === null || o.id === organization);
+  const section = { generated_at: new Date(review.generated_ms).toISOString(), stale_days: review.stale_days, summary: review.summary, organizations };
+  const md = ['', '## Access review', '', `From the review of ${section.generated_at} (stale: no successful login in ${review.stale_days} days).`, ''];
+  if (organizations.length === 0) md.push(organization === null ? 'No organization flagged.' : 'This organization was not flagged.');
+  else {
+    md.push('| Organization | Members | Findings |', '|---|---|---|');
+    const cell = (/** @type {unknown} */ t) =>
+      String(t)
+        .replace(/[|\\`*_[\]<>#]/g, (c) => `\\${c}`)
+        .replace(/\p{Cc}/gu, '');
+    for (const o of organizations) {
+      const findings = Object.entries(o.findings)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ');
+      md.push(`| ${cell(o.name || o.id)} (${cell(o.id)}) | ${o.members} | ${cell(findings)} |`);
+    }
+  }
+  return { report: /** @type {any} */ ({ ...built.report, access_review: section }), markdown: `${built.markdown}\n${md.join('\n')}` };
 }
 
 /**
