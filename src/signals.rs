@@ -433,7 +433,7 @@ pub const CLASSIFY_METADATA_INTERNAL: PolicyReason =
 pub const CLASSIFY_YOUNG: PolicyReason =
     rule("classify_young", "the organization is less than 30 days old (created, else first seen in the logs)");
 pub const CLASSIFY_ESTABLISHED: PolicyReason =
-    rule("classify_established", "the organization is more than 180 days old: few trials last that long");
+    rule("classify_established", "the organization is more than 180 days old: few trials last that long, a customer's account does");
 pub const CLASSIFY_FEW_MEMBERS: PolicyReason = rule("classify_few_members", "the organization has 1 to 5 members");
 pub const CLASSIFY_MANY_MEMBERS: PolicyReason = rule("classify_many_members", "the organization has 50 members or more");
 pub const CLASSIFY_MANY_ACTIVE: PolicyReason =

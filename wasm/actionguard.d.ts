@@ -74,6 +74,8 @@ export type LlmResult =
   | "refused"
   | "invalid_model"
   | "failed"
+  /** Classification's step two: no answer came back for the organization (never sent). */
+  | "not_asked"
   | LlmFailure;
 
 /**
@@ -1529,6 +1531,71 @@ export interface GovernanceWrite {
 }
 export type GovernanceAuditRecordAnswer = Answer<{ record: Record<string, unknown> & { id: string; trigger: "governance" } }>;
 
+// ---- Organization classification (governance::classify) ----
+export type OrganizationLabel = "trial" | "enterprise" | "partner" | "internal" | "unknown";
+/** One organization as the host gathered it (Management API and stored logs). Unknown fields are failures. */
+export interface ClassifyOrganization {
+  id: string;
+  name?: string | null;
+  display_name?: string | null;
+  /** Anything: only string values under the rules' keys are read. */
+  metadata?: unknown;
+  /** RFC 3339, when known. */
+  created_at?: string | null;
+  domains?: { domain: string; status: string }[];
+  enabled_connections?: { name?: string | null; strategy: string }[];
+  members?: number;
+  activity?: { logins_30d?: number; active_users_30d?: number; failed_30d?: number; first_seen_ms?: number | null; last_seen_ms?: number | null };
+}
+export interface ClassifyInput {
+  /** The tenant policy document (absent: the embedded default). */
+  policy?: string | null;
+  tenant?: string | null;
+  now_ms: number;
+  organizations: ClassifyOrganization[];
+  /** Step one: without `answers`; step two: the responses (or failure codes) by organization id. */
+  llm?: {
+    available?: boolean;
+    model?: string | null;
+    base_url?: string | null;
+    /** The `llm-budget:governance` checkpoint's value. */
+    state?: unknown;
+    answers?: Record<string, { response?: string; failure?: LlmFailure | string }>;
+  };
+}
+export interface ClassifyResult {
+  organization_id: string;
+  label: OrganizationLabel;
+  scores: Record<OrganizationLabel, number>;
+  reasons: GovernanceReason[];
+  hard_evidence: boolean;
+  ambiguous: boolean;
+  contention?: OrganizationLabel[];
+  escalated: boolean;
+  llm?: AuditLlm;
+  current_tier: string | null;
+  proposed_tier: string | null;
+  /** A `set_tier` request, when the proposed tier differs from the current one. */
+  request?: GovernanceRequest;
+}
+export interface Classification {
+  results: ClassifyResult[];
+  /** Requests to POST to `{LLM_BASE_URL}/chat/completions`, then call again with the answers. */
+  escalations: (Escalation & { organization_id: string })[];
+  /** The budgets' new value, for the `llm-budget:governance` checkpoint. */
+  llm_state?: string;
+  summary: {
+    organizations: number;
+    labels: Record<OrganizationLabel, number>;
+    ambiguous: number;
+    escalated: number;
+    escalated_share: number;
+    ambiguous_share: number;
+    proposals: number;
+  };
+}
+export type ClassificationAnswer = Answer<Classification>;
+
 /** A chat webhook's body for an alert (Slack's incoming-webhook JSON). */
 export type AlertNoticeAnswer = Answer<{ text: string; blocks: Record<string, unknown>[] }>;
 
@@ -1881,6 +1948,10 @@ export function proposeResponses(alert: LiveAlert | string, tenant?: string | nu
 export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
 export function governanceCheck(request: GovernanceRequest | string): GovernanceCheckAnswer;
 export function governanceAuditRecord(write: GovernanceWrite): GovernanceAuditRecordAnswer;
+/** Organization classification (`governance::classify`): labels, reasons, proposed tiers; LLM escalations in two steps. */
+export function classifyOrganizations(input: ClassifyInput | string): ClassificationAnswer;
+/** The log types classification counts (logins, failures) and its window in days. */
+export function classifyLogTypes(): { type: "success"; logins: string[]; failures: string[]; days: number; warnings: Issue[] };
 
 /** The chat-webhook message for an alert (`detect::notice`): users as pseudonyms under `tenant`, targets only counted. */
 export function alertNotice(alert: LiveAlert | string, tenant?: string | null): AlertNoticeAnswer;

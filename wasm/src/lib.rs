@@ -716,6 +716,25 @@ pub fn governance_check(request: JsValue) -> Result<JsValue, JsValue> {
     with_json(&request, "the request", "not_a_governance_request", |r| answer_to_js(&actionguard::governance::check_request_json(r)))
 }
 
+/// Organization classification (`governance::classify`): per organization its label,
+/// scores, reasons and proposed tier (a `set_tier` request), the LLM escalations to send
+/// (step one) or settled (step two, `llm.answers`), and a summary.
+#[wasm_bindgen(js_name = classifyOrganizations)]
+pub fn classify_organizations(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the classification input", "invalid_classification", |i| {
+        answer_to_js(&actionguard::governance::classify::classify_json(i))
+    })
+}
+
+/// What classification reads from the stored logs: `{ type: "success", logins, failures, days }`
+/// (the log types of a login and of a failed one, and the window in days).
+#[wasm_bindgen(js_name = classifyLogTypes)]
+pub fn classify_log_types() -> Result<JsValue, JsValue> {
+    use actionguard::governance::classify::{ACTIVITY_DAYS, FAILURE_LOG_TYPES, SUCCESS_LOG_TYPES};
+    let value = serde_json::json!({ "logins": SUCCESS_LOG_TYPES, "failures": FAILURE_LOG_TYPES, "days": ACTIVITY_DAYS });
+    answer_to_js(&actionguard::Answer::success(value, Vec::new()))
+}
+
 /// The audit record of a governance write: `{ type: "success", record }` or a failure `invalid_write`.
 #[wasm_bindgen(js_name = governanceAuditRecord)]
 pub fn governance_audit_record(write: JsValue) -> Result<JsValue, JsValue> {

@@ -32,6 +32,14 @@ pub mod rules;
 #[cfg(test)]
 mod tests;
 
+/// The log types that count as an organization's logins (the access review's) and as
+/// its failed ones, for the host's query of the stored logs.
+pub const SUCCESS_LOG_TYPES: &[&str] = &crate::governance::review::SUCCESS_LOG_TYPES;
+/// Failed logins, as detection counts them (`detect`).
+pub const FAILURE_LOG_TYPES: &[&str] = &["f", "fp", "fu"];
+/// The window of the activity rules, in days.
+pub const ACTIVITY_DAYS: u32 = 30;
+
 /// The job name on requests and audit records.
 pub const JOB: &str = "classify";
 /// The most organizations one call classifies.
@@ -257,7 +265,10 @@ pub struct Proposal {
     #[serde(default)]
     pub from_tier: Option<String>,
     pub to_tier: String,
-    pub label: String,
+    /// The label that proposed it; `None` when an access review proposed the tier
+    /// (`governance.review.stricter_tier`).
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 fn tier_request(tenant: Option<&str>, org: &Organization, from: Option<&str>, to: &str, label: &str, reasons: &[Reason]) -> Request {
@@ -267,7 +278,7 @@ fn tier_request(tenant: Option<&str>, org: &Organization, from: Option<&str>, to
         organization_name: name,
         from_tier: from.map(str::to_string),
         to_tier: to.to_string(),
-        label: label.to_string(),
+        label: Some(label.to_string()),
     };
     let value = serde_json::to_value(&proposal).unwrap_or(Value::Null);
     governance::request(KIND_SET_TIER, JOB, tenant, &[org.id.as_str(), to], value, reasons.to_vec())
@@ -421,7 +432,7 @@ pub fn check_proposal(proposal: &Value) -> Result<Vec<String>, Issue> {
     if p.organization_name.as_deref().is_some_and(|t| !plain(t)) {
         return Err(bad("organization_name", "at most 256 bytes, no control characters"));
     }
-    if !LABELS.contains(&p.label.as_str()) {
+    if p.label.as_deref().is_some_and(|l| !LABELS.contains(&l)) {
         return Err(bad("label", "one of the labels"));
     }
     if p.from_tier.as_deref() == Some(p.to_tier.as_str()) {

@@ -45,7 +45,9 @@ pub const RULES: &[Rule] = &[
     rule(&signals::CLASSIFY_METADATA_PARTNER, "partner", 4.0),
     rule(&signals::CLASSIFY_METADATA_INTERNAL, "internal", 3.0),
     rule(&signals::CLASSIFY_YOUNG, "trial", 1.0),
-    rule(&signals::CLASSIFY_ESTABLISHED, "trial", -1.0),
+    // Few trials last six months: an organization that old is a customer (or one of
+    // the labels its own rules name, which outweigh this).
+    rule(&signals::CLASSIFY_ESTABLISHED, "enterprise", 1.0),
     rule(&signals::CLASSIFY_FEW_MEMBERS, "trial", 1.0),
     rule(&signals::CLASSIFY_MANY_MEMBERS, "enterprise", 1.5),
     rule(&signals::CLASSIFY_MANY_ACTIVE, "enterprise", 1.0),
