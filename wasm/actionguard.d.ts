@@ -1531,6 +1531,77 @@ export interface GovernanceWrite {
 }
 export type GovernanceAuditRecordAnswer = Answer<{ record: Record<string, unknown> & { id: string; trigger: "governance" } }>;
 
+// ---- Bulk membership (governance::roster) ----
+export interface MembersImportInput {
+  /** The tenant policy document (absent: the embedded default). */
+  policy?: string | null;
+  tenant?: string | null;
+  /** The organization as the Management API returns it, with its discovery domains. */
+  organization: { id: string; name?: string | null; display_name?: string | null; metadata?: Record<string, unknown> | null; domains?: { domain: string; status: string }[] };
+  /** The list, as read from the file (at most 2 MiB, 5,000 rows). */
+  csv: string;
+  /** The tenant's roles. */
+  roles?: { id: string; name?: string }[];
+  /** The organization's invited addresses and its members' addresses. */
+  existing?: { invited?: string[]; members?: string[] };
+  /** Users found by the list's addresses (`GET /api/v2/users-by-email`). */
+  users?: { email: string; user_id: string; email_verified?: boolean }[];
+  /** Step one: without `answers`; step two: the responses (or failure codes) by department key. */
+  llm?: {
+    available?: boolean;
+    model?: string | null;
+    base_url?: string | null;
+    /** The `llm-budget:governance` checkpoint's value. */
+    state?: unknown;
+    answers?: Record<string, { response?: string; failure?: LlmFailure | string }>;
+  };
+  now_ms?: number;
+}
+export type MembersImportAction = "invite" | "add" | "skip_existing";
+export interface MembersImportRow {
+  /** The row's first line in the file (the header is line 1). */
+  line: number;
+  email: string;
+  name?: string;
+  department?: string;
+  roles: string[];
+  action: MembersImportAction;
+  /** `add` only. */
+  user_id?: string;
+  reason: GovernanceReason;
+}
+export interface MembersImportMapping {
+  department: string;
+  also?: string[];
+  key: string;
+  roles: string[];
+  source: "role_map" | "normalized" | "llm" | "unmapped";
+  rows: number;
+  reasons: GovernanceReason[];
+  llm?: { asked: boolean; result: string; choice?: string; confidence?: number; rationale?: string };
+}
+export interface MembersImportPlan {
+  organization_id: string;
+  summary: { rows: number; invite: number; add: number; skip_existing: number; rejected: number; departments: number; unmapped_departments: number; complete: boolean };
+  mapping: MembersImportMapping[];
+  rows: MembersImportRow[];
+  rejected: { line: number; code: string; message: string; first_line?: number; email?: string }[];
+  llm: { escalations: (Escalation & { department: string })[]; llm_state?: string; answered: number; not_asked: number };
+  /** The `import_members` request: absent with nothing to write or while escalations are outstanding. */
+  request?: GovernanceRequest;
+}
+export type MembersImportAnswer = Answer<MembersImportPlan>;
+/** An `import_members` request's proposal, as stored. */
+export interface MembersImportProposal {
+  organization_id: string;
+  organization_name?: string;
+  rows: MembersImportRow[];
+  mapping: MembersImportMapping[];
+  skipped_existing: number;
+  rejected: number;
+  digest: string;
+}
+
 // ---- Organization classification (governance::classify) ----
 export type OrganizationLabel = "trial" | "enterprise" | "partner" | "internal" | "unknown";
 /** One organization as the host gathered it (Management API and stored logs). Unknown fields are failures. */
@@ -1948,6 +2019,8 @@ export function proposeResponses(alert: LiveAlert | string, tenant?: string | nu
 export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
 export function governanceCheck(request: GovernanceRequest | string): GovernanceCheckAnswer;
 export function governanceAuditRecord(write: GovernanceWrite): GovernanceAuditRecordAnswer;
+/** Bulk membership (`governance::roster`): rows checked, departments mapped, the plan and its `import_members` request. */
+export function planMembersImport(input: MembersImportInput | string): MembersImportAnswer;
 /** Organization classification (`governance::classify`): labels, reasons, proposed tiers; LLM escalations in two steps. */
 export function classifyOrganizations(input: ClassifyInput | string): ClassificationAnswer;
 /** The log types classification counts (logins, failures) and its window in days. */

@@ -466,6 +466,12 @@ class ManagementEmulator {
       }
     }
 
+    // As Auth0: the users whose email is exactly this one (case-sensitive), every connection's.
+    if (resource === 'users-by-email' && !id && method === 'GET') {
+      const email = q.get('email');
+      if (!email) throw new HttpError(400, 'Query validation error: email is required', 'invalid_query_string');
+      return ok(clone(this.users.filter((u) => u.email === email)));
+    }
     if (resource === 'logs' && !id && method === 'GET') return this.#logs(q);
     // Tenant Access Control List rules (an Enterprise add-on): listed with totals, created whole.
     if (resource === 'network-acls' && !id && method === 'GET') {

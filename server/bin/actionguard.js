@@ -46,6 +46,7 @@ const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
        actionguard report [--org ID] [--since 7d] [--until DATE] [--top N] [--json | --markdown | --html out.html]
        actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute
        actionguard alerts list [--since 24h] [--json] | feed keygen
+       actionguard members import <employees.csv> --org ID [--propose] [--json] [--policy FILE] [--max-lookups N]   (dry run by default)
 DATABASE_URL: sqlite:<path> (default ${DEFAULT_DATABASE_URL}) or postgres://...`;
 
 /** @param {string} message */
@@ -321,6 +322,45 @@ async function alertsCommand(store, [sub, ...args]) {
   }
 }
 
+/**
+ * `members import <file.csv> --org ID`: bulk membership. A dry run by default (the plan:
+ * departments -> roles, rejected rows with their lines, the writes); `--propose` queues
+ * the plan as one approval request; `approvals execute` writes it once approved.
+ * @param {any} store @param {string[]} args
+ */
+async function membersCommand(store, [sub, file, ...args]) {
+  if (sub !== 'import') throw usage(`unknown members command ${JSON.stringify(sub)}`);
+  if (!file || file.startsWith('--')) throw usage('members import needs the list: members import <employees.csv> --org ID');
+  const orgId = option(args, '--org');
+  if (!orgId) throw usage('members import needs --org ID');
+  const maxLookups = option(args, '--max-lookups');
+  if (maxLookups !== undefined && !/^\d{1,6}$/.test(maxLookups)) throw usage('--max-lookups is a number');
+  const fs = require('node:fs');
+  // The core refuses a list over 2 MiB whole; a file far larger is not even read.
+  const size = fs.statSync(file).size;
+  if (size > 8 * 1024 * 1024) throw usage(`${file} is ${size} bytes: an import list is at most 2 MiB (split it)`);
+  const csv = fs.readFileSync(file, 'utf8');
+  const imports = require('../lib/governance/members-import.js');
+  const { mgmt } = managementClient();
+  const report = await imports.plan({
+    store,
+    mgmt,
+    orgId,
+    csv,
+    propose: args.includes('--propose'),
+    policy: require('../lib/governance/common.js').loadPolicy(option(args, '--policy')),
+    tenant: process.env.ACTIONGUARD_TENANT ?? null,
+    ...(maxLookups === undefined ? {} : { maxLookups: Number(maxLookups) }),
+    log,
+  });
+  for (const w of report.warnings) log({ msg: 'members import warning', code: w.code, path: w.path, message: w.message });
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  process.stdout.write(imports.text(report));
+}
+
 /** `feed keygen`: a new Ed25519 key pair for the threat feed (no store). */
 function feedCommand([sub]) {
   if (sub !== 'keygen') throw usage(`unknown feed command ${JSON.stringify(sub)}`);
@@ -337,7 +377,7 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed', 'members'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
   if (command === 'feed') {
     feedCommand(rest);
     return;
@@ -354,6 +394,7 @@ async function main(argv) {
     else if (command === 'logs') await logsCommand(store, rest);
     else if (command === 'report') await reportCommand(store, rest);
     else if (command === 'alerts') await alertsCommand(store, rest);
+    else if (command === 'members') await membersCommand(store, rest);
     else await approvalsCommand(store, rest);
   } finally {
     await store.close();

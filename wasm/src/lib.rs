@@ -735,6 +735,15 @@ pub fn classify_log_types() -> Result<JsValue, JsValue> {
     answer_to_js(&actionguard::Answer::success(value, Vec::new()))
 }
 
+/// Bulk membership (`governance::roster`): an employee list's rows checked (bad rows with
+/// their line numbers), departments mapped to roles with their sources, the plan and its
+/// `import_members` request; LLM escalations in two steps (`llm.answers`). Whole-file
+/// problems are failures (`missing_columns`, `too_many_rows`, `too_large`...).
+#[wasm_bindgen(js_name = planMembersImport)]
+pub fn plan_members_import(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the import input", "invalid_members_import", |i| answer_to_js(&actionguard::governance::roster::plan_json(i)))
+}
+
 /// The audit record of a governance write: `{ type: "success", record }` or a failure `invalid_write`.
 #[wasm_bindgen(js_name = governanceAuditRecord)]
 pub fn governance_audit_record(write: JsValue) -> Result<JsValue, JsValue> {

@@ -127,6 +127,9 @@ pub struct Row {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// The department's [`Mapping::key`]: where its roles come from and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_key: Option<String>,
     /// Role ids to give (`[]`: membership only).
     pub roles: Vec<String>,
     /// `invite`, `add` or `skip_existing`.
@@ -394,6 +397,7 @@ pub fn plan(input: Input) -> Answer<Plan> {
             email: format!("{}@{}", email.local, email.domain),
             name,
             department,
+            department_key: department_key.clone(),
             roles: Vec::new(),
             action: action.to_string(),
             user_id,
@@ -500,6 +504,7 @@ pub fn check_proposal(proposal: &Value) -> Result<Vec<String>, Issue> {
         return Err(bad("rows", format!("1 to {MAX_ROWS} rows and departments")));
     }
     let role_ids = |roles: &[String]| roles.len() <= 10 && roles.iter().all(|r| crate::orgmap::index::is_role_id(r));
+    let keys: BTreeSet<&str> = p.mapping.iter().map(|m| m.key.as_str()).collect();
     let mut addresses = BTreeSet::new();
     for (i, row) in p.rows.iter().enumerate() {
         let at = |field: &str| format!("rows.{i}.{field}");
@@ -512,6 +517,9 @@ pub fn check_proposal(proposal: &Value) -> Result<Vec<String>, Issue> {
         }
         if row.line < 2 || [&row.name, &row.department].into_iter().flatten().any(|t| !text_ok(t)) {
             return Err(bad(&at("line"), "a line after the header, names and departments of at most 256 characters"));
+        }
+        if row.department_key.as_deref().is_some_and(|k| !keys.contains(k)) {
+            return Err(bad(&at("department_key"), "names no department of the mapping"));
         }
         if !role_ids(&row.roles) {
             return Err(bad(&at("roles"), "at most 10 role ids"));
