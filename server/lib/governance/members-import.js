@@ -139,8 +139,8 @@ async function plan({ store, mgmt, orgId, csv, policy = null, propose = false, t
   return { ...result, warnings: warnings ?? [], llm_sent: sent, lookups: lookups.length, proposed };
 }
 
-/** @param {unknown} s text from the list: one line, no table breaks */
-const cell = (s) => String(s ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/([\\|`*_[\]<>])/g, '\\$1').slice(0, 80);
+/** @param {unknown} s text from the list: one line, no table breaks @param {number} [max] */
+const cell = (s, max = 80) => String(s ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/([\\|`*_[\]<>])/g, '\\$1').slice(0, max);
 
 /**
  * The plan for people: the mapping, the rejected rows with their lines, the writes.
@@ -165,7 +165,7 @@ function text(report) {
   }
   if (report.rejected.length > 0) {
     out.push('', '## Rejected rows (not imported)', '', '| line | address | reason |', '| --- | --- | --- |');
-    for (const r of report.rejected) out.push(`| ${r.line} | ${cell(r.email ?? '')} | \`${r.code}\`: ${cell(r.message).slice(0, 200)} |`);
+    for (const r of report.rejected) out.push(`| ${r.line} | ${cell(r.email ?? '')} | \`${r.code}\`: ${cell(r.message, 300)} |`);
   }
   out.push('', '## Plan', '', '| line | address | action | roles | why |', '| --- | --- | --- | --- | --- |');
   for (const r of report.rows) out.push(`| ${r.line} | ${cell(r.email)} | ${r.action}${r.user_id ? ` ${cell(r.user_id)}` : ''} | ${r.roles.map(cell).join(', ')} | \`${r.reason.code}\` |`);
