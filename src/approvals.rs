@@ -11,7 +11,8 @@
 //!                          \------release------/
 //! ```
 //! `release` gives an approval back unfinished (a governance run stopped at its
-//! cap: the next run continues from its checkpoint, nothing approved twice).
+//! cap: the next run continues from its checkpoint, nothing approved twice);
+//! `renew` (executing -> executing, by its holder only) extends a long run's lease.
 //! A failed execution goes back to approved only by a person's `approve`
 //! (what failed, such as a name taken by another organization, needs a look).
 
@@ -65,6 +66,9 @@ pub enum Action {
     /// The executor stopped before the end on purpose (a run's cap) and gives it back
     /// approved, for a later run to claim and continue.
     Release,
+    /// The executor, still at work, extends its lease (a long run), so that no other
+    /// executor takes the approval over while it writes.
+    Renew,
 }
 
 /// One legal move: from any of `from`, to `to`. `reclaim`: the move is also
@@ -87,6 +91,7 @@ pub fn move_for(action: Action) -> Move {
         Action::Succeed => (vec![Executing], Done, false),
         Action::Fail => (vec![Executing], Failed, false),
         Action::Release => (vec![Executing], Approved, false),
+        Action::Renew => (vec![Executing], Executing, false),
     };
     Move { action, from, to, reclaim }
 }
@@ -109,6 +114,7 @@ fn past(action: Action) -> &'static str {
         Action::Succeed => "marked done",
         Action::Fail => "marked failed",
         Action::Release => "released",
+        Action::Renew => "renewed",
     }
 }
 

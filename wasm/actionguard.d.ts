@@ -1443,7 +1443,7 @@ export interface AuditRecordReject {
 export type AuditRecordsAnswer = Answer<{ records: AuditRecordIndex[]; rejects: AuditRecordReject[]; duplicates: number }>;
 
 export type ApprovalState = "pending" | "approved" | "rejected" | "executing" | "done" | "failed";
-export type ApprovalAction = "approve" | "reject" | "claim" | "succeed" | "fail" | "release";
+export type ApprovalAction = "approve" | "reject" | "claim" | "succeed" | "fail" | "release" | "renew";
 
 /** A legal move: from any of `from` to `to`; `reclaim`: also from `to` once the holder's lease expired. */
 export interface ApprovalMove {
@@ -1529,6 +1529,56 @@ export interface GovernanceWrite {
   item?: string | null;
   ts_ms: number;
 }
+/** What an access review reads (the host gathers it). */
+export interface ReviewInput {
+  policy?: string | null;
+  tenant?: string | null;
+  layers_key?: string | null;
+  now_ms: number;
+  logs_from_ms?: number | null;
+  markdown?: boolean;
+  organizations: {
+    id: string;
+    name?: string;
+    metadata?: Record<string, unknown>;
+    domains?: { domain: string; status: string; first_seen_pending_ms?: number | null }[];
+    members?: {
+      user_id: string;
+      email?: string | null;
+      email_verified?: boolean | null;
+      last_success_ms?: number | null;
+      last_login_ms?: number | null;
+      mfa_seen?: boolean;
+    }[];
+  }[];
+}
+export interface ReviewFinding {
+  code: string;
+  subject_type: "user" | "domain" | "organization";
+  subject: string;
+  message: string;
+  /** The dedupe key of the approval request it proposes. */
+  proposal?: string;
+}
+export interface Review {
+  generated_ms: number;
+  stale_days: number;
+  pending_domain_days: number;
+  logs_from_ms: number | null;
+  summary: { organizations: number; members: number; organizations_flagged: number; findings: Record<string, number>; proposals: number };
+  organizations: {
+    id: string;
+    name: string;
+    tier: string | null;
+    members: number;
+    claimed_domains: string[];
+    findings: ReviewFinding[];
+    findings_omitted: number;
+  }[];
+  proposals: GovernanceRequest[];
+  markdown?: string;
+}
+export type ReviewAnswer = Answer<Review>;
 export type GovernanceAuditRecordAnswer = Answer<{ record: Record<string, unknown> & { id: string; trigger: "governance" } }>;
 
 // ---- Bulk membership (governance::roster) ----
@@ -2018,6 +2068,9 @@ export function proposeResponses(alert: LiveAlert | string, tenant?: string | nu
 /** A stored response request checked before execution (`approvals::responses::check`): an edited row is a failure `not_a_response`. */
 export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
 export function governanceCheck(request: GovernanceRequest | string): GovernanceCheckAnswer;
+export function reviewMembers(input: ReviewInput | string): ReviewAnswer;
+export function reviewSuccessLogTypes(): string[];
+export function reviewMfaLogTypes(): string[];
 export function governanceAuditRecord(write: GovernanceWrite): GovernanceAuditRecordAnswer;
 /** Bulk membership (`governance::roster`): rows checked, departments mapped, the plan and its `import_members` request. */
 export function planMembersImport(input: MembersImportInput | string): MembersImportAnswer;

@@ -165,7 +165,12 @@ async function execute(store, mgmt, options = {}) {
     try {
       if (RESPONSE_KINDS.has(claimed.kind)) did = await respond(mgmt, claimed.request, marker);
       else if (isGovernance(claimed.kind)) {
-        const outcome = await executeGovernance(store, mgmt, claimed, executor, options);
+        // A long run (an import at Auth0's rate limits) extends its claim while it works;
+        // one whose claim passed to another executor stops (the fence refuses the renewal).
+        const renew = async () => {
+          await move(store, key, 'renew', { fields: { lease_until_ms: Date.now() + leaseMs }, holder: executor });
+        };
+        const outcome = await executeGovernance(store, mgmt, claimed, executor, { ...options, renew, leaseMs });
         if ('release' in outcome) released = outcome.release;
         else did = outcome.done;
       } else orgId = await create(mgmt, claimed.request.proposal, marker);

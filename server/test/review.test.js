@@ -326,3 +326,20 @@ test("the latest review is the health report's access review section, escaped", 
     await t.done();
   }
 });
+
+test('an executor renews its own claim only: a taken-over one is refused', async () => {
+  const t = await setup();
+  try {
+    const { proposed } = await reviews.review(t.store, t.mgmt, { ...t.options, propose: true });
+    const key = proposed[0].dedupe_key;
+    await approvals.decide(t.store, key, 'approve', 'dana');
+    await approvals.move(t.store, key, 'claim', { fields: { executor: 'a', lease_until_ms: 1 } });
+    const renewed = await approvals.move(t.store, key, 'renew', { fields: { lease_until_ms: 9_000_000_000_000 }, holder: 'a' });
+    assert.equal(renewed.status, 'executing');
+    assert.equal(renewed.lease_until_ms, 9_000_000_000_000);
+    await assert.rejects(approvals.move(t.store, key, 'renew', { fields: { lease_until_ms: 1 }, holder: 'b' }), approvals.ApprovalError);
+    assert.equal((await t.store.getApproval(key))?.lease_until_ms, 9_000_000_000_000);
+  } finally {
+    await t.done();
+  }
+});

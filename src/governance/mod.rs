@@ -88,7 +88,7 @@ pub fn dedupe_key(kind: &str, tenant: Option<&str>, parts: &[&str]) -> String {
     }
     {
         let mut out = String::with_capacity(32);
-        crate::hex::push_hex(&mut out, &h.finalize()[..16]);
+        crate::hex::push_hex(&mut out, h.finalize().get(..16).unwrap_or_default());
         out
     }
 }
@@ -204,7 +204,7 @@ pub fn audit_record(w: &Write) -> Result<Value, Issue> {
         h.update(part.as_bytes());
     }
     let mut id = String::from("gov_");
-    crate::hex::push_hex(&mut id, &h.finalize()[..12]);
+    crate::hex::push_hex(&mut id, h.finalize().get(..12).unwrap_or_default());
     let at = crate::clock::rfc3339_of_ms(w.ts_ms as f64);
     Ok(serde_json::json!({
         "actionguard_audit": 1,

@@ -716,6 +716,26 @@ pub fn governance_check(request: JsValue) -> Result<JsValue, JsValue> {
     with_json(&request, "the request", "not_a_governance_request", |r| answer_to_js(&actionguard::governance::check_request_json(r)))
 }
 
+/// An access review (`governance::review`): per organization its findings with reasons,
+/// the approval requests they propose, and with `markdown: true` the review in Markdown.
+#[wasm_bindgen(js_name = reviewMembers)]
+pub fn review_members(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the review input", "invalid_review_input", |i| answer_to_js(&actionguard::governance::review::review_json(i)))
+}
+
+/// The log types an access review reads for a member's last success
+/// (`governance::review::SUCCESS_LOG_TYPES`).
+#[wasm_bindgen(js_name = reviewSuccessLogTypes)]
+pub fn review_success_log_types() -> js_sys::Array {
+    actionguard::governance::review::SUCCESS_LOG_TYPES.iter().map(|t| JsValue::from_str(t)).collect()
+}
+
+/// The log types that show a member completing MFA (`governance::review::MFA_LOG_TYPES`).
+#[wasm_bindgen(js_name = reviewMfaLogTypes)]
+pub fn review_mfa_log_types() -> js_sys::Array {
+    actionguard::governance::review::MFA_LOG_TYPES.iter().map(|t| JsValue::from_str(t)).collect()
+}
+
 /// Organization classification (`governance::classify`): per organization its label,
 /// scores, reasons and proposed tier (a `set_tier` request), the LLM escalations to send
 /// (step one) or settled (step two, `llm.answers`), and a summary.

@@ -34,8 +34,12 @@ const dataOf = (v) => (v && typeof v.id === 'string' ? v : v?.data);
  * @typedef {{ sleep?: (ms: number) => Promise<void>, nowMs?: () => number, onRetry?: (status: number | undefined) => void }} RetryOptions
  */
 
-/** The store checkpoint of an approval's progress: `{ rows: { [email]: state } }`. */
-const checkpointName = (/** @type {string} */ key) => `members-import:${key}`;
+/**
+ * The store checkpoint of one row's progress in an approval (`writing`, `done`,
+ * `skipped`, `failed`): one small entry a row, so a run writes O(rows), never the whole
+ * progress again at every row.
+ */
+const checkpointName = (/** @type {string} */ key, /** @type {string} */ email) => `members-import:${key}:${email}`;
 
 /**
  * The organization's invited addresses and members (user id and address), every page.
@@ -203,10 +207,12 @@ function limits(policy) {
  * count: a person approves it again after a look, and the next run retries only them.
  * @param {{ store: import('../store/index.js').Store, mgmt: any, row: import('../store/index.js').ApprovalRow,
  *   request: import('actionguard').GovernanceRequest, policy?: string | null, sleep?: (ms: number) => Promise<void>,
- *   nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv }} options
+ *   nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv,
+ *   renew?: () => Promise<void>, leaseMs?: number }} options
+ *   renew: extends this executor's claim (approvals.execute gives it)
  * @returns {Promise<{ done: string } | { release: string }>}
  */
-async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs = Date.now, log = () => {}, env = process.env }) {
+async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs = Date.now, log = () => {}, env = process.env, renew, leaseMs = 5 * 60_000 }) {
   const p = /** @type {import('actionguard').MembersImportProposal} */ (/** @type {unknown} */ (request.proposal));
   const orgId = p.organization_id;
   const approval = row.dedupe_key;
@@ -217,17 +223,16 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
   if (!clientId && p.rows.some((r) => r.action === 'invite')) {
     throw common.governanceError('not_configured', 'invitations need ACTIONGUARD_INVITE_CLIENT_ID (the application the invitation logs into): nothing was written');
   }
-  const name = checkpointName(approval);
-  /** @type {{ rows: Record<string, string> }} */
-  const progress = { rows: {} };
-  try {
-    Object.assign(progress.rows, JSON.parse((await store.getCheckpoint(name)) ?? '{}').rows ?? {});
-  } catch {
-    // An unreadable checkpoint: the listing below still keeps every write single.
-  }
-  const save = (/** @type {string} */ email, /** @type {string} */ state) => {
-    progress.rows[email] = state;
-    return store.setCheckpoint(name, JSON.stringify(progress));
+  const stateOf = async (/** @type {string} */ email) => (await store.getCheckpoint(checkpointName(approval, email))) ?? undefined;
+  const save = (/** @type {string} */ email, /** @type {string} */ state) => store.setCheckpoint(checkpointName(approval, email), state);
+  // A long run extends its claim on the approval (at most every minute) so that no
+  // other executor takes it over while it writes.
+  let renewedMs = Date.now();
+  const keepClaim = async () => {
+    if (renew && Date.now() - renewedMs > Math.min(60_000, leaseMs / 3)) {
+      await renew();
+      renewedMs = Date.now();
+    }
   };
   const existing = await listExisting(mgmt, orgId, retry);
   const invited = new Set(existing.invited.map((e) => e.toLowerCase()));
@@ -265,7 +270,8 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
 
   for (const r of p.rows) {
     const email = r.email.toLowerCase();
-    const state = progress.rows[email];
+    const state = await stateOf(email);
+    await keepClaim();
     if (state === 'done' || state === 'skipped') {
       counts.passed += 1;
       continue;
