@@ -396,7 +396,7 @@ impl Default for Classify {
             tiers: std::collections::BTreeMap::new(),
             llm: false,
             share_name: false,
-            min_score: 3.0,
+            min_score: 2.0,
             margin: 1.5,
         }
     }

@@ -1615,4 +1615,16 @@ function malformed(rng, ms, n) {
   return kinds[n % kinds.length]();
 }
 
-main();
+/**
+ * The simulated tenant (organizations and people) the stream of `seed` and `size` is
+ * made of, without its logs: for generators of other fixtures (scripts/sim/orgs.js).
+ * @param {{ seed?: number, size?: keyof typeof SIZES }} [options]
+ */
+function simulatedTenant({ seed = 1, size = 'medium' } = {}) {
+  const cfg = { seed, size, ...SIZES[size] };
+  const worldRng = makeRng(seed).fork('world');
+  return makeTenant(worldRng, makeNetworks(worldRng), cfg);
+}
+
+if (require.main === module) main();
+else module.exports = { simulatedTenant, makeRng, SIZES };

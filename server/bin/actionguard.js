@@ -46,6 +46,7 @@ const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
        actionguard report [--org ID] [--since 7d] [--until DATE] [--top N] [--json | --markdown | --html out.html]
        actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute
        actionguard alerts list [--since 24h] [--json] | feed keygen
+       actionguard orgs classify [--org ID] [--propose] [--json | --markdown] [--policy FILE]   (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
        actionguard members import <employees.csv> --org ID [--propose] [--json] [--policy FILE] [--max-lookups N]   (dry run by default)
 DATABASE_URL: sqlite:<path> (default ${DEFAULT_DATABASE_URL}) or postgres://...`;
 
@@ -361,6 +362,34 @@ async function membersCommand(store, [sub, file, ...args]) {
   process.stdout.write(imports.text(report));
 }
 
+/**
+ * `orgs classify`: organization classification (read-only; `--propose` queues the tiers).
+ * @param {any} store @param {string[]} args
+ */
+async function orgsCommand(store, [sub, ...args]) {
+  if (sub !== 'classify') throw usage(`unknown orgs command ${JSON.stringify(sub)}`);
+  const classify = require('../lib/governance/classify.js');
+  const { mgmt } = managementClient();
+  const propose = args.includes('--propose');
+  const report = await classify.classify({
+    store,
+    mgmt,
+    orgId: option(args, '--org'),
+    propose,
+    policy: require('../lib/governance/common.js').loadPolicy(option(args, '--policy')),
+    tenant: process.env.ACTIONGUARD_TENANT ?? null,
+    log,
+  });
+  for (const w of report.warnings) log({ msg: 'classify warning', code: w.code, path: w.path, message: w.message });
+  if (args.includes('--json')) {
+    const { names, ...json } = report;
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+    return;
+  }
+  process.stdout.write(classify.markdown(report));
+  if (!propose && report.summary.proposals > 0) process.stdout.write(`\n${report.summary.proposals} tier changes would be proposed: run again with --propose.\n`);
+}
+
 /** `feed keygen`: a new Ed25519 key pair for the threat feed (no store). */
 function feedCommand([sub]) {
   if (sub !== 'keygen') throw usage(`unknown feed command ${JSON.stringify(sub)}`);
@@ -377,7 +406,7 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed', 'members'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed', 'orgs', 'members'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
   if (command === 'feed') {
     feedCommand(rest);
     return;
@@ -395,6 +424,7 @@ async function main(argv) {
     else if (command === 'report') await reportCommand(store, rest);
     else if (command === 'alerts') await alertsCommand(store, rest);
     else if (command === 'members') await membersCommand(store, rest);
+    else if (command === 'orgs') await orgsCommand(store, rest);
     else await approvalsCommand(store, rest);
   } finally {
     await store.close();

@@ -124,6 +124,32 @@ describe('store contract', async () => {
         });
       });
 
+      it('answers per organization its logins, users and failures in a window (classification)', async () => {
+        const store = await open();
+        const q = { fromMs: T0 + 2000, untilMs: T0 + 10_000, successTypes: ['s', 'ssa'], failureTypes: ['f', 'fp'] };
+        assert.deepEqual(await store.organizationActivity(q), []);
+        await store.ingestLogs({
+          events: [
+            event(1, { organization_id: 'org_a' }), // before the window: first seen only
+            event(2, { organization_id: 'org_a', user_id: 'auth0|u1' }),
+            event(3, { organization_id: 'org_a', user_id: 'auth0|u1', type: 'ssa' }),
+            event(4, { organization_id: 'org_a', user_id: 'auth0|u4', type: 'fp' }),
+            event(5, { organization_id: 'org_b', user_id: 'auth0|u5' }),
+            event(6, { organization_id: null }),
+            event(7, { organization_id: 'org_b', type: 'gd_auth_succeed' }),
+            event(20, { organization_id: 'org_b' }), // after the window: not counted, not seen
+          ],
+          source: 'stream',
+          receivedMs: T0,
+        });
+        assert.deepEqual(await store.organizationActivity(q), [
+          { organization_id: 'org_a', logins: 2, active_users: 1, failed: 1, first_seen_ms: T0 + 1000, last_seen_ms: T0 + 4000 },
+          { organization_id: 'org_b', logins: 1, active_users: 1, failed: 0, first_seen_ms: T0 + 5000, last_seen_ms: T0 + 7000 },
+        ]);
+        await assert.rejects(store.organizationActivity({ ...q, successTypes: 's' }), TypeError);
+        await assert.rejects(store.organizationActivity({ ...q, fromMs: 'x' }), TypeError);
+      });
+
       it('stores logs once per log_id, within a batch and across batches', async () => {
         const store = await open();
         const first = await store.ingestLogs({ events: [event(1), event(2), event(1)], rejects: [], source: 'stream', receivedMs: T0 });

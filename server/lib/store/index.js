@@ -23,6 +23,10 @@
 //   alertsFingerprint({ sinceMs }) -> string (changes when an alert seen since then changes)
 //   purge({ beforeMs }) -> { logs, rejects, audit, alerts };  stats();  approvalStats();  ping();  close()
 //   readLogs({ fromMs, untilMs, after?, limit? }) -> [{ log_id, date_ms, raw }] (a page, by date_ms then log_id)
+//   organizationActivity({ fromMs, untilMs, successTypes, failureTypes }) -> [{ organization_id, logins,
+//     active_users, failed, first_seen_ms, last_seen_ms }] per organization with stored logs: logins (of
+//     successTypes), distinct users among them, and failures (of failureTypes) in [fromMs, untilMs);
+//     first and last seen over every stored log before untilMs (what classification reads)
 //   readAuditRecords({ fromMs, untilMs, after?, limit? }) -> [{ id, at, raw }] (a page, by ts_ms, else
 //     received_ms, then id); after: the previous page's last { ms, key } (what the health report reads)
 // Unreachable database: rejects with an Error whose code is 'store_unavailable'.
@@ -130,6 +134,29 @@ function checkPage(q) {
   if (after !== null && (!finite(after.ms) || typeof after.key !== 'string')) throw new TypeError('read: after must be { ms, key }');
   // Before the range: every row of it comes after this one.
   return { fromMs: q.fromMs, untilMs: q.untilMs, afterMs: after ? after.ms : q.fromMs - 1, afterKey: after ? after.key : '', limit };
+}
+
+/**
+ * Checks an organizationActivity query: a time range in ms and two lists of log types.
+ * @param {{ fromMs: number, untilMs: number, successTypes: string[], failureTypes: string[] }} q
+ */
+function checkOrgActivity(q) {
+  const finite = (/** @type {unknown} */ v) => typeof v === 'number' && Number.isFinite(v);
+  if (!q || !finite(q.fromMs) || !finite(q.untilMs)) throw new TypeError('organizationActivity: fromMs and untilMs must be numbers');
+  for (const k of /** @type {const} */ (['successTypes', 'failureTypes'])) {
+    const v = q[k];
+    if (!Array.isArray(v) || v.length > 100 || !v.every((t) => typeof t === 'string' && t.length > 0 && t.length <= 32)) {
+      throw new TypeError(`organizationActivity: ${k} must be a list of log types`);
+    }
+  }
+  return {
+    fromMs: q.fromMs,
+    untilMs: q.untilMs,
+    success: JSON.stringify(q.successTypes),
+    failure: JSON.stringify(q.failureTypes),
+    successTypes: q.successTypes,
+    failureTypes: q.failureTypes,
+  };
 }
 
 /**
@@ -390,6 +417,7 @@ module.exports = {
   StoreUnavailableError,
   SchemaTooNewError,
   checkTransition,
+  checkOrgActivity,
   checkApproval,
   checkStatus,
   checkPage,

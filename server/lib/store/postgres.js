@@ -421,6 +421,32 @@ class PostgresStore {
    * @param {import('./index.js').PageQuery} q
    * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
    */
+  /**
+   * Per organization with stored logs: logins, distinct users and failures in
+   * [fromMs, untilMs), first and last seen before untilMs (classification's activity).
+   * @param {{ fromMs: number, untilMs: number, successTypes: string[], failureTypes: string[] }} q
+   */
+  async organizationActivity(q) {
+    const { fromMs, untilMs, successTypes, failureTypes } = contract.checkOrgActivity(q);
+    const { rows } = await this.query(
+      `SELECT organization_id,
+         COUNT(*) FILTER (WHERE date_ms >= $1 AND type = ANY($3::text[])) AS logins,
+         COUNT(DISTINCT user_id) FILTER (WHERE date_ms >= $1 AND type = ANY($3::text[])) AS active_users,
+         COUNT(*) FILTER (WHERE date_ms >= $1 AND type = ANY($4::text[])) AS failed,
+         MIN(date_ms) AS first_seen_ms, MAX(date_ms) AS last_seen_ms
+       FROM logs WHERE organization_id IS NOT NULL AND date_ms < $2 GROUP BY organization_id ORDER BY organization_id`,
+      [fromMs, untilMs, successTypes, failureTypes],
+    );
+    return rows.map((r) => ({
+      organization_id: r.organization_id,
+      logins: Number(r.logins),
+      active_users: Number(r.active_users),
+      failed: Number(r.failed),
+      first_seen_ms: Number(r.first_seen_ms),
+      last_seen_ms: Number(r.last_seen_ms),
+    }));
+  }
+
   async readLogs(q) {
     const { fromMs, untilMs, afterMs, afterKey, limit } = contract.checkPage(q);
     const { rows } = await this.query(

@@ -470,6 +470,33 @@ class SqliteStore {
     }
   }
 
+  /**
+   * Per organization with stored logs: logins, distinct users and failures in
+   * [fromMs, untilMs), first and last seen before untilMs (classification's activity).
+   * @param {{ fromMs: number, untilMs: number, successTypes: string[], failureTypes: string[] }} q
+   * @returns {Promise<{ organization_id: string, logins: number, active_users: number, failed: number, first_seen_ms: number, last_seen_ms: number }[]>}
+   */
+  async organizationActivity(q) {
+    const { fromMs, untilMs, success, failure } = contract.checkOrgActivity(q);
+    const inWindow = 'date_ms >= @from';
+    try {
+      return /** @type {any[]} */ (
+        this.db
+          .prepare(
+            `SELECT organization_id,
+               SUM(CASE WHEN ${inWindow} AND type IN (SELECT value FROM json_each(@success)) THEN 1 ELSE 0 END) AS logins,
+               COUNT(DISTINCT CASE WHEN ${inWindow} AND type IN (SELECT value FROM json_each(@success)) THEN user_id END) AS active_users,
+               SUM(CASE WHEN ${inWindow} AND type IN (SELECT value FROM json_each(@failure)) THEN 1 ELSE 0 END) AS failed,
+               MIN(date_ms) AS first_seen_ms, MAX(date_ms) AS last_seen_ms
+             FROM logs WHERE organization_id IS NOT NULL AND date_ms < @until GROUP BY organization_id ORDER BY organization_id`,
+          )
+          .all({ from: fromMs, until: untilMs, success, failure })
+      );
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
   async stats() {
     try {
       const c = /** @type {{ logs: number, rejects: number, audit: number }} */ (this.s.counts.get());

@@ -239,7 +239,9 @@ fn score(org: &Organization, policy: &Policy, now_ms: f64) -> Scored {
         (Some(top.0), Vec::new())
     } else {
         let floor = if top.1 < classify.min_score { 0.0 } else { top.1 - classify.margin };
-        let contention: Vec<&'static str> = ranked.iter().filter(|(_, s)| *s > 0.0 && *s >= floor).map(|(l, _)| *l).collect();
+        // In LABELS order, not by score: the LLM's options carry no ranking to lean on.
+        let contention: Vec<&'static str> =
+            LABELS.iter().filter(|l| ranked.iter().any(|(r, s)| r == *l && *s > 0.0 && *s >= floor)).copied().collect();
         reasons.push(Reason::new(
             signals::CLASSIFY_AMBIGUOUS.code,
             format!("{} (in contention: {})", signals::CLASSIFY_AMBIGUOUS.message, contention.join(", ")),

@@ -27,23 +27,28 @@ const fn rule(reason: &'static PolicyReason, label: &'static str, weight: f64) -
     Rule { reason, label, weight }
 }
 
-/// Every rule's weight. Under the default `min_score` (3) and `margin` (1.5), one
+/// Every rule's weight. Under the default `min_score` (2) and `margin` (1.5), one
 /// strong signal (an enterprise connection, a plan in metadata) decides alone when
-/// nothing contradicts it; the weak ones (size, age, a verified domain) only add
-/// up, and two strong signals for different labels leave the organization
-/// ambiguous for the LLM or a person.
+/// nothing contradicts it; the weak ones (size, age, a verified domain) decide only
+/// two together, and two strong signals for different labels leave the
+/// organization ambiguous for the LLM or a person. The defaults were set on the
+/// simulator's organizations (docs/evaluation.md): 6% ambiguous.
 pub const RULES: &[Rule] = &[
     // Hard evidence: decided by this rule alone, never escalated (see [`HARD`]).
     rule(&signals::CLASSIFY_DOMAINS_INTERNAL, "internal", 10.0),
-    rule(&signals::CLASSIFY_DOMAINS_INTERNAL_PENDING, "internal", 2.0),
+    // Unproven claims on the tenant's domains, and metadata saying internal, never decide
+    // alone: anyone who can add a pending domain or write metadata could claim them.
+    rule(&signals::CLASSIFY_DOMAINS_INTERNAL_PENDING, "internal", 1.5),
     rule(&signals::CLASSIFY_DOMAINS_PARTLY_INTERNAL, "internal", 1.0),
     rule(&signals::CLASSIFY_DOMAIN_VERIFIED, "enterprise", 1.0),
     rule(&signals::CLASSIFY_ENTERPRISE_CONNECTION, "enterprise", 3.0),
     rule(&signals::CLASSIFY_METADATA_TRIAL, "trial", 3.0),
     rule(&signals::CLASSIFY_METADATA_ENTERPRISE, "enterprise", 3.0),
-    // A partner says so more specifically than a connection says enterprise.
-    rule(&signals::CLASSIFY_METADATA_PARTNER, "partner", 4.0),
-    rule(&signals::CLASSIFY_METADATA_INTERNAL, "internal", 3.0),
+    // A partner programme's word is more specific than what size, age and a verified
+    // domain say (any established customer), and as strong as a connection and a plan
+    // together: a partner with its own single sign-on stays in contention.
+    rule(&signals::CLASSIFY_METADATA_PARTNER, "partner", 5.0),
+    rule(&signals::CLASSIFY_METADATA_INTERNAL, "internal", 1.5),
     rule(&signals::CLASSIFY_YOUNG, "trial", 1.0),
     // Few trials last six months: an organization that old is a customer (or one of
     // the labels its own rules name, which outweigh this).

@@ -198,7 +198,7 @@ fn internal_domains_need_every_domain_verified_inside() {
         let (c, _) = run(input(vec![org(domains)], policy(json!({}))));
         (c.results[0].label, c.results[0].hard_evidence, codes(&c.results[0]).first().map(|s| s.to_string()))
     };
-    assert_eq!(label_of(json!([{ "domain": "EXAMPLE-CORP.com", "status": "verified" }])).1, true);
+    assert!(label_of(json!([{ "domain": "EXAMPLE-CORP.com", "status": "verified" }])).1);
     // A pending claim on our domain proves nothing: weak, and ambiguous alone.
     let pending = label_of(json!([{ "domain": "example-corp.com", "status": "pending" }]));
     assert_eq!((pending.0, pending.1, pending.2.as_deref()), ("unknown", false, Some("classify_domains_internal_pending")));
@@ -220,14 +220,18 @@ fn ambiguity_follows_min_score_and_margin() {
     assert_eq!(r.contention, ["enterprise", "partner"]);
     assert!(r.request.is_none() && r.proposed_tier.is_none());
     assert!(codes(r).contains(&"classify_ambiguous"));
-    // A wider margin of zero decides it for the higher score (enterprise: 3 + 1 vs partner 4: a tie, LABELS order).
+    // A margin of zero decides it for the higher score (partner 5 over enterprise 3 + 1).
     let (c, _) = run(input(vec![ambiguous()], policy(json!({ "governance": { "classify": { "margin": 0.0 } } }))));
-    assert_eq!((c.results[0].label, c.results[0].ambiguous), ("enterprise", false));
-    // Below min_score: in contention alone.
-    let weak = json!({ "id": "org_weak", "members": 3, "activity": { "first_seen_ms": NOW - DAY } });
+    assert_eq!((c.results[0].label, c.results[0].ambiguous), ("partner", false));
+    // Below min_score (two weak signals decide; one does not): in contention alone.
+    let weak = json!({ "id": "org_weak", "members": 12, "activity": { "first_seen_ms": NOW - DAY } });
     let (c, _) = run(input(vec![weak], policy(json!({}))));
     assert_eq!((c.results[0].ambiguous, c.results[0].contention.clone()), (true, vec!["trial"]));
     assert_eq!(c.summary.ambiguous_share, 1.0);
+    // Metadata saying internal (anyone who writes metadata could) never decides alone.
+    let says = json!({ "id": "org_says", "metadata": { "is_internal": "true" } });
+    let (c, _) = run(input(vec![says], policy(json!({}))));
+    assert_eq!((c.results[0].label, c.results[0].ambiguous, c.results[0].contention.clone()), ("unknown", true, vec!["internal"]));
 }
 
 #[test]

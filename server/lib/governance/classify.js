@@ -1,0 +1,316 @@
+'use strict';
+// Organization classification (`actionguard orgs classify`), the host side: gathers
+// each organization's facts (metadata, discovery domains, enabled connections, a member
+// count from the Management API; logins from the stored logs), has the core classify
+// them, sends the escalations the core wrote to the LLM (LLM_BASE_URL, LLM_API_KEY,
+// LLM_MODEL) and gives the answers back to it, then prints a report and, with
+// --propose, puts each proposed tier into the approval queue. Nothing is written to
+// Auth0 here except by `execute`, for an approved `set_tier` request.
+//
+// Read-only phase scopes: read:organizations, read:organization_members,
+// read:organization_discovery_domains, read:organization_connections. Executing an
+// approved tier: read:organizations and update:organizations.
+//
+// The LLM's budgets (calls a minute, the breaker) are the store's checkpoint
+// `llm-budget:governance`: the core takes a call's rate token and the host stores it
+// before the call goes out (failing closed: no stored token, no call).
+
+const actionguard = require('actionguard');
+const llmShim = require('actionguard/llm');
+const core = require('../core.js');
+const common = require('./common.js');
+
+/** The store checkpoint of the governance jobs' LLM budgets. */
+const LLM_CHECKPOINT = 'llm-budget:governance';
+const DAY_MS = 86_400_000;
+/** Members are counted up to this many (two pages): the rules look at 5 or fewer and 50 or more. */
+const MEMBER_COUNT_CAP = 100;
+/** A real answer is a few hundred bytes; the core refuses more than 32 KiB. */
+const MAX_LLM_BODY = 64 * 1024;
+/** The failures the core decides itself before anything is sent (llm::SHIM_FAILURES' first three). */
+const HELD_BACK = new Set(['circuit_open', 'rate_limited', 'budget_unavailable']);
+
+/** @param {any} v an SDK answer: the object itself, or a response holding it in `data` */
+const dataOf = (v) => (v && typeof v.id === 'string' ? v : v?.data);
+
+/**
+ * @typedef {{ sleep?: (ms: number) => Promise<void>, nowMs?: () => number, onRetry?: (status: number | undefined) => void }} RetryOptions
+ */
+
+/**
+ * How many members an organization has, up to MEMBER_COUNT_CAP.
+ * @param {any} mgmt
+ * @param {string} id
+ * @param {RetryOptions} retry
+ */
+async function countMembers(mgmt, id, retry) {
+  let n = 0;
+  for (let page = 0; n < MEMBER_COUNT_CAP; page++) {
+    const answer = await common.withRetries(() => mgmt.organizations.members.list(id, { page, per_page: common.PER_PAGE }), {
+      ...retry,
+      what: `GET organizations/${id}/members (page ${page})`,
+    });
+    const items = common.itemsOf(answer, 'members');
+    n += items.length;
+    if (items.length < common.PER_PAGE) break;
+  }
+  return Math.min(n, MEMBER_COUNT_CAP);
+}
+
+/**
+ * The facts of every organization (or one), as the core reads them.
+ * @param {any} mgmt
+ * @param {import('../store/index.js').Store} store
+ * @param {{ orgId?: string, at: number } & RetryOptions} options
+ * @returns {Promise<{ organizations: import('actionguard').ClassifyOrganization[], names: Map<string, string> }>}
+ */
+async function gather(mgmt, store, { orgId, at, ...retry }) {
+  const orgs = orgId
+    ? [dataOf(await common.withRetries(() => mgmt.organizations.get(orgId), { ...retry, what: `GET organizations/${orgId}` }))]
+    : await common.listAll((p) => mgmt.organizations.list(p), 'organizations', { ...retry, what: 'GET organizations' });
+  const types = actionguard.classifyLogTypes();
+  const rows = await store.organizationActivity({ fromMs: at - types.days * DAY_MS, untilMs: at + 1, successTypes: types.logins, failureTypes: types.failures });
+  const activity = new Map(rows.map((r) => [r.organization_id, r]));
+  /** @type {import('actionguard').ClassifyOrganization[]} */
+  const organizations = [];
+  const names = new Map();
+  for (const org of orgs) {
+    if (typeof org?.id !== 'string') continue;
+    const id = org.id;
+    const domains = await common.listAll((p) => mgmt.organizations.discoveryDomains.list(id, p), 'domains', { ...retry, what: `GET organizations/${id}/discovery-domains` });
+    const connections = await common.listAll((p) => mgmt.organizations.enabledConnections.list(id, p), 'enabled_connections', {
+      ...retry,
+      what: `GET organizations/${id}/enabled_connections`,
+    });
+    const a = activity.get(id);
+    names.set(id, String(org.display_name || org.name || ''));
+    organizations.push({
+      id,
+      name: typeof org.name === 'string' ? org.name : null,
+      display_name: typeof org.display_name === 'string' ? org.display_name : null,
+      metadata: org.metadata ?? {},
+      domains: domains.filter((d) => typeof d?.domain === 'string').map((d) => ({ domain: d.domain, status: String(d.status ?? '') })),
+      enabled_connections: connections
+        .map((c) => c?.connection ?? c)
+        .filter((c) => c && typeof c.strategy === 'string')
+        .map((c) => ({ name: typeof c.name === 'string' ? c.name : null, strategy: c.strategy })),
+      members: await countMembers(mgmt, id, retry),
+      activity: a ? { logins_30d: a.logins, active_users_30d: a.active_users, failed_30d: a.failed, first_seen_ms: a.first_seen_ms, last_seen_ms: a.last_seen_ms } : {},
+    });
+  }
+  return { organizations, names };
+}
+
+/**
+ * The body of a response, at most `max` bytes (more: null).
+ * @param {Response} res
+ * @param {number} max
+ */
+async function readCapped(res, max) {
+  if (!res.body) return '';
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of /** @type {any} */ (res.body)) {
+    size += chunk.length;
+    if (size > max) return null;
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Sends one escalation the core wrote, as the Actions' shim does (js/llm.js): once,
+ * within its timeout for the whole exchange; never throws.
+ * @param {{ body: string, timeout_ms: number }} escalation
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<{ response: string } | { failure: string }>}
+ */
+async function sendEscalation(escalation, env) {
+  try {
+    const url = llmShim.endpoint(/** @type {string} */ (env.LLM_BASE_URL));
+    const res = await fetch(url, { method: 'POST', headers: llmShim.headersFor(url, env.LLM_API_KEY), body: escalation.body, signal: AbortSignal.timeout(escalation.timeout_ms) });
+    if (res.status === 429) return { failure: 'http_429' };
+    if (res.status >= 500) return { failure: 'http_5xx' };
+    if (!res.ok) return { failure: 'http_error' };
+    const text = await readCapped(res, MAX_LLM_BODY);
+    return text === null ? { failure: 'http_error' } : { response: text };
+  } catch (err) {
+    return { failure: err?.name === 'TimeoutError' || err?.name === 'AbortError' ? 'timeout' : 'unreachable' };
+  }
+}
+
+/**
+ * Classifies the tenant's organizations (or one) and, with `propose`, sends each proposed
+ * tier to the approval queue (once per question across runs).
+ * @param {{ store: import('../store/index.js').Store, mgmt: any, policy?: string | null, orgId?: string, propose?: boolean,
+ *   tenant?: string | null, env?: NodeJS.ProcessEnv, log?: (entry: Record<string, unknown>) => void } & RetryOptions} options
+ */
+async function classify({ store, mgmt, policy = null, orgId, propose = false, tenant = null, env = process.env, nowMs = Date.now, sleep, onRetry, log = () => {} }) {
+  const now = nowMs();
+  const { organizations, names } = await gather(mgmt, store, { orgId, at: now, sleep, onRetry, nowMs });
+  const llm = { available: Boolean(env.LLM_BASE_URL), model: env.LLM_MODEL || null, base_url: env.LLM_BASE_URL || null };
+  const input = { policy, tenant, now_ms: now, organizations };
+  const run = (/** @type {any} */ llmPart) => core.orThrow(actionguard.classifyOrganizations({ ...input, llm: llmPart }));
+  let answer = run({ ...llm, state: await store.getCheckpoint(LLM_CHECKPOINT) });
+  let sent = 0;
+  if (answer.escalations.length > 0) {
+    // The rate tokens are stored before anything leaves: no stored token, no call.
+    let stored = true;
+    try {
+      if (answer.llm_state != null) await store.setCheckpoint(LLM_CHECKPOINT, answer.llm_state);
+    } catch (err) {
+      stored = false;
+      log({ msg: 'classify: the LLM budgets could not be stored; nothing is sent', error: String(err?.message ?? err) });
+    }
+    /** @type {Record<string, { response?: string, failure?: string }>} */
+    const answers = {};
+    // What the budgets held back in step one keeps its reason.
+    for (const r of answer.results) if (r.llm?.result && HELD_BACK.has(r.llm.result)) answers[r.organization_id] = { failure: r.llm.result };
+    for (const e of answer.escalations) {
+      answers[e.organization_id] = stored ? await sendEscalation(e, env) : { failure: 'budget_unavailable' };
+      sent += stored ? 1 : 0;
+    }
+    answer = run({ ...llm, state: stored ? await store.getCheckpoint(LLM_CHECKPOINT) : null, answers });
+    if (stored && answer.llm_state != null) await store.setCheckpoint(LLM_CHECKPOINT, answer.llm_state);
+  }
+  /** @type {{ organization_id: string, dedupe_key: string, status: string, requests_seen: number }[]} */
+  const proposed = [];
+  if (propose) {
+    for (const r of answer.results) {
+      if (!r.request) continue;
+      const row = await common.propose(store, r.request);
+      proposed.push({ organization_id: r.organization_id, dedupe_key: row.dedupe_key, status: row.status, requests_seen: row.requests_seen });
+    }
+  }
+  return { results: answer.results, summary: answer.summary, warnings: answer.warnings ?? [], llm_sent: sent, proposed, names };
+}
+
+/** @param {unknown} s text from an organization: one line, no table breaks */
+const cell = (s) =>
+  [...String(s ?? '')]
+    .map((c) => (/\p{Cc}|[\u2028\u2029]/u.test(c) ? ' ' : c))
+    .join('')
+    .replace(/([\\|`*_[\]<>])/g, '\\$1')
+    .slice(0, 80);
+
+/**
+ * The report as a Markdown table, one organization a row.
+ * @param {Awaited<ReturnType<typeof classify>>} report
+ */
+function markdown(report) {
+  const s = report.summary;
+  const labels = Object.entries(s.labels)
+    .map(([l, n]) => `${l} ${n}`)
+    .join(', ');
+  const out = [
+    '# Organization classification',
+    '',
+    `${s.organizations} organizations: ${labels}. Ambiguous ${s.ambiguous} (${(s.ambiguous_share * 100).toFixed(1)}%), escalated ${s.escalated} (${(s.escalated_share * 100).toFixed(1)}%), proposals ${s.proposals}.`,
+    '',
+    '| organization | label | scores | reasons | LLM | tier |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of report.results) {
+    const scores = Object.entries(r.scores)
+      .filter(([, v]) => v !== 0)
+      .map(([l, v]) => `${l} ${v}`)
+      .join(', ');
+    const llm = r.llm ? `${r.llm.result ?? 'pending'}${r.llm.choice ? ` (${r.llm.choice})` : ''}` : r.ambiguous ? 'not asked' : '';
+    const tier =
+      r.proposed_tier == null ? (r.current_tier ?? '') : r.current_tier === r.proposed_tier ? `${r.current_tier} (kept)` : `${r.current_tier ?? 'none'} -> ${r.proposed_tier}`;
+    const name = report.names.get(r.organization_id);
+    out.push(
+      `| ${cell(name)} (${cell(r.organization_id)}) | ${r.label}${r.ambiguous ? ' (ambiguous)' : ''}${r.hard_evidence ? ' (hard evidence)' : ''} | ${scores} | ${r.reasons.map((x) => `\`${x.code}\``).join(' ')} | ${llm} | ${cell(tier)} |`,
+    );
+  }
+  if (report.proposed.length > 0) out.push('', `Proposed for approval: ${report.proposed.map((p) => `${p.dedupe_key} (${p.status})`).join(', ')}.`);
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * The baseline policy the executor runs with (its tiers, whether layers are signed).
+ * @param {string | null} policy
+ */
+function baseline(policy) {
+  const text = policy ?? '{"version":1}';
+  const answer = /** @type {any} */ (actionguard.effectivePolicy(text, {}, null, null));
+  if (answer.type !== 'success') throw Object.assign(new Error(`the policy is not valid: ${answer.errors?.[0]?.message ?? 'refused'}`), { code: 'invalid_policy' });
+  // Valid (the core said so): its own tiers and switches are what the document says.
+  const doc = JSON.parse(text);
+  return { tiers: doc.tiers ?? {}, unsignedTier: String(doc.organizations?.unsigned_tier ?? '') };
+}
+
+/**
+ * Executes an approved `set_tier` (the lead's approvals.execute calls this after the core
+ * checked the stored request): reads the organization, writes `ag_tier` keeping every other
+ * key (and `ag_sig`, recomputed, when the policy signs organization layers), once: an
+ * organization already on the tier is `skipped`. Every outcome leaves an audit record.
+ * @param {{ store: import('../store/index.js').Store, mgmt: any, row: import('../store/index.js').ApprovalRow,
+ *   request: import('actionguard').GovernanceRequest, policy?: string | null, sleep?: (ms: number) => Promise<void>,
+ *   nowMs?: () => number, log?: (entry: Record<string, unknown>) => void, env?: NodeJS.ProcessEnv }} options
+ * @returns {Promise<{ done: string }>}
+ */
+async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs = Date.now, env = process.env }) {
+  const p = /** @type {{ organization_id: string, from_tier: string | null, to_tier: string, label: string }} */ (request.proposal);
+  const id = p.organization_id;
+  const to = p.to_tier;
+  const action = `PATCH organizations/${id} metadata.ag_tier=${to}`;
+  const write = (/** @type {'done' | 'failed' | 'skipped'} */ outcome, /** @type {string | null} */ error = null) =>
+    common.recordWrite(store, {
+      approval: row.dedupe_key,
+      kind: 'set_tier',
+      job: 'classify',
+      action,
+      organization_id: id,
+      outcome,
+      approved_by: row.decided_by,
+      reasons: request.reasons,
+      error,
+      item: `${id}:${to}`,
+      ts_ms: nowMs(),
+    });
+  const fail = async (/** @type {string} */ code, /** @type {string} */ message) => {
+    await write('failed', message);
+    return Object.assign(new Error(message), { code });
+  };
+  const retry = { sleep, nowMs };
+  let base;
+  try {
+    base = baseline(policy);
+  } catch (err) {
+    throw await fail('invalid_policy', err.message);
+  }
+  if (!Object.hasOwn(base.tiers, to)) throw await fail('unknown_tier', `tier \`${to}\` is not defined in the policy this executor runs with`);
+  const signing = base.unsignedTier !== '';
+  const key = env.ORG_LAYERS_KEY;
+  if (signing && (!key || key.length < 16)) {
+    throw await fail('unsigned_tier', 'the policy signs organization layers (organizations.unsigned_tier) and ORG_LAYERS_KEY is missing or short: an unsigned tier is not written');
+  }
+  let org;
+  try {
+    org = dataOf(await common.withRetries(() => mgmt.organizations.get(id), { ...retry, what: `GET organizations/${id}` }));
+  } catch (err) {
+    throw await fail(err.code ?? 'unavailable', err.message);
+  }
+  const meta = { ...(org?.metadata ?? {}) };
+  const sign = (/** @type {Record<string, unknown>} */ m) => core.orThrow(/** @type {any} */ (actionguard.signOrganizationLayers(id, m, /** @type {string} */ (key)))).ag_sig;
+  if (meta.ag_tier === to && (!signing || meta.ag_sig === sign(meta))) {
+    await write('skipped');
+    return { done: `${id} is already on tier ${to}` };
+  }
+  // The approver saw "from -> to": a tier someone else set since is theirs to look at again.
+  if (meta.ag_tier !== to && (meta.ag_tier ?? null) !== (p.from_tier ?? null)) {
+    throw await fail('tier_changed', `${id} is on tier \`${String(meta.ag_tier ?? 'none').slice(0, 64)}\` now, not \`${p.from_tier ?? 'none'}\` as proposed: not changed`);
+  }
+  const next = { ...meta, ag_tier: to };
+  if (signing) next.ag_sig = sign(next);
+  try {
+    await common.withRetries(() => mgmt.organizations.update(id, { metadata: next }), { ...retry, what: `PATCH organizations/${id}` });
+  } catch (err) {
+    throw await fail(err.code ?? 'unavailable', err.message);
+  }
+  await write('done');
+  return { done: `${id}: ag_tier ${p.from_tier ?? 'none'} -> ${to}${signing ? ' (signed)' : ''}` };
+}
+
+module.exports = { classify, execute, gather, markdown, sendEscalation, LLM_CHECKPOINT, MEMBER_COUNT_CAP };
