@@ -44,8 +44,9 @@ const USAGE = `usage: actionguard serve [--port N] [--host H] [--trust-proxy]
        actionguard logs import <file|dir>... | logs pull | logs purge [--days N]
        actionguard logs analyze <file.ndjson> [--json] [--html out.html [--org ID] [--since 7d] [--until DATE]]   (no database)
        actionguard report [--org ID] [--since 7d] [--until DATE] [--top N] [--json | --markdown | --html out.html]
-       actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute
+       actionguard approvals list [--status S] [--json] | approve <key> [--by WHO] | reject <key> [--by WHO] | execute [--policy FILE]
        actionguard alerts list [--since 24h] [--json] | feed keygen
+       actionguard review members [--org ID] [--propose] [--json | --markdown] [--policy FILE] [--max-lookups N]
        actionguard orgs classify [--org ID] [--propose] [--json | --markdown] [--policy FILE]   (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL)
        actionguard members import <employees.csv> --org ID [--propose] [--json] [--policy FILE] [--max-lookups N]   (dry run by default)
 DATABASE_URL: sqlite:<path> (default ${DEFAULT_DATABASE_URL}) or postgres://...`;
@@ -289,12 +290,13 @@ async function approvalsCommand(store, [sub, ...args]) {
   } else if (sub === 'execute') {
     const { mgmt } = managementClient();
     let failed = 0;
-    for (const d of await approvals.execute(store, mgmt)) {
+    const policy = require('../lib/governance/common.js').loadPolicy(option(args, '--policy'));
+    for (const d of await approvals.execute(store, mgmt, { policy, log })) {
       if (d.error) {
         failed += 1;
         process.stderr.write(`actionguard: ${d.key} failed: ${d.error}\n`);
       } else {
-        process.stdout.write(`${d.key} done: ${d.organization_id ?? d.done}\n`);
+        process.stdout.write(d.released === undefined ? `${d.key} done: ${d.organization_id ?? d.done}\n` : `${d.key} continues next run: ${d.released}\n`);
       }
     }
     if (failed > 0) process.exitCode = 1;
@@ -321,6 +323,67 @@ async function alertsCommand(store, [sub, ...args]) {
       `${r.severity.padEnd(6)} ${r.kind.padEnd(19)} ${r.subject_type} ${r.subject_value}  ${r.users} users, ${r.events} events, ${iso(r.first_seen_ms)} .. ${iso(r.last_seen_ms)}: ${r.reasons.join(', ')}\n`,
     );
   }
+}
+
+/**
+ * `review members`: the access review (read-only; `--propose` queues its requests).
+ * @param {any} store @param {string[]} args
+ */
+async function reviewCommand(store, [sub, ...args]) {
+  if (sub !== 'members') throw usage(`unknown review command ${JSON.stringify(sub)}`);
+  const maxLookups = option(args, '--max-lookups');
+  if (maxLookups !== undefined && !/^\d{1,6}$/.test(maxLookups)) throw usage('--max-lookups is a number');
+  const { mgmt } = managementClient();
+  const result = await require('../lib/governance/review.js').review(store, mgmt, {
+    org: option(args, '--org'),
+    propose: args.includes('--propose'),
+    policy: require('../lib/governance/common.js').loadPolicy(option(args, '--policy')),
+    tenant: process.env.ACTIONGUARD_TENANT ?? null,
+    layersKey: process.env.ORG_LAYERS_KEY ?? null,
+    ...(maxLookups === undefined ? {} : { maxLookups: Number(maxLookups) }),
+    log,
+  });
+  for (const w of result.warnings) log({ msg: 'review warning', code: w.code, path: w.path, message: w.message });
+  if (args.includes('--json')) {
+    const { markdown, ...json } = result;
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+    return;
+  }
+  process.stdout.write(result.markdown ?? '');
+  if (args.includes('--propose')) {
+    const fresh = result.proposed.filter((p) => p.requests_seen === 1).length;
+    process.stdout.write(`\n${result.proposed.length} approval requests (${fresh} new); decide them with \`actionguard approvals list\`.\n`);
+  } else if (result.proposals.length > 0) {
+    process.stdout.write(`\n${result.proposals.length} approval requests would be proposed: run again with --propose.\n`);
+  }
+}
+
+/**
+ * `orgs classify`: organization classification (read-only; `--propose` queues the tiers).
+ * @param {any} store @param {string[]} args
+ */
+async function orgsCommand(store, [sub, ...args]) {
+  if (sub !== 'classify') throw usage(`unknown orgs command ${JSON.stringify(sub)}`);
+  const classify = require('../lib/governance/classify.js');
+  const { mgmt } = managementClient();
+  const propose = args.includes('--propose');
+  const report = await classify.classify({
+    store,
+    mgmt,
+    orgId: option(args, '--org'),
+    propose,
+    policy: require('../lib/governance/common.js').loadPolicy(option(args, '--policy')),
+    tenant: process.env.ACTIONGUARD_TENANT ?? null,
+    log,
+  });
+  for (const w of report.warnings) log({ msg: 'classify warning', code: w.code, path: w.path, message: w.message });
+  if (args.includes('--json')) {
+    const { names, ...json } = report;
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+    return;
+  }
+  process.stdout.write(classify.markdown(report));
+  if (!propose && report.summary.proposals > 0) process.stdout.write(`\n${report.summary.proposals} tier changes would be proposed: run again with --propose.\n`);
 }
 
 /**
@@ -362,34 +425,6 @@ async function membersCommand(store, [sub, file, ...args]) {
   process.stdout.write(imports.text(report));
 }
 
-/**
- * `orgs classify`: organization classification (read-only; `--propose` queues the tiers).
- * @param {any} store @param {string[]} args
- */
-async function orgsCommand(store, [sub, ...args]) {
-  if (sub !== 'classify') throw usage(`unknown orgs command ${JSON.stringify(sub)}`);
-  const classify = require('../lib/governance/classify.js');
-  const { mgmt } = managementClient();
-  const propose = args.includes('--propose');
-  const report = await classify.classify({
-    store,
-    mgmt,
-    orgId: option(args, '--org'),
-    propose,
-    policy: require('../lib/governance/common.js').loadPolicy(option(args, '--policy')),
-    tenant: process.env.ACTIONGUARD_TENANT ?? null,
-    log,
-  });
-  for (const w of report.warnings) log({ msg: 'classify warning', code: w.code, path: w.path, message: w.message });
-  if (args.includes('--json')) {
-    const { names, ...json } = report;
-    process.stdout.write(`${JSON.stringify(json)}\n`);
-    return;
-  }
-  process.stdout.write(classify.markdown(report));
-  if (!propose && report.summary.proposals > 0) process.stdout.write(`\n${report.summary.proposals} tier changes would be proposed: run again with --propose.\n`);
-}
-
 /** `feed keygen`: a new Ed25519 key pair for the threat feed (no store). */
 function feedCommand([sub]) {
   if (sub !== 'keygen') throw usage(`unknown feed command ${JSON.stringify(sub)}`);
@@ -406,7 +441,8 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed', 'orgs', 'members'].includes(command)) throw usage(`unknown command ${JSON.stringify(command)}`);
+  if (!['serve', 'migrate', 'logs', 'approvals', 'report', 'alerts', 'feed', 'review', 'orgs', 'members'].includes(command))
+    throw usage(`unknown command ${JSON.stringify(command)}`);
   if (command === 'feed') {
     feedCommand(rest);
     return;
@@ -423,8 +459,9 @@ async function main(argv) {
     else if (command === 'logs') await logsCommand(store, rest);
     else if (command === 'report') await reportCommand(store, rest);
     else if (command === 'alerts') await alertsCommand(store, rest);
-    else if (command === 'members') await membersCommand(store, rest);
+    else if (command === 'review') await reviewCommand(store, rest);
     else if (command === 'orgs') await orgsCommand(store, rest);
+    else if (command === 'members') await membersCommand(store, rest);
     else await approvalsCommand(store, rest);
   } finally {
     await store.close();

@@ -124,6 +124,34 @@ describe('store contract', async () => {
         });
       });
 
+      it('answers per user the latest success and whether MFA was seen (access reviews)', async () => {
+        const store = await open();
+        assert.deepEqual(await store.userActivity({ successTypes: ['s'], mfaTypes: ['gd_auth_succeed'] }), { oldest_ms: null, users: [] });
+        await store.ingestLogs({
+          events: [
+            event(1),
+            event(2, { user_id: 'auth0|u1', type: 'ssa' }),
+            event(3, { user_id: 'auth0|u1', type: 'f' }),
+            event(4, { user_id: 'auth0|u4', type: 'gd_auth_succeed' }),
+            event(5, { user_id: 'auth0|u4', type: 's' }),
+            event(6, { user_id: null, type: 's' }),
+            event(7, { user_id: 'auth0|u7', type: 'fp' }),
+          ],
+          source: 'stream',
+          receivedMs: T0,
+        });
+        const got = await store.userActivity({ successTypes: ['s', 'ssa'], mfaTypes: ['gd_auth_succeed'] });
+        assert.equal(got.oldest_ms, T0 + 1000);
+        const byUser = Object.fromEntries(got.users.map((u) => [u.user_id, u]));
+        assert.deepEqual(Object.keys(byUser).sort(), ['auth0|u1', 'auth0|u4']);
+        // The silent authentication after the login is the latest success; the failure is not one.
+        assert.deepEqual(byUser['auth0|u1'], { user_id: 'auth0|u1', last_success_ms: T0 + 2000, mfa_seen: false });
+        assert.deepEqual(byUser['auth0|u4'], { user_id: 'auth0|u4', last_success_ms: T0 + 5000, mfa_seen: true });
+        const one = await store.userActivity({ successTypes: ['s', 'ssa'], mfaTypes: ['gd_auth_succeed'], userId: 'auth0|u4' });
+        assert.deepEqual(one.users, [byUser['auth0|u4']]);
+        await assert.rejects(store.userActivity({ successTypes: [], mfaTypes: ['x'] }), TypeError);
+      });
+
       it('answers per organization its logins, users and failures in a window (classification)', async () => {
         const store = await open();
         const q = { fromMs: T0 + 2000, untilMs: T0 + 10_000, successTypes: ['s', 'ssa'], failureTypes: ['f', 'fp'] };

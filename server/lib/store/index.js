@@ -22,6 +22,8 @@
 //   claimAlertNotice(key, { nowMs, cooldownMs, severity }) -> boolean (this caller sends the notice)
 //   alertsFingerprint({ sinceMs }) -> string (changes when an alert seen since then changes)
 //   purge({ beforeMs }) -> { logs, rejects, audit, alerts };  stats();  approvalStats();  ping();  close()
+//   userActivity({ successTypes, mfaTypes, userId? }) -> { oldest_ms, users: [{ user_id, last_success_ms, mfa_seen }] }
+//     (per user over every stored log, or that one user: what an access review reads)
 //   readLogs({ fromMs, untilMs, after?, limit? }) -> [{ log_id, date_ms, raw }] (a page, by date_ms then log_id)
 //   organizationActivity({ fromMs, untilMs, successTypes, failureTypes }) -> [{ organization_id, logins,
 //     active_users, failed, first_seen_ms, last_seen_ms }] per organization with stored logs: logins (of
@@ -344,6 +346,22 @@ function alertOf(r) {
 /** @param {string} severity */
 const severityRank = (severity) => SEVERITIES.indexOf(severity) + 1;
 
+/**
+ * userActivity's argument: two non-empty lists of log types (the core's).
+ * @param {any} q
+ * @returns {{ successTypes: string[], mfaTypes: string[], userId: string | null }}
+ */
+function checkActivity(q) {
+  for (const name of ['successTypes', 'mfaTypes']) {
+    const list = q?.[name];
+    if (!Array.isArray(list) || list.length === 0 || list.length > 100 || !list.every((t) => typeof t === 'string' && t.length > 0 && t.length <= 64)) {
+      throw new TypeError(`userActivity: ${name} must be 1 to 100 log types`);
+    }
+  }
+  if (q.userId !== undefined && (typeof q.userId !== 'string' || !q.userId)) throw new TypeError('userActivity: userId must be a non-empty string');
+  return { successTypes: q.successTypes, mfaTypes: q.mfaTypes, userId: q.userId ?? null };
+}
+
 /** @param {any} a receiveApproval's argument */
 function checkApproval(a) {
   if (!a || typeof a.dedupe_key !== 'string' || !a.dedupe_key) throw new TypeError('receiveApproval: dedupe_key must be a non-empty string');
@@ -417,8 +435,9 @@ module.exports = {
   StoreUnavailableError,
   SchemaTooNewError,
   checkTransition,
-  checkOrgActivity,
   checkApproval,
+  checkActivity,
+  checkOrgActivity,
   checkStatus,
   checkPage,
   approvalRow,

@@ -209,6 +209,15 @@ const MIGRATIONS = [
       CREATE INDEX alerts_last_seen_ms ON alerts (last_seen_ms);
     `,
   },
+  {
+    // Access reviews ask, per user, for the latest success and whether MFA was seen
+    // (userActivity): by log type, then user, then time, so that the answer reads
+    // only the rows of those types.
+    version: 3,
+    name: 'logs by type and user',
+    sqlite: `CREATE INDEX logs_type_user_date_ms ON logs (type, user_id, date_ms);`,
+    postgres: `CREATE INDEX logs_type_user_date_ms ON logs (type, user_id, date_ms);`,
+  },
 ];
 
 const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -422,6 +422,28 @@ class PostgresStore {
    * @returns {Promise<{ log_id: string, date_ms: number, raw: string }[]>}
    */
   /**
+   * Per user, the latest log of `successTypes` and whether any of `mfaTypes` was
+   * logged, over every stored log; and the oldest log's time (what the logs answer for).
+   * @param {{ successTypes: string[], mfaTypes: string[], userId?: string }} q
+   * @returns {Promise<{ oldest_ms: number | null, users: { user_id: string, last_success_ms: number | null, mfa_seen: boolean }[] }>}
+   */
+  async userActivity(q) {
+    const { successTypes, mfaTypes, userId } = contract.checkActivity(q);
+    const { rows } = await this.query(
+      `SELECT user_id, MAX(CASE WHEN type = ANY($1::text[]) THEN date_ms END) AS last_success_ms,
+         BOOL_OR(type = ANY($2::text[])) AS mfa
+       FROM logs WHERE (type = ANY($1::text[]) OR type = ANY($2::text[])) AND user_id IS NOT NULL AND ($3::text IS NULL OR user_id = $3) GROUP BY user_id`,
+      [successTypes, mfaTypes, userId],
+    );
+    const oldest = await this.query('SELECT MIN(date_ms) AS m FROM logs', []);
+    const m = oldest.rows[0]?.m;
+    return {
+      oldest_ms: m == null ? null : Number(m),
+      users: rows.map((r) => ({ user_id: r.user_id, last_success_ms: r.last_success_ms == null ? null : Number(r.last_success_ms), mfa_seen: r.mfa === true })),
+    };
+  }
+
+  /**
    * Per organization with stored logs: logins, distinct users and failures in
    * [fromMs, untilMs), first and last seen before untilMs (classification's activity).
    * @param {{ fromMs: number, untilMs: number, successTypes: string[], failureTypes: string[] }} q

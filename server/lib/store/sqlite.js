@@ -471,6 +471,31 @@ class SqliteStore {
   }
 
   /**
+   * Per user, the latest log of `successTypes` and whether any of `mfaTypes` was
+   * logged, over every stored log; and the oldest log's time (what the logs answer for).
+   * @param {{ successTypes: string[], mfaTypes: string[], userId?: string }} q
+   * @returns {Promise<{ oldest_ms: number | null, users: { user_id: string, last_success_ms: number | null, mfa_seen: boolean }[] }>}
+   */
+  async userActivity(q) {
+    const { successTypes, mfaTypes, userId } = contract.checkActivity(q);
+    const marks = (/** @type {string[]} */ list) => list.map(() => '?').join(',');
+    try {
+      const users = this.db
+        .prepare(
+          `SELECT user_id, MAX(CASE WHEN type IN (${marks(successTypes)}) THEN date_ms END) AS last_success_ms,
+             MAX(CASE WHEN type IN (${marks(mfaTypes)}) THEN 1 ELSE 0 END) AS mfa
+           FROM logs WHERE type IN (${marks([...successTypes, ...mfaTypes])}) AND user_id IS NOT NULL ${userId === null ? '' : 'AND user_id = ?'} GROUP BY user_id`,
+        )
+        .all(...successTypes, ...mfaTypes, ...successTypes, ...mfaTypes, ...(userId === null ? [] : [userId]))
+        .map((/** @type {any} */ r) => ({ user_id: r.user_id, last_success_ms: r.last_success_ms ?? null, mfa_seen: r.mfa === 1 }));
+      const oldest = /** @type {{ m: number | null }} */ (this.db.prepare('SELECT MIN(date_ms) AS m FROM logs').get());
+      return { oldest_ms: oldest.m ?? null, users };
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /**
    * Per organization with stored logs: logins, distinct users and failures in
    * [fromMs, untilMs), first and last seen before untilMs (classification's activity).
    * @param {{ fromMs: number, untilMs: number, successTypes: string[], failureTypes: string[] }} q
