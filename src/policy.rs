@@ -722,7 +722,11 @@ fn governance_tier_references(p: &Policy) -> Vec<Issue> {
     named
         .filter(|(_, tier)| !p.tiers.contains_key(*tier))
         .map(|(path, tier)| {
-            Issue::new("invalid_policy", Some(path.clone()), format!("`{path}`: `{}` is not a tier defined in `tiers`", truncate_for_message(tier)))
+            Issue::new(
+                "invalid_policy",
+                Some(path.clone()),
+                format!("`{path}`: `{}` is not a tier defined in `tiers`", truncate_for_message(tier)),
+            )
         })
         .collect()
 }

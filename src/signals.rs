@@ -344,8 +344,10 @@ pub const IMPORT_ROW_MALFORMED: PolicyReason = rule(
     "import_row_malformed",
     "the row is not well-formed CSV (a number of fields other than the header's, or a quote out of place): not imported",
 );
-pub const IMPORT_FIELD_INVALID: PolicyReason =
-    rule("import_field_invalid", "the row's name or department is over 256 characters, or holds control or bidirectional override characters: not imported");
+pub const IMPORT_FIELD_INVALID: PolicyReason = rule(
+    "import_field_invalid",
+    "the row's name or department is over 256 characters, or holds control or bidirectional override characters: not imported",
+);
 pub const IMPORT_EMAIL_MISSING: PolicyReason = rule("import_email_missing", "the row has no email address: not imported");
 pub const IMPORT_EMAIL_INVALID: PolicyReason =
     rule("import_email_invalid", "the row's email address is not one a mail server would accept: not imported");
@@ -366,10 +368,8 @@ pub const IMPORT_INVITE_UNVERIFIED: PolicyReason =
     rule("import_invite_unverified", "the user with this address has not verified it: invited, not added");
 pub const IMPORT_INVITE_SEVERAL_USERS: PolicyReason =
     rule("import_invite_several_users", "several users have this address: invited, so that the person picks the account");
-pub const IMPORT_ADD_VERIFIED_USER: PolicyReason = rule(
-    "import_add_verified_user",
-    "the user verified this address, at a domain the organization verified: added as a member directly",
-);
+pub const IMPORT_ADD_VERIFIED_USER: PolicyReason =
+    rule("import_add_verified_user", "the user verified this address, at a domain the organization verified: added as a member directly");
 pub const IMPORT_ALREADY_MEMBER: PolicyReason =
     rule("import_already_member", "a user with this address is already a member of the organization: nothing written");
 pub const IMPORT_ALREADY_INVITED: PolicyReason =
@@ -384,10 +384,8 @@ pub const IMPORT_ROLE_FROM_LLM: PolicyReason =
     rule("import_role_from_llm", "the LLM mapped the department's name (the name only) to one of the tenant's role names");
 pub const IMPORT_DEPARTMENT_UNMAPPED: PolicyReason =
     rule("import_department_unmapped", "neither the role map nor the LLM maps the department: its rows get no role");
-pub const IMPORT_DEPARTMENT_AMBIGUOUS: PolicyReason = rule(
-    "import_department_ambiguous",
-    "once normalized, the department matches keys of `ag_role_map` naming different roles: not mapped",
-);
+pub const IMPORT_DEPARTMENT_AMBIGUOUS: PolicyReason =
+    rule("import_department_ambiguous", "once normalized, the department matches keys of `ag_role_map` naming different roles: not mapped");
 pub const IMPORT_ROLE_UNKNOWN: PolicyReason =
     rule("import_role_unknown", "the role `ag_role_map` names for the department is none of the tenant's roles: not given");
 pub const IMPORT_ROLE_NOT_ASSIGNABLE: PolicyReason =
@@ -412,10 +410,14 @@ pub const CLASSIFY_DOMAINS_INTERNAL: PolicyReason = rule(
     "classify_domains_internal",
     "every domain of the organization is verified and inside governance.classify.internal_domains: internal, whatever else it shows",
 );
-pub const CLASSIFY_DOMAINS_INTERNAL_PENDING: PolicyReason =
-    rule("classify_domains_internal_pending", "every domain of the organization is inside governance.classify.internal_domains, not all verified");
-pub const CLASSIFY_DOMAINS_PARTLY_INTERNAL: PolicyReason =
-    rule("classify_domains_partly_internal", "some of the organization's domains are inside governance.classify.internal_domains, others are not");
+pub const CLASSIFY_DOMAINS_INTERNAL_PENDING: PolicyReason = rule(
+    "classify_domains_internal_pending",
+    "every domain of the organization is inside governance.classify.internal_domains, not all verified",
+);
+pub const CLASSIFY_DOMAINS_PARTLY_INTERNAL: PolicyReason = rule(
+    "classify_domains_partly_internal",
+    "some of the organization's domains are inside governance.classify.internal_domains, others are not",
+);
 pub const CLASSIFY_DOMAIN_VERIFIED: PolicyReason =
     rule("classify_domain_verified", "the organization verified a domain of its own (DNS): a customer that proved ownership");
 pub const CLASSIFY_ENTERPRISE_CONNECTION: PolicyReason = rule(
@@ -426,10 +428,14 @@ pub const CLASSIFY_METADATA_TRIAL: PolicyReason =
     rule("classify_metadata_trial", "a plan or contract field of the organization's metadata says trial, free, pilot or proof of concept");
 pub const CLASSIFY_METADATA_ENTERPRISE: PolicyReason =
     rule("classify_metadata_enterprise", "a plan or contract field of the organization's metadata says enterprise or a paid contract");
-pub const CLASSIFY_METADATA_PARTNER: PolicyReason =
-    rule("classify_metadata_partner", "a plan or contract field of the organization's metadata says partner, reseller or managed service provider");
-pub const CLASSIFY_METADATA_INTERNAL: PolicyReason =
-    rule("classify_metadata_internal", "a field of the organization's metadata says internal, employees or staff (unverified: a weak signal)");
+pub const CLASSIFY_METADATA_PARTNER: PolicyReason = rule(
+    "classify_metadata_partner",
+    "a plan or contract field of the organization's metadata says partner, reseller or managed service provider",
+);
+pub const CLASSIFY_METADATA_INTERNAL: PolicyReason = rule(
+    "classify_metadata_internal",
+    "a field of the organization's metadata says internal, employees or staff (unverified: a weak signal)",
+);
 pub const CLASSIFY_YOUNG: PolicyReason =
     rule("classify_young", "the organization is less than 30 days old (created, else first seen in the logs)");
 pub const CLASSIFY_ESTABLISHED: PolicyReason =
@@ -461,14 +467,18 @@ pub const IMPORT: &[&str] = &["members-import"];
 pub const EVERY_DECISION: &[&str] = &["post-login", "pre-user-registration", "credentials-exchange", "organization-discovery"];
 
 // ---- Reasons of access reviews (governance::review) ----
-pub const REVIEW_MEMBER_STALE: PolicyReason =
-    rule("member_stale", "no successful login (the stored logs first, Auth0's last_login when they do not reach back) in governance.review.stale_days");
+pub const REVIEW_MEMBER_STALE: PolicyReason = rule(
+    "member_stale",
+    "no successful login (the stored logs first, Auth0's last_login when they do not reach back) in governance.review.stale_days",
+);
 pub const REVIEW_UNRELATED_ORGANIZATIONS: PolicyReason =
     rule("member_of_unrelated_organizations", "the user belongs to two or more organizations that do not claim their email domain");
 pub const REVIEW_DOMAIN_OUTSIDE: PolicyReason =
     rule("member_domain_outside", "the member's email domain is outside every domain the organization claims");
-pub const REVIEW_DOMAIN_PENDING: PolicyReason =
-    rule("domain_pending_too_long", "a discovery domain is still pending governance.review.pending_domain_days after a review first saw it");
+pub const REVIEW_DOMAIN_PENDING: PolicyReason = rule(
+    "domain_pending_too_long",
+    "a discovery domain is still pending governance.review.pending_domain_days after a review first saw it",
+);
 pub const REVIEW_MFA_UNUSED: PolicyReason =
     rule("mfa_required_unused", "the organization's policy requires MFA and none of its members completed MFA in the stored logs");
 pub const REVIEW_STRICTER_TIER: PolicyReason = rule(

@@ -343,3 +343,41 @@ test('an executor renews its own claim only: a taken-over one is refused', async
     await t.done();
   }
 });
+
+test('listings follow the SDK pages of either paging style: every item once, past the first page', async () => {
+  const common = require('../lib/governance/common.js');
+  const orgs = Array.from({ length: 120 }, (_, i) => ({
+    id: `org_${i}`,
+    name: `org-${i}`,
+    members: i === 0 ? Array.from({ length: 75 }, (_, j) => ({ user_id: `auth0|m${j}` })) : [],
+    discovery_domains: i === 0 ? Array.from({ length: 55 }, (_, j) => ({ domain: `d${j}.example`, status: 'pending' })) : [],
+    enabled_connections: i === 0 ? Array.from({ length: 60 }, (_, j) => ({ name: `c${j}`, strategy: 'samlp' })) : [],
+  }));
+  const emu = await new ManagementEmulator({ organizations: orgs, users: [] }, { domain: DOMAIN, clientId: 'gov', clientSecret: 's3cret' }).start();
+  const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
+  try {
+    const mgmt = new ManagementClient({ domain: DOMAIN, clientId: 'gov', clientSecret: 's3cret', maxRetries: 0 });
+    const ids = (/** @type {any[]} */ items, /** @type {string} */ k) => new Set(items.map((x) => x[k] ?? x.connection?.name)).size;
+    // Checkpoint paging (from/take).
+    const all = await common.listAll((q) => mgmt.organizations.list(q), 'organizations', { what: 'orgs' });
+    assert.equal(all.length, 120);
+    assert.equal(ids(all, 'id'), 120);
+    const members = await common.listAll((q) => mgmt.organizations.members.list('org_0', q), 'members', { what: 'members' });
+    assert.equal(ids(members, 'user_id'), 75);
+    assert.equal(members.length, 75);
+    const domains = await common.listAll((q) => mgmt.organizations.discoveryDomains.list('org_0', q), 'domains', { what: 'domains' });
+    assert.equal(ids(domains, 'domain'), 55);
+    // Offset paging (page/per_page).
+    const connections = await common.listAll((q) => mgmt.organizations.enabledConnections.list('org_0', q), 'enabled_connections', { what: 'connections' });
+    assert.equal(connections.length, 60);
+    // A 429 on a later page is waited out and the page read again, not skipped.
+    emu.injectFault({ method: 'GET', path: '/api/v2/organizations', status: 429, times: 1, reset_in_s: 0 });
+    const slept = [];
+    const again = await common.listAll((q) => mgmt.organizations.list(q), 'organizations', { what: 'orgs', sleep: async (ms) => void slept.push(ms) });
+    assert.equal(ids(again, 'id'), 120);
+    assert.equal(slept.length, 1);
+  } finally {
+    restore();
+    await emu.stop();
+  }
+});

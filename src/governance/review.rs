@@ -244,7 +244,11 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
         .filter(|(i, o)| {
             let ok = is_id(&o.id) && plain(&o.name);
             if !ok {
-                warnings.push(Issue::new("invalid_organization", Some(format!("organizations.{i}")), "an id of 1 to 256 bytes and a plain name: skipped"));
+                warnings.push(Issue::new(
+                    "invalid_organization",
+                    Some(format!("organizations.{i}")),
+                    "an id of 1 to 256 bytes and a plain name: skipped",
+                ));
             }
             ok
         })
@@ -293,7 +297,10 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
             if stale {
                 let message = match last {
                     Some(at) => format!("no successful login in {} days (last {} days ago)", g.stale_days, days(now.saturating_sub(at))),
-                    None => format!("no successful login on record (the logs reach back {} days)", input.logs_from_ms.map_or(0, |f| days(now.saturating_sub(f)))),
+                    None => format!(
+                        "no successful login on record (the logs reach back {} days)",
+                        input.logs_from_ms.map_or(0, |f| days(now.saturating_sub(f)))
+                    ),
                 };
                 let key = ctx.propose(
                     KIND_REMOVE_MEMBERSHIP,
@@ -301,14 +308,26 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                     json!({ "organization_id": org.id, "organization_name": org.name, "user_id": uid, "finding": s::REVIEW_MEMBER_STALE.code }),
                     vec![reason(&s::REVIEW_MEMBER_STALE, message.clone())],
                 );
-                findings.push(Finding { code: s::REVIEW_MEMBER_STALE.code, subject_type: "user", subject: uid.to_string(), message, proposal: Some(key) });
+                findings.push(Finding {
+                    code: s::REVIEW_MEMBER_STALE.code,
+                    subject_type: "user",
+                    subject: uid.to_string(),
+                    message,
+                    proposal: Some(key),
+                });
             }
             let domain = domain_of(m.email.as_deref());
             let others = unrelated.get(uid).map_or(0, Vec::len);
             let outside = domain.as_deref().is_some_and(|d| !claims.is_empty() && !within_any(d, claims));
             if others >= 2 && unrelated.get(uid).is_some_and(|list| list.contains(&org.id.as_str())) {
                 let message = format!("member of {others} organizations that do not claim the user's email domain");
-                findings.push(Finding { code: s::REVIEW_UNRELATED_ORGANIZATIONS.code, subject_type: "user", subject: uid.to_string(), message, proposal: None });
+                findings.push(Finding {
+                    code: s::REVIEW_UNRELATED_ORGANIZATIONS.code,
+                    subject_type: "user",
+                    subject: uid.to_string(),
+                    message,
+                    proposal: None,
+                });
             }
             if outside {
                 let d = domain.as_deref().unwrap_or_default();
@@ -326,7 +345,13 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                         vec![reason(&s::REVIEW_DOMAIN_OUTSIDE, message.clone())],
                     )
                 });
-                findings.push(Finding { code: s::REVIEW_DOMAIN_OUTSIDE.code, subject_type: "user", subject: uid.to_string(), message, proposal });
+                findings.push(Finding {
+                    code: s::REVIEW_DOMAIN_OUTSIDE.code,
+                    subject_type: "user",
+                    subject: uid.to_string(),
+                    message,
+                    proposal,
+                });
             }
             if outside || others >= 2 {
                 outside_or_unrelated += 1;
@@ -348,7 +373,13 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                     json!({ "organization_id": org.id, "organization_name": org.name, "domain": domain }),
                     vec![reason(&s::REVIEW_DOMAIN_PENDING, message.clone())],
                 );
-                findings.push(Finding { code: s::REVIEW_DOMAIN_PENDING.code, subject_type: "domain", subject: domain, message, proposal: Some(key) });
+                findings.push(Finding {
+                    code: s::REVIEW_DOMAIN_PENDING.code,
+                    subject_type: "domain",
+                    subject: domain,
+                    message,
+                    proposal: Some(key),
+                });
             }
         }
 
@@ -358,7 +389,13 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                 tier.as_deref().unwrap_or("baseline"),
                 members.len()
             );
-            findings.push(Finding { code: s::REVIEW_MFA_UNUSED.code, subject_type: "organization", subject: org.id.clone(), message, proposal: None });
+            findings.push(Finding {
+                code: s::REVIEW_MFA_UNUSED.code,
+                subject_type: "organization",
+                subject: org.id.clone(),
+                message,
+                proposal: None,
+            });
         }
 
         let stricter = &g.stricter_tier;
@@ -377,7 +414,13 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                 json!({ "organization_id": org.id, "organization_name": org.name, "from_tier": tier, "to_tier": stricter, "label": null }),
                 vec![reason(&s::REVIEW_STRICTER_TIER, message.clone())],
             );
-            findings.push(Finding { code: s::REVIEW_STRICTER_TIER.code, subject_type: "organization", subject: org.id.clone(), message, proposal: Some(key) });
+            findings.push(Finding {
+                code: s::REVIEW_STRICTER_TIER.code,
+                subject_type: "organization",
+                subject: org.id.clone(),
+                message,
+                proposal: Some(key),
+            });
         }
 
         for f in &findings {
@@ -463,10 +506,23 @@ pub fn markdown(r: &Review) -> String {
     }
     for org in r.organizations.iter().filter(|o| !o.findings.is_empty()) {
         let _ = writeln!(out, "## {} ({})\n", esc(&org.name), esc(&org.id));
-        let _ = writeln!(out, "Tier {}; {} members; domains: {}\n", esc(org.tier.as_deref().unwrap_or("baseline")), org.members, esc(&org.claimed_domains.join(", ")));
+        let _ = writeln!(
+            out,
+            "Tier {}; {} members; domains: {}\n",
+            esc(org.tier.as_deref().unwrap_or("baseline")),
+            org.members,
+            esc(&org.claimed_domains.join(", "))
+        );
         let _ = writeln!(out, "| finding | subject | why | proposal |\n|---|---|---|---|");
         for f in &org.findings {
-            let _ = writeln!(out, "| `{}` | {} | {} | {} |", f.code, esc(&f.subject), esc(&f.message), f.proposal.as_deref().map_or("-".to_string(), |k| format!("`{k}`")));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                f.code,
+                esc(&f.subject),
+                esc(&f.message),
+                f.proposal.as_deref().map_or("-".to_string(), |k| format!("`{k}`"))
+            );
         }
         if org.findings_omitted > 0 {
             let _ = writeln!(out, "\n{} more findings not listed.", org.findings_omitted);

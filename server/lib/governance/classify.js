@@ -44,15 +44,14 @@ const dataOf = (v) => (v && typeof v.id === 'string' ? v : v?.data);
  * @param {RetryOptions} retry
  */
 async function countMembers(mgmt, id, retry) {
-  let n = 0;
-  for (let page = 0; n < MEMBER_COUNT_CAP; page++) {
-    const answer = await common.withRetries(() => mgmt.organizations.members.list(id, { page, per_page: common.PER_PAGE }), {
-      ...retry,
-      what: `GET organizations/${id}/members (page ${page})`,
-    });
-    const items = common.itemsOf(answer, 'members');
-    n += items.length;
-    if (items.length < common.PER_PAGE) break;
+  // The SDK's Page, followed only as far as the cap (members are paged by checkpoint:
+  // `page` would be ignored and the first page read again).
+  const what = `GET organizations/${id}/members`;
+  const page = await common.withRetries(() => mgmt.organizations.members.list(id, { take: common.PER_PAGE }), { ...retry, what });
+  let n = common.itemsOf(page, 'members').length;
+  for (let i = 1; n < MEMBER_COUNT_CAP && typeof page?.hasNextPage === 'function' && page.hasNextPage(); i++) {
+    await common.withRetries(() => page.getNextPage(), { ...retry, what: `${what} (page ${i})` });
+    n += common.itemsOf(page, 'members').length;
   }
   return Math.min(n, MEMBER_COUNT_CAP);
 }

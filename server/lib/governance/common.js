@@ -85,16 +85,31 @@ function itemsOf(answer, key) {
 }
 
 /**
- * Every page of an offset-paged listing (page, per_page), each request through withRetries.
- * @param {(page: { page: number, per_page: number }) => Promise<any>} fetchPage
- * @param {string} key the listing's key in the answer (`organizations`, `members`...)
+ * Every item of a listing, each page's request through withRetries. `fetchPage` is
+ * called once with `{ page: 0, per_page, take }`: the SDK reads the parameters of the
+ * endpoint's own paging (offset or checkpoint) and answers a Page, which is followed
+ * (`hasNextPage`, `getNextPage`: a failed request leaves the Page as it was, so it is
+ * retried as is). A plain answer (an array or `{ [key]: [...] }`) is paged by offset.
+ * @param {(page: { page: number, per_page: number, take: number }) => Promise<any>} fetchPage
+ * @param {string} key the listing's key in a plain answer (`organizations`, `members`...)
  * @param {{ what: string, sleep?: (ms: number) => Promise<void>, nowMs?: () => number, perPage?: number, onRetry?: (status: number | undefined) => void }} options
  * @returns {Promise<any[]>}
  */
 async function listAll(fetchPage, key, { perPage = PER_PAGE, ...options }) {
-  const out = [];
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const items = itemsOf(await withRetries(() => fetchPage({ page, per_page: perPage }), { ...options, what: `${options.what} (page ${page})` }), key);
+  const first = await withRetries(() => fetchPage({ page: 0, per_page: perPage, take: perPage }), options);
+  if (first && typeof first.hasNextPage === 'function' && typeof first.getNextPage === 'function') {
+    const out = [...(Array.isArray(first.data) ? first.data : [])];
+    for (let page = 1; first.hasNextPage(); page++) {
+      if (page >= MAX_PAGES) throw governanceError('too_many_pages', `${options.what}: more than ${MAX_PAGES} pages`);
+      await withRetries(() => first.getNextPage(), { ...options, what: `${options.what} (page ${page})` });
+      out.push(...(Array.isArray(first.data) ? first.data : []));
+    }
+    return out;
+  }
+  const out = [...itemsOf(first, key)];
+  if (out.length < perPage) return out;
+  for (let page = 1; page < MAX_PAGES; page++) {
+    const items = itemsOf(await withRetries(() => fetchPage({ page, per_page: perPage, take: perPage }), { ...options, what: `${options.what} (page ${page})` }), key);
     out.push(...items);
     if (items.length < perPage) return out;
   }

@@ -93,7 +93,21 @@ async function gather(mgmt, orgId, retry) {
  *   propose?: boolean, tenant?: string | null, env?: NodeJS.ProcessEnv, maxLookups?: number,
  *   log?: (entry: Record<string, unknown>) => void } & RetryOptions} options
  */
-async function plan({ store, mgmt, orgId, csv, policy = null, propose = false, tenant = null, env = process.env, maxLookups = DEFAULT_MAX_LOOKUPS, nowMs = Date.now, sleep, onRetry, log = () => {} }) {
+async function plan({
+  store,
+  mgmt,
+  orgId,
+  csv,
+  policy = null,
+  propose = false,
+  tenant = null,
+  env = process.env,
+  maxLookups = DEFAULT_MAX_LOOKUPS,
+  nowMs = Date.now,
+  sleep,
+  onRetry,
+  log = () => {},
+}) {
   const retry = { sleep, nowMs, onRetry };
   const gathered = await gather(mgmt, orgId, retry);
   const input = { policy, tenant, csv, now_ms: nowMs(), ...gathered };
@@ -144,7 +158,11 @@ async function plan({ store, mgmt, orgId, csv, policy = null, propose = false, t
 }
 
 /** @param {unknown} s text from the list: one line, no table breaks @param {number} [max] */
-const cell = (s, max = 80) => String(s ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/([\\|`*_[\]<>])/g, '\\$1').slice(0, max);
+const cell = (s, max = 80) =>
+  String(s ?? '')
+    .replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, ' ')
+    .replace(/([\\|`*_[\]<>])/g, '\\$1')
+    .slice(0, max);
 
 /**
  * The plan for people: the mapping, the rejected rows with their lines, the writes.
@@ -172,8 +190,13 @@ function text(report) {
     for (const r of report.rejected) out.push(`| ${r.line} | ${cell(r.email ?? '')} | \`${r.code}\`: ${cell(r.message, 300)} |`);
   }
   out.push('', '## Plan', '', '| line | address | action | roles | why |', '| --- | --- | --- | --- | --- |');
-  for (const r of report.rows) out.push(`| ${r.line} | ${cell(r.email)} | ${r.action}${r.user_id ? ` ${cell(r.user_id)}` : ''} | ${r.roles.map(cell).join(', ')} | \`${r.reason.code}\` |`);
-  if (report.proposed) out.push('', `Proposed for approval: ${report.proposed.dedupe_key} (${report.proposed.status}${report.proposed.requests_seen > 1 ? `, proposed ${report.proposed.requests_seen} times` : ''}).`);
+  for (const r of report.rows)
+    out.push(`| ${r.line} | ${cell(r.email)} | ${r.action}${r.user_id ? ` ${cell(r.user_id)}` : ''} | ${r.roles.map(cell).join(', ')} | \`${r.reason.code}\` |`);
+  if (report.proposed)
+    out.push(
+      '',
+      `Proposed for approval: ${report.proposed.dedupe_key} (${report.proposed.status}${report.proposed.requests_seen > 1 ? `, proposed ${report.proposed.requests_seen} times` : ''}).`,
+    );
   else if (report.request) out.push('', 'Nothing was written. Run again with --propose to send this plan for approval.');
   else out.push('', 'Nothing to write.');
   return `${out.join('\n')}\n`;
@@ -282,7 +305,10 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
       if (invited.has(email) || memberEmails.has(email)) {
         // This approval's own invitation (a run that stopped after the write) or someone else's.
         const outcome = mine && invited.has(email) ? 'done' : 'skipped';
-        const why = outcome === 'skipped' ? { code: invited.has(email) ? 'import_already_invited' : 'import_already_member', message: 'already there when the import ran: nothing written' } : undefined;
+        const why =
+          outcome === 'skipped'
+            ? { code: invited.has(email) ? 'import_already_invited' : 'import_already_member', message: 'already there when the import ran: nothing written' }
+            : undefined;
         await audit(r, outcome, action, { why });
         await save(email, outcome);
         counts[outcome] += 1;
@@ -370,8 +396,7 @@ const failure = (err) => String(err?.message ?? err).slice(0, 300);
  * @param {number} total
  * @param {string} tail
  */
-const summary = (c, total, tail) =>
-  `${total} rows: ${c.done} written, ${c.skipped} already there, ${c.failed} failed, ${c.passed} done by earlier runs${tail ? `; ${tail}` : ''}`;
+const summary = (c, total, tail) => `${total} rows: ${c.done} written, ${c.skipped} already there, ${c.failed} failed, ${c.passed} done by earlier runs${tail ? `; ${tail}` : ''}`;
 
 /**
  * @param {number} limit

@@ -24,22 +24,6 @@ const pendingSince = (/** @type {string} */ orgId, /** @type {string} */ domain)
 /** The latest review, for the health report's section. */
 const LATEST = 'review:latest';
 
-/**
- * Every item of an SDK listing (its Page), each page's request through withRetries.
- * @param {() => Promise<any>} first
- * @param {{ what: string, sleep?: (ms: number) => Promise<void>, nowMs?: () => number }} options
- */
-async function allPages(first, options) {
-  const page = await common.withRetries(first, options);
-  const out = [...(page?.data ?? [])];
-  for (let n = 1; typeof page?.hasNextPage === 'function' && page.hasNextPage(); n++) {
-    if (n > 2_000) throw common.governanceError('too_many_pages', `${options.what}: more than 2000 pages`);
-    await common.withRetries(() => page.getNextPage(), { ...options, what: `${options.what} (page ${n})` });
-    out.push(...(page.data ?? []));
-  }
-  return out;
-}
-
 /** @param {any} answer an SDK answer: the object, or a response holding it */
 const dataOf = (answer) => (answer && typeof answer === 'object' && 'data' in answer && !('id' in answer) ? answer.data : answer);
 
@@ -69,7 +53,7 @@ async function gather(store, mgmt, { org, policy = null, tenant = null, layersKe
   const now = nowMs();
   const orgs = org
     ? [dataOf(await common.withRetries(() => mgmt.organizations.get(org), { ...retry, what: `GET organizations/${org}` }))]
-    : await allPages(() => mgmt.organizations.list({ take: 50 }), { ...retry, what: 'GET organizations' });
+    : await common.listAll((q) => mgmt.organizations.list(q), 'organizations', { ...retry, what: 'GET organizations' });
   const activity = await store.userActivity({ successTypes: core.reviewSuccessLogTypes(), mfaTypes: core.reviewMfaLogTypes() });
   const byUser = new Map(activity.users.map((u) => [u.user_id, u]));
   let lookups = 0;
@@ -77,8 +61,8 @@ async function gather(store, mgmt, { org, policy = null, tenant = null, layersKe
   const organizations = [];
   for (const o of orgs) {
     if (!o || typeof o.id !== 'string') continue;
-    const domains = await allPages(() => mgmt.organizations.discoveryDomains.list(o.id, { take: 50 }), { ...retry, what: `GET organizations/${o.id}/discovery-domains` });
-    const members = await allPages(() => mgmt.organizations.members.list(o.id, { take: 50 }), { ...retry, what: `GET organizations/${o.id}/members` });
+    const domains = await common.listAll((q) => mgmt.organizations.discoveryDomains.list(o.id, q), 'domains', { ...retry, what: `GET organizations/${o.id}/discovery-domains` });
+    const members = await common.listAll((q) => mgmt.organizations.members.list(o.id, q), 'members', { ...retry, what: `GET organizations/${o.id}/members` });
     const reviewed = [];
     for (const m of members) {
       if (!m || typeof m.user_id !== 'string') continue;
@@ -211,12 +195,12 @@ async function execute({ store, mgmt, row, request, sleep, nowMs = Date.now, res
   if (request.kind === 'remove_membership') {
     const action = `DELETE organizations/${p.organization_id}/members ${p.user_id}`;
     // Still a member? A re-run after a crash, or someone else removed them: nothing to do.
-    const orgs = await allPages(() => mgmt.users.organizations.list(p.user_id, { page: 0, per_page: 50 }), { ...retry, what: `GET users/${p.user_id}/organizations` }).catch(
-      (err) => {
+    const orgs = await common
+      .listAll((q) => mgmt.users.organizations.list(p.user_id, q), 'organizations', { ...retry, what: `GET users/${p.user_id}/organizations` })
+      .catch((err) => {
         if (err?.status === 404) return [];
         throw err;
-      },
-    );
+      });
     if (!orgs.some((o) => o?.id === p.organization_id)) {
       await record(action, 'skipped');
       return { done: `${p.user_id} is no longer a member of ${p.organization_id}: nothing removed` };
@@ -241,7 +225,7 @@ async function execute({ store, mgmt, row, request, sleep, nowMs = Date.now, res
 
   // verify_domain: only with the DNS proof Auth0 asks for, found by this executor.
   const action = `PATCH organizations/${p.organization_id}/discovery-domains ${p.domain} status=verified`;
-  const domains = await allPages(() => mgmt.organizations.discoveryDomains.list(p.organization_id, { take: 50 }), {
+  const domains = await common.listAll((q) => mgmt.organizations.discoveryDomains.list(p.organization_id, q), 'domains', {
     ...retry,
     what: `GET organizations/${p.organization_id}/discovery-domains`,
   });
@@ -290,4 +274,4 @@ async function latest(store) {
   }
 }
 
-module.exports = { review, gather, execute, latest, allPages, LATEST };
+module.exports = { review, gather, execute, latest, LATEST };

@@ -143,7 +143,8 @@ fn hostile_and_broken_input_is_skipped_or_refused_never_a_panic() {
     for bad in ["", "[]", "{}", r#"{"now_ms": "x", "organizations": []}"#] {
         assert!(matches!(review_json(bad), Answer::Failure { .. }), "{bad}");
     }
-    let broken = json!({"policy": "{\"version\": 1, \"governance\": {\"review\": {\"stale_days\": 0}}}", "now_ms": NOW, "organizations": []});
+    let broken =
+        json!({"policy": "{\"version\": 1, \"governance\": {\"review\": {\"stale_days\": 0}}}", "now_ms": NOW, "organizations": []});
     let Answer::Failure { errors } = review_json(&broken.to_string()) else { panic!("a broken policy reviews nothing") };
     assert_eq!(errors[0].path.as_deref(), Some("governance.review.stale_days"));
 }
