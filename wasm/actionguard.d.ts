@@ -1614,6 +1614,8 @@ export interface MembersImportRow {
   email: string;
   name?: string;
   department?: string;
+  /** The key of its department's mapping (`MembersImportMapping.key`). */
+  department_key?: string;
   roles: string[];
   action: MembersImportAction;
   /** `add` only. */

@@ -15,22 +15,16 @@
 // from the last committed page; a page read twice stores nothing twice (log_id is the
 // store's unique key).
 //
-// Retries are ours, not the SDK's (every request is sent with maxRetries 0): the SDK
-// would sleep on its own timers, twice at most, for 5xx and 429 alike. Here a 429 waits
-// until its x-ratelimit-reset (through the injected `sleep`, so tests do not wait),
-// several times if the limit keeps answering; a 5xx or a network failure is retried a
-// few times with a growing backoff and then fails with the checkpoint where it was.
+// Retries are retry.js's (every request is sent with maxRetries 0): a 429 waits until
+// its x-ratelimit-reset, a 5xx or a network failure is retried a few times with a
+// growing backoff; a pull that gives up fails with the checkpoint where it was.
 
 const { ingestBody } = require('./ingest.js');
+const retry = require('./retry.js');
 
 const DEFAULT_CHECKPOINT = 'auth0-logs';
 const MAX_TAKE = 100;
-/** 429s in a row before giving up: the limit resets every few seconds, so this is minutes. */
-const MAX_RATE_LIMITED = 30;
-/** Retries of a 5xx (or a request that got no answer) before failing. */
-const MAX_SERVER_RETRIES = 4;
-const BACKOFF_MS = 1000;
-const MAX_WAIT_MS = 60_000;
+const { MAX_SERVER_RETRIES } = retry;
 
 /**
  * @typedef {{ pages: number, logs: number, stored: number, duplicates: number, rejected: number, retries: number,
@@ -125,59 +119,25 @@ async function pullLogs(store, mgmt, options = {}) {
 }
 
 /**
+ * retry.js's withRetries, its failures said as pull's: with where a rerun continues.
  * @template T
  * @param {() => Promise<T>} request
  * @param {{ sleep: (ms: number) => Promise<void>, nowMs: () => number, maxServerRetries: number, onRetry: () => void, checkpoint: () => string | null }} o
  * @returns {Promise<T>}
  */
 async function withRetries(request, { sleep, nowMs, maxServerRetries, onRetry, checkpoint }) {
-  let limited = 0;
-  let failed = 0;
-  for (;;) {
-    try {
-      return await request();
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 429) {
-        limited += 1;
-        if (limited > MAX_RATE_LIMITED) throw pullError('pull_rate_limited', `GET /api/v2/logs was rate limited ${limited} times in a row`, checkpoint(), err);
-        onRetry();
-        await sleep(rateLimitWait(err, limited, nowMs));
-        continue;
-      }
-      if (status === undefined || status >= 500) {
-        failed += 1;
-        const what = status === undefined ? `got no answer (${err?.name || 'error'})` : `answered ${status}`;
-        if (failed > maxServerRetries) throw pullError('pull_failed', `GET /api/v2/logs ${what}, ${failed} times`, checkpoint(), err);
-        onRetry();
-        await sleep(Math.min(BACKOFF_MS * 2 ** (failed - 1), MAX_WAIT_MS));
-        continue;
-      }
-      const why = status === 401 || status === 403 ? ' (the client needs the read:logs scope on the Management API)' : '';
-      throw pullError('pull_refused', `GET /api/v2/logs answered ${status}${why}`, checkpoint(), err);
+  try {
+    return await retry.withRetries(request, { what: 'GET /api/v2/logs', sleep, nowMs, maxServerRetries, onRetry });
+  } catch (err) {
+    const e = /** @type {any} */ (err);
+    if (e?.code === 'rate_limited') throw pullError('pull_rate_limited', e.message, checkpoint(), e.cause);
+    if (e?.code === 'unavailable') throw pullError('pull_failed', e.message, checkpoint(), e.cause);
+    if (e?.code === 'refused') {
+      const why = e.status === 401 || e.status === 403 ? ' (the client needs the read:logs scope on the Management API)' : '';
+      throw pullError('pull_refused', `GET /api/v2/logs answered ${e.status}${why}`, checkpoint(), e.cause);
     }
+    throw err;
   }
-}
-
-/**
- * How long to wait after a 429: until x-ratelimit-reset (epoch seconds), else a backoff.
- * @param {any} err
- * @param {number} attempt
- * @param {() => number} nowMs
- */
-function rateLimitWait(err, attempt, nowMs) {
-  const headers = err?.rawResponse?.headers;
-  const reset = Number(headers?.get?.('x-ratelimit-reset'));
-  if (Number.isFinite(reset) && reset > 0) return Math.min(Math.max(reset * 1000 - nowMs(), 0) + 100, MAX_WAIT_MS);
-  const retryAfter = Number(headers?.get?.('retry-after'));
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(retryAfter * 1000, MAX_WAIT_MS);
-  return Math.min(BACKOFF_MS * 2 ** (attempt - 1), MAX_WAIT_MS);
-}
-
-/** @param {any} err the SDK's error (ManagementError: statusCode), or a network one (none) */
-function statusOf(err) {
-  const s = err?.statusCode;
-  return typeof s === 'number' && s > 0 ? s : undefined;
 }
 
 /**
@@ -230,4 +190,4 @@ function nextFrom(headers) {
 /** @param {number} ms */
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { pullLogs, managementClient, rateLimitWait, statusOf, DEFAULT_CHECKPOINT, MAX_TAKE };
+module.exports = { pullLogs, managementClient, DEFAULT_CHECKPOINT, MAX_TAKE };

@@ -60,6 +60,37 @@ impl Reason {
     }
 }
 
+/// The host's side of a governance job's LLM exchange (`llm` in its input), in two
+/// steps as the Actions' escalation: a call without `answers` returns the request
+/// bodies to send (their rate tokens taken in the budgets' state, which the host
+/// stores in the `llm-budget:governance` checkpoint before it sends anything); the
+/// same call with `answers` (by the key each escalation named) settles them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmInput {
+    /// `LLM_BASE_URL` is set.
+    pub available: bool,
+    /// `LLM_MODEL`.
+    pub model: Option<String>,
+    /// `LLM_BASE_URL`, vetted (https, or http to this machine only).
+    pub base_url: Option<String>,
+    /// The `llm-budget:governance` checkpoint's value, as stored (any JSON).
+    pub state: Option<Value>,
+    /// Step two: what came back, by the key the escalation named (an organization
+    /// id, a department key).
+    pub answers: Option<std::collections::BTreeMap<String, Answered>>,
+}
+
+/// What came back for one escalation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Answered {
+    /// The HTTP response body, as received.
+    pub response: Option<String>,
+    /// Why there is none: one of `llm::SHIM_FAILURES`.
+    pub failure: Option<String>,
+}
+
 /// A governance approval request, as the queue keeps it (the store's `request`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,69 +6,12 @@
 
 const fs = require('node:fs');
 const core = require('../core.js');
-const { rateLimitWait, statusOf } = require('../pull.js');
+const { withRetries, requestError: governanceError } = require('../retry.js');
 
-/** 429s in a row before giving up: the limit resets every few seconds, so this is minutes. */
-const MAX_RATE_LIMITED = 30;
-/** Retries of a 5xx (or a request that got no answer) before failing. */
-const MAX_SERVER_RETRIES = 4;
-const BACKOFF_MS = 1000;
-const MAX_WAIT_MS = 60_000;
 /** Auth0's Management API pages hold at most 50 of most resources (100 for some). */
 const PER_PAGE = 50;
 /** A listing longer than this is refused rather than read into memory unbounded. */
 const MAX_PAGES = 2_000;
-
-const defaultSleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * @param {string} code
- * @param {string} message
- * @param {{ status?: number, cause?: unknown }} [extra]
- */
-function governanceError(code, message, { status, cause } = {}) {
-  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code, ...(status === undefined ? {} : { status }) });
-}
-
-/**
- * One Management API request, retried as Auth0 asks: a 429 waits until its
- * x-ratelimit-reset (several times while the limit keeps answering), a 5xx or no answer
- * is retried a few times with a growing backoff; then, or on another 4xx, it throws
- * (code `rate_limited`, `unavailable` or `refused`, with `status`).
- * @template T
- * @param {() => Promise<T>} request
- * @param {{ what: string, sleep?: (ms: number) => Promise<void>, nowMs?: () => number, maxServerRetries?: number,
- *   onRetry?: (status: number | undefined) => void }} options
- * @returns {Promise<T>}
- */
-async function withRetries(request, { what, sleep = defaultSleep, nowMs = Date.now, maxServerRetries = MAX_SERVER_RETRIES, onRetry = () => {} }) {
-  let limited = 0;
-  let failed = 0;
-  for (;;) {
-    try {
-      return await request();
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 429) {
-        limited += 1;
-        if (limited > MAX_RATE_LIMITED) throw governanceError('rate_limited', `${what} was rate limited ${limited} times in a row`, { status, cause: err });
-        onRetry(status);
-        await sleep(rateLimitWait(err, limited, nowMs));
-        continue;
-      }
-      if (status === undefined || status >= 500) {
-        failed += 1;
-        const how = status === undefined ? `got no answer (${/** @type {any} */ (err)?.name || 'error'})` : `answered ${status}`;
-        if (failed > maxServerRetries) throw governanceError('unavailable', `${what} ${how}, ${failed} times`, { status, cause: err });
-        onRetry(status);
-        await sleep(Math.min(BACKOFF_MS * 2 ** (failed - 1), MAX_WAIT_MS));
-        continue;
-      }
-      const why = status === 401 || status === 403 ? " (check the client's Management API scopes: docs/operations.md)" : '';
-      throw governanceError('refused', `${what} answered ${status}${why}: ${String(/** @type {any} */ (err)?.message ?? '').slice(0, 200)}`, { status, cause: err });
-    }
-  }
-}
 
 /**
  * The items of an SDK answer: an array, `{ [key]: [...] }`, or either under `.data`.

@@ -291,6 +291,37 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
     });
   };
 
+  /**
+   * One row's write between its checkpoints: `writing` before (a crash after the write
+   * is then found by the listing of the next run, never written twice), `done` or
+   * `failed` after, each with its audit record; the breaker counts failures in a row.
+   * @param {import('actionguard').MembersImportRow} r
+   * @param {string} email
+   * @param {string} action
+   * @param {() => Promise<unknown>} call
+   * @returns {Promise<boolean>} whether it was written
+   */
+  const write = async (r, email, action, call) => {
+    await save(email, 'writing');
+    try {
+      await call();
+    } catch (err) {
+      if (/** @type {any} */ (err)?.code === 'store_unavailable') throw err;
+      lastError = failure(err);
+      await audit(r, 'failed', action, { error: lastError });
+      await save(email, 'failed');
+      counts.failed += 1;
+      log({ msg: 'members import: a row failed', line: r.line, error: lastError });
+      if (breaker.fail()) throw stop(breakerFailures, counts, p.rows.length, lastError);
+      return false;
+    }
+    breaker.ok();
+    await audit(r, 'done', action);
+    await save(email, 'done');
+    counts.done += 1;
+    return true;
+  };
+
   for (const r of p.rows) {
     const email = r.email.toLowerCase();
     const state = await stateOf(email);
@@ -315,9 +346,8 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
         continue;
       }
       if (counts.done >= maxPerRun) return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
-      await save(email, 'writing');
-      try {
-        await common.withRetries(
+      const written = await write(r, email, action, () =>
+        common.withRetries(
           () =>
             mgmt.organizations.invitations.create(orgId, {
               inviter: { name: inviter },
@@ -327,22 +357,9 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
               ...(r.roles.length ? { roles: r.roles } : {}),
             }),
           { ...retry, what: `POST organizations/${orgId}/invitations` },
-        );
-      } catch (err) {
-        if (err?.code === 'store_unavailable') throw err;
-        lastError = failure(err);
-        await audit(r, 'failed', action, { error: lastError });
-        await save(email, 'failed');
-        counts.failed += 1;
-        log({ msg: 'members import: a row failed', line: r.line, error: lastError });
-        if (breaker.fail()) throw stop(breakerFailures, counts, p.rows.length, lastError);
-        continue;
-      }
-      breaker.ok();
-      invited.add(email);
-      await audit(r, 'done', action);
-      await save(email, 'done');
-      counts.done += 1;
+        ),
+      );
+      if (written) invited.add(email);
       continue;
     }
     // add: the membership, then the roles (the checkpoint between them).
@@ -355,8 +372,7 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
       continue;
     }
     if (counts.done >= maxPerRun) return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
-    await save(email, 'writing');
-    try {
+    await write(r, email, action, async () => {
       if (!memberIds.has(userId)) {
         await common.withRetries(() => mgmt.organizations.members.create(orgId, { members: [userId] }), { ...retry, what: `POST organizations/${orgId}/members` });
         memberIds.add(userId);
@@ -367,20 +383,7 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
           what: `POST organizations/${orgId}/members/${userId}/roles`,
         });
       }
-    } catch (err) {
-      if (err?.code === 'store_unavailable') throw err;
-      lastError = failure(err);
-      await audit(r, 'failed', action, { error: lastError });
-      await save(email, 'failed');
-      counts.failed += 1;
-      log({ msg: 'members import: a row failed', line: r.line, error: lastError });
-      if (breaker.fail()) throw stop(breakerFailures, counts, p.rows.length, lastError);
-      continue;
-    }
-    breaker.ok();
-    await audit(r, 'done', action);
-    await save(email, 'done');
-    counts.done += 1;
+    });
   }
   if (counts.failed > 0) {
     throw common.governanceError('rows_failed', `${summary(counts, p.rows.length, '')}: approve again to retry the failed rows only (last error: ${lastError})`);

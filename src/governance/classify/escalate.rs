@@ -16,10 +16,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{rules, Organization, Scored};
+pub use crate::governance::{Answered, LlmInput};
 use crate::llm::{self, AuditLlm, Escalation, Exchange, Settled};
 use crate::policy::Policy;
 use crate::Issue;
@@ -29,32 +29,6 @@ const TASK: &str = "organization_classification";
 const FALLBACK: &str = "unknown";
 /// The longest name sent with `share_name`.
 const MAX_SHARED_NAME: usize = 100;
-
-/// The host's side of the exchange (`llm` in the input).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LlmInput {
-    /// `LLM_BASE_URL` is set.
-    pub available: bool,
-    /// `LLM_MODEL`.
-    pub model: Option<String>,
-    /// `LLM_BASE_URL`, vetted (https, or http to this machine only).
-    pub base_url: Option<String>,
-    /// The `llm-budget:governance` checkpoint's value, as stored (any JSON).
-    pub state: Option<Value>,
-    /// Step two: what came back, by organization id.
-    pub answers: Option<BTreeMap<String, Answered>>,
-}
-
-/// What came back for one escalation.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Answered {
-    /// The HTTP response body, as received.
-    pub response: Option<String>,
-    /// Why there is none: one of `llm::SHIM_FAILURES`.
-    pub failure: Option<String>,
-}
 
 /// The derived facts an escalation carries: nothing a person typed, except the
 /// name when the policy shares it.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::governance::Reason;
+pub use crate::governance::{Answered, LlmInput};
 use crate::llm::{self, AuditLlm, Exchange, Settled};
 use crate::policy::Policy;
 use crate::signals::{self, PolicyReason};
@@ -143,36 +144,6 @@ pub struct Role {
     pub id: String,
     #[serde(default)]
     pub name: String,
-}
-
-/// The host's side of the exchange (`llm` in the input), in two steps as
-/// classification's: a plan without `answers` returns the escalations to send
-/// (their rate tokens taken in `llm_state`, which the host stores in the
-/// `llm-budget:governance` checkpoint before it sends anything); the same plan
-/// with `answers` (by department key) and the state stored settles them.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LlmInput {
-    /// `LLM_BASE_URL` is set.
-    pub available: bool,
-    /// `LLM_MODEL`.
-    pub model: Option<String>,
-    /// `LLM_BASE_URL`, vetted (https, or http to this machine only).
-    pub base_url: Option<String>,
-    /// The `llm-budget:governance` checkpoint's value, as stored (any JSON).
-    pub state: Option<serde_json::Value>,
-    /// Step two: what came back, by the department key the escalation named.
-    pub answers: Option<BTreeMap<String, Answered>>,
-}
-
-/// What came back for one escalation.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Answered {
-    /// The HTTP response body, as received.
-    pub response: Option<String>,
-    /// Why there is none: one of `llm::SHIM_FAILURES`.
-    pub failure: Option<String>,
 }
 
 /// One call for the host to make: POST `body` to `{LLM_BASE_URL}/chat/completions`.
