@@ -1101,6 +1101,20 @@ export interface EnforcementPolicy {
 
 /** A policy document once validated, every default filled in (`Policy`). */
 /** The policy's `threat_feed` section (`policy::ThreatFeed`). */
+/** `governance`: access reviews, organization classification, bulk membership (docs/policy.md). */
+export interface GovernancePolicy {
+  review: { stale_days: number; pending_domain_days: number; stricter_tier: string; stricter_share: number };
+  classify: {
+    internal_domains: string[];
+    tiers: Record<string, string>;
+    llm: boolean;
+    share_name: boolean;
+    min_score: number;
+    margin: number;
+  };
+  members_import: { max_per_run: number; breaker_failures: number; llm: boolean; llm_max_departments: number };
+}
+
 export interface ThreatFeedPolicy {
   /** Off: the feed is neither fetched nor read. */
   enabled: boolean;
@@ -1143,6 +1157,8 @@ export interface Policy {
   enforcement: EnforcementPolicy;
   /** The control plane's threat feed: its signals' weights and floors, and how it is kept. */
   threat_feed: ThreatFeedPolicy;
+  /** The control plane's governance jobs (read on the baseline only). */
+  governance: GovernancePolicy;
   /** Named partial documents an organization can be put on (`ag_tier`), each merged onto this one; absent when none. */
   tiers?: Record<string, PolicyLayer>;
 }
