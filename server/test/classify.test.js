@@ -155,6 +155,25 @@ test('a read-only run classifies every organization and writes nothing', async (
   }
 });
 
+test("an organization's first log is remembered past the logs' retention: its age keeps growing", async () => {
+  const t = await setup();
+  try {
+    const first = byId(await t.run({ orgId: 'org_trial' })).org_trial;
+    assert.ok(first.reasons.some((/** @type {any} */ x) => x.code === 'classify_young'));
+    // The logs are purged (retention); the remembered first log still dates it.
+    await t.store.purge({ beforeMs: NOW + DAY });
+    assert.equal((await t.store.stats()).logs, 0);
+    assert.equal(await t.store.getCheckpoint('org-first-seen:org_trial'), String(NOW - 5 * DAY));
+    const later = byId(await t.run({ orgId: 'org_trial' })).org_trial;
+    assert.ok(later.reasons.some((/** @type {any} */ x) => x.code === 'classify_young'), 'still dated by its first log, not unknown');
+    // An organization with no log at all is not dated by the run that lists it.
+    await t.run();
+    assert.equal(await t.store.getCheckpoint('org-first-seen:org_ent'), null);
+  } finally {
+    await t.done();
+  }
+});
+
 test('429s and 5xx mid-run are waited out and change nothing', async () => {
   const t = await setup();
   try {

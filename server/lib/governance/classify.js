@@ -57,6 +57,27 @@ async function countMembers(mgmt, id, retry) {
 }
 
 /**
+ * An organization's first stored log, remembered past the logs' retention
+ * (`org-first-seen:<id>`): the earliest ever seen, or null before its first log (a run
+ * that merely lists it says nothing of its age).
+ * @param {import('../store/index.js').Store} store
+ * @param {string} id
+ * @param {number | null} firstLogMs
+ */
+async function firstSeen(store, id, firstLogMs) {
+  const name = `org-first-seen:${id}`;
+  const stored = Number(await store.getCheckpoint(name));
+  const known = Number.isFinite(stored) && stored > 0 ? stored : null;
+  const log = firstLogMs != null && Number.isFinite(firstLogMs) ? firstLogMs : null;
+  if (log === null) return known;
+  if (known === null || log < known) {
+    await store.setCheckpoint(name, String(log));
+    return log;
+  }
+  return known;
+}
+
+/**
  * The facts of every organization (or one), as the core reads them.
  * @param {any} mgmt
  * @param {import('../store/index.js').Store} store
@@ -83,6 +104,9 @@ async function gather(mgmt, store, { orgId, at, ...retry }) {
     });
     const a = activity.get(id);
     names.set(id, String(org.display_name || org.name || ''));
+    // Auth0 lists no creation date for an organization, and the logs go after their
+    // retention: its first log is remembered, so that its age keeps growing.
+    const firstSeenMs = await firstSeen(store, id, a?.first_seen_ms ?? null);
     organizations.push({
       id,
       name: typeof org.name === 'string' ? org.name : null,
@@ -94,7 +118,11 @@ async function gather(mgmt, store, { orgId, at, ...retry }) {
         .filter((c) => c && typeof c.strategy === 'string')
         .map((c) => ({ name: typeof c.name === 'string' ? c.name : null, strategy: c.strategy })),
       members: await countMembers(mgmt, id, retry),
-      activity: a ? { logins_30d: a.logins, active_users_30d: a.active_users, failed_30d: a.failed, first_seen_ms: a.first_seen_ms, last_seen_ms: a.last_seen_ms } : {},
+      activity: a
+        ? { logins_30d: a.logins, active_users_30d: a.active_users, failed_30d: a.failed, first_seen_ms: firstSeenMs, last_seen_ms: a.last_seen_ms }
+        : firstSeenMs === null
+          ? {}
+          : { first_seen_ms: firstSeenMs },
     });
   }
   return { organizations, names };
