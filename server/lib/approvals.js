@@ -223,7 +223,13 @@ async function executeGovernance(store, mgmt, row, executor, options) {
       code: 'not_a_governance_request',
     });
   }
-  if (checked.kind !== row.kind) throw Object.assign(new Error(`the row's kind ${row.kind} is not its request's (${checked.kind})`), { code: 'not_a_governance_request' });
+  // The row's key is the one a person approved: a request moved into another row (another
+  // approval's) is refused, whatever it says of itself.
+  if (checked.kind !== row.kind || checked.dedupe_key !== row.dedupe_key) {
+    throw Object.assign(new Error(`the stored request (${checked.kind} ${checked.dedupe_key}) is not the row's (${row.kind} ${row.dedupe_key})`), {
+      code: 'not_a_governance_request',
+    });
+  }
   const { warnings, type, ...request } = checked;
   const job = require(GOVERNANCE_EXECUTORS[/** @type {keyof typeof GOVERNANCE_EXECUTORS} */ (row.kind)]);
   // The run's options (policy, sleep, nowMs, log, env, and a job's own such as resolveTxt) pass through.

@@ -33,7 +33,8 @@ function requestError(code, message, { status, cause } = {}) {
  * @template T
  * @param {() => Promise<T>} request
  * @param {{ what: string, sleep?: (ms: number) => Promise<void>, nowMs?: () => number, maxServerRetries?: number,
- *   onRetry?: (status: number | undefined) => void }} options
+ *   onRetry?: (status: number | undefined) => void | Promise<void> }} options
+ *   onRetry: awaited before each wait (a long write renews its claim there)
  * @returns {Promise<T>}
  */
 async function withRetries(request, { what, sleep = defaultSleep, nowMs = Date.now, maxServerRetries = MAX_SERVER_RETRIES, onRetry = () => {} }) {
@@ -47,7 +48,7 @@ async function withRetries(request, { what, sleep = defaultSleep, nowMs = Date.n
       if (status === 429) {
         limited += 1;
         if (limited > MAX_RATE_LIMITED) throw requestError('rate_limited', `${what} was rate limited ${limited} times in a row`, { status, cause: err });
-        onRetry(status);
+        await onRetry(status);
         await sleep(rateLimitWait(err, limited, nowMs));
         continue;
       }
@@ -55,7 +56,7 @@ async function withRetries(request, { what, sleep = defaultSleep, nowMs = Date.n
         failed += 1;
         const how = status === undefined ? `got no answer (${/** @type {any} */ (err)?.name || 'error'})` : `answered ${status}`;
         if (failed > maxServerRetries) throw requestError('unavailable', `${what} ${how}, ${failed} times`, { status, cause: err });
-        onRetry(status);
+        await onRetry(status);
         await sleep(Math.min(BACKOFF_MS * 2 ** (failed - 1), MAX_WAIT_MS));
         continue;
       }

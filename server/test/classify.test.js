@@ -165,7 +165,10 @@ test("an organization's first log is remembered past the logs' retention: its ag
     assert.equal((await t.store.stats()).logs, 0);
     assert.equal(await t.store.getCheckpoint('org-first-seen:org_trial'), String(NOW - 5 * DAY));
     const later = byId(await t.run({ orgId: 'org_trial' })).org_trial;
-    assert.ok(later.reasons.some((/** @type {any} */ x) => x.code === 'classify_young'), 'still dated by its first log, not unknown');
+    assert.ok(
+      later.reasons.some((/** @type {any} */ x) => x.code === 'classify_young'),
+      'still dated by its first log, not unknown',
+    );
     // An organization with no log at all is not dated by the run that lists it.
     await t.run();
     assert.equal(await t.store.getCheckpoint('org-first-seen:org_ent'), null);
@@ -292,6 +295,19 @@ test('with signed organization layers the tier is written with its signature, or
     assert.deepEqual(effective.rejected, []);
     const audit = (await t.store.readAuditRecords({ fromMs: 0, untilMs: Date.now() + 1000 })).map((a) => JSON.parse(a.raw).outcome);
     assert.deepEqual(audit.sort(), ['done', 'failed']);
+
+    // An override written since, unsigned (the Actions ignore it): a tier change would sign
+    // it, so it is refused and nothing is written.
+    const trial = (await t.store.listApprovals({})).find((r) => r.request.proposal.organization_id === 'org_trial');
+    assert.ok(trial);
+    const org = t.emu.orgs.find((o) => o.id === 'org_trial');
+    if (org) org.metadata = { ...(org.metadata ?? {}), ag_policy: 'mfa.mode=never' };
+    await approvals.decide(t.store, trial.dedupe_key, 'approve', 'ops');
+    const before = t.writes().length;
+    const unsigned = await approvals.execute(t.store, t.mgmt, { policy: signed, env: { ORG_LAYERS_KEY: KEY } });
+    assert.match(unsigned[0].error ?? '', /ag_policy is not signed now/);
+    assert.equal(t.writes().length, before);
+    assert.equal(org?.metadata?.ag_sig, undefined);
   } finally {
     await t.done();
   }

@@ -229,7 +229,7 @@ test('a stale member who signed in after the review keeps the membership', async
     await t.store.ingestLogs({ events: [log(50, 's', 'auth0|gone', Date.now() + 1000)], source: 'stream' });
     await approvals.decide(t.store, stale.dedupe_key, 'approve', 'bob');
     const ran = await approvals.execute(t.store, t.mgmt, t.options);
-    assert.deepEqual(ran, [{ key: stale.dedupe_key, done: 'auth0|gone signed in after the review: membership kept' }]);
+    assert.deepEqual(ran, [{ key: stale.dedupe_key, done: 'auth0|gone signed in within 90 days: membership kept' }]);
     assert.deepEqual(t.writes(), []);
   } finally {
     await t.done();

@@ -124,11 +124,27 @@ pub fn dedupe_key(kind: &str, tenant: Option<&str>, parts: &[&str]) -> String {
     }
 }
 
+/// The key of a request: its kind's parts (an organization and a user...) and a digest
+/// of the whole proposal, so that no field of a stored proposal can be edited without
+/// the key telling (a changed fact, such as an organization's current tier, is another
+/// question: another request).
+fn request_key(kind: &str, tenant: Option<&str>, key_parts: &[&str], proposal: &Value) -> String {
+    // serde_json's maps are sorted: the same proposal, stored and read back, writes the same text.
+    let text = serde_json::to_string(proposal).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(text.as_bytes());
+    let mut digest = String::with_capacity(64);
+    crate::hex::push_hex(&mut digest, &h.finalize());
+    let mut parts: Vec<&str> = key_parts.to_vec();
+    parts.push(&digest);
+    dedupe_key(kind, tenant, &parts)
+}
+
 /// Builds a request; the module of its kind made the proposal.
 pub fn request(kind: &str, job: &str, tenant: Option<&str>, key_parts: &[&str], proposal: Value, reasons: Vec<Reason>) -> Request {
     Request {
         kind: kind.to_string(),
-        dedupe_key: dedupe_key(kind, tenant, key_parts),
+        dedupe_key: request_key(kind, tenant, key_parts, &proposal),
         tenant: tenant.map(str::to_string),
         job: job.to_string(),
         proposal,
@@ -176,7 +192,7 @@ pub fn check_request(stored: &str) -> Result<Request, Issue> {
         _ => return Err(bad("kind", format!("one of {}", KINDS.join(", ")))),
     };
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    if dedupe_key(&r.kind, r.tenant.as_deref(), &parts) != r.dedupe_key {
+    if request_key(&r.kind, r.tenant.as_deref(), &parts, &r.proposal) != r.dedupe_key {
         return Err(bad("dedupe_key", "does not match the request's kind, tenant and proposal: the row was edited"));
     }
     Ok(r)

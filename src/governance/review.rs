@@ -104,6 +104,9 @@ pub struct MemberIn {
     /// A [`MFA_LOG_TYPES`] log of the user is in the store.
     #[serde(default)]
     pub mfa_seen: bool,
+    /// When the user was created (Auth0's `created_at`), when the host looked it up.
+    #[serde(default)]
+    pub created_ms: Option<i64>,
 }
 
 /// One thing a reviewer can act on.
@@ -259,6 +262,10 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
     // The tenant-wide view of each user: the organizations that do not claim their domain.
     let mut unrelated: HashMap<&str, Vec<&str>> = HashMap::new();
     for (org, claims) in orgs.iter().zip(&claimed) {
+        // An organization that claims no domain says nothing of who belongs in it.
+        if claims.is_empty() {
+            continue;
+        }
         for m in &org.members {
             let Some(domain) = domain_of(m.email.as_deref()) else { continue };
             if !within_any(&domain, claims) {
@@ -290,10 +297,14 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
             // Stale: the logs answer when they reach back far enough; else last_login.
             let logs_cover = input.logs_from_ms.is_some_and(|from| now.saturating_sub(from) >= stale_ms);
             let last = m.last_success_ms.max(m.last_login_ms);
-            let stale = match last {
-                Some(at) => now.saturating_sub(at) >= stale_ms,
-                None => logs_cover,
-            };
+            // A user created within the window (an invitation just accepted, an import) is
+            // not stale for having no login yet.
+            let old_enough = m.created_ms.is_none_or(|c| now.saturating_sub(c) >= stale_ms);
+            let stale = old_enough
+                && match last {
+                    Some(at) => now.saturating_sub(at) >= stale_ms,
+                    None => logs_cover,
+                };
             if stale {
                 let message = match last {
                     Some(at) => format!("no successful login in {} days (last {} days ago)", g.stale_days, days(now.saturating_sub(at))),
@@ -305,7 +316,7 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                 let key = ctx.propose(
                     KIND_REMOVE_MEMBERSHIP,
                     &[&org.id, uid],
-                    json!({ "organization_id": org.id, "organization_name": org.name, "user_id": uid, "finding": s::REVIEW_MEMBER_STALE.code }),
+                    json!({ "organization_id": org.id, "organization_name": org.name, "user_id": uid, "finding": s::REVIEW_MEMBER_STALE.code, "stale_days": g.stale_days }),
                     vec![reason(&s::REVIEW_MEMBER_STALE, message.clone())],
                 );
                 findings.push(Finding {
@@ -319,7 +330,10 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
             let domain = domain_of(m.email.as_deref());
             let others = unrelated.get(uid).map_or(0, Vec::len);
             let outside = domain.as_deref().is_some_and(|d| !claims.is_empty() && !within_any(d, claims));
-            if others >= 2 && unrelated.get(uid).is_some_and(|list| list.contains(&org.id.as_str())) {
+            // Only where this organization is one of the unrelated ones: a member whose own
+            // organization claims their domain is not held against it.
+            let unrelated_here = others >= 2 && unrelated.get(uid).is_some_and(|list| list.contains(&org.id.as_str()));
+            if unrelated_here {
                 let message = format!("member of {others} organizations that do not claim the user's email domain");
                 findings.push(Finding {
                     code: s::REVIEW_UNRELATED_ORGANIZATIONS.code,
@@ -353,7 +367,7 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
                     proposal,
                 });
             }
-            if outside || others >= 2 {
+            if outside || unrelated_here {
                 outside_or_unrelated += 1;
             }
         }

@@ -329,6 +329,15 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
   if (meta.ag_tier !== to && (meta.ag_tier ?? null) !== (p.from_tier ?? null)) {
     throw await fail('tier_changed', `${id} is on tier \`${String(meta.ag_tier ?? 'none').slice(0, 64)}\` now, not \`${p.from_tier ?? 'none'}\` as proposed: not changed`);
   }
+  // Signing the new tier signs the organization's override too: never one nobody signed
+  // (an `ag_policy` written since, which the Actions ignore while its signature fails).
+  const override = Object.keys(meta).filter((k) => /^ag_policy(_\d+)?$/.test(k));
+  if (signing && override.length > 0 && meta.ag_sig !== sign(meta)) {
+    throw await fail(
+      'override_unsigned',
+      `${id}'s ${override.join(', ')} is not signed now: a tier change would sign it; review it and sign it (scripts/policy sign) or remove it first`,
+    );
+  }
   const next = { ...meta, ag_tier: to };
   if (signing) next.ag_sig = sign(next);
   try {

@@ -76,9 +76,10 @@ async function gather(store, mgmt, { org, policy = null, tenant = null, layersKe
           lookups += 1;
           const what = `GET users/${m.user_id}`;
           const user = dataOf(
-            await common.withRetries(() => mgmt.users.get(m.user_id, { fields: 'user_id,last_login,email,email_verified', include_fields: true }), { ...retry, what }),
+            await common.withRetries(() => mgmt.users.get(m.user_id, { fields: 'user_id,last_login,created_at,email,email_verified', include_fields: true }), { ...retry, what }),
           );
           member.last_login_ms = msOf(user?.last_login);
+          member.created_ms = msOf(user?.created_at);
           if (typeof user?.email_verified === 'boolean') member.email_verified = user.email_verified;
         } else skippedLookups += 1;
       }
@@ -89,8 +90,11 @@ async function gather(store, mgmt, { org, policy = null, tenant = null, layersKe
       if (!d || typeof d.domain !== 'string') continue;
       /** @type {Record<string, unknown>} */
       const entry = { domain: d.domain, status: String(d.status ?? '') };
-      if (entry.status === 'pending') {
-        const name = pendingSince(o.id, d.domain.toLowerCase());
+      const name = pendingSince(o.id, d.domain.toLowerCase());
+      if (entry.status !== 'pending') {
+        // Verified since: a later pending spell (removed and added again) starts afresh.
+        if (await store.getCheckpoint(name)) await store.setCheckpoint(name, '');
+      } else {
         let since = Number(await store.getCheckpoint(name));
         if (!Number.isFinite(since) || since <= 0) {
           since = now;
@@ -155,8 +159,9 @@ async function review(store, mgmt, options = {}) {
       proposed.push({ dedupe_key: r.dedupe_key, kind: request.kind, status: r.status, requests_seen: r.requests_seen });
     }
   }
-  // Kept for the health report's access review section (the latest run): per flagged
-  // organization, its findings counted by code.
+  // Kept for the health report's access review section (the latest tenant-wide run: a
+  // review of one organization does not replace it): per flagged organization, its
+  // findings counted by code.
   const flagged = result.organizations
     .filter((o) => o.findings.length > 0)
     .map((o) => ({
@@ -167,7 +172,7 @@ async function review(store, mgmt, options = {}) {
       findings: countBy(o.findings.map((f) => f.code)),
     }));
   const { generated_ms, stale_days, pending_domain_days, summary } = result;
-  await store.setCheckpoint(LATEST, JSON.stringify({ generated_ms, stale_days, pending_domain_days, summary, organizations: flagged }));
+  if (!options.org) await store.setCheckpoint(LATEST, JSON.stringify({ generated_ms, stale_days, pending_domain_days, summary, organizations: flagged }));
   return { ...result, warnings, proposed, lookups, lookups_skipped: skippedLookups };
 }
 
@@ -205,12 +210,18 @@ async function execute({ store, mgmt, row, request, sleep, nowMs = Date.now, res
       await record(action, 'skipped');
       return { done: `${p.user_id} is no longer a member of ${p.organization_id}: nothing removed` };
     }
-    // A stale member who signed in since the review keeps the membership: the finding no longer holds.
+    // Stale still, or kept: a success within the window (the logs, pulled late or not,
+    // and Auth0's last_login) means the finding no longer holds.
     if (p.finding === 'member_stale') {
       const [seen] = (await store.userActivity({ successTypes: core.reviewSuccessLogTypes(), mfaTypes: core.reviewMfaLogTypes(), userId: p.user_id })).users;
-      if (seen?.last_success_ms != null && seen.last_success_ms > row.received_ms) {
-        await record(action, 'skipped', 'signed in after the review');
-        return { done: `${p.user_id} signed in after the review: membership kept` };
+      const user = dataOf(
+        await common.withRetries(() => mgmt.users.get(p.user_id, { fields: 'user_id,last_login', include_fields: true }), { ...retry, what: `GET users/${p.user_id}` }),
+      );
+      const last = Math.max(seen?.last_success_ms ?? 0, msOf(user?.last_login) ?? 0);
+      const windowMs = (Number(p.stale_days) > 0 ? Number(p.stale_days) : 90) * 86_400_000;
+      if (nowMs() - last < windowMs) {
+        await record(action, 'skipped', 'signed in within the stale window');
+        return { done: `${p.user_id} signed in within ${Math.round(windowMs / 86_400_000)} days: membership kept` };
       }
     }
     try {

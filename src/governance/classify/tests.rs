@@ -100,13 +100,17 @@ fn a_decided_label_proposes_its_tier_unless_already_on_it() {
         req.proposal,
         json!({ "organization_id": "org_ent", "organization_name": "Big Corp", "from_tier": null, "to_tier": "regulated", "label": "enterprise" })
     );
-    assert_eq!(req.dedupe_key, governance::dedupe_key("set_tier", Some("t1"), &["org_ent", "regulated"]));
+    assert_eq!(req.dedupe_key.len(), 32);
     assert!(req.reasons.iter().any(|r| r.code == "classify_enterprise_connection"));
     // The stored request passes the executor's check; an edited one does not.
     let stored = serde_json::to_string(req).unwrap();
     assert!(governance::check_request(&stored).is_ok());
     let edited = stored.replace("\"to_tier\":\"regulated\"", "\"to_tier\":\"partners\"");
     assert_eq!(governance::check_request(&edited).unwrap_err().path.as_deref(), Some("dedupe_key"));
+    // A field outside the key's parts (the tier it moves from) is covered by the key too.
+    let from = stored.replace("\"from_tier\":null", "\"from_tier\":\"trial\"");
+    assert_ne!(from, stored);
+    assert_eq!(governance::check_request(&from).unwrap_err().path.as_deref(), Some("dedupe_key"));
     // Already there: nothing to ask. No tier for the label: nothing either.
     assert_eq!(c.results[1].proposed_tier.as_deref(), Some("regulated"));
     assert!(c.results[1].request.is_none());

@@ -158,3 +158,38 @@ fn markdown_escapes_what_organizations_named_themselves() {
     assert!(md.contains("acme \\| \\[click\\](https://evil.example) \\<b\\>"), "{md}");
     assert!(md.contains("| `member_stale` | auth0\\|gone |"), "{md}");
 }
+
+/// Red-team findings: a member whose own organization claims their domain is not held
+/// against it; organizations that claim nothing make no one unrelated; a user created
+/// within the window is not stale for having no login yet.
+#[test]
+fn unrelated_only_where_unrelated_and_new_users_are_not_stale() {
+    let t = json!({
+        "policy": policy(), "now_ms": NOW, "logs_from_ms": NOW - 120 * DAY,
+        "organizations": [
+            {"id": "org_acme", "name": "acme", "domains": [{"domain": "acme.com", "status": "verified"}],
+             "members": [
+                {"user_id": "auth0|alice", "email": "alice@acme.com", "last_success_ms": NOW - DAY},
+                {"user_id": "auth0|new", "email": "new@acme.com", "created_ms": NOW - 3 * DAY},
+                {"user_id": "auth0|old", "email": "old@acme.com", "created_ms": NOW - 400 * DAY}
+             ]},
+            {"id": "org_p1", "name": "p1", "domains": [{"domain": "p1.example", "status": "verified"}],
+             "members": [{"user_id": "auth0|alice", "email": "alice@acme.com", "last_success_ms": NOW - DAY}]},
+            {"id": "org_p2", "name": "p2", "domains": [{"domain": "p2.example", "status": "verified"}],
+             "members": [{"user_id": "auth0|alice", "email": "alice@acme.com", "last_success_ms": NOW - DAY}]},
+            {"id": "org_x", "name": "x", "members": [{"user_id": "auth0|c", "email": "c@consult.example", "last_success_ms": NOW - DAY}]},
+            {"id": "org_y", "name": "y", "members": [{"user_id": "auth0|c", "email": "c@consult.example", "last_success_ms": NOW - DAY}]}
+        ]
+    });
+    let (r, _) = run(t);
+    let acme = codes(&r, "org_acme");
+    assert!(!acme.iter().any(|(c, _)| c == "member_of_unrelated_organizations" || c == "members_unrelated_share"), "{acme:?}");
+    assert!(acme.contains(&("member_stale".into(), "auth0|old".into())));
+    assert!(!acme.iter().any(|(_, s)| s == "auth0|new"), "created three days ago: {acme:?}");
+    // alice is unrelated to both partners (each claims another domain).
+    assert!(codes(&r, "org_p1").contains(&("member_of_unrelated_organizations".into(), "auth0|alice".into())));
+    // Organizations that claim no domain: nobody is unrelated to them.
+    assert!(codes(&r, "org_x").is_empty() && codes(&r, "org_y").is_empty());
+    let stale = r.proposals.iter().find(|p| p.proposal["user_id"] == "auth0|old").unwrap();
+    assert_eq!(stale.proposal["stale_days"], 90);
+}
