@@ -110,10 +110,9 @@ impl DetectConfig {
         match json.map(str::trim) {
             None | Some("") | Some("null") => Ok(DetectConfig::default()),
             Some(text) => {
-                let de = &mut serde_json::Deserializer::from_str(text);
-                serde_path_to_error::deserialize(de).map_err(|e| {
-                    let path = e.path().to_string();
-                    Issue::new("invalid_config", (path != ".").then_some(path), e.inner().to_string())
+                serde_json::from_str(text).map_err(|e| {
+                    let path = crate::answer::error_path(text, &e);
+                    Issue::new("invalid_config", (path != ".").then_some(path), e.to_string())
                 })
             }
         }

@@ -92,10 +92,9 @@ impl ReportConfig {
     }
 
     pub fn from_json(json: &str) -> Result<ReportConfig, Issue> {
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            Issue::new("invalid_config", (path != ".").then_some(path), e.inner().to_string())
+        let raw: RawConfig = serde_json::from_str(json).map_err(|e| {
+            let path = crate::answer::error_path(json, &e);
+            Issue::new("invalid_config", (path != ".").then_some(path), e.to_string())
         })?;
         let period = Period::parse(&raw.since, &raw.until)?;
         let organization = raw.organization.filter(|o| !o.is_empty());
