@@ -39,6 +39,7 @@ pub mod report;
 pub mod risk;
 pub mod signals;
 pub mod signup;
+pub mod suffix;
 pub mod threat;
 pub mod tooling;
 

@@ -403,7 +403,7 @@ impl Engine {
         if self.org_blocked_domains.iter().any(|b| email::within(domain, b)) {
             return Outcome::none(&signals::ORG_DOMAIN_BLOCKED);
         }
-        let Some(registrable) = psl::domain_str(domain) else {
+        let Some(registrable) = crate::suffix::registrable_domain(domain) else {
             return Outcome::none(&signals::PUBLIC_SUFFIX);
         };
 
