@@ -121,3 +121,38 @@ mod tests {
         assert!(classify(Some(&long)).automation);
     }
 }
+
+/// The user-agent corpus (tests/user-agents/classified.tsv): real user agents
+/// (uap-core's test cases as woothee 0.13 bundles them, Apache-2.0, woothee's own
+/// test cases, and today's browsers and HTTP tools), each with what `classify`
+/// answered when woothee decided the fingerprint. A classifier replacing woothee
+/// must give the same answers (docs/benchmarks.md, "Module size and cold start").
+/// With ACTIONGUARD_WRITE_UA_CORPUS=1 the file is rewritten from this classifier.
+#[cfg(test)]
+mod corpus {
+    use super::*;
+
+    const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/user-agents/classified.tsv");
+
+    #[test]
+    fn the_corpus_is_classified_as_it_was() {
+        let text = std::fs::read_to_string(FILE).unwrap();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.splitn(4, '\t').collect()).collect();
+        assert!(rows.len() > 3000, "{}", rows.len());
+        let answer = |ua: &str| {
+            let a = classify_uncached(ua);
+            format!("{}\t{}\t{}", a.fingerprint.unwrap_or_default(), a.automation, a.headless)
+        };
+        if std::env::var_os("ACTIONGUARD_WRITE_UA_CORPUS").is_some() {
+            let out: String = rows.iter().map(|r| format!("{}\t{}\n", answer(r[3]), r[3])).collect();
+            std::fs::write(FILE, out).unwrap();
+            return;
+        }
+        let differ: Vec<String> = rows
+            .iter()
+            .filter(|r| answer(r[3]) != r[..3].join("\t"))
+            .map(|r| format!("{}: was {}, now {}", r[3], r[..3].join(" "), answer(r[3])))
+            .collect();
+        assert!(differ.is_empty(), "{} of {}:\n{}", differ.len(), rows.len(), differ[..differ.len().min(20)].join("\n"));
+    }
+}
