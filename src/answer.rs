@@ -220,8 +220,7 @@ fn walk_path(text: &[u8], end: usize, syntax: bool, enum_key: EnumKey, value_due
                 // the same (`tru` is not).
                 let scalar = text.get(i..j).unwrap_or_default();
                 let whole = matches!(scalar, b"true" | b"false" | b"null")
-                    || (scalar.first().is_some_and(|c| c.is_ascii_digit() || *c == b'-')
-                        && scalar.last().is_some_and(u8::is_ascii_digit));
+                    || (scalar.first().is_some_and(|c| c.is_ascii_digit() || *c == b'-') && scalar.last().is_some_and(u8::is_ascii_digit));
                 if j < end || whole {
                     finish_value(&mut stack);
                 }
@@ -365,8 +364,19 @@ mod tests {
     /// replaced by each JSON type, each key removed, an unknown key added.
     fn broken_variants(doc: &serde_json::Value) -> Vec<serde_json::Value> {
         use serde_json::{json, Value};
-        let replacements =
-            [json!("x"), json!(""), json!(7), json!(-1), json!(1.5), json!(true), json!(null), json!({}), json!([]), json!([1]), json!({"k": 1})];
+        let replacements = [
+            json!("x"),
+            json!(""),
+            json!(7),
+            json!(-1),
+            json!(1.5),
+            json!(true),
+            json!(null),
+            json!({}),
+            json!([]),
+            json!([1]),
+            json!({"k": 1}),
+        ];
         let mut out = Vec::new();
         match doc {
             Value::Object(map) => {

@@ -163,12 +163,8 @@ mod tests {
     /// ACTIONGUARD_WRITE_SUFFIX_LIST=1 this writes it (scripts/refresh-lists).
     #[test]
     fn the_file_is_psl_s_list() {
-        let mut rules: Vec<String> = psl_rules()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("//"))
-            .map(ascii_rule)
-            .collect();
+        let mut rules: Vec<String> =
+            psl_rules().lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).map(ascii_rule).collect();
         rules.sort();
         rules.dedup();
         let text = rules.join("\n") + "\n";
@@ -198,11 +194,36 @@ mod tests {
                 names.push(format!("y.x.{parent}"));
             }
         }
-        for extra in ["", ".", "..", "com", "example.com", "a.b.example.com", "example.unknowntld", "unknowntld", "a..com", ".com",
-            "example..", "www.ck", "a.www.ck", "b.ck", "a.b.ck", "city.kawasaki.jp", "a.city.kawasaki.jp", "x.kawasaki.jp",
-            "a.x.kawasaki.jp", "co.uk", "bbc.co.uk", "news.bbc.co.uk", "github.io", "me.github.io", "a.me.github.io",
-            "xn--85x722f.xn--55qx5d.cn", "a.xn--85x722f.xn--55qx5d.cn", "example.xn--fiqs8s"]
-        {
+        for extra in [
+            "",
+            ".",
+            "..",
+            "com",
+            "example.com",
+            "a.b.example.com",
+            "example.unknowntld",
+            "unknowntld",
+            "a..com",
+            ".com",
+            "example..",
+            "www.ck",
+            "a.www.ck",
+            "b.ck",
+            "a.b.ck",
+            "city.kawasaki.jp",
+            "a.city.kawasaki.jp",
+            "x.kawasaki.jp",
+            "a.x.kawasaki.jp",
+            "co.uk",
+            "bbc.co.uk",
+            "news.bbc.co.uk",
+            "github.io",
+            "me.github.io",
+            "a.me.github.io",
+            "xn--85x722f.xn--55qx5d.cn",
+            "a.xn--85x722f.xn--55qx5d.cn",
+            "example.xn--fiqs8s",
+        ] {
             names.push(extra.to_string());
         }
         let mut differ = Vec::new();
@@ -214,6 +235,12 @@ mod tests {
             }
         }
         assert!(names.len() > 50_000, "{}", names.len());
-        assert!(differ.is_empty(), "{} of {}:\n{}", differ.len(), names.len(), differ.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
+        assert!(
+            differ.is_empty(),
+            "{} of {}:\n{}",
+            differ.len(),
+            names.len(),
+            differ.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
+        );
     }
 }

@@ -109,12 +109,10 @@ impl DetectConfig {
     pub fn from_json(json: Option<&str>) -> Result<DetectConfig, Issue> {
         match json.map(str::trim) {
             None | Some("") | Some("null") => Ok(DetectConfig::default()),
-            Some(text) => {
-                serde_json::from_str(text).map_err(|e| {
-                    let path = crate::answer::error_path(text, &e);
-                    Issue::new("invalid_config", (path != ".").then_some(path), e.to_string())
-                })
-            }
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                let path = crate::answer::error_path(text, &e);
+                Issue::new("invalid_config", (path != ".").then_some(path), e.to_string())
+            }),
         }
     }
 }
