@@ -299,7 +299,7 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
             let last = m.last_success_ms.max(m.last_login_ms);
             // A user created within the window (an invitation just accepted, an import) is
             // not stale for having no login yet.
-            let old_enough = m.created_ms.is_none_or(|c| now.saturating_sub(c) >= stale_ms);
+            let old_enough = m.created_ms.map_or(true, |c| now.saturating_sub(c) >= stale_ms);
             let stale = old_enough
                 && match last {
                     Some(at) => now.saturating_sub(at) >= stale_ms,
