@@ -368,8 +368,18 @@ pub const IMPORT_INVITE_UNVERIFIED: PolicyReason =
     rule("import_invite_unverified", "the user with this address has not verified it: invited, not added");
 pub const IMPORT_INVITE_SEVERAL_USERS: PolicyReason =
     rule("import_invite_several_users", "several users have this address: invited, so that the person picks the account");
-pub const IMPORT_ADD_VERIFIED_USER: PolicyReason =
-    rule("import_add_verified_user", "the user verified this address, at a domain the organization verified: added as a member directly");
+pub const IMPORT_INVITE_UNTRUSTED_CONNECTION: PolicyReason = rule(
+    "import_invite_untrusted_connection",
+    "the user's address is verified by a connection that is neither a database nor enabled for the organization (any IdP can assert an address): invited, not added",
+);
+pub const IMPORT_ADD_VERIFIED_USER: PolicyReason = rule(
+    "import_add_verified_user",
+    "the user verified this address through a database connection or one the organization enabled, at a domain the organization verified: added as a member directly",
+);
+pub const IMPORT_ROLES_REASSIGNED: PolicyReason = rule(
+    "import_roles_reassigned",
+    "this approval's earlier attempt left the member without its roles (interrupted or failed): the roles were assigned again",
+);
 pub const IMPORT_ALREADY_MEMBER: PolicyReason =
     rule("import_already_member", "a user with this address is already a member of the organization: nothing written");
 pub const IMPORT_ALREADY_INVITED: PolicyReason =
@@ -580,7 +590,9 @@ pub const POLICY_REASONS: &[(&PolicyReason, &[&str])] = &[
     (&IMPORT_INVITE, IMPORT),
     (&IMPORT_INVITE_UNVERIFIED, IMPORT),
     (&IMPORT_INVITE_SEVERAL_USERS, IMPORT),
+    (&IMPORT_INVITE_UNTRUSTED_CONNECTION, IMPORT),
     (&IMPORT_ADD_VERIFIED_USER, IMPORT),
+    (&IMPORT_ROLES_REASSIGNED, IMPORT),
     (&IMPORT_ALREADY_MEMBER, IMPORT),
     (&IMPORT_ALREADY_INVITED, IMPORT),
     (&IMPORT_ROLE_FROM_ROLE_MAP, IMPORT),

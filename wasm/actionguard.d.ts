@@ -1602,16 +1602,23 @@ export interface MembersImportInput {
   /** The tenant policy document (absent: the embedded default). */
   policy?: string | null;
   tenant?: string | null;
-  /** The organization as the Management API returns it, with its discovery domains. */
-  organization: { id: string; name?: string | null; display_name?: string | null; metadata?: Record<string, unknown> | null; domains?: { domain: string; status: string }[] };
+  /** The organization as the Management API returns it, with its discovery domains and its enabled connections (names, or entries as listed). */
+  organization: {
+    id: string;
+    name?: string | null;
+    display_name?: string | null;
+    metadata?: Record<string, unknown> | null;
+    domains?: { domain: string; status: string }[];
+    enabled_connections?: (string | { name?: string; connection?: { name?: string } })[];
+  };
   /** The list, as read from the file (at most 2 MiB, 5,000 rows). */
   csv: string;
   /** The tenant's roles. */
   roles?: { id: string; name?: string }[];
   /** The organization's invited addresses and its members' addresses. */
   existing?: { invited?: string[]; members?: string[] };
-  /** Users found by the list's addresses (`GET /api/v2/users-by-email`). */
-  users?: { email: string; user_id: string; email_verified?: boolean }[];
+  /** Users found by the list's addresses (`GET /api/v2/users-by-email`), with their identities (primary first): a verified address adds the user only through a database identity or a connection the organization enabled. */
+  users?: { email: string; user_id: string; email_verified?: boolean; identities?: { provider: string; connection: string }[] }[];
   /** Step one: without `answers`; step two: the responses (or failure codes) by department key. */
   llm?: {
     available?: boolean;

@@ -20,6 +20,7 @@ const imports = require('../lib/governance/members-import.js');
 
 const DOMAIN = 'roster.eu.auth0.test';
 const ENV = { ACTIONGUARD_INVITE_CLIENT_ID: 'app_portal', ACTIONGUARD_INVITER_NAME: 'Acme IT' };
+const DB = { provider: 'auth0', connection: 'Username-Password-Authentication', user_id: 'x', isSocial: false };
 const policyText = (/** @type {any} */ mi = {}) => JSON.stringify({ version: 1, governance: { members_import: mi } });
 
 const CSV = [
@@ -59,8 +60,8 @@ function tenant(extra = 0) {
       { id: 'rol_hr', name: 'People' },
     ],
     users: [
-      { user_id: 'auth0|mo', email: 'mo@acme.example', email_verified: true },
-      { user_id: 'auth0|vera', email: 'vera@acme.example', email_verified: true },
+      { user_id: 'auth0|mo', email: 'mo@acme.example', email_verified: true, identities: [DB] },
+      { user_id: 'auth0|vera', email: 'vera@acme.example', email_verified: true, identities: [DB] },
       { user_id: 'auth0|uma', email: 'uma@acme.example', email_verified: false },
       ...Array.from({ length: extra }, (_, i) => ({ user_id: `auth0|x${i}`, email: `x${i}@acme.example`, email_verified: true })),
     ],
@@ -297,6 +298,163 @@ test('an edited stored request or a missing invitation client writes nothing', a
     const refused = await approvals.execute(t.store, t.mgmt, { policy: policyText(), env: ENV });
     assert.match(/** @type {string} */ (refused.find((r) => r.key === 'f'.repeat(32))?.error), /not a governance request|digest|dedupe_key/);
     assert.deepEqual(t.writes(), []);
+  } finally {
+    await t.done();
+  }
+});
+
+/**
+ * A store, an emulator with the tenant, the real SDK, and the plan -> approve steps.
+ * @param {any} tenantFixture
+ */
+async function small(tenantFixture) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-roster-'));
+  const store = await openStore(`sqlite:${path.join(dir, 'ag.db')}`);
+  const emu = await new ManagementEmulator(tenantFixture, { domain: DOMAIN, clientId: 'm2m', clientSecret: 's3cret' }).start();
+  const restore = installFetch({ domain: DOMAIN, emulator: emu, counters: { llm: 0 } });
+  const mgmt = new ManagementClient({ domain: DOMAIN, clientId: 'm2m', clientSecret: 's3cret', maxRetries: 0 });
+  const sleep = async () => {};
+  const propose = async (/** @type {string} */ csv) => {
+    const report = await imports.plan({ store, mgmt, orgId: 'org_a', csv, policy: policyText(), env: {}, sleep, propose: true });
+    await approvals.decide(store, report.proposed.dedupe_key, 'approve', 'ops');
+    return report;
+  };
+  const audit = async () => (await store.readAuditRecords({ fromMs: 0, untilMs: Date.now() + 60_000 })).map((a) => JSON.parse(a.raw));
+  const done = async () => {
+    restore();
+    await emu.stop();
+    await store.close();
+  };
+  return { store, emu, mgmt, sleep, propose, audit, done };
+}
+
+const orgA = (/** @type {any} */ extra = {}) => ({
+  id: 'org_a',
+  name: 'a',
+  metadata: { ag_role_map: 'sales=rol_sales' },
+  discovery_domains: [{ domain: 'acme.example', status: 'verified' }],
+  members: [],
+  ...extra,
+});
+
+test("a user verified by another customer's IdP is invited; a database or enabled connection's user is added", async () => {
+  const t = await small({
+    organizations: [orgA({ enabled_connections: [{ name: 'acme-okta', strategy: 'okta' }] })],
+    roles: [{ id: 'rol_sales', name: 'Sales' }],
+    users: [
+      {
+        user_id: 'samlp|evil|bob',
+        email: 'bob@acme.example',
+        email_verified: true,
+        identities: [{ provider: 'samlp', connection: 'evil-corp-saml', user_id: 'bob', isSocial: false }],
+      },
+      {
+        user_id: 'okta|acme-okta|eve',
+        email: 'eve@acme.example',
+        email_verified: true,
+        identities: [{ provider: 'okta', connection: 'acme-okta', user_id: 'eve', isSocial: false }],
+      },
+      { user_id: 'auth0|dan', email: 'dan@acme.example', email_verified: true, identities: [DB] },
+    ],
+  });
+  try {
+    const report = await t.propose('email,department\nbob@acme.example,Sales\neve@acme.example,Sales\ndan@acme.example,Sales\n');
+    assert.deepEqual(
+      report.rows.map((/** @type {any} */ r) => [r.email, r.action, r.reason.code]),
+      [
+        ['bob@acme.example', 'invite', 'import_invite_untrusted_connection'],
+        ['eve@acme.example', 'add', 'import_add_verified_user'],
+        ['dan@acme.example', 'add', 'import_add_verified_user'],
+      ],
+    );
+    const out = await approvals.execute(t.store, t.mgmt, { policy: policyText(), env: ENV, sleep: t.sleep });
+    assert.ok(out[0].done, JSON.stringify(out));
+    const org = t.emu.orgs.find((/** @type {any} */ o) => o.id === 'org_a');
+    assert.deepEqual(org.members.map((/** @type {any} */ m) => m.user_id).sort(), ['auth0|dan', 'okta|acme-okta|eve']);
+    assert.deepEqual(
+      t.emu.invitations.map((/** @type {any} */ i) => i.invitee.email),
+      ['bob@acme.example'],
+      'the foreign-IdP user is invited, not made a member',
+    );
+  } finally {
+    await t.done();
+  }
+});
+
+test('a second executor taking over during a 429 wait: the first stops before writing again', async () => {
+  const t = await small({ organizations: [orgA()], roles: [{ id: 'rol_sales', name: 'Sales' }], users: [] });
+  try {
+    const report = await t.propose('email,department\nann@acme.example,Sales\nbob@acme.example,Sales\n');
+    t.emu.injectFault({ method: 'POST', path: '/api/v2/organizations/org_a/invitations', status: 429, times: 1, reset_in_s: 1 });
+    /** @type {any} */
+    let b;
+    // A's lease runs out during its wait; B (the next cron run) takes the approval over.
+    const sleepA = async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      b = await approvals.execute(t.store, t.mgmt, { executor: 'B', policy: policyText(), env: ENV, sleep: t.sleep });
+    };
+    const a = await approvals.execute(t.store, t.mgmt, { executor: 'A', leaseMs: 10, policy: policyText(), env: ENV, sleep: sleepA });
+    assert.ok(b?.[0]?.done, JSON.stringify(b));
+    assert.match(String(a[0].error), /claim on this approval was lost/);
+    const invitees = t.emu.invitations.map((/** @type {any} */ i) => i.invitee.email).sort();
+    assert.deepEqual(invitees, ['ann@acme.example', 'bob@acme.example'], 'each invited once');
+    assert.equal((await t.store.getApproval(report.proposed.dedupe_key))?.status, 'done', "B's outcome stands");
+    assert.equal((await t.audit()).filter((r) => r.outcome === 'done').length, 2);
+  } finally {
+    await t.done();
+  }
+});
+
+test('an invitation that got a 5xx is not retried; the next run finds it created and records it done', async () => {
+  const t = await small({ organizations: [orgA()], roles: [{ id: 'rol_sales', name: 'Sales' }], users: [] });
+  try {
+    const report = await t.propose('email,department\nann@acme.example,Sales\n');
+    t.emu.injectFault({ method: 'POST', path: '/api/v2/organizations/org_a/invitations', status: 503, times: 1 });
+    const first = await approvals.execute(t.store, t.mgmt, { policy: policyText(), env: ENV, sleep: t.sleep });
+    assert.match(String(first[0].error), /1 failed/);
+    const posts = () => t.emu.calls.filter((/** @type {any} */ c) => c.method === 'POST' && c.path.endsWith('/invitations')).length;
+    assert.equal(posts(), 1, 'one POST: never retried after an ambiguous failure');
+    // The 503 came after Auth0 created it (the answer lost): the next approved run lists it.
+    t.emu.invitations.push({ id: 'uinv_1', organization_id: 'org_a', invitee: { email: 'ann@acme.example' }, inviter: { name: 'x' }, client_id: 'app_portal' });
+    await approvals.decide(t.store, report.proposed.dedupe_key, 'approve', 'ops');
+    const second = await approvals.execute(t.store, t.mgmt, { policy: policyText(), env: ENV, sleep: t.sleep });
+    assert.match(String(second[0].done), /1 written/);
+    assert.equal(posts(), 1, 'nothing sent again');
+    assert.deepEqual(
+      (await t.audit()).map((r) => r.outcome),
+      ['failed', 'done'],
+    );
+  } finally {
+    await t.done();
+  }
+});
+
+test('a failed role assignment is retried by the next approved run, and its record says so', async () => {
+  const t = await small({
+    organizations: [orgA()],
+    roles: [{ id: 'rol_sales', name: 'Sales' }],
+    users: [{ user_id: 'auth0|vera', email: 'vera@acme.example', email_verified: true, identities: [DB] }],
+  });
+  try {
+    const report = await t.propose('email,department\nvera@acme.example,Sales\n');
+    assert.equal(report.rows[0].action, 'add');
+    t.emu.injectFault({ method: 'POST', path: '/api/v2/organizations/org_a/members/auth0%7Cvera/roles', status: 503, times: 5 });
+    t.emu.injectFault({ method: 'POST', path: '/api/v2/organizations/org_a/members/auth0|vera/roles', status: 503, times: 5 });
+    const first = await approvals.execute(t.store, t.mgmt, { policy: policyText(), env: ENV, sleep: t.sleep });
+    assert.match(String(first[0].error), /1 failed/);
+    const org = t.emu.orgs.find((/** @type {any} */ o) => o.id === 'org_a');
+    assert.deepEqual(
+      org.members.map((/** @type {any} */ m) => [m.user_id, m.roles ?? []]),
+      [['auth0|vera', []]],
+      'a member without its role',
+    );
+    await approvals.decide(t.store, report.proposed.dedupe_key, 'approve', 'ops');
+    const second = await approvals.execute(t.store, t.mgmt, { policy: policyText(), env: ENV, sleep: t.sleep });
+    assert.match(String(second[0].done), /1 written/);
+    assert.deepEqual(org.members[0].roles, ['rol_sales']);
+    const last = (await t.audit()).find((r) => r.outcome === 'done');
+    assert.equal(last.reasons[0].code, 'import_roles_reassigned');
+    assert.match(last.action, /roles rol_sales \(again\)/);
   } finally {
     await t.done();
   }

@@ -10,7 +10,7 @@
 // circuit breaker, each write with its audit record.
 //
 // Scopes. Dry run and propose: read:organizations, read:organization_discovery_domains,
-// read:organization_members, read:organization_invitations, read:roles, read:users
+// read:organization_connections, read:organization_members, read:organization_invitations, read:roles, read:users
 // (users by email). Executing: read:organization_members, read:organization_invitations,
 // create:organization_invitations, create:organization_members,
 // create:organization_member_roles. Invitations need ACTIONGUARD_INVITE_CLIENT_ID (the
@@ -69,6 +69,11 @@ async function gather(mgmt, orgId, retry) {
   const org = dataOf(await common.withRetries(() => mgmt.organizations.get(orgId), { ...retry, what: `GET organizations/${orgId}` }));
   if (typeof org?.id !== 'string') throw common.governanceError('not_found', `organization ${orgId} was not found`);
   const domains = await common.listAll((p) => mgmt.organizations.discoveryDomains.list(orgId, p), 'domains', { ...retry, what: `GET organizations/${orgId}/discovery-domains` });
+  // The connections whose verified addresses the organization trusts (besides databases).
+  const connections = await common.listAll((p) => mgmt.organizations.enabledConnections.list(orgId, p), 'enabled_connections', {
+    ...retry,
+    what: `GET organizations/${orgId}/enabled_connections`,
+  });
   const roles = await common.listAll((p) => mgmt.roles.list(p), 'roles', { ...retry, what: 'GET roles' });
   const existing = await listExisting(mgmt, orgId, retry);
   return {
@@ -78,6 +83,7 @@ async function gather(mgmt, orgId, retry) {
       display_name: typeof org.display_name === 'string' ? org.display_name : null,
       metadata: org.metadata && typeof org.metadata === 'object' ? org.metadata : {},
       domains: domains.filter((d) => typeof d?.domain === 'string').map((d) => ({ domain: d.domain, status: String(d.status ?? '') })),
+      enabled_connections: connections.map((c) => c?.connection?.name ?? c?.name).filter((n) => typeof n === 'string'),
     },
     roles: roles.filter((r) => typeof r?.id === 'string').map((r) => ({ id: r.id, name: typeof r.name === 'string' ? r.name : '' })),
     existing: { invited: existing.invited, members: existing.members.map((m) => m.email).filter((e) => typeof e === 'string') },
@@ -116,12 +122,20 @@ async function plan({
   const first = run({});
   const wanted = [...new Set(first.rows.filter((r) => r.action !== 'skip_existing').map((r) => r.email.toLowerCase()))];
   const lookups = wanted.slice(0, Math.max(0, maxLookups));
-  /** @type {{ email: string, user_id: string, email_verified: boolean }[]} */
+  /** @type {{ email: string, user_id: string, email_verified: boolean, identities: { provider: string, connection: string }[] }[]} */
   const users = [];
   for (const email of lookups) {
     const found = await common.withRetries(() => mgmt.users.listUsersByEmail({ email }), { ...retry, what: 'GET users-by-email' });
     for (const u of common.itemsOf(found, 'users')) {
-      if (typeof u?.user_id === 'string' && typeof u?.email === 'string') users.push({ email: u.email, user_id: u.user_id, email_verified: u.email_verified === true });
+      if (typeof u?.user_id !== 'string' || typeof u?.email !== 'string') continue;
+      // Where the verification came from (primary identity first): the core trusts a
+      // database's, or one of a connection the organization enabled, and no other IdP's.
+      // (Kept in order, a malformed one as blanks: never promoted to primary by a filter.)
+      const identities = (Array.isArray(u.identities) ? u.identities : []).map((i) => ({
+        provider: typeof i?.provider === 'string' ? i.provider : '',
+        connection: typeof i?.connection === 'string' ? i.connection : '',
+      }));
+      users.push({ email: u.email, user_id: u.user_id, email_verified: u.email_verified === true, identities });
     }
   }
   if (wanted.length > lookups.length) log({ msg: 'members import: users not looked up past --max-lookups; those rows are invited', skipped: wanted.length - lookups.length });
@@ -219,10 +233,16 @@ function limits(policy) {
  * - a row the checkpoint says is done is passed over (a re-run writes nothing twice);
  * - before a write, the listing read at the start of this run decides: an address
  *   already invited, or a user already a member, is `skipped` (recorded once) unless
- *   this approval's own earlier attempt put it there (the checkpoint marks a row before
- *   its write), in which case the write is taken as done and an added member's roles
- *   are assigned;
- * - each write goes through withRetries (429s wait, 5xx retried); a failed row is
+ *   this approval's own earlier attempt may have put it there (the checkpoint marks a
+ *   row `writing` before its write, `failed` after an error), in which case the
+ *   invitation is taken as done, and an added member's roles are assigned again
+ *   (idempotent: a failed role assignment is retried by the next approved run);
+ * - every write renews this executor's claim right before it is sent, and on each
+ *   retry wait: a renewal refused (another executor took the approval over) stops the
+ *   run at once, nothing more written;
+ * - each write goes through withRetries (429s wait, 5xx retried; an invitation is
+ *   never retried after a 5xx or no answer, as it may exist: the row fails, and the
+ *   next approved run's listing finds it if it was created); a failed row is
  *   recorded and the run goes on, until `breaker_failures` failures in a row stop it
  *   (the approval fails with the reason); a run that wrote `max_per_run` rows with
  *   rows left gives the approval back (`release`) for the next run.
@@ -235,12 +255,11 @@ function limits(policy) {
  *   renew: extends this executor's claim (approvals.execute gives it)
  * @returns {Promise<{ done: string } | { release: string }>}
  */
-async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs = Date.now, log = () => {}, env = process.env, renew, leaseMs = 5 * 60_000 }) {
+async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs = Date.now, log = () => {}, env = process.env, renew }) {
   const p = /** @type {import('actionguard').MembersImportProposal} */ (/** @type {unknown} */ (request.proposal));
   const orgId = p.organization_id;
   const approval = row.dedupe_key;
   const { max_per_run: maxPerRun, breaker_failures: breakerFailures } = limits(policy);
-  const retry = { sleep, nowMs };
   const clientId = env.ACTIONGUARD_INVITE_CLIENT_ID;
   const inviter = env.ACTIONGUARD_INVITER_NAME || p.organization_name || 'Your organization';
   if (!clientId && p.rows.some((r) => r.action === 'invite')) {
@@ -248,15 +267,41 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
   }
   const stateOf = async (/** @type {string} */ email) => (await store.getCheckpoint(checkpointName(approval, email))) ?? undefined;
   const save = (/** @type {string} */ email, /** @type {string} */ state) => store.setCheckpoint(checkpointName(approval, email), state);
-  // A long run extends its claim on the approval (at most every minute) so that no
-  // other executor takes it over while it writes.
-  let renewedMs = Date.now();
+  // The claim is renewed right before every write and on every retry wait: the lease
+  // covers the next request (a wait is at most a minute, the lease minutes), and a
+  // renewal the fence refuses (another executor took the approval over while this one
+  // waited) stops the run before anything more is written. Once lost, always lost.
+  /** @type {Error | undefined} */
+  let lost;
   const keepClaim = async () => {
-    if (renew && Date.now() - renewedMs > Math.min(60_000, leaseMs / 3)) {
+    if (lost) throw lost;
+    if (!renew) return;
+    try {
       await renew();
-      renewedMs = Date.now();
+    } catch (err) {
+      lost = Object.assign(new Error(`the claim on this approval was lost (${failure(err)}): the run stopped, nothing more written`), {
+        code: 'claim_lost',
+        cause: err,
+      });
+      throw lost;
     }
   };
+  /**
+   * One write request: the claim renewed before it is sent (and before each retry wait).
+   * @template T
+   * @param {() => Promise<T>} send
+   * @param {string} what
+   * @param {{ maxServerRetries?: number }} [extra]
+   */
+  const sendFenced = (send, what, extra = {}) =>
+    common.withRetries(
+      async () => {
+        await keepClaim();
+        return send();
+      },
+      { sleep, nowMs, what, ...extra, onRetry: () => keepClaim() },
+    );
+  const retry = { sleep, nowMs, onRetry: () => keepClaim() };
   const existing = await listExisting(mgmt, orgId, retry);
   const invited = new Set(existing.invited.map((e) => e.toLowerCase()));
   const memberIds = new Set(existing.members.map((m) => m.user_id));
@@ -299,14 +344,18 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
    * @param {string} email
    * @param {string} action
    * @param {() => Promise<unknown>} call
+   * @param {import('actionguard').GovernanceReason} [why] the done record's reason, when not the row's
    * @returns {Promise<boolean>} whether it was written
    */
-  const write = async (r, email, action, call) => {
+  const write = async (r, email, action, call, why) => {
+    await keepClaim();
     await save(email, 'writing');
     try {
       await call();
     } catch (err) {
       if (/** @type {any} */ (err)?.code === 'store_unavailable') throw err;
+      // The claim passed to another executor: stop here, the row is that executor's.
+      if (lost) throw lost;
       lastError = failure(err);
       await audit(r, 'failed', action, { error: lastError });
       await save(email, 'failed');
@@ -316,7 +365,7 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
       return false;
     }
     breaker.ok();
-    await audit(r, 'done', action);
+    await audit(r, 'done', action, { why });
     await save(email, 'done');
     counts.done += 1;
     return true;
@@ -325,12 +374,13 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
   for (const r of p.rows) {
     const email = r.email.toLowerCase();
     const state = await stateOf(email);
-    await keepClaim();
     if (state === 'done' || state === 'skipped') {
       counts.passed += 1;
       continue;
     }
-    const mine = state === 'writing';
+    // This approval's earlier attempt may have written it: a run that stopped after the
+    // write (`writing`), or a write whose answer was lost or whose second half failed.
+    const mine = state === 'writing' || state === 'failed';
     if (r.action === 'invite') {
       const action = `POST organizations/${orgId}/invitations ${r.email}${r.roles.length ? ` roles ${r.roles.join(',')}` : ''}`;
       if (invited.has(email) || memberEmails.has(email)) {
@@ -346,8 +396,10 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
         continue;
       }
       if (counts.done >= maxPerRun) return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
+      // Never retried after a 5xx or no answer: the invitation may exist (a second one
+      // would be a second email); the row fails and the next run's listing tells.
       const written = await write(r, email, action, () =>
-        common.withRetries(
+        sendFenced(
           () =>
             mgmt.organizations.invitations.create(orgId, {
               inviter: { name: inviter },
@@ -356,7 +408,8 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
               send_invitation_email: true,
               ...(r.roles.length ? { roles: r.roles } : {}),
             }),
-          { ...retry, what: `POST organizations/${orgId}/invitations` },
+          `POST organizations/${orgId}/invitations`,
+          { maxServerRetries: 0 },
         ),
       );
       if (written) invited.add(email);
@@ -372,24 +425,32 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
       continue;
     }
     if (counts.done >= maxPerRun) return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
-    await write(r, email, action, async () => {
-      if (!memberIds.has(userId)) {
-        await common.withRetries(() => mgmt.organizations.members.create(orgId, { members: [userId] }), { ...retry, what: `POST organizations/${orgId}/members` });
-        memberIds.add(userId);
-      }
-      if (r.roles.length) {
-        await common.withRetries(() => mgmt.organizations.members.roles.assign(orgId, userId, { roles: r.roles }), {
-          ...retry,
-          what: `POST organizations/${orgId}/members/${userId}/roles`,
-        });
-      }
-    });
+    // A member already there by this approval's earlier attempt: only its roles again.
+    const reassigned = mine && memberIds.has(userId) && r.roles.length > 0;
+    await write(
+      r,
+      email,
+      reassigned ? `POST organizations/${orgId}/members/${userId}/roles ${r.roles.join(',')} (again)` : action,
+      async () => {
+        if (!memberIds.has(userId)) {
+          await sendFenced(() => mgmt.organizations.members.create(orgId, { members: [userId] }), `POST organizations/${orgId}/members`);
+          memberIds.add(userId);
+        }
+        if (r.roles.length) {
+          await sendFenced(() => mgmt.organizations.members.roles.assign(orgId, userId, { roles: r.roles }), `POST organizations/${orgId}/members/${userId}/roles`);
+        }
+      },
+      reassigned ? { code: 'import_roles_reassigned', message: REASSIGNED } : undefined,
+    );
   }
   if (counts.failed > 0) {
     throw common.governanceError('rows_failed', `${summary(counts, p.rows.length, '')}: approve again to retry the failed rows only (last error: ${lastError})`);
   }
   return { done: summary(counts, p.rows.length, 'complete') };
 }
+
+/** The reason of a re-assignment's record (signals::IMPORT_ROLES_REASSIGNED). */
+const REASSIGNED = "this approval's earlier attempt left the member without its roles (interrupted or failed): the roles were assigned again";
 
 /** @param {any} err */
 const failure = (err) => String(err?.message ?? err).slice(0, 300);

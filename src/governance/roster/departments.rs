@@ -10,8 +10,10 @@
 //!
 //! A role the map names must be one of the tenant's roles and, where the policy
 //! lists `organizations.assignable_roles`, one of those: the organization's
-//! metadata is its admin's to write. The LLM is offered only such roles, so no
-//! answer can give more than the rules could.
+//! metadata is its admin's to write. The LLM is asked only when the policy lists
+//! `organizations.assignable_roles`, and offered only those roles: a department
+//! name is the customer's text and may carry a prompt, so without such a list
+//! (every tenant role, admin roles included) no answer may choose a role.
 
 use std::collections::BTreeMap;
 
@@ -149,7 +151,8 @@ pub struct Role {
 /// One call for the host to make: POST `body` to `{LLM_BASE_URL}/chat/completions`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DepartmentEscalation {
-    /// The department key asked about (the key its answer goes under).
+    /// The department's [`Mapping::key`] (the key its answer goes under; the name
+    /// sent is the key clipped, and two keys may clip alike).
     pub department: String,
     pub body: String,
     pub options: Vec<String>,
@@ -287,8 +290,9 @@ pub fn map(
 }
 
 /// The names offered: each eligible role's name once (two roles of one name are
-/// ambiguous and left out), then `none`.
-fn options(roles: &[Role], eligible: &dyn Fn(&str) -> bool) -> Vec<(String, Option<String>)> {
+/// ambiguous and left out), at most [`MAX_OPTIONS`] (the rest left out with a
+/// warning), then `none`.
+fn options(roles: &[Role], eligible: &dyn Fn(&str) -> bool, warnings: &mut Vec<crate::Issue>) -> Vec<(String, Option<String>)> {
     let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in roles.iter().filter(|r| eligible(&r.id)) {
         let name = r.name.trim();
@@ -302,8 +306,19 @@ fn options(roles: &[Role], eligible: &dyn Fn(&str) -> bool) -> Vec<(String, Opti
             [id] => Some((name.to_string(), Some((*id).to_string()))),
             _ => None,
         })
-        .take(MAX_OPTIONS)
         .collect();
+    if out.len() > MAX_OPTIONS {
+        warnings.push(crate::Issue::new(
+            "llm_roles_truncated",
+            Some("roles".into()),
+            format!(
+                "{} assignable roles have a name: the LLM is offered the first {MAX_OPTIONS} by name only (the rest, from `{}` on, it cannot choose)",
+                out.len(),
+                out.get(MAX_OPTIONS).map_or("", |(n, _)| n.as_str())
+            ),
+        ));
+        out.truncate(MAX_OPTIONS);
+    }
     out.push(("none".to_string(), None));
     out
 }
@@ -335,7 +350,16 @@ fn ask_llm(
     if !(policy.llm.enabled && policy.governance.members_import.llm && exchange.available) {
         return out;
     }
-    let options = options(roles, eligible);
+    if policy.organizations.assignable_roles.is_empty() {
+        warnings.push(crate::Issue::new(
+            "llm_no_assignable_roles",
+            Some("policy.organizations.assignable_roles".into()),
+            "the policy lists no `organizations.assignable_roles`: the LLM would choose among every tenant role (admin roles included) \
+             from a name in the list, so it is not asked; list the roles an import may give to let it map departments",
+        ));
+        return out;
+    }
+    let options = options(roles, eligible, warnings);
     let names: Vec<&str> = options.iter().map(|(n, _)| n.as_str()).collect();
     if names.len() < 2 {
         warnings.push(crate::Issue::new(
@@ -372,7 +396,7 @@ fn ask_llm(
                     let facts = json!({ "department": asked_name });
                     let e = llm::request(&policy.llm, &exchange, TASK, &names, FALLBACK, facts);
                     out.escalations.push(DepartmentEscalation {
-                        department: asked_name,
+                        department: m.key.clone(),
                         body: e.body,
                         options: e.options,
                         timeout_ms: e.timeout_ms,
@@ -388,7 +412,7 @@ fn ask_llm(
             continue;
         };
         // Step two: a department without an answer was held back or lost: unmapped.
-        let Some(answer) = answers.get(&asked_name) else {
+        let Some(answer) = answers.get(&m.key) else {
             out.not_asked += 1;
             m.llm = Some(outcome("not_asked"));
             continue;

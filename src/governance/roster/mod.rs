@@ -18,8 +18,15 @@
 //!   its own verified domain, as in discovery.
 //!
 //! Each imported row is invited, unless one user has the address and verified it
-//! (then, the domain verified too, the policy trusts the address and adds the
-//! user), or the address is already a member or invited (skipped).
+//! through a connection the organization trusts (then, the domain verified too,
+//! the policy trusts the address and adds the user), or the address is already a
+//! member or invited (skipped). A user's verified address is trusted only when its
+//! primary identity (the first: the root profile's address and its verification
+//! are that identity's) is of a database connection (provider `auth0`: Auth0
+//! verified the mailbox) or of a connection the organization enabled. Users-by-email
+//! lists the users of every connection: another customer's SAML or OIDC IdP can
+//! assert any address as verified, and such a user is invited (accepting proves the
+//! mailbox), never added.
 
 pub mod departments;
 pub mod table;
@@ -88,6 +95,21 @@ pub struct Organization {
     pub metadata: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
     pub domains: Vec<Domain>,
+    /// The organization's enabled connections (`GET /api/v2/organizations/{id}/enabled_connections`):
+    /// each a connection name, or an entry as Auth0 lists it (`{connection: {name}}`) or `{name}`.
+    #[serde(default)]
+    pub enabled_connections: Vec<Value>,
+}
+
+impl Organization {
+    /// The enabled connections' names (entries without one are ignored: they enable nothing).
+    fn connections(&self) -> BTreeSet<&str> {
+        self.enabled_connections
+            .iter()
+            .filter_map(|e| e.as_str().or_else(|| e.pointer("/connection/name")?.as_str()).or_else(|| e.get("name")?.as_str()))
+            .filter(|n| !n.is_empty())
+            .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +135,31 @@ pub struct User {
     pub user_id: String,
     #[serde(default)]
     pub email_verified: bool,
+    /// The user's identities, primary first (`identities[].provider` and `.connection`).
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+}
+
+/// One identity of a user (other fields ignored).
+#[derive(Debug, Deserialize)]
+pub struct Identity {
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub connection: String,
+}
+
+/// The provider of Auth0's database connections: a verified address there is a
+/// mailbox Auth0 verified itself.
+const DATABASE_PROVIDER: &str = "auth0";
+
+impl User {
+    /// Whether the organization may trust this user's verified address: its primary
+    /// identity is a database one, or of a connection the organization enabled.
+    fn trusted_by(&self, enabled: &BTreeSet<&str>) -> bool {
+        self.email_verified
+            && self.identities.first().is_some_and(|i| i.provider == DATABASE_PROVIDER || enabled.contains(i.connection.as_str()))
+    }
 }
 
 /// One row of the plan (and of a proposal, invite and add rows only).
@@ -241,6 +288,15 @@ fn hostile(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// The longest start of `s` of at most `max` bytes that ends at a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    s.get(..end).unwrap_or_default()
+}
+
 fn text_ok(t: &str) -> bool {
     t.chars().count() <= MAX_FIELD_CHARS && !t.chars().any(hostile)
 }
@@ -327,6 +383,7 @@ pub fn plan(input: Input) -> Answer<Plan> {
     }
     let members: BTreeSet<String> = input.existing.members.iter().filter_map(|e| key_of(e)).collect();
     let invited: BTreeSet<String> = input.existing.invited.iter().filter_map(|e| key_of(e)).collect();
+    let enabled = org.connections();
     let mut users: BTreeMap<String, Vec<&User>> = BTreeMap::new();
     for u in input.users.iter().filter(|u| is_id(&u.user_id)) {
         if let Some(k) = key_of(&u.email) {
@@ -387,7 +444,8 @@ pub fn plan(input: Input) -> Answer<Plan> {
         } else {
             match users.get(&key).map(Vec::as_slice) {
                 None | Some([]) => ("invite", None, &signals::IMPORT_INVITE),
-                Some([user]) if user.email_verified => ("add", Some(user.user_id.clone()), &signals::IMPORT_ADD_VERIFIED_USER),
+                Some([user]) if user.trusted_by(&enabled) => ("add", Some(user.user_id.clone()), &signals::IMPORT_ADD_VERIFIED_USER),
+                Some([user]) if user.email_verified => ("invite", None, &signals::IMPORT_INVITE_UNTRUSTED_CONNECTION),
                 Some([_]) => ("invite", None, &signals::IMPORT_INVITE_UNVERIFIED),
                 Some(_) => ("invite", None, &signals::IMPORT_INVITE_SEVERAL_USERS),
             }
@@ -445,8 +503,12 @@ pub fn plan(input: Input) -> Answer<Plan> {
 fn request(tenant: Option<&str>, org: &Organization, rows: &[Row], mapping: &[Mapping], summary: &Summary) -> Result<Request, Issue> {
     let writes: Vec<Row> = rows.iter().filter(|r| r.action != "skip_existing").cloned().collect();
     let digest = digest(&writes, mapping);
-    let name =
-        org.display_name.as_deref().or(org.name.as_deref()).map(|n| n.chars().filter(|c| !c.is_control()).take(MAX_FIELD_CHARS).collect());
+    // Clipped by bytes, as `check_proposal` counts them (`plain`): a name of 100 CJK
+    // characters is 300 bytes.
+    let name = org.display_name.as_deref().or(org.name.as_deref()).map(|n| {
+        let clean: String = n.chars().filter(|c| !c.is_control()).collect();
+        clip(&clean, MAX_FIELD_CHARS).to_string()
+    });
     let proposal = Proposal {
         organization_id: org.id.clone(),
         organization_name: name,

@@ -127,7 +127,7 @@ fn the_llm_is_held_back_by_an_open_breaker_and_never_asked_without_policy() {
     v["llm"] = json!({ "available": true, "state": "0:0:5:9999999999999" });
     // Without the policy's switches: not asked.
     assert!(planned(&v).llm.escalations.is_empty());
-    v["policy"] = json!(json!({"version": 1, "llm": {"enabled": true}, "governance": {"members_import": {"llm": true}}}).to_string());
+    v["policy"] = json!(llm_policy(&["rol_eng", "rol_qa"]));
     v["now_ms"] = json!(1_800_000_000_000.0);
     let p = planned(&v);
     assert!(p.llm.escalations.is_empty());
@@ -145,4 +145,114 @@ fn the_llm_is_held_back_by_an_open_breaker_and_never_asked_without_policy() {
     assert!(p.llm.llm_state.is_some() && p.request.is_none());
     // The body holds the department's name and the role names, nothing of the people.
     assert!(!p.llm.escalations[0].body.contains("one.example"));
+}
+
+fn llm_policy(assignable: &[&str]) -> String {
+    json!({"version": 1, "llm": {"enabled": true}, "governance": {"members_import": {"llm": true}},
+           "organizations": {"assignable_roles": assignable}})
+    .to_string()
+}
+
+fn warning_codes(v: &Value) -> Vec<String> {
+    match plan_json(&v.to_string()) {
+        Answer::Success { warnings, .. } => warnings.into_iter().map(|w| w.code.to_string()).collect(),
+        Answer::Failure { errors } => panic!("{errors:?}"),
+    }
+}
+
+#[test]
+fn only_a_trusted_connection_s_verified_address_adds_a_user() {
+    let mut v = input("email,department\nbob@one.example,Eng\n");
+    v["organization"]["enabled_connections"] = json!(["one-okta", { "connection": { "name": "one-saml" } }]);
+    let plan_for = |v: &mut Value, user: Value| {
+        v["users"] = json!([user]);
+        let row = planned(v).rows.remove(0);
+        (row.action, row.reason.code)
+    };
+    let user = |verified: bool, identities: Value| json!({ "email": "bob@one.example", "user_id": "auth0|bob", "email_verified": verified, "identities": identities });
+    let db = json!([{ "provider": "auth0", "connection": "Username-Password-Authentication" }]);
+    // A database user who verified the address: Auth0 checked the mailbox.
+    assert_eq!(plan_for(&mut v, user(true, db.clone())), ("add".into(), "import_add_verified_user".into()));
+    // Another customer's IdP asserting the address as verified: invited.
+    let other = json!([{ "provider": "samlp", "connection": "evil-corp-saml" }]);
+    assert_eq!(plan_for(&mut v, user(true, other)), ("invite".into(), "import_invite_untrusted_connection".into()));
+    // The organization's own enterprise connections, both ways Auth0 lists them.
+    for c in ["one-okta", "one-saml"] {
+        let own = json!([{ "provider": "okta", "connection": c }]);
+        assert_eq!(plan_for(&mut v, user(true, own)), ("add".into(), "import_add_verified_user".into()), "{c}");
+    }
+    // The primary identity decides (the root address is its): a database identity linked
+    // behind a foreign IdP's does not make the IdP's assertion trusted.
+    let linked = json!([{ "provider": "oidc", "connection": "evil-oidc" }, { "provider": "auth0", "connection": "db" }]);
+    assert_eq!(plan_for(&mut v, user(true, linked)), ("invite".into(), "import_invite_untrusted_connection".into()));
+    // No identities passed: nothing shows where the verification came from.
+    assert_eq!(plan_for(&mut v, user(true, json!([]))), ("invite".into(), "import_invite_untrusted_connection".into()));
+    // Not verified, even through the database: invited.
+    assert_eq!(plan_for(&mut v, user(false, db)), ("invite".into(), "import_invite_unverified".into()));
+}
+
+#[test]
+fn a_cjk_organization_name_is_clipped_by_bytes_and_its_request_passes_the_check() {
+    let mut v = input("email,department\na@one.example,Eng\n");
+    v["organization"]["display_name"] = json!("株式会社".repeat(25));
+    let request = planned(&v).request.expect("a request");
+    let name = request.proposal["organization_name"].as_str().unwrap();
+    assert!(name.len() <= 256 && name.len() > 250, "{}", name.len());
+    assert!(name.chars().all(|c| "株式会社".contains(c)));
+    let stored = serde_json::to_string(&request).unwrap();
+    governance::check_request(&stored).unwrap();
+    assert_eq!(clip("aé", 2), "a");
+    assert_eq!(clip("aé", 3), "aé");
+    assert_eq!(clip("", 0), "");
+}
+
+#[test]
+fn the_llm_chooses_only_among_assignable_roles_and_only_when_some_are_listed() {
+    let mut v = input("email,department\na@one.example,Platform\n");
+    v["llm"] = json!({ "available": true });
+    v["now_ms"] = json!(1_800_000_000_000.0);
+    v["roles"] = json!([{ "id": "rol_eng", "name": "Engineer" }, { "id": "rol_admin", "name": "Org Admin" }]);
+    // No assignable roles (the default): every tenant role would be on offer, so not asked.
+    v["policy"] = json!(llm_policy(&[]));
+    let p = planned(&v);
+    assert!(p.llm.escalations.is_empty());
+    assert!(warning_codes(&v).contains(&"llm_no_assignable_roles".to_string()));
+    assert!(p.request.is_some(), "complete without the LLM: unmapped");
+    assert_eq!(p.mapping[0].source, Source::Unmapped);
+    // Listed: only those are offered, the admin role never.
+    v["policy"] = json!(llm_policy(&["rol_eng"]));
+    let p = planned(&v);
+    assert_eq!(p.llm.escalations[0].options, ["Engineer", "none"]);
+    assert!(!p.llm.escalations[0].body.contains("Org Admin"));
+    // Over 50 assignable roles: the first 50 offered, and a warning says so.
+    let roles: Vec<Value> = (0..60).map(|i| json!({ "id": format!("rol_{i:02}"), "name": format!("Role {i:02}") })).collect();
+    let ids: Vec<String> = (0..60).map(|i| format!("rol_{i:02}")).collect();
+    v["roles"] = json!(roles);
+    v["policy"] = json!(llm_policy(&ids.iter().map(String::as_str).collect::<Vec<_>>()));
+    let p = planned(&v);
+    assert_eq!(p.llm.escalations[0].options.len(), 51);
+    assert!(warning_codes(&v).contains(&"llm_roles_truncated".to_string()));
+}
+
+#[test]
+fn departments_sharing_their_first_64_characters_get_their_own_answers() {
+    let long = "a".repeat(70);
+    let csv = format!("email,department\na@one.example,{long} north\nb@one.example,{long} south\n");
+    let mut v = input(&csv);
+    v["roles"] = json!([{ "id": "rol_eng", "name": "Engineer" }, { "id": "rol_qa", "name": "Tester" }]);
+    v["policy"] = json!(llm_policy(&["rol_eng", "rol_qa"]));
+    v["llm"] = json!({ "available": true });
+    v["now_ms"] = json!(1_800_000_000_000.0);
+    let p = planned(&v);
+    let keys: Vec<&str> = p.llm.escalations.iter().map(|e| e.department.as_str()).collect();
+    assert_eq!(keys, [format!("{long} north"), format!("{long} south")]);
+    let answer = |role: &str| {
+        let content = json!({ "decision": role, "confidence": 0.95, "rationale": "by name" }).to_string();
+        json!({ "response": json!({ "choices": [{ "message": { "content": content } }] }).to_string() })
+    };
+    v["llm"] = json!({ "available": true, "state": p.llm.llm_state, "answers": {
+        format!("{long} north"): answer("Engineer"), format!("{long} south"): answer("Tester") } });
+    let p = planned(&v);
+    let roles: Vec<(&str, &[String])> = p.rows.iter().map(|r| (r.email.as_str(), r.roles.as_slice())).collect();
+    assert_eq!(roles, [("a@one.example", &["rol_eng".to_string()][..]), ("b@one.example", &["rol_qa".to_string()][..])]);
 }
