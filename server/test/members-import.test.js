@@ -279,6 +279,21 @@ test('the cap gives the approval back and the next run continues; the breaker st
   } finally {
     await u.done();
   }
+
+  // A run that reaches its cap with a failed row does not hand the approval back to be
+  // retried unseen: it fails, for a person to look at first.
+  const v = await setup();
+  try {
+    const a = await v.plan({ propose: true });
+    await approvals.decide(v.store, a.proposed.dedupe_key, 'approve', 'ops');
+    v.emu.injectFault({ method: 'POST', path: '/api/v2/organizations/org_acme/invitations', status: 400, times: 1 });
+    const out = await approvals.execute(v.store, v.mgmt, { policy: policyText({ max_per_run: 2 }), env: ENV });
+    assert.equal(out[0].released, undefined);
+    assert.match(/** @type {string} */ (out[0].error), /1 failed.*max_per_run \(2\).*approve again/);
+    assert.equal((await v.store.getApproval(a.proposed.dedupe_key))?.status, 'failed');
+  } finally {
+    await v.done();
+  }
 });
 
 test('an edited stored request or a missing invitation client writes nothing', async () => {

@@ -227,8 +227,8 @@ pub struct Write {
     #[serde(default)]
     pub error: Option<String>,
     /// Distinguishes the writes of one approval (an import's row): the record id
-    /// is a hash of the approval, this and the outcome, so that a re-run after a
-    /// crash records the same write once.
+    /// is a hash of the approval, this, the outcome and the error, so that a re-run
+    /// after a crash records the same write once.
     #[serde(default)]
     pub item: Option<String>,
     pub ts_ms: i64,
@@ -246,7 +246,8 @@ pub fn audit_record(w: &Write) -> Result<Value, Issue> {
     }
     let clip = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).take(500).collect() };
     let mut h = Sha256::new();
-    for part in [w.approval.as_str(), w.item.as_deref().unwrap_or(""), w.outcome.as_str()] {
+    // The error too: a re-run that fails again for another reason is another record.
+    for part in [w.approval.as_str(), w.item.as_deref().unwrap_or(""), w.outcome.as_str(), w.error.as_deref().unwrap_or("")] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }

@@ -371,6 +371,18 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
     return true;
   };
 
+  // At the cap, the approval goes back for the next run, unless rows failed in this one:
+  // those wait for a person's look (the approval fails), as at the end of a run.
+  const capped = () => {
+    if (counts.failed > 0) {
+      throw common.governanceError(
+        'rows_failed',
+        `${summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun})`)}: approve again to go on and retry the failed rows (last error: ${lastError})`,
+      );
+    }
+    return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
+  };
+
   for (const r of p.rows) {
     const email = r.email.toLowerCase();
     const state = await stateOf(email);
@@ -395,7 +407,7 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
         counts[outcome] += 1;
         continue;
       }
-      if (counts.done >= maxPerRun) return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
+      if (counts.done >= maxPerRun) return capped();
       // Never retried after a 5xx or no answer: the invitation may exist (a second one
       // would be a second email); the row fails and the next run's listing tells.
       const written = await write(r, email, action, () =>
@@ -424,7 +436,7 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
       counts.skipped += 1;
       continue;
     }
-    if (counts.done >= maxPerRun) return { release: summary(counts, p.rows.length, `stopped at governance.members_import.max_per_run (${maxPerRun}); the next run continues`) };
+    if (counts.done >= maxPerRun) return capped();
     // A member already there by this approval's earlier attempt: only its roles again.
     const reassigned = mine && memberIds.has(userId) && r.roles.length > 0;
     await write(
