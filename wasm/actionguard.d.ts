@@ -2094,6 +2094,12 @@ export function proposeResponses(alert: LiveAlert | string, tenant?: string | nu
 export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
 export function governanceCheck(request: GovernanceRequest | string): GovernanceCheckAnswer;
 export function reviewMembers(input: ReviewInput | string): ReviewAnswer;
+export function reviewStillStale(input: {
+  stale_days: number;
+  now_ms: number;
+  last_success_ms?: number | null;
+  last_login_ms?: number | null;
+}): Answer<{ still_stale: boolean }>;
 export function reviewSuccessLogTypes(): string[];
 export function reviewMfaLogTypes(): string[];
 export function governanceAuditRecord(write: GovernanceWrite): GovernanceAuditRecordAnswer;

@@ -468,6 +468,36 @@ fn review(engine: &crate::Engine, input: &Input, warnings: &mut Vec<Issue>) -> R
     }
 }
 
+/// What an executor knows of a member proposed for removal as stale, at execution.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StillStaleInput {
+    pub stale_days: u32,
+    pub now_ms: i64,
+    /// The latest [`SUCCESS_LOG_TYPES`] log of the user in the store now (pulled late or not).
+    #[serde(default)]
+    pub last_success_ms: Option<i64>,
+    /// Auth0's `last_login` now.
+    #[serde(default)]
+    pub last_login_ms: Option<i64>,
+}
+
+/// Whether a member proposed for removal as stale is stale still: no success (the
+/// logs or `last_login`) within `stale_days` of now. A sign-in since the review, or
+/// one the log pull brought in late, keeps the membership.
+pub fn still_stale(i: &StillStaleInput) -> bool {
+    let window = i64::from(i.stale_days.max(1)).saturating_mul(DAY_MS);
+    i.last_success_ms.max(i.last_login_ms).map_or(true, |at| i.now_ms.saturating_sub(at) >= window)
+}
+
+/// [`still_stale`] from JSON: `{ still_stale }`.
+pub fn still_stale_json(input: &str) -> Answer<Value> {
+    match crate::answer::parse_json::<StillStaleInput>(input, "invalid_input") {
+        Ok(i) => Answer::success(json!({ "still_stale": still_stale(&i) }), Vec::new()),
+        Err(issue) => Answer::failure(issue),
+    }
+}
+
 /// Checks a stored `remove_membership` or `verify_domain` proposal; the parts of its key.
 pub fn check_proposal(kind: &str, proposal: &Value) -> Result<Vec<String>, Issue> {
     let bad = |path: &str, message: &str| Issue::new("not_a_governance_request", Some(format!("proposal.{path}")), message.to_string());
@@ -479,6 +509,12 @@ pub fn check_proposal(kind: &str, proposal: &Value) -> Result<Vec<String>, Issue
     match kind {
         KIND_REMOVE_MEMBERSHIP => {
             let user = text("user_id").filter(|v| is_id(v)).ok_or_else(|| bad("user_id", "a user id"))?;
+            // A stale member's removal is checked again at execution against its window.
+            if text("finding") == Some(s::REVIEW_MEMBER_STALE.code)
+                && !proposal.get("stale_days").and_then(Value::as_u64).is_some_and(|d| (1..=3650).contains(&d))
+            {
+                return Err(bad("stale_days", "the review's window: 1 to 3650 days"));
+            }
             Ok(vec![org.to_string(), user.to_string()])
         }
         KIND_VERIFY_DOMAIN => {

@@ -723,6 +723,13 @@ pub fn review_members(input: JsValue) -> Result<JsValue, JsValue> {
     with_json(&input, "the review input", "invalid_review_input", |i| answer_to_js(&actionguard::governance::review::review_json(i)))
 }
 
+/// Whether a member proposed for removal as stale is stale still, at execution
+/// (`governance::review::still_stale`): `{ type: "success", still_stale }`.
+#[wasm_bindgen(js_name = reviewStillStale)]
+pub fn review_still_stale(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the input", "invalid_input", |i| answer_to_js(&actionguard::governance::review::still_stale_json(i)))
+}
+
 /// The log types an access review reads for a member's last success
 /// (`governance::review::SUCCESS_LOG_TYPES`).
 #[wasm_bindgen(js_name = reviewSuccessLogTypes)]

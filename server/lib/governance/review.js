@@ -217,11 +217,12 @@ async function execute({ store, mgmt, row, request, sleep, nowMs = Date.now, res
       const user = dataOf(
         await common.withRetries(() => mgmt.users.get(p.user_id, { fields: 'user_id,last_login', include_fields: true }), { ...retry, what: `GET users/${p.user_id}` }),
       );
-      const last = Math.max(seen?.last_success_ms ?? 0, msOf(user?.last_login) ?? 0);
-      const windowMs = (Number(p.stale_days) > 0 ? Number(p.stale_days) : 90) * 86_400_000;
-      if (nowMs() - last < windowMs) {
+      const stale = orThrow(
+        core.reviewStillStale({ stale_days: p.stale_days, now_ms: nowMs(), last_success_ms: seen?.last_success_ms ?? null, last_login_ms: msOf(user?.last_login) }),
+      );
+      if (!stale.still_stale) {
         await record(action, 'skipped', 'signed in within the stale window');
-        return { done: `${p.user_id} signed in within ${Math.round(windowMs / 86_400_000)} days: membership kept` };
+        return { done: `${p.user_id} signed in within ${p.stale_days} days: membership kept` };
       }
     }
     try {

@@ -193,3 +193,18 @@ fn unrelated_only_where_unrelated_and_new_users_are_not_stale() {
     let stale = r.proposals.iter().find(|p| p.proposal["user_id"] == "auth0|old").unwrap();
     assert_eq!(stale.proposal["stale_days"], 90);
 }
+
+#[test]
+fn still_stale_at_execution_unless_a_success_in_the_window() {
+    let at = |success: Option<i64>, login: Option<i64>| {
+        still_stale(&StillStaleInput { stale_days: 90, now_ms: NOW, last_success_ms: success, last_login_ms: login })
+    };
+    assert!(at(None, None));
+    assert!(at(Some(NOW - 100 * DAY), Some(NOW - 200 * DAY)));
+    assert!(!at(Some(NOW - DAY), None), "a log pulled late");
+    assert!(!at(None, Some(NOW - 10 * DAY)), "last_login");
+    assert!(!at(Some(NOW + DAY), None), "a clock ahead is activity, not staleness");
+    assert!(matches!(still_stale_json("{}"), Answer::Failure { .. }));
+    let Answer::Success { payload, .. } = still_stale_json(&json!({"stale_days": 90, "now_ms": NOW}).to_string()) else { panic!() };
+    assert_eq!(payload["still_stale"], true);
+}
