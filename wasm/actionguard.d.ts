@@ -2094,6 +2094,12 @@ export function proposeResponses(alert: LiveAlert | string, tenant?: string | nu
 export function checkResponseRequest(request: ResponseRequest | string): ResponseRequestAnswer;
 export function governanceCheck(request: GovernanceRequest | string): GovernanceCheckAnswer;
 export function reviewMembers(input: ReviewInput | string): ReviewAnswer;
+export function applyTierChange(input: {
+  policy?: string | null;
+  layers_key?: string | null;
+  proposal: { organization_id: string; organization_name?: string | null; from_tier?: string | null; to_tier: string; label?: string | null };
+  metadata: Record<string, unknown>;
+}): Answer<{ action: "skip" } | { action: "write"; metadata: Record<string, unknown>; signed: boolean }>;
 export function reviewStillStale(input: {
   stale_days: number;
   now_ms: number;

@@ -723,6 +723,15 @@ pub fn review_members(input: JsValue) -> Result<JsValue, JsValue> {
     with_json(&input, "the review input", "invalid_review_input", |i| answer_to_js(&actionguard::governance::review::review_json(i)))
 }
 
+/// An approved tier change on an organization's metadata as read now
+/// (`governance::classify::apply`): `{ action: "skip" }`, `{ action: "write", metadata,
+/// signed }`, or a failure naming why not (`unknown_tier`, `unsigned_tier`,
+/// `tier_changed`, `override_unsigned`, `invalid_policy`).
+#[wasm_bindgen(js_name = applyTierChange)]
+pub fn apply_tier_change(input: JsValue) -> Result<JsValue, JsValue> {
+    with_json(&input, "the input", "invalid_input", |i| answer_to_js(&actionguard::governance::classify::apply::apply_json(i)))
+}
+
 /// Whether a member proposed for removal as stale is stale still, at execution
 /// (`governance::review::still_stale`): `{ type: "success", still_stale }`.
 #[wasm_bindgen(js_name = reviewStillStale)]

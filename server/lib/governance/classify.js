@@ -255,19 +255,6 @@ function markdown(report) {
 }
 
 /**
- * The baseline policy the executor runs with (its tiers, whether layers are signed).
- * @param {string | null} policy
- */
-function baseline(policy) {
-  const text = policy ?? '{"version":1}';
-  const answer = /** @type {any} */ (actionguard.effectivePolicy(text, {}, null, null));
-  if (answer.type !== 'success') throw Object.assign(new Error(`the policy is not valid: ${answer.errors?.[0]?.message ?? 'refused'}`), { code: 'invalid_policy' });
-  // Valid (the core said so): its own tiers and switches are what the document says.
-  const doc = JSON.parse(text);
-  return { tiers: doc.tiers ?? {}, unsignedTier: String(doc.organizations?.unsigned_tier ?? '') };
-}
-
-/**
  * Executes an approved `set_tier` (the lead's approvals.execute calls this after the core
  * checked the stored request): reads the organization, writes `ag_tier` keeping every other
  * key (and `ag_sig`, recomputed, when the policy signs organization layers), once: an
@@ -301,45 +288,27 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
     return Object.assign(new Error(message), { code });
   };
   const retry = { sleep, nowMs };
-  let base;
-  try {
-    base = baseline(policy);
-  } catch (err) {
-    throw await fail('invalid_policy', err.message);
-  }
-  if (!Object.hasOwn(base.tiers, to)) throw await fail('unknown_tier', `tier \`${to}\` is not defined in the policy this executor runs with`);
-  const signing = base.unsignedTier !== '';
-  const key = env.ORG_LAYERS_KEY;
-  if (signing && (!key || key.length < 16)) {
-    throw await fail('unsigned_tier', 'the policy signs organization layers (organizations.unsigned_tier) and ORG_LAYERS_KEY is missing or short: an unsigned tier is not written');
-  }
   let org;
   try {
     org = dataOf(await common.withRetries(() => mgmt.organizations.get(id), { ...retry, what: `GET organizations/${id}` }));
   } catch (err) {
     throw await fail(err.code ?? 'unavailable', err.message);
   }
-  const meta = { ...(org?.metadata ?? {}) };
-  const sign = (/** @type {Record<string, unknown>} */ m) => core.orThrow(/** @type {any} */ (actionguard.signOrganizationLayers(id, m, /** @type {string} */ (key)))).ag_sig;
-  if (meta.ag_tier === to && (!signing || meta.ag_sig === sign(meta))) {
+  // What to write, or why not, is the core's (the tier defined, the layers signed, the
+  // tier unchanged since the proposal, no unsigned override signed along).
+  const decided = /** @type {any} */ (
+    actionguard.applyTierChange({ policy, layers_key: env.ORG_LAYERS_KEY ?? null, proposal: /** @type {any} */ (p), metadata: org?.metadata ?? {} })
+  );
+  if (decided.type !== 'success') {
+    const first = decided.errors?.[0] ?? { code: 'refused', message: 'refused' };
+    throw await fail(first.code, first.message);
+  }
+  if (decided.action === 'skip') {
     await write('skipped');
     return { done: `${id} is already on tier ${to}` };
   }
-  // The approver saw "from -> to": a tier someone else set since is theirs to look at again.
-  if (meta.ag_tier !== to && (meta.ag_tier ?? null) !== (p.from_tier ?? null)) {
-    throw await fail('tier_changed', `${id} is on tier \`${String(meta.ag_tier ?? 'none').slice(0, 64)}\` now, not \`${p.from_tier ?? 'none'}\` as proposed: not changed`);
-  }
-  // Signing the new tier signs the organization's override too: never one nobody signed
-  // (an `ag_policy` written since, which the Actions ignore while its signature fails).
-  const override = Object.keys(meta).filter((k) => /^ag_policy(_\d+)?$/.test(k));
-  if (signing && override.length > 0 && meta.ag_sig !== sign(meta)) {
-    throw await fail(
-      'override_unsigned',
-      `${id}'s ${override.join(', ')} is not signed now: a tier change would sign it; review it and sign it (scripts/policy sign) or remove it first`,
-    );
-  }
-  const next = { ...meta, ag_tier: to };
-  if (signing) next.ag_sig = sign(next);
+  const next = decided.metadata;
+  const signing = decided.signed === true;
   try {
     await common.withRetries(() => mgmt.organizations.update(id, { metadata: next }), { ...retry, what: `PATCH organizations/${id}` });
   } catch (err) {

@@ -26,6 +26,7 @@ use crate::llm::AuditLlm;
 use crate::policy::Policy;
 use crate::{signals, Answer, Issue};
 
+pub mod apply;
 pub mod escalate;
 pub mod rules;
 
