@@ -1531,6 +1531,16 @@ export interface GovernanceRequest {
   requested_by: string;
 }
 export type GovernanceCheckAnswer = Answer<GovernanceRequest>;
+/** A governance job's LLM exchange (governance::LlmInput): without `answers` the core
+ * answers the escalations to send; with them (by the key each escalation named) it settles. */
+export interface GovernanceLlmInput {
+  available?: boolean;
+  model?: string | null;
+  base_url?: string | null;
+  /** The `llm-budget:governance` checkpoint's value. */
+  state?: unknown;
+  answers?: Record<string, { response?: string; failure?: LlmFailure | string }>;
+}
 /** One write an executor made, tried, or found already done, for its audit record. */
 export interface GovernanceWrite {
   approval: string;
@@ -1620,14 +1630,7 @@ export interface MembersImportInput {
   /** Users found by the list's addresses (`GET /api/v2/users-by-email`), with their identities (primary first): a verified address adds the user only through a database identity or a connection the organization enabled. */
   users?: { email: string; user_id: string; email_verified?: boolean; identities?: { provider: string; connection: string }[] }[];
   /** Step one: without `answers`; step two: the responses (or failure codes) by department key. */
-  llm?: {
-    available?: boolean;
-    model?: string | null;
-    base_url?: string | null;
-    /** The `llm-budget:governance` checkpoint's value. */
-    state?: unknown;
-    answers?: Record<string, { response?: string; failure?: LlmFailure | string }>;
-  };
+  llm?: GovernanceLlmInput;
   now_ms?: number;
 }
 export type MembersImportAction = "invite" | "add" | "skip_existing";
@@ -1700,14 +1703,7 @@ export interface ClassifyInput {
   now_ms: number;
   organizations: ClassifyOrganization[];
   /** Step one: without `answers`; step two: the responses (or failure codes) by organization id. */
-  llm?: {
-    available?: boolean;
-    model?: string | null;
-    base_url?: string | null;
-    /** The `llm-budget:governance` checkpoint's value. */
-    state?: unknown;
-    answers?: Record<string, { response?: string; failure?: LlmFailure | string }>;
-  };
+  llm?: GovernanceLlmInput;
 }
 export interface ClassifyResult {
   organization_id: string;

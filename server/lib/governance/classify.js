@@ -16,19 +16,12 @@
 // before the call goes out (failing closed: no stored token, no call).
 
 const actionguard = require('actionguard');
-const llmShim = require('actionguard/llm');
 const core = require('../core.js');
 const common = require('./common.js');
 
-/** The store checkpoint of the governance jobs' LLM budgets. */
-const LLM_CHECKPOINT = 'llm-budget:governance';
 const DAY_MS = 86_400_000;
 /** Members are counted up to this many (two pages): the rules look at 5 or fewer and 50 or more. */
 const MEMBER_COUNT_CAP = 100;
-/** A real answer is a few hundred bytes; the core refuses more than 32 KiB. */
-const MAX_LLM_BODY = 64 * 1024;
-/** The failures the core decides itself before anything is sent (llm::SHIM_FAILURES' first three). */
-const HELD_BACK = new Set(['circuit_open', 'rate_limited', 'budget_unavailable']);
 
 /** @param {any} v an SDK answer: the object itself, or a response holding it in `data` */
 const dataOf = (v) => (v && typeof v.id === 'string' ? v : v?.data);
@@ -129,44 +122,6 @@ async function gather(mgmt, store, { orgId, at, ...retry }) {
 }
 
 /**
- * The body of a response, at most `max` bytes (more: null).
- * @param {Response} res
- * @param {number} max
- */
-async function readCapped(res, max) {
-  if (!res.body) return '';
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of /** @type {any} */ (res.body)) {
-    size += chunk.length;
-    if (size > max) return null;
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * Sends one escalation the core wrote, as the Actions' shim does (js/llm.js): once,
- * within its timeout for the whole exchange; never throws.
- * @param {{ body: string, timeout_ms: number }} escalation
- * @param {NodeJS.ProcessEnv} env
- * @returns {Promise<{ response: string } | { failure: string }>}
- */
-async function sendEscalation(escalation, env) {
-  try {
-    const url = llmShim.endpoint(/** @type {string} */ (env.LLM_BASE_URL));
-    const res = await fetch(url, { method: 'POST', headers: llmShim.headersFor(url, env.LLM_API_KEY), body: escalation.body, signal: AbortSignal.timeout(escalation.timeout_ms) });
-    if (res.status === 429) return { failure: 'http_429' };
-    if (res.status >= 500) return { failure: 'http_5xx' };
-    if (!res.ok) return { failure: 'http_error' };
-    const text = await readCapped(res, MAX_LLM_BODY);
-    return text === null ? { failure: 'http_error' } : { response: text };
-  } catch (err) {
-    return { failure: err?.name === 'TimeoutError' || err?.name === 'AbortError' ? 'timeout' : 'unreachable' };
-  }
-}
-
-/**
  * Classifies the tenant's organizations (or one) and, with `propose`, sends each proposed
  * tier to the approval queue (once per question across runs).
  * @param {{ store: import('../store/index.js').Store, mgmt: any, policy?: string | null, orgId?: string, propose?: boolean,
@@ -175,31 +130,17 @@ async function sendEscalation(escalation, env) {
 async function classify({ store, mgmt, policy = null, orgId, propose = false, tenant = null, env = process.env, nowMs = Date.now, sleep, onRetry, log = () => {} }) {
   const now = nowMs();
   const { organizations, names } = await gather(mgmt, store, { orgId, at: now, sleep, onRetry, nowMs });
-  const llm = { available: Boolean(env.LLM_BASE_URL), model: env.LLM_MODEL || null, base_url: env.LLM_BASE_URL || null };
   const input = { policy, tenant, now_ms: now, organizations };
-  const run = (/** @type {any} */ llmPart) => core.orThrow(actionguard.classifyOrganizations({ ...input, llm: llmPart }));
-  let answer = run({ ...llm, state: await store.getCheckpoint(LLM_CHECKPOINT) });
-  let sent = 0;
-  if (answer.escalations.length > 0) {
-    // The rate tokens are stored before anything leaves: no stored token, no call.
-    let stored = true;
-    try {
-      if (answer.llm_state != null) await store.setCheckpoint(LLM_CHECKPOINT, answer.llm_state);
-    } catch (err) {
-      stored = false;
-      log({ msg: 'classify: the LLM budgets could not be stored; nothing is sent', error: String(err?.message ?? err) });
-    }
-    /** @type {Record<string, { response?: string, failure?: string }>} */
-    const answers = {};
-    // What the budgets held back in step one keeps its reason.
-    for (const r of answer.results) if (r.llm?.result && HELD_BACK.has(r.llm.result)) answers[r.organization_id] = { failure: r.llm.result };
-    for (const e of answer.escalations) {
-      answers[e.organization_id] = stored ? await sendEscalation(e, env) : { failure: 'budget_unavailable' };
-      sent += stored ? 1 : 0;
-    }
-    answer = run({ ...llm, state: stored ? await store.getCheckpoint(LLM_CHECKPOINT) : null, answers });
-    if (stored && answer.llm_state != null) await store.setCheckpoint(LLM_CHECKPOINT, answer.llm_state);
-  }
+  const { answer, sent } = await common.escalate(store, env, {
+    run: (llm) => core.orThrow(actionguard.classifyOrganizations({ ...input, llm })),
+    read: (a) => ({
+      escalations: a.escalations.map((e) => ({ ...e, key: e.organization_id })),
+      state: a.llm_state ?? null,
+      heldBack: Object.fromEntries(a.results.filter((r) => r.llm?.result).map((r) => [r.organization_id, r.llm.result])),
+    }),
+    log,
+    job: 'classify',
+  });
   /** @type {{ organization_id: string, dedupe_key: string, status: string, requests_seen: number }[]} */
   const proposed = [];
   if (propose) {
@@ -318,4 +259,4 @@ async function execute({ store, mgmt, row, request, policy = null, sleep, nowMs 
   return { done: `${id}: ag_tier ${p.from_tier ?? 'none'} -> ${to}${signing ? ' (signed)' : ''}` };
 }
 
-module.exports = { classify, execute, gather, markdown, sendEscalation, LLM_CHECKPOINT, MEMBER_COUNT_CAP };
+module.exports = { classify, execute, gather, markdown, LLM_CHECKPOINT: common.LLM_CHECKPOINT, MEMBER_COUNT_CAP };

@@ -5,6 +5,7 @@
 // the tenant policy. What is flagged, proposed or allowed is the core's.
 
 const fs = require('node:fs');
+const llmShim = require('actionguard/llm');
 const core = require('../core.js');
 const { withRetries, requestError: governanceError } = require('../retry.js');
 
@@ -121,4 +122,103 @@ function loadPolicy(file, env = process.env) {
   return text.startsWith('@') ? fs.readFileSync(text.slice(1), 'utf8') : text;
 }
 
-module.exports = { withRetries, listAll, itemsOf, propose, recordWrite, Breaker, loadPolicy, governanceError, PER_PAGE };
+/** The store checkpoint of the governance jobs' LLM budgets (rate limit and breaker). */
+const LLM_CHECKPOINT = 'llm-budget:governance';
+/** A real answer is a few hundred bytes; the core refuses more than 32 KiB. */
+const MAX_LLM_BODY = 64 * 1024;
+/** The failures the core decides itself before anything is sent (llm::SHIM_FAILURES' first three). */
+const HELD_BACK = new Set(['circuit_open', 'rate_limited', 'budget_unavailable']);
+
+/**
+ * The body of a response, at most `max` bytes (more: null).
+ * @param {Response} res
+ * @param {number} max
+ */
+async function readCapped(res, max) {
+  if (!res.body) return '';
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of /** @type {any} */ (res.body)) {
+    size += chunk.length;
+    if (size > max) return null;
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Sends one escalation the core wrote, as the Actions' shim does (js/llm.js): once,
+ * within its timeout for the whole exchange; never throws.
+ * @param {{ body: string, timeout_ms: number }} escalation
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<{ response: string } | { failure: string }>}
+ */
+async function sendEscalation(escalation, env) {
+  try {
+    const url = llmShim.endpoint(/** @type {string} */ (env.LLM_BASE_URL));
+    const res = await fetch(url, { method: 'POST', headers: llmShim.headersFor(url, env.LLM_API_KEY), body: escalation.body, signal: AbortSignal.timeout(escalation.timeout_ms) });
+    if (res.status === 429) return { failure: 'http_429' };
+    if (res.status >= 500) return { failure: 'http_5xx' };
+    if (!res.ok) return { failure: 'http_error' };
+    const text = await readCapped(res, MAX_LLM_BODY);
+    return text === null ? { failure: 'http_error' } : { response: text };
+  } catch (err) {
+    return { failure: /** @type {any} */ (err)?.name === 'TimeoutError' || /** @type {any} */ (err)?.name === 'AbortError' ? 'timeout' : 'unreachable' };
+  }
+}
+
+/**
+ * A governance job's two-step LLM exchange with the core (governance::LlmInput): the first
+ * call answers the escalations to send and the budgets' new state, which is stored before
+ * anything leaves (no stored token, no call); the second call, with what came back (and
+ * the reasons of what the budgets held back), settles them, and its state is stored.
+ * @template A
+ * @param {import('../store/index.js').Store} store
+ * @param {NodeJS.ProcessEnv} env LLM_BASE_URL, LLM_API_KEY, LLM_MODEL
+ * @param {{ run: (llm: Record<string, unknown>) => A,
+ *   read: (answer: A) => { escalations: { key: string, body: string, timeout_ms: number }[], state: string | null, heldBack: Record<string, string> },
+ *   log: (entry: Record<string, unknown>) => void, job: string }} o
+ *   run: the core's call with its `llm` part; read: the answer's escalations (by the key the
+ *   answers go under), budget state and held-back results (by key)
+ * @returns {Promise<{ answer: A, sent: number }>}
+ */
+async function escalate(store, env, { run, read, log, job }) {
+  const llm = { available: Boolean(env.LLM_BASE_URL), model: env.LLM_MODEL || null, base_url: env.LLM_BASE_URL || null };
+  let answer = run({ ...llm, state: await store.getCheckpoint(LLM_CHECKPOINT) });
+  const first = read(answer);
+  if (first.escalations.length === 0) return { answer, sent: 0 };
+  let stored = true;
+  try {
+    if (first.state != null) await store.setCheckpoint(LLM_CHECKPOINT, first.state);
+  } catch (err) {
+    stored = false;
+    log({ msg: `${job}: the LLM budgets could not be stored; nothing is sent`, error: String(/** @type {any} */ (err)?.message ?? err) });
+  }
+  /** @type {Record<string, { response?: string, failure?: string }>} */
+  const answers = {};
+  for (const [key, result] of Object.entries(first.heldBack)) if (HELD_BACK.has(result)) answers[key] = { failure: result };
+  let sent = 0;
+  for (const e of first.escalations) {
+    answers[e.key] = stored ? await sendEscalation(e, env) : { failure: 'budget_unavailable' };
+    sent += stored ? 1 : 0;
+  }
+  answer = run({ ...llm, state: stored ? await store.getCheckpoint(LLM_CHECKPOINT) : null, answers });
+  const second = read(answer);
+  if (stored && second.state != null) await store.setCheckpoint(LLM_CHECKPOINT, second.state);
+  return { answer, sent };
+}
+
+module.exports = {
+  withRetries,
+  listAll,
+  itemsOf,
+  propose,
+  recordWrite,
+  Breaker,
+  loadPolicy,
+  governanceError,
+  escalate,
+  sendEscalation,
+  PER_PAGE,
+  LLM_CHECKPOINT,
+};

@@ -20,12 +20,9 @@
 const actionguard = require('actionguard');
 const core = require('../core.js');
 const common = require('./common.js');
-const { sendEscalation, LLM_CHECKPOINT } = require('./classify.js');
 
 /** The most users-by-email lookups one plan makes: past it, rows are invited (always safe). */
 const DEFAULT_MAX_LOOKUPS = 1000;
-/** The failures the core decides itself before anything is sent (llm::SHIM_FAILURES' first three). */
-const HELD_BACK = new Set(['circuit_open', 'rate_limited', 'budget_unavailable']);
 
 /** @param {any} v an SDK answer: the object itself, or a response holding it in `data` */
 const dataOf = (v) => (v && typeof v.id === 'string' ? v : v?.data);
@@ -139,28 +136,16 @@ async function plan({
     }
   }
   if (wanted.length > lookups.length) log({ msg: 'members import: users not looked up past --max-lookups; those rows are invited', skipped: wanted.length - lookups.length });
-  const llm = { available: Boolean(env.LLM_BASE_URL), model: env.LLM_MODEL || null, base_url: env.LLM_BASE_URL || null };
-  let answer = run({ users, llm: { ...llm, state: await store.getCheckpoint(LLM_CHECKPOINT) } });
-  let sent = 0;
-  if (answer.llm.escalations.length > 0) {
-    // The rate tokens are stored before anything leaves: no stored token, no call.
-    let stored = true;
-    try {
-      if (answer.llm.llm_state != null) await store.setCheckpoint(LLM_CHECKPOINT, answer.llm.llm_state);
-    } catch (err) {
-      stored = false;
-      log({ msg: 'members import: the LLM budgets could not be stored; nothing is sent', error: String(err?.message ?? err) });
-    }
-    /** @type {Record<string, { response?: string, failure?: string }>} */
-    const answers = {};
-    for (const m of answer.mapping) if (m.llm?.result && HELD_BACK.has(m.llm.result)) answers[m.key] = { failure: m.llm.result };
-    for (const e of answer.llm.escalations) {
-      answers[e.department] = stored ? await sendEscalation(e, env) : { failure: 'budget_unavailable' };
-      sent += stored ? 1 : 0;
-    }
-    answer = run({ users, llm: { ...llm, state: stored ? await store.getCheckpoint(LLM_CHECKPOINT) : null, answers } });
-    if (stored && answer.llm.llm_state != null) await store.setCheckpoint(LLM_CHECKPOINT, answer.llm.llm_state);
-  }
+  const { answer, sent } = await common.escalate(store, env, {
+    run: (llm) => run({ users, llm }),
+    read: (a) => ({
+      escalations: a.llm.escalations.map((e) => ({ ...e, key: e.department })),
+      state: a.llm.llm_state ?? null,
+      heldBack: Object.fromEntries(a.mapping.filter((m) => m.llm?.result).map((m) => [m.key, m.llm.result])),
+    }),
+    log,
+    job: 'members import',
+  });
   /** @type {{ dedupe_key: string, status: string, requests_seen: number } | null} */
   let proposed = null;
   if (propose && answer.request) {
