@@ -1,8 +1,8 @@
 // @ts-nocheck: this test calls the module with wrong inputs on purpose, and type-checks
 // what comes back itself, under strict, against the shipped declarations.
 'use strict';
-// The typed contract: the package's declarations (wasm/actionguard.d.ts, shipped as
-// pkg/actionguard.d.ts) against real answers. Every golden case, organization decisions,
+// The typed contract: the package's declarations (wasm/actionguard.d.ts and
+// wasm/control-plane.d.ts, shipped in pkg/) against real answers. Every golden case, organization decisions,
 // an LLM escalation, the explanation, the policy tooling and failure answers run through
 // the package as users load it; each answer (and each audit line, parsed) is written as an
 // object literal assigned to its declared type in a temporary .ts file, which TypeScript
@@ -23,6 +23,9 @@ const REPO = path.resolve(ACTIONS_DIR, '..');
 const GOLDEN = path.join(REPO, 'tests', 'golden');
 
 const ag = require('actionguard');
+// The control plane's module: the Actions' exports and its own (log analysis, intake,
+// governance, policy tooling), typed by control-plane.d.ts with the same types.
+const cp = require('actionguard/control-plane');
 
 /** TypeScript as actions-js resolves it, or null when it is not installed. */
 function typescript() {
@@ -194,24 +197,24 @@ function collect() {
 
   // The policy tooling.
   add('tooling policy', 'PolicyDocument', TOOLING_POLICY);
-  answer('validatePolicy', 'PolicySummaryAnswer', ag.validatePolicy(TOOLING_POLICY));
-  answer('validatePolicy (embedded default)', 'PolicySummaryAnswer', ag.validatePolicy('{"version":1}'));
-  answer('effectivePolicy (tier and override)', 'EffectivePolicyAnswer', ag.effectivePolicy(TOOLING_POLICY, { ag_tier: 'strict', ag_policy: 'thresholds.deny=0.8' }));
-  const rejected = answer('effectivePolicy (a rejected layer)', 'EffectivePolicyAnswer', ag.effectivePolicy(TOOLING_POLICY, { ag_tier: 'unknown' }));
+  answer('validatePolicy', 'PolicySummaryAnswer', cp.validatePolicy(TOOLING_POLICY));
+  answer('validatePolicy (embedded default)', 'PolicySummaryAnswer', cp.validatePolicy('{"version":1}'));
+  answer('effectivePolicy (tier and override)', 'EffectivePolicyAnswer', cp.effectivePolicy(TOOLING_POLICY, { ag_tier: 'strict', ag_policy: 'thresholds.deny=0.8' }));
+  const rejected = answer('effectivePolicy (a rejected layer)', 'EffectivePolicyAnswer', cp.effectivePolicy(TOOLING_POLICY, { ag_tier: 'unknown' }));
   assert.ok(rejected.type === 'success' && rejected.rejected.length > 0);
   const override = { thresholds: { challenge: 0.3 }, countries: { deny: ['KP', 'IR'] } };
   add('override', 'PolicyLayer', override);
-  answer('encodeOverride', 'EncodedOverrideAnswer', ag.encodeOverride(override));
+  answer('encodeOverride', 'EncodedOverrideAnswer', cp.encodeOverride(override));
   const longOverride = { networks: { deny: Array.from({ length: 30 }, (_, i) => `198.51.${i}.0/24`) } };
-  const long = answer('encodeOverride (two values)', 'EncodedOverrideAnswer', ag.encodeOverride(longOverride));
+  const long = answer('encodeOverride (two values)', 'EncodedOverrideAnswer', cp.encodeOverride(longOverride));
   assert.ok(long.type === 'success' && long.ag_policy_2, 'a long override takes two values');
-  answer('encodeOverride (empty)', 'EncodedOverrideAnswer', ag.encodeOverride({}));
+  answer('encodeOverride (empty)', 'EncodedOverrideAnswer', cp.encodeOverride({}));
   // Signed organization layers.
   const LAYERS_KEY = 'contract-org-layers-key-0123';
-  const signedLayers = answer('signOrganizationLayers', 'SignedLayersAnswer', ag.signOrganizationLayers('org_acme', { ag_tier: 'strict' }, LAYERS_KEY));
+  const signedLayers = answer('signOrganizationLayers', 'SignedLayersAnswer', cp.signOrganizationLayers('org_acme', { ag_tier: 'strict' }, LAYERS_KEY));
   assert.ok(signedLayers.type === 'success' && /^[0-9a-f]{32}$/.test(signedLayers.ag_sig));
   const unsignedPolicy = JSON.stringify({ version: 1, organizations: { unsigned_tier: 'strict' }, tiers: { strict: { mfa: { mode: 'always' } } } });
-  const unsigned = answer('effectivePolicy (unsigned layers)', 'EffectivePolicyAnswer', ag.effectivePolicy(unsignedPolicy, { ag_tier: 'other' }, 'org_acme', LAYERS_KEY));
+  const unsigned = answer('effectivePolicy (unsigned layers)', 'EffectivePolicyAnswer', cp.effectivePolicy(unsignedPolicy, { ag_tier: 'other' }, 'org_acme', LAYERS_KEY));
   assert.ok(unsigned.type === 'success' && unsigned.rejected.some((r) => r.code === 'organization_layers_unsigned'));
 
   // Log-stream batches (the control plane's reading, in the core).
@@ -230,16 +233,16 @@ function collect() {
     { detail: { data: { log_id: 'l3', type: 'gd_send_pn', date: '2026-11-02T09:14:09Z' } } },
     { log_id: 'l1', type: 's', date: '2026-11-02T09:14:07.123Z' },
   ].map((l) => JSON.stringify(l));
-  const logBatch = answer('parseLogBatch (JSON lines)', 'LogBatchAnswer', ag.parseLogBatch([...logLines, 'not json', '{"type":"s"}'].join('\n')));
+  const logBatch = answer('parseLogBatch (JSON lines)', 'LogBatchAnswer', cp.parseLogBatch([...logLines, 'not json', '{"type":"s"}'].join('\n')));
   assert.ok(logBatch.type === 'success' && logBatch.events.length === 3 && logBatch.rejects.length === 2 && logBatch.duplicates === 1);
   assert.ok(logBatch.type === 'success' && logBatch.warnings.some((w) => w.code === 'duplicates_in_batch'));
-  answer('parseLogBatch (array)', 'LogBatchAnswer', ag.parseLogBatch(`[${logLines.join(',')}, 7]`));
+  answer('parseLogBatch (array)', 'LogBatchAnswer', cp.parseLogBatch(`[${logLines.join(',')}, 7]`));
 
   // The streaming analysis (`logs analyze`, the control plane's live detection): bodies
   // as strings, chunks of lines, a file's bytes cut anywhere; then the alerts and the end.
   const detectConfig = { mfa_fatigue: { min_sends: 3 }, credential_stuffing: { burst_min_users: 4 } };
   add('detection configuration', 'DetectConfig', detectConfig);
-  const analyzer = new ag.LogAnalyzer(detectConfig);
+  const analyzer = new cp.LogAnalyzer(detectConfig);
   const failing = (i) =>
     JSON.stringify({
       log_id: `f${i}`,
@@ -264,7 +267,7 @@ function collect() {
   assert.ok(analysis.type === 'success' && analysis.events === 11 && analysis.duplicates === 1 && analysis.rejected === 2, JSON.stringify(analysis));
   assert.ok(analysis.type === 'success' && analysis.alerts.some((a) => a.kind === 'credential_stuffing' && a.subject.value === '198.51.100.66'));
   // Bad input is a tagged failure (or a reject), never a throw or a trap: the analyzer goes on.
-  const second = new ag.LogAnalyzer();
+  const second = new cp.LogAnalyzer();
   const notBytes = answer('LogAnalyzer.feedFile (not bytes)', 'LogFeedAnswer', second.feedFile('a string'));
   assert.ok(notBytes.type === 'failure' && notBytes.errors[0].code === 'invalid_body', JSON.stringify(notBytes));
   const noBody = answer('LogAnalyzer.feed (no body)', 'LogFeedAnswer', second.feed(undefined));
@@ -292,11 +295,11 @@ function collect() {
   assert.equal(second.forgetIdleAlerts(1), 0, 'nothing to forget once finished');
   // A configuration the host got wrong throws an Error with a code (the one throw).
   assert.throws(
-    () => new ag.LogAnalyzer({ mfa_fatigue: { min_send: 6 } }),
+    () => new cp.LogAnalyzer({ mfa_fatigue: { min_send: 6 } }),
     (err) => err instanceof Error && err.code === 'invalid_config' && /min_send/.test(err.message),
   );
   assert.throws(
-    () => new ag.LogAnalyzer('{'),
+    () => new cp.LogAnalyzer('{'),
     (err) => err instanceof Error && err.code === 'invalid_config',
   );
 
@@ -312,12 +315,12 @@ function collect() {
     ['buildOrgIndex', 'OrgIndexAnswer', () => ag.buildOrgIndex('nope')],
     ['loadOrgSnapshot', 'OrgIndexAnswer', () => ag.loadOrgSnapshot('nope')],
     ['loadOrgSnapshot (neither text nor bytes)', 'OrgIndexAnswer', () => ag.loadOrgSnapshot(42)],
-    ['validatePolicy', 'PolicySummaryAnswer', () => ag.validatePolicy({ version: 1, fail_mode: 'panic' })],
-    ['effectivePolicy', 'EffectivePolicyAnswer', () => ag.effectivePolicy('{', {})],
-    ['encodeOverride', 'EncodedOverrideAnswer', () => ag.encodeOverride({ thresholds: { challenge: 2 } })],
-    ['signOrganizationLayers', 'SignedLayersAnswer', () => ag.signOrganizationLayers('org_acme', {}, 'short')],
-    ['signOrganizationLayers (not strings)', 'SignedLayersAnswer', () => ag.signOrganizationLayers(7, {}, undefined)],
-    ['parseLogBatch (no body)', 'LogBatchAnswer', () => ag.parseLogBatch(/** @type {any} */ (undefined))],
+    ['validatePolicy', 'PolicySummaryAnswer', () => cp.validatePolicy({ version: 1, fail_mode: 'panic' })],
+    ['effectivePolicy', 'EffectivePolicyAnswer', () => cp.effectivePolicy('{', {})],
+    ['encodeOverride', 'EncodedOverrideAnswer', () => cp.encodeOverride({ thresholds: { challenge: 2 } })],
+    ['signOrganizationLayers', 'SignedLayersAnswer', () => cp.signOrganizationLayers('org_acme', {}, 'short')],
+    ['signOrganizationLayers (not strings)', 'SignedLayersAnswer', () => cp.signOrganizationLayers(7, {}, undefined)],
+    ['parseLogBatch (no body)', 'LogBatchAnswer', () => cp.parseLogBatch(/** @type {any} */ (undefined))],
   ];
   for (const [label, type, call] of failures) {
     const failed = answer(`${label}, failure`, type, call());
@@ -388,11 +391,11 @@ const COMPILER_OPTIONS = (ts) => ({
   skipLibCheck: false,
 });
 
-/** The declarations file `import 'actionguard'` resolves to from actions-js, as TypeScript resolves it. */
-function declarations(ts) {
-  const resolved = ts.resolveModuleName('actionguard', path.join(ACTIONS_DIR, 'index.ts'), COMPILER_OPTIONS(ts), ts.sys).resolvedModule;
-  assert.ok(resolved, 'TypeScript does not resolve `actionguard` from actions-js: is the package installed (npm ci) and does its package.json name `types`?');
-  assert.equal(resolved.extension, '.d.ts', `\`actionguard\` resolves to ${resolved.resolvedFileName}, not to declarations`);
+/** The declarations file `import specifier` resolves to from actions-js, as TypeScript resolves it. */
+function declarations(ts, specifier = 'actionguard') {
+  const resolved = ts.resolveModuleName(specifier, path.join(ACTIONS_DIR, 'index.ts'), COMPILER_OPTIONS(ts), ts.sys).resolvedModule;
+  assert.ok(resolved, `TypeScript does not resolve \`${specifier}\` from actions-js: is the package installed (npm ci) and does its package.json name \`types\`?`);
+  assert.equal(resolved.extension, '.d.ts', `\`${specifier}\` resolves to ${resolved.resolvedFileName}, not to declarations`);
   return resolved.resolvedFileName;
 }
 
@@ -400,44 +403,56 @@ test('the package ships the hand-written declarations as its types', () => {
   const pkgDir = path.dirname(require.resolve('actionguard/package.json', { paths: [ACTIONS_DIR] }));
   const pj = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   assert.equal(pj.types, 'actionguard.d.ts');
-  assert.ok(pj.files.includes('actionguard.d.ts'), `package.json files: ${pj.files}`);
-  const shipped = fs.readFileSync(path.join(pkgDir, 'actionguard.d.ts'), 'utf8');
-  const source = fs.readFileSync(path.join(REPO, 'wasm', 'actionguard.d.ts'), 'utf8');
-  assert.ok(shipped === source, 'pkg/actionguard.d.ts is not wasm/actionguard.d.ts: rebuild the package (scripts/build)');
+  for (const file of ['actionguard.d.ts', 'control-plane.d.ts', 'control-plane.js', 'control-plane_bg.wasm']) {
+    assert.ok(pj.files.includes(file), `package.json files lack ${file}: ${pj.files}`);
+  }
+  for (const file of ['actionguard.d.ts', 'control-plane.d.ts']) {
+    const shipped = fs.readFileSync(path.join(pkgDir, file), 'utf8');
+    const source = fs.readFileSync(path.join(REPO, 'wasm', file), 'utf8');
+    assert.ok(shipped === source, `pkg/${file} is not wasm/${file}: rebuild the package (scripts/build)`);
+  }
   assert.equal(typeof require('actionguard/runtime').load, 'function', 'actionguard/runtime is part of the package');
 });
 
-test('every export and every class member of the module is declared, and nothing more', () => {
-  const ts = requireTypescript();
-  const file = declarations(ts);
-  const program = ts.createProgram([file], COMPILER_OPTIONS(ts));
-  const checker = program.getTypeChecker();
-  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(file));
-  const exported = checker.getExportsOfModule(moduleSymbol);
-  const values = exported
-    .filter((s) => s.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class))
-    .map((s) => s.name)
-    .sort();
-  // `start` is wasm-bindgen's export of the instantiation hook (`#[wasm_bindgen(start)]`),
-  // which the module runs itself as it loads: not part of the contract.
-  const runtime = Object.keys(ag)
-    .filter((name) => !name.startsWith('__') && name !== 'start')
-    .sort();
-  assert.deepEqual(values, runtime, 'the declared functions and classes are not what the module exports');
-  for (const name of ['Engine', 'OrgIndex', 'LogAnalyzer']) {
-    const symbol = exported.find((s) => s.name === name);
-    const declared = checker
-      .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))
-      .filter((p) => !(ts.getCombinedModifierFlags(p.valueDeclaration) & ts.ModifierFlags.Private))
-      .map((p) => p.name)
-      .filter((n) => !n.startsWith('__@'))
+// Each module against its declarations: the Actions' module exports the decisions and
+// nothing of the control plane's (which its size would pay for at every cold start);
+// the control plane's exports those and its own.
+for (const [specifier, module, classes] of [
+  ['actionguard', ag, ['Engine', 'OrgIndex', 'ThreatFeed']],
+  ['actionguard/control-plane', cp, ['Engine', 'OrgIndex', 'ThreatFeed', 'LogAnalyzer', 'ReportBuilder']],
+]) {
+  test(`every export and every class member of ${specifier} is declared, and nothing more`, () => {
+    const ts = requireTypescript();
+    const file = declarations(ts, specifier);
+    const program = ts.createProgram([file], COMPILER_OPTIONS(ts));
+    const checker = program.getTypeChecker();
+    const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(file));
+    const exported = checker.getExportsOfModule(moduleSymbol).map((s) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s));
+    const values = exported
+      .filter((s) => s.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class))
+      .map((s) => s.name)
       .sort();
-    const members = Object.getOwnPropertyNames(ag[name].prototype)
-      .filter((n) => n !== 'constructor' && !n.startsWith('__'))
+    // `start` is wasm-bindgen's export of the instantiation hook (`#[wasm_bindgen(start)]`),
+    // which the module runs itself as it loads: not part of the contract.
+    const runtime = Object.keys(module)
+      .filter((name) => !name.startsWith('__') && name !== 'start')
       .sort();
-    assert.deepEqual(declared, members, `the declared members of ${name} are not the class's`);
-  }
-});
+    assert.deepEqual(values, runtime, 'the declared functions and classes are not what the module exports');
+    for (const name of classes) {
+      const symbol = exported.find((s) => s.name === name);
+      const declared = checker
+        .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))
+        .filter((p) => !(ts.getCombinedModifierFlags(p.valueDeclaration) & ts.ModifierFlags.Private))
+        .map((p) => p.name)
+        .filter((n) => !n.startsWith('__@'))
+        .sort();
+      const members = Object.getOwnPropertyNames(module[name].prototype)
+        .filter((n) => n !== 'constructor' && !n.startsWith('__'))
+        .sort();
+      assert.deepEqual(declared, members, `the declared members of ${name} are not the class's`);
+    }
+  });
+}
 
 test('real answers, audit records and inputs type-check against the declarations (strict)', (t) => {
   const ts = requireTypescript();

@@ -12,7 +12,8 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const crypto = require('node:crypto');
 const path = require('node:path');
-const ag = require('actionguard');
+// The feed is built by the control plane's module, as the server builds it.
+const { buildThreatFeed } = require('actionguard/control-plane');
 const { runAction, ACTIONS_DIR } = require('../harness/run');
 const { loadAction } = require('../harness/loader');
 const { Cache } = require('../harness/api');
@@ -30,7 +31,7 @@ const rawPublic = (key) => key.export({ format: 'der', type: 'spki' }).subarray(
  * @param {{ issuedAt?: number, ttl?: number, tenant?: string | null, network?: string, targets?: string[] }} [o]
  */
 function payload({ issuedAt = Date.now(), ttl = 3600, tenant = TENANT, network = STUFFER, targets = [] } = {}) {
-  const built = ag.buildThreatFeed({
+  const built = buildThreatFeed({
     tenant,
     issued_at: new Date(issuedAt).toISOString(),
     ttl_seconds: ttl,

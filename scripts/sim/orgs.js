@@ -116,7 +116,7 @@ function simulatedOrganizations({ seed = 1, size = 'medium' } = {}) {
  * @param {{ seed?: number, size?: string, policy?: string }} [options]
  */
 function measure({ seed = 1, size = 'medium', policy = JSON.stringify(POLICY) } = {}) {
-  const actionguard = require(path.resolve(__dirname, '../../pkg'));
+  const actionguard = require(path.resolve(__dirname, '../../pkg/control-plane.js'));
   const orgs = simulatedOrganizations({ seed, size });
   const answer = /** @type {any} */ (actionguard.classifyOrganizations({ policy, now_ms: NOW, organizations: orgs.map((o) => o.organization) }));
   if (answer.type !== 'success') throw new Error(answer.errors[0].message);

@@ -174,7 +174,7 @@ async function analyzeCommand(args) {
     // The report's builder runs the same analysis over every log of the file.
     const report = require('../lib/report/index.js');
     const built = await report.reportFromFile(file, { organization: values['--org'], since: values['--since'], until: values['--until'] });
-    const page = await report.renderAs(built, 'html', { version: require('actionguard').version(), generatedAt: new Date().toISOString() });
+    const page = await report.renderAs(built, 'html', { version: require('actionguard/control-plane').version(), generatedAt: new Date().toISOString() });
     require('node:fs').writeFileSync(values['--html'], page.body);
     process.stderr.write(`actionguard: report written to ${values['--html']} (${built.report.period.since} to ${built.report.period.until})\n`);
     analysis = built.analysis;
@@ -259,7 +259,7 @@ async function reportCommand(store, args) {
   const period = report.periodOf({ since: values['--since'], until: values['--until'] }, Date.now());
   const built = await report.reportFromStore(store, { ...period, organization: values['--org'] ?? null, top });
   if (values['--html'] !== undefined) {
-    const page = await report.renderAs(built, 'html', { version: require('actionguard').version(), generatedAt: new Date().toISOString() });
+    const page = await report.renderAs(built, 'html', { version: require('actionguard/control-plane').version(), generatedAt: new Date().toISOString() });
     require('node:fs').writeFileSync(values['--html'], page.body);
     process.stdout.write(`${values['--html']}\n`);
   } else {

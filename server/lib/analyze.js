@@ -21,7 +21,7 @@ const READ_BYTES = 1024 * 1024;
  *   benchmark may pass another build); readBytes: bytes read at a time (a test cuts the file finer)
  * @returns {Promise<Omit<import('actionguard').Analysis, never>>}
  */
-async function analyzeFile(file, { core = require('actionguard'), config, readBytes = READ_BYTES } = {}) {
+async function analyzeFile(file, { core = require('actionguard/control-plane'), config, readBytes = READ_BYTES } = {}) {
   const analyzer = new core.LogAnalyzer(config);
   try {
     const check = (/** @type {{ type: string, errors?: { message: string }[] }} */ fed) => {

@@ -1,9 +1,10 @@
 'use strict';
-// The WebAssembly core, the same package the Actions run: every reading of a
+// The WebAssembly core, the same package and code the Actions run (its control-plane
+// module, which adds the control plane's exports): every reading of a
 // log, an audit record or an approval request, and every approval move, is its
 // decision. This host does I/O only.
 
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 
 /**
  * The success of a tagged answer, or an Error carrying the first error's code.

@@ -12,7 +12,7 @@
 // its lifetime is gone; ETag / If-None-Match answer 304 without a body.
 
 const crypto = require('node:crypto');
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 const { alertOf } = require('./store/index.js');
 
 const FORMAT = 'actionguard-threat-feed/1';

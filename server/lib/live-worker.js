@@ -8,7 +8,7 @@
 // { t: 'taken', id, answer, bytes } (answer: takeAlerts(); bytes: body bytes read so far).
 
 const { parentPort, workerData } = require('node:worker_threads');
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 
 const analyzer = new core.LogAnalyzer(workerData?.detectConfig ?? null);
 let bytes = 0;

@@ -22,7 +22,7 @@
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 
 const DEFAULT_COOLDOWN_S = 3600;
 /** Alerts idle for longer than this (by the logs' own time) leave the analyzer; the store keeps them. */

@@ -11,7 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
 
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 const { bodiesOf } = require('../lib/import.js');
 const { analyzeFile, ANALYZE_CHUNK_LINES } = require('../lib/analyze.js');
 const { logLine } = require('./helpers/log-stream.js');

@@ -264,7 +264,7 @@ describe('store contract', async () => {
       });
 
       it("keeps the core's approval states, in the schema's check too", async () => {
-        const core = require('actionguard').approvalStates();
+        const core = require('actionguard/control-plane').approvalStates();
         assert.deepEqual(STATES, core);
         const check = `CHECK (status IN (${core.map((x) => `'${x}'`).join(', ')}))`;
         const texts = JSON.stringify(MIGRATIONS);

@@ -15,7 +15,7 @@
 // `llm-budget:governance`: the core takes a call's rate token and the host stores it
 // before the call goes out (failing closed: no stored token, no call).
 
-const actionguard = require('actionguard');
+const actionguard = require('actionguard/control-plane');
 const core = require('../core.js');
 const common = require('./common.js');
 

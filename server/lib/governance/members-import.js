@@ -17,7 +17,7 @@
 // application the invitation link logs into) and ACTIONGUARD_INVITER_NAME (else the
 // organization's name).
 
-const actionguard = require('actionguard');
+const actionguard = require('actionguard/control-plane');
 const core = require('../core.js');
 const common = require('./common.js');
 

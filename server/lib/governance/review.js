@@ -13,7 +13,7 @@
 // update:organization_discovery_domains (verify_domain) to execute.
 
 const dns = require('node:dns');
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 const { orThrow } = require('../core.js');
 const common = require('./common.js');
 

@@ -4,7 +4,7 @@
 // holds), or a file of Auth0 logs read as `logs import` reads it, with no store. Both
 // feed the core's ReportBuilder, which decides everything; this module does I/O.
 
-const core = require('actionguard');
+const core = require('actionguard/control-plane');
 const { bodiesOf } = require('../import.js');
 const { endOfDay, instant } = require('./period.js');
 
