@@ -45,7 +45,12 @@ for (let i = 0; i < 10_000; i += 1) {
 alerts.push({ kind: 'credential_stuffing', severity: 'high', subject: { type: 'ip', value: '203.0.113.77' }, targets: Array.from({ length: 1000 }, (_, i) => `auth0|t${i}`) });
 for (let i = 0; i < 9_000; i += 1) alerts.push({ kind: 'mfa_fatigue', severity: 'medium', subject: { type: 'user', value: `auth0|m${i}` } });
 // The feed is built by the control plane's module; the Actions' module loads and consults it.
-const built = require(path.join(__dirname, '..', 'pkg', 'control-plane.js')).buildThreatFeed({ tenant: 'bench', issued_at: new Date(now).toISOString(), ttl_seconds: 3600, alerts });
+const built = require(path.join(__dirname, '..', 'pkg', 'control-plane.js')).buildThreatFeed({
+  tenant: 'bench',
+  issued_at: new Date(now).toISOString(),
+  ttl_seconds: 3600,
+  alerts,
+});
 if (built.type !== 'success') throw new Error(JSON.stringify(built.errors));
 const envelope = Buffer.from(
   JSON.stringify({ format: 'actionguard-threat-feed/1', payload: built.payload, signature: crypto.sign(null, Buffer.from(built.payload), privateKey).toString('base64') }),
