@@ -1,6 +1,26 @@
 //! What the user agent says about the client: a coarse device fingerprint
-//! (browser, OS, device class, by the woothee parser) and whether it is an
-//! automation client or a headless browser, which people logging in are not.
+//! (browser, OS, device class) and whether it is an automation client or a
+//! headless browser, which people logging in are not.
+//!
+//! The fingerprint is woothee 0.13's answer (name, OS, category), by a port of
+//! the branches of its parser that decide those three ([`device`]): substring
+//! tests in woothee's order and small scanners where woothee has a regular
+//! expression, with no regex engine in the module. Fingerprints are kept in
+//! login histories, so the port must answer as woothee did, byte for byte: the
+//! corpus test below holds the answers, and woothee (a dev-dependency) is the
+//! reference the port is checked against (`differential`).
+
+mod appliances;
+mod browsers;
+mod crawlers;
+mod device;
+#[cfg(test)]
+mod differential;
+mod labels;
+mod phones;
+mod scan;
+mod systems;
+mod tools;
 
 /// Substrings (lowercase) of HTTP libraries and tools, not browsers.
 const AUTOMATION: &[&str] = &[
@@ -36,9 +56,10 @@ pub struct Agent {
 }
 
 /// Distinct user agents kept per instance. A tenant's logins come from a few hundred
-/// browser builds, and woothee's regular expressions cost far more per string than
-/// a lookup; a full cache is emptied, not evicted entry by entry, which is cheap
-/// and bounds its memory.
+/// browser builds, and classifying a string (a few hundred substring tests, for
+/// the fingerprint and the automation and headless tokens) still costs several
+/// times a lookup, a noticeable part of a decision; a full cache is emptied, not
+/// evicted entry by entry, which is cheap and bounds its memory.
 const CACHE_ENTRIES: usize = 512;
 /// Longer strings are classified every time, never kept.
 const CACHE_MAX_UA: usize = 512;
@@ -70,13 +91,14 @@ pub fn classify(user_agent: Option<&str>) -> Agent {
 
 fn classify_uncached(ua: &str) -> Agent {
     let lower = ua.to_ascii_lowercase();
-    let headless = HEADLESS.iter().any(|t| lower.contains(t));
-    let mut automation = AUTOMATION.iter().any(|t| lower.contains(t));
-    let fingerprint = woothee::parser::Parser::new().parse(ua).map(|r| {
-        if r.category == "crawler" {
+    let tokens = scan::Text::new(&lower);
+    let headless = HEADLESS.iter().any(|t| tokens.contains(t));
+    let mut automation = AUTOMATION.iter().any(|t| tokens.contains(t));
+    let fingerprint = device::of(ua).map(|d| {
+        if d.category == labels::CRAWLER {
             automation = true;
         }
-        format!("{}/{}/{}", r.name, r.os, r.category)
+        format!("{}/{}/{}", d.name, d.os, d.category)
     });
     Agent {
         fingerprint: fingerprint.or_else(|| Some(format!("unknown/{}", lower.split('/').next().unwrap_or("")))),
@@ -125,9 +147,10 @@ mod tests {
 /// The user-agent corpus (tests/user-agents/classified.tsv): real user agents
 /// (uap-core's test cases as woothee 0.13 bundles them, Apache-2.0, woothee's own
 /// test cases, and today's browsers and HTTP tools), each with what `classify`
-/// answered when woothee decided the fingerprint. A classifier replacing woothee
-/// must give the same answers (docs/benchmarks.md, "Module size and cold start").
-/// With ACTIONGUARD_WRITE_UA_CORPUS=1 the file is rewritten from this classifier.
+/// answered when woothee decided the fingerprint. The port must give the same
+/// answers (docs/benchmarks.md, "Module size and cold start"): a change here is a
+/// "new device" for the users it touches. With ACTIONGUARD_WRITE_UA_CORPUS=1 the
+/// file is rewritten from this classifier.
 #[cfg(test)]
 mod corpus {
     use super::*;
