@@ -161,6 +161,18 @@ mod tests {
         outputs: Vec<f64>,
     }
 
+    /// The build uses vendor/tract-core with its start-up registrations off: were the
+    /// `[patch]` dropped (a version that no longer matches the pin), crates.io's
+    /// tract-core would come back with them, and 2 MB of optimizer and transforms
+    /// with it, while every other test passed (vendor/README.md).
+    #[test]
+    fn tract_registers_no_runtime_and_no_transform() {
+        assert_eq!(tract_core::runtime::runtimes().count(), 0);
+        for name in ["batchify", "conv_nhwc", "set_symbols", "select_outputs", "f32_to_f16", "float_precision"] {
+            assert!(tract_core::transform::get_transform(name).unwrap().is_none(), "{name} is registered");
+        }
+    }
+
     /// tract must reproduce onnxruntime's outputs, recorded at training time.
     #[test]
     fn tract_matches_onnxruntime_within_1e_5() {
